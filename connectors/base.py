@@ -1,0 +1,114 @@
+"""What a connector is: a config model, and an iterator of raw records and checkpoints.
+
+A connector knows one protocol or file format. It does not normalize and it
+does not index: it yields `RawRecord`s (kept as-is in the raw store),
+`Quarantine`s for input it could not read, and `Checkpoint`s. The harvest
+runner (connectors/harvest.py) stores everything up to a checkpoint in one
+transaction, so a killed harvest resumes there, losing and duplicating nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Union
+
+from pydantic import BaseModel, ConfigDict
+
+from fedsearch.config import HarvestPolicy, SourceConfig
+
+
+class ConnectorOptions(BaseModel):
+    """Base of each connector's own options model (the source's extra YAML keys)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class RawRecord:
+    local_id: str  # the record's id at the partner (OAI identifier, MARC 001, row key)
+    # oai_dc | marcxml | unimarc | rusmarc | datacite | tabular (docs/connectors.md, "Payload formats").
+    # MARC of any flavour travels as one MARCXML <record> (UTF-8); marc21 is accepted as a synonym of marcxml.
+    format: str
+    payload: bytes  # the record as received (one record; XML formats as one element, UTF-8)
+    datestamp: str | None = None  # the partner's last-modified stamp, as given
+    deleted: bool = False
+    sets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Quarantine:
+    """Input that could not be read; kept with its reason, and the harvest goes on."""
+
+    reason: str
+    local_id: str | None = None
+    payload: bytes = b""
+    location: str | None = None  # e.g. "page 3", "row 17", "file x.mrc offset 1200"
+
+
+@dataclass
+class Checkpoint:
+    """Where to resume. `state` is connector-specific and JSON-serializable."""
+
+    state: dict[str, Any]
+
+
+HarvestItem = Union[RawRecord, Quarantine, Checkpoint]
+
+
+class HarvestStopped(Exception):
+    """A stop was requested (admin UI "stop", Ctrl-C); stored records are kept and the run can resume."""
+
+
+class HarvestFailed(Exception):
+    """The harvest had to stop; records stored before it are kept."""
+
+    def __init__(self, source: str, message: str, *, detail: str | None = None):
+        self.source = source
+        self.message = message
+        self.detail = detail
+        super().__init__(f"{source}: {message}")
+
+
+class Connector(ABC):
+    name: ClassVar[str]
+    Options: ClassVar[type[ConnectorOptions]]
+    description: ClassVar[str] = ""
+    # Set by the harvest runner: the admin UI's "stop". Connectors pass it to PoliteClient so waits end early.
+    stop: threading.Event | None = None
+
+    @property
+    def incremental(self) -> bool:
+        """True when `harvest(since=...)` returns only what changed since then.
+
+        When False, every run is a full listing. After any successful full
+        listing the runner marks records the partner no longer lists as deleted.
+        """
+        return True
+
+    def __init__(self, source: SourceConfig, options: ConnectorOptions, policy: HarvestPolicy):
+        self.source = source
+        self.options = options
+        self.policy = policy
+
+    @abstractmethod
+    def harvest(self, *, since: datetime | None, checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
+        """Yield raw records, quarantines and checkpoints.
+
+        `since`: the start of the last successful run (None for a full harvest).
+        `checkpoint`: the state of the last checkpoint of an interrupted run.
+        """
+
+    def sample(self, limit: int = 5) -> Iterator[HarvestItem]:
+        """A handful of records for a mapping preview; stops early."""
+        count = 0
+        for item in self.harvest(since=None, checkpoint=None):
+            if isinstance(item, Checkpoint):
+                continue
+            yield item
+            count += 1
+            if count >= limit:
+                return

@@ -1,0 +1,670 @@
+"""The raw store: every record as a partner sent it, every harvest run, every quarantined input.
+
+One SQLite file in the data directory (WAL, so the admin UI and the indexer
+read while a harvest writes). Records are keyed by (source, local_id). Each
+keeps a sha256 of its payload; `indexed_hash` is what the indexer last
+indexed, so "what changed since it was last indexed" is one indexed query
+(`iter_changed`), and `mark_indexed` closes the loop. The harvest runner
+writes a page of records, its quarantines, the run's counts and the
+checkpoint in one transaction (`commit_page`): a killed harvest loses and
+duplicates nothing.
+
+Times are UTC ISO 8601 strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from connectors.base import Quarantine, RawRecord
+
+FILENAME = "raw.sqlite3"
+QUARANTINE_PAYLOAD_CAP = 1024 * 1024  # bytes of a quarantined payload kept for inspection
+DELETED_STATE = "deleted"  # what `indexed_hash` holds once a deletion was passed to the index
+
+RunStatus = Literal["running", "ok", "failed", "stopped"]
+RunMode = Literal["full", "incremental"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    source        TEXT NOT NULL,
+    local_id      TEXT NOT NULL,
+    format        TEXT NOT NULL,
+    payload       BLOB NOT NULL,
+    content_hash  TEXT NOT NULL,
+    datestamp     TEXT,
+    deleted       INTEGER NOT NULL DEFAULT 0,
+    sets          TEXT NOT NULL DEFAULT '[]',
+    first_seen    TEXT NOT NULL,
+    last_seen     TEXT NOT NULL,
+    changed_at    TEXT NOT NULL,
+    run_id        INTEGER,            -- the run that last changed it
+    seen_window   INTEGER,            -- the harvest window (first run of a resumed chain) that last listed it
+    indexed_hash  TEXT,               -- content_hash (or 'deleted') the index last got; NULL: never indexed
+    PRIMARY KEY (source, local_id)
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS records_unindexed ON records (source, local_id)
+    WHERE indexed_hash IS NOT (CASE WHEN deleted THEN 'deleted' ELSE content_hash END);
+
+CREATE TABLE IF NOT EXISTS runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    source        TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    mode          TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    ended_at      TEXT,
+    since         TEXT,               -- the `since` given to the connector (None: full)
+    window_start  TEXT NOT NULL,      -- start of the first run of a resumed chain: the next run's `since`
+    window_id     INTEGER,            -- id of that first run
+    resumed_from  INTEGER,
+    checkpoint    TEXT,               -- JSON state of the last stored checkpoint
+    pages         INTEGER NOT NULL DEFAULT 0,
+    records       INTEGER NOT NULL DEFAULT 0,
+    new           INTEGER NOT NULL DEFAULT 0,
+    changed       INTEGER NOT NULL DEFAULT 0,
+    deleted       INTEGER NOT NULL DEFAULT 0,
+    unchanged     INTEGER NOT NULL DEFAULT 0,
+    quarantined   INTEGER NOT NULL DEFAULT 0,
+    error         TEXT,
+    pid           INTEGER
+);
+CREATE INDEX IF NOT EXISTS runs_source ON runs (source, id);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    source    TEXT NOT NULL,
+    run_id    INTEGER,
+    local_id  TEXT,
+    reason    TEXT NOT NULL,
+    payload   BLOB NOT NULL,
+    location  TEXT,
+    created   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantine_source ON quarantine (source, local_id);
+"""
+
+_PENDING = "indexed_hash IS NOT (CASE WHEN deleted THEN 'deleted' ELSE content_hash END)"
+_RECORD_COLUMNS = ("source, local_id, format, payload, content_hash, datestamp, deleted, sets, "
+                   "first_seen, last_seen, changed_at, run_id, indexed_hash")
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def content_hash(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+@dataclass
+class StoredRecord:
+    source: str
+    local_id: str
+    format: str
+    payload: bytes
+    content_hash: str
+    datestamp: str | None
+    deleted: bool
+    sets: list[str]
+    first_seen: str
+    last_seen: str
+    changed_at: str
+    run_id: int | None
+    indexed_hash: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.local_id)
+
+    @property
+    def state(self) -> str:
+        """What `mark_indexed` records: the content hash, or 'deleted'."""
+        return DELETED_STATE if self.deleted else self.content_hash
+
+    def raw(self) -> RawRecord:
+        return RawRecord(local_id=self.local_id, format=self.format, payload=self.payload,
+                         datestamp=self.datestamp, deleted=self.deleted, sets=list(self.sets))
+
+
+@dataclass
+class RunSummary:
+    """One harvest run (a row of the runs table)."""
+
+    id: int | None
+    source: str
+    status: RunStatus
+    mode: RunMode
+    started_at: str
+    ended_at: str | None = None
+    since: str | None = None
+    window_start: str | None = None
+    window_id: int | None = None
+    resumed_from: int | None = None
+    checkpoint: dict[str, Any] | None = None
+    pages: int = 0
+    records: int = 0
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def seconds(self) -> float | None:
+        if not self.ended_at:
+            return None
+        return (parse_time(self.ended_at) - parse_time(self.started_at)).total_seconds()
+
+    @property
+    def rate(self) -> float | None:
+        """Records per second over the run, when it has ended."""
+        secs = self.seconds
+        return self.records / secs if secs else None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["seconds"] = self.seconds
+        return out
+
+
+@dataclass
+class QuarantineEntry:
+    id: int
+    source: str
+    run_id: int | None
+    local_id: str | None
+    reason: str
+    payload: bytes
+    location: str | None
+    created: str
+
+
+@dataclass
+class SourceCounts:
+    live: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+    unindexed: int = 0
+
+
+@dataclass
+class PageCounts:
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    records: int = 0
+
+    def add(self, other: "PageCounts") -> None:
+        for name in ("new", "changed", "deleted", "unchanged", "quarantined", "records"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class SourceStatus:
+    source: str
+    counts: SourceCounts
+    last_run: RunSummary | None
+    last_success: RunSummary | None
+    last_error: str | None = field(default=None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "counts": asdict(self.counts),
+            "last_run": self.last_run.as_dict() if self.last_run else None,
+            "last_success": self.last_success.as_dict() if self.last_success else None,
+            "last_error": self.last_error,
+        }
+
+
+def _run_from_row(row: sqlite3.Row) -> RunSummary:
+    return RunSummary(
+        id=row["id"], source=row["source"], status=row["status"], mode=row["mode"],
+        started_at=row["started_at"], ended_at=row["ended_at"], since=row["since"],
+        window_start=row["window_start"], window_id=row["window_id"], resumed_from=row["resumed_from"],
+        checkpoint=json.loads(row["checkpoint"]) if row["checkpoint"] else None,
+        pages=row["pages"], records=row["records"], new=row["new"], changed=row["changed"],
+        deleted=row["deleted"], unchanged=row["unchanged"], quarantined=row["quarantined"], error=row["error"],
+    )
+
+
+def _record_from_row(row: sqlite3.Row) -> StoredRecord:
+    return StoredRecord(
+        source=row["source"], local_id=row["local_id"], format=row["format"], payload=bytes(row["payload"]),
+        content_hash=row["content_hash"], datestamp=row["datestamp"], deleted=bool(row["deleted"]),
+        sets=json.loads(row["sets"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
+        changed_at=row["changed_at"], run_id=row["run_id"], indexed_hash=row["indexed_hash"],
+    )
+
+
+class RawStore:
+    """The raw store in one SQLite file. Safe to share between threads (one connection per thread)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self._conn()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+
+    @classmethod
+    def for_settings(cls, settings) -> "RawStore":
+        return cls(Path(settings.data_dir) / FILENAME)
+
+    def __enter__(self) -> "RawStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, never corrupt
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- records ---------------------------------------------------------------
+
+    def get(self, source: str, local_id: str) -> StoredRecord | None:
+        row = self._conn().execute(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE source = ? AND local_id = ?", (source, local_id)
+        ).fetchone()
+        return _record_from_row(row) if row else None
+
+    def _upsert(self, conn: sqlite3.Connection, source: str, run_id: int, window_id: int,
+                records: list[RawRecord], now: str) -> PageCounts:
+        counts = PageCounts()
+        existing: dict[str, sqlite3.Row] = {}
+        ids = list({r.local_id for r in records})
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                f"SELECT local_id, content_hash, deleted, sets, format FROM records "
+                f"WHERE source = ? AND local_id IN ({marks})", (source, *chunk)
+            ):
+                existing[row["local_id"]] = row
+        for rec in records:
+            counts.records += 1
+            sets = json.dumps(sorted(set(rec.sets)), ensure_ascii=False)
+            old = existing.get(rec.local_id)
+            if rec.deleted:
+                if old is None:
+                    conn.execute(
+                        "INSERT INTO records (source, local_id, format, payload, content_hash, datestamp, deleted, "
+                        "sets, first_seen, last_seen, changed_at, run_id, seen_window) "
+                        "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                        (source, rec.local_id, rec.format, rec.payload, content_hash(rec.payload), rec.datestamp,
+                         sets, now, now, now, run_id, window_id),
+                    )
+                    counts.deleted += 1
+                elif old["deleted"]:
+                    conn.execute(
+                        "UPDATE records SET last_seen = ?, seen_window = ? WHERE source = ? AND local_id = ?",
+                        (now, window_id, source, rec.local_id),
+                    )
+                    counts.unchanged += 1
+                else:  # keep the last live payload, so people can see what was withdrawn
+                    conn.execute(
+                        "UPDATE records SET deleted = 1, datestamp = ?, last_seen = ?, changed_at = ?, run_id = ?, "
+                        "seen_window = ? WHERE source = ? AND local_id = ?",
+                        (rec.datestamp, now, now, run_id, window_id, source, rec.local_id),
+                    )
+                    counts.deleted += 1
+                existing[rec.local_id] = {"content_hash": old["content_hash"] if old else None, "deleted": 1,
+                                          "sets": sets, "format": rec.format}
+                continue
+            digest = content_hash(rec.payload)
+            if old is None:
+                conn.execute(
+                    "INSERT INTO records (source, local_id, format, payload, content_hash, datestamp, deleted, "
+                    "sets, first_seen, last_seen, changed_at, run_id, seen_window) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                    (source, rec.local_id, rec.format, rec.payload, digest, rec.datestamp, sets, now, now, now,
+                     run_id, window_id),
+                )
+                counts.new += 1
+            elif (old["deleted"] or old["content_hash"] != digest or old["sets"] != sets
+                  or old["format"] != rec.format):
+                conn.execute(
+                    "UPDATE records SET format = ?, payload = ?, content_hash = ?, datestamp = ?, deleted = 0, "
+                    "sets = ?, last_seen = ?, changed_at = ?, run_id = ?, seen_window = ? "
+                    "WHERE source = ? AND local_id = ?",
+                    (rec.format, rec.payload, digest, rec.datestamp, sets, now, now, run_id, window_id,
+                     source, rec.local_id),
+                )
+                counts.changed += 1
+            else:
+                conn.execute(
+                    "UPDATE records SET datestamp = ?, last_seen = ?, seen_window = ? WHERE source = ? AND local_id = ?",
+                    (rec.datestamp, now, window_id, source, rec.local_id),
+                )
+                counts.unchanged += 1
+            # A record that arrives readable clears what was quarantined under its id.
+            conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id = ?", (source, rec.local_id))
+            existing[rec.local_id] = {"content_hash": digest, "deleted": 0, "sets": sets, "format": rec.format}
+        return counts
+
+    def _quarantine(self, conn: sqlite3.Connection, source: str, run_id: int | None, window_id: int | None,
+                    items: list[Quarantine], now: str) -> int:
+        for q in items:
+            payload = q.payload or b""
+            reason = q.reason
+            if len(payload) > QUARANTINE_PAYLOAD_CAP:
+                reason += f" (payload of {len(payload)} bytes kept truncated to {QUARANTINE_PAYLOAD_CAP})"
+                payload = payload[:QUARANTINE_PAYLOAD_CAP]
+            if q.local_id:
+                # One entry per bad record, however many runs meet it; a stored copy stays listed.
+                conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id = ?", (source, q.local_id))
+                if window_id is not None:
+                    conn.execute("UPDATE records SET seen_window = ? WHERE source = ? AND local_id = ?",
+                                 (window_id, source, q.local_id))
+            elif q.location:
+                conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id IS NULL AND location = ? "
+                             "AND reason = ?", (source, q.location, reason))
+            conn.execute(
+                "INSERT INTO quarantine (source, run_id, local_id, reason, payload, location, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (source, run_id, q.local_id, reason, payload, q.location, now),
+            )
+        return len(items)
+
+    def put_records(self, source: str, records: Iterable[RawRecord]) -> PageCounts:
+        """Store records outside a harvest run (tests, imports)."""
+        with self.transaction() as conn:
+            return self._upsert(conn, source, None, None, list(records), utcnow())
+
+    def iter_changed(self, source: str | None = None, batch: int = 500) -> Iterator[StoredRecord]:
+        """Records whose current state the index has not got yet (new, changed, deleted), in key order.
+
+        Reads in batches, so the caller may `mark_indexed` as it goes.
+        """
+        after: tuple[str, str] = ("", "")
+        where = _PENDING + (" AND source = ?" if source else "")
+        while True:
+            params: list[Any] = ([source] if source else []) + [after[0], after[1]]
+            rows = self._conn().execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records INDEXED BY records_unindexed WHERE {where} "
+                f"AND (source, local_id) > (?, ?) ORDER BY source, local_id LIMIT {int(batch)}",
+                params,
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _record_from_row(row)
+            after = (rows[-1]["source"], rows[-1]["local_id"])
+
+    def mark_indexed(self, keys: Iterable[StoredRecord | tuple[str, str] | tuple[str, str, str]]) -> int:
+        """Record that the index has these records' current state.
+
+        Pass the `StoredRecord`s from `iter_changed` (or (source, local_id, state) tuples): a record
+        that changed again in between keeps waiting. A bare (source, local_id) marks whatever is stored.
+        """
+        count = 0
+        with self.transaction() as conn:
+            for key in keys:
+                if isinstance(key, StoredRecord):
+                    source, local_id, state = key.source, key.local_id, key.state
+                elif len(key) == 3:
+                    source, local_id, state = key  # type: ignore[misc]
+                else:
+                    source, local_id = key  # type: ignore[misc]
+                    state = None
+                if state is None:
+                    cur = conn.execute(
+                        "UPDATE records SET indexed_hash = (CASE WHEN deleted THEN 'deleted' ELSE content_hash END) "
+                        "WHERE source = ? AND local_id = ?", (source, local_id))
+                else:
+                    cur = conn.execute(
+                        "UPDATE records SET indexed_hash = ? WHERE source = ? AND local_id = ? "
+                        "AND (CASE WHEN deleted THEN 'deleted' ELSE content_hash END) = ?",
+                        (state, source, local_id, state))
+                count += cur.rowcount
+        return count
+
+    def mark_unindexed(self, source: str | None = None) -> int:
+        """Make every record (of a source) count as changed, e.g. before a rebuild of the index."""
+        with self.transaction() as conn:
+            if source:
+                return conn.execute("UPDATE records SET indexed_hash = NULL WHERE source = ?", (source,)).rowcount
+            return conn.execute("UPDATE records SET indexed_hash = NULL").rowcount
+
+    def iter_all(self, source: str | None = None, *, include_deleted: bool = True,
+                 batch: int = 500) -> Iterator[StoredRecord]:
+        """Every stored record (of a source), in key order, read in batches."""
+        after: tuple[str, str] = ("", "")
+        conds = []
+        if source:
+            conds.append("source = ?")
+        if not include_deleted:
+            conds.append("deleted = 0")
+        where = " AND ".join(conds + ["(source, local_id) > (?, ?)"])
+        while True:
+            params: list[Any] = ([source] if source else []) + [after[0], after[1]]
+            rows = self._conn().execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records WHERE {where} ORDER BY source, local_id LIMIT {int(batch)}",
+                params,
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _record_from_row(row)
+            after = (rows[-1]["source"], rows[-1]["local_id"])
+
+    def delete_source(self, source: str) -> dict[str, int]:
+        """Forget a source: its records, runs and quarantine. The index must drop it separately."""
+        with self.transaction() as conn:
+            return {
+                "records": conn.execute("DELETE FROM records WHERE source = ?", (source,)).rowcount,
+                "runs": conn.execute("DELETE FROM runs WHERE source = ?", (source,)).rowcount,
+                "quarantined": conn.execute("DELETE FROM quarantine WHERE source = ?", (source,)).rowcount,
+            }
+
+    def counts(self, source: str) -> SourceCounts:
+        conn = self._conn()
+        row = conn.execute(
+            "SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted "
+            "FROM records WHERE source = ?", (source,)).fetchone()
+        unindexed = conn.execute(
+            f"SELECT COUNT(*) FROM records INDEXED BY records_unindexed WHERE {_PENDING} AND source = ?",
+            (source,)).fetchone()[0]
+        quarantined = conn.execute("SELECT COUNT(*) FROM quarantine WHERE source = ?", (source,)).fetchone()[0]
+        return SourceCounts(live=row["live"], deleted=row["deleted"], quarantined=quarantined, unindexed=unindexed)
+
+    def sources(self) -> list[str]:
+        """Every source id the store has anything about."""
+        rows = self._conn().execute(
+            "SELECT source FROM records UNION SELECT source FROM runs UNION SELECT source FROM quarantine "
+            "ORDER BY source").fetchall()
+        return [r[0] for r in rows]
+
+    # -- runs ------------------------------------------------------------------
+
+    def start_run(self, source: str, *, mode: RunMode, since: str | None, window_start: str | None = None,
+                  window_id: int | None = None, resumed_from: int | None = None,
+                  checkpoint: dict[str, Any] | None = None, pid: int | None = None) -> RunSummary:
+        now = utcnow()
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (source, status, mode, started_at, since, window_start, window_id, resumed_from, "
+                "checkpoint, pid) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (source, mode, now, since, window_start or now, window_id, resumed_from,
+                 json.dumps(checkpoint) if checkpoint is not None else None, pid),
+            )
+            run_id = cur.lastrowid
+            if window_id is None:
+                conn.execute("UPDATE runs SET window_id = ? WHERE id = ?", (run_id, run_id))
+        return self.run(run_id)
+
+    def commit_page(self, run: RunSummary, records: list[RawRecord], quarantines: list[Quarantine],
+                    checkpoint: dict[str, Any] | None, *, new_page: bool) -> PageCounts:
+        """Store a page's records and quarantines, the run's counts and the checkpoint, in one transaction.
+
+        `checkpoint` None keeps the run's previous checkpoint (records after it are stored, and
+        re-read harmlessly on resume). Updates `run` in place.
+        """
+        now = utcnow()
+        with self.transaction() as conn:
+            counts = self._upsert(conn, run.source, run.id, run.window_id, records, now) if records else PageCounts()
+            counts.quarantined = self._quarantine(conn, run.source, run.id, run.window_id, quarantines, now)
+            run.pages += 1 if new_page else 0
+            run.records += counts.records
+            run.new += counts.new
+            run.changed += counts.changed
+            run.deleted += counts.deleted
+            run.unchanged += counts.unchanged
+            run.quarantined += counts.quarantined
+            if checkpoint is not None:
+                run.checkpoint = checkpoint
+            conn.execute(
+                "UPDATE runs SET pages = ?, records = ?, new = ?, changed = ?, deleted = ?, unchanged = ?, "
+                "quarantined = ?, checkpoint = ? WHERE id = ?",
+                (run.pages, run.records, run.new, run.changed, run.deleted, run.unchanged, run.quarantined,
+                 json.dumps(run.checkpoint) if run.checkpoint is not None else None, run.id),
+            )
+        return counts
+
+    def sweep_unlisted(self, run: RunSummary) -> int:
+        """After a complete full listing: records the partner no longer lists become deletions."""
+        now = utcnow()
+        with self.transaction() as conn:
+            n = conn.execute(
+                "UPDATE records SET deleted = 1, last_seen = last_seen, changed_at = ?, run_id = ? "
+                "WHERE source = ? AND deleted = 0 AND seen_window IS NOT ?",
+                (now, run.id, run.source, run.window_id),
+            ).rowcount
+            if n:
+                run.deleted += n
+                conn.execute("UPDATE runs SET deleted = ? WHERE id = ?", (run.deleted, run.id))
+        return n
+
+    def finish_run(self, run: RunSummary, status: RunStatus, error: str | None = None) -> RunSummary:
+        now = utcnow()
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ?",
+                         (status, now, error, run.id))
+        run.status, run.ended_at, run.error = status, now, error
+        return run
+
+    def mark_interrupted(self, source: str, resumed_by: int | None) -> int:
+        """Runs left 'running' by a harvester that died: failed, saying so (call while holding the source's lock)."""
+        note = "interrupted: the harvester stopped without finishing (killed or crashed)"
+        if resumed_by:
+            note += f"; resumed by run {resumed_by}"
+        with self.transaction() as conn:
+            return conn.execute(
+                "UPDATE runs SET status = 'failed', ended_at = COALESCE(ended_at, ?), error = ? "
+                "WHERE source = ? AND status = 'running' AND id IS NOT ?",
+                (utcnow(), note, source, resumed_by),
+            ).rowcount
+
+    def run(self, run_id: int) -> RunSummary:
+        row = self._conn().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no harvest run {run_id}")
+        return _run_from_row(row)
+
+    def runs(self, source: str | None = None, limit: int = 20) -> list[RunSummary]:
+        """Newest first."""
+        if source:
+            rows = self._conn().execute("SELECT * FROM runs WHERE source = ? ORDER BY id DESC LIMIT ?",
+                                        (source, limit)).fetchall()
+        else:
+            rows = self._conn().execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [_run_from_row(r) for r in rows]
+
+    def last_run(self, source: str) -> RunSummary | None:
+        runs = self.runs(source, limit=1)
+        return runs[0] if runs else None
+
+    def last_successful_run(self, source: str) -> RunSummary | None:
+        row = self._conn().execute(
+            "SELECT * FROM runs WHERE source = ? AND status = 'ok' ORDER BY id DESC LIMIT 1", (source,)
+        ).fetchone()
+        return _run_from_row(row) if row else None
+
+    # -- quarantine --------------------------------------------------------------
+
+    def quarantined(self, source: str | None = None, limit: int | None = None) -> list[QuarantineEntry]:
+        """Newest first."""
+        sql = "SELECT * FROM quarantine" + (" WHERE source = ?" if source else "") + " ORDER BY id DESC"
+        params: list[Any] = [source] if source else []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [
+            QuarantineEntry(id=r["id"], source=r["source"], run_id=r["run_id"], local_id=r["local_id"],
+                            reason=r["reason"], payload=bytes(r["payload"]), location=r["location"],
+                            created=r["created"])
+            for r in self._conn().execute(sql, params).fetchall()
+        ]
+
+    def delete_quarantined(self, ids: Iterable[int]) -> int:
+        """Drop entries (after a successful retry, or once someone has looked at them)."""
+        with self.transaction() as conn:
+            return sum(conn.execute("DELETE FROM quarantine WHERE id = ?", (i,)).rowcount for i in ids)
+
+    # -- status --------------------------------------------------------------------
+
+    def source_status(self, source: str) -> SourceStatus:
+        """Counts, last run, last success, and the error of the newest run that failed since then."""
+        last = self.last_run(source)
+        success = self.last_successful_run(source)
+        row = self._conn().execute(
+            "SELECT error FROM runs WHERE source = ? AND status != 'ok' AND error IS NOT NULL AND id > ? "
+            "ORDER BY id DESC LIMIT 1", (source, success.id if success else 0)).fetchone()
+        return SourceStatus(source=source, counts=self.counts(source), last_run=last, last_success=success,
+                            last_error=row[0] if row else None)
+
+    def list_sources_status(self, source_ids: Iterable[str] | None = None) -> list[SourceStatus]:
+        """Status of the given sources (default: every source the store knows), in order."""
+        ids = list(source_ids) if source_ids is not None else self.sources()
+        return [self.source_status(s) for s in ids]

@@ -1,0 +1,45 @@
+"""Finds connector plugins through the `fedsearch.connectors` entry-point group.
+
+Another package adds a connector just by being installed with an entry point
+in that group; `fedsearch connectors` lists what is installed.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from connectors.base import Connector
+    from fedsearch.config import SourceConfig
+
+GROUP = "fedsearch.connectors"
+
+
+class UnknownConnector(LookupError):
+    pass
+
+
+@cache
+def installed() -> dict[str, type["Connector"]]:
+    """Connector name -> class, for every installed plugin."""
+    found = {}
+    for ep in entry_points(group=GROUP):
+        found[ep.name] = ep.load()
+    return dict(sorted(found.items()))
+
+
+def get_connector(name: str) -> type["Connector"]:
+    connectors = installed()
+    if name not in connectors:
+        known = ", ".join(connectors) or "none installed"
+        raise UnknownConnector(f"unknown connector {name!r}; installed connectors: {known}")
+    return connectors[name]
+
+
+def validate_options(source: "SourceConfig") -> BaseModel:
+    """The source's connector options, validated by the connector's own model."""
+    return get_connector(source.connector).Options.model_validate(source.options)

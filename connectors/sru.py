@@ -1,0 +1,225 @@
+"""SRU: library catalogues (Koha, Evergreen, Alma, Index Data's Zebra, IRBIS gateways).
+
+searchRetrieve with the source's CQL query, paged by startRecord and
+maximumRecords until numberOfRecords. Versions 1.1 and 1.2 (namespace
+http://www.loc.gov/zing/srw/, prefixed zs:, srw: or not at all) and 2.0
+(http://docs.oasis-open.org/ns/search-ws/sruResponse) are read the same way,
+by local names. Diagnostics become errors naming the diagnostic.
+
+SRU has no standard "changed since": each run lists everything the query
+finds (and records no longer found become deletions), unless the source
+gives an `incremental_query`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
+
+from lxml import etree
+from pydantic import Field
+
+from connectors import xmlsafe
+from connectors.base import Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
+from connectors.http import PartnerHTTPError, PoliteClient
+
+log = logging.getLogger("fedsearch.harvest.sru")
+
+DC_NS = "http://purl.org/dc/elements/1.1/"
+
+# Common diagnostics (info:srw/diagnostic/1/N), in words.
+DIAGNOSTICS = {
+    "1": "general system error",
+    "4": "unsupported operation",
+    "5": "unsupported version",
+    "6": "unsupported parameter value",
+    "7": "mandatory parameter not supplied",
+    "10": "query syntax error",
+    "16": "unsupported index",
+    "19": "unsupported relation",
+    "61": "first record position out of range",
+    "64": "record temporarily unavailable",
+    "66": "unknown schema for retrieval",
+    "71": "unsupported record packing",
+}
+
+
+class SruDiagnostic(Exception):
+    def __init__(self, uri: str | None, message: str | None, details: str | None, url: str):
+        self.uri, self.message_text, self.details, self.url = uri, message, details, url
+        number = (uri or "").rsplit("/", 1)[-1]
+        meaning = DIAGNOSTICS.get(number)
+        parts = [p for p in (message, details) if p]
+        text = f"the SRU server answered with diagnostic {uri or '(no uri)'}"
+        if meaning and (not message or meaning.lower() not in message.lower()):
+            text += f" ({meaning})"
+        if parts:
+            text += ": " + "; ".join(parts)
+        self.message = text + (f" (URL: {url})" if url else "")
+        super().__init__(self.message)
+
+
+def _local(tag: Any) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _diagnostics(el: etree._Element | None, url: str) -> list[SruDiagnostic]:
+    if el is None:
+        return []
+    out = []
+    for d in el.iter("{*}diagnostic"):
+        out.append(SruDiagnostic(xmlsafe.text_of(d.find("{*}uri")), xmlsafe.text_of(d.find("{*}message")),
+                                 xmlsafe.text_of(d.find("{*}details")), url))
+    return out
+
+
+def marc_control_field(record: etree._Element, tag: str = "001") -> str | None:
+    for cf in record.iter("{*}controlfield"):
+        if cf.get("tag") == tag:
+            return xmlsafe.text_of(cf)
+    return None
+
+
+class SruOptions(ConnectorOptions):
+    url: Annotated[str, Field(pattern=r"^https?://", description=(
+        "Base URL of the SRU endpoint, database included, e.g. http://catalog.example.kg:9999/biblios"))]
+    query: Annotated[str, Field(min_length=1, description=(
+        "CQL query selecting the records to harvest; cql.allRecords=1 asks for everything"))] = "cql.allRecords=1"
+    version: Annotated[Literal["1.1", "1.2", "2.0"], Field(description="SRU version the server speaks")] = "1.2"
+    record_schema: Annotated[str, Field(min_length=1, description=(
+        "recordSchema to ask for: marcxml or dc (or the server's own name or URI for them)"))] = "marcxml"
+    page_size: Annotated[int, Field(ge=1, le=1000, description=(
+        "maximumRecords per request; the server may send fewer"))] = 50
+    format: Annotated[str | None, Field(description=(
+        "Payload format name for the normalizer; default derived from record_schema (marcxml, dc -> oai_dc)"))] = None
+    incremental_query: Annotated[str | None, Field(description=(
+        "Optional CQL added to the query for incremental runs, with {since} as YYYY-MM-DD, "
+        'e.g. rec.lastModificationDate>="{since}"; without it every run lists everything'))] = None
+
+
+class SruConnector(Connector):
+    name = "sru"
+    Options = SruOptions
+    description = "SRU library catalogues (1.1, 1.2, 2.0): searchRetrieve with a CQL query, MARCXML or Dublin Core"
+    options: SruOptions
+
+    @property
+    def incremental(self) -> bool:
+        return bool(self.options.incremental_query)
+
+    @property
+    def payload_format(self) -> str:
+        if self.options.format:
+            return self.options.format
+        schema = self.options.record_schema.lower()
+        if "marc" in schema:
+            return "marcxml"
+        if schema in ("dc", "srw_dc", "oai_dc") or "dc-schema" in schema or "/dc-v" in schema:
+            return "oai_dc"
+        return self.options.record_schema
+
+    def _query(self, since: datetime | None) -> str:
+        if since is None or not self.options.incremental_query:
+            return self.options.query
+        day = (since.astimezone(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d")
+        return f"({self.options.query}) and ({self.options.incremental_query.replace('{since}', day)})"
+
+    def _params(self, query: str, start: int) -> dict[str, str]:
+        params = {
+            "operation": "searchRetrieve",
+            "version": self.options.version,
+            "query": query,
+            "startRecord": str(start),
+            "maximumRecords": str(self.options.page_size),
+            "recordSchema": self.options.record_schema,
+        }
+        if self.options.version == "2.0":
+            params["recordXMLEscaping"] = "xml"
+        else:
+            params["recordPacking"] = "xml"
+        return params
+
+    def harvest(self, *, since: datetime | None, checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
+        query = (checkpoint or {}).get("query") or self._query(since)
+        start = int((checkpoint or {}).get("start", 1))
+        page = int((checkpoint or {}).get("page", 0))
+        with PoliteClient(self.source.id, self.policy, stop=self.stop) as http:
+            while True:
+                page += 1
+                what = f"searchRetrieve page {page} (records from {start})"
+                try:
+                    resp = http.get(self.options.url, self._params(query, start), what=what)
+                    body, url = resp.content, resp.url
+                except PartnerHTTPError as err:
+                    if not err.body or b"diagnostic" not in err.body:
+                        raise
+                    body, url = err.body, err.url  # some servers send diagnostics with HTTP 400
+                try:
+                    root = xmlsafe.parse(body, f"the answer to {what}")
+                except xmlsafe.BadXML as err:
+                    raise HarvestFailed(self.source.id, f"{err} (URL: {url})") from None
+                if _local(root.tag) != "searchRetrieveResponse":
+                    raise HarvestFailed(self.source.id, (
+                        f"the answer to {what} is not an SRU searchRetrieve response (its root element is "
+                        f"<{_local(root.tag)}>); check the URL and the version (URL: {url})"))
+                total_el = root.find("{*}numberOfRecords")
+                total = int(total_el.text.strip()) if total_el is not None and (total_el.text or "").strip().isdigit() else None
+                diagnostics = _diagnostics(root.find("{*}diagnostics"), url)
+                records_el = root.find("{*}records")
+                records = list(records_el.iterfind("{*}record")) if records_el is not None else []
+                if diagnostics and not records:
+                    if total is not None and start > total and diagnostics[0].uri and diagnostics[0].uri.endswith("/61"):
+                        return  # asked past the end: the list is complete
+                    raise HarvestFailed(self.source.id, diagnostics[0].message)
+                for i, rec in enumerate(records):
+                    yield self._item(rec, start + i, page)
+                if total is None:
+                    raise HarvestFailed(self.source.id, f"the answer to {what} has no numberOfRecords (URL: {url})")
+                next_el = root.find("{*}nextRecordPosition")
+                next_start = int(next_el.text.strip()) if next_el is not None and (next_el.text or "").strip().isdigit() \
+                    else start + len(records)
+                if next_start > total or (next_el is None and not records):
+                    if not records and start <= total:
+                        raise HarvestFailed(self.source.id, (
+                            f"the server says it has {total} records but sent none from position {start}; "
+                            f"stopping (URL: {url})"))
+                    return
+                if next_start <= start:
+                    raise HarvestFailed(self.source.id, (
+                        f"the server's next record position ({next_start}) does not move past {start}; "
+                        f"stopping so the harvest does not loop (URL: {url})"))
+                start = next_start
+                yield Checkpoint({"start": start, "page": page, "query": query})
+
+    def _item(self, rec: etree._Element, position: int, page: int) -> RawRecord | Quarantine:
+        location = f"page {page}, position {position}"
+        schema = xmlsafe.text_of(rec.find("{*}recordSchema")) or ""
+        data = rec.find("{*}recordData")
+        ident = xmlsafe.text_of(rec.find("{*}recordIdentifier"))
+        pos_el = rec.find("{*}recordPosition")
+        if pos_el is not None and (pos_el.text or "").strip().isdigit():
+            position = int(pos_el.text.strip())
+            location = f"page {page}, position {position}"
+        if "diagnostic" in schema:
+            diag = next(iter(_diagnostics(data, "")), None) if data is not None else None
+            reason = diag.message if diag else "the server sent a diagnostic instead of the record"
+            return Quarantine(reason=f"record not delivered: {reason}", local_id=ident, location=location,
+                              payload=xmlsafe.serialize(rec))
+        if data is None:
+            return Quarantine(reason="the record has no recordData", local_id=ident, location=location,
+                              payload=xmlsafe.serialize(rec))
+        element = next((c for c in data if isinstance(c.tag, str)), None)
+        if element is None and (data.text or "").strip():
+            try:  # string packing: the record is escaped XML text
+                element = xmlsafe.parse(data.text.strip().encode("utf-8"), f"the record at position {position}")
+            except xmlsafe.BadXML as err:
+                return Quarantine(reason=str(err), local_id=ident, location=location,
+                                  payload=data.text.encode("utf-8"))
+        if element is None:
+            return Quarantine(reason="the record's recordData is empty", local_id=ident, location=location)
+        local_id = (marc_control_field(element) or ident
+                    or xmlsafe.text_of(element.find(f"{{{DC_NS}}}identifier"))
+                    or f"position:{position}")
+        return RawRecord(local_id=local_id, format=self.payload_format, payload=xmlsafe.serialize(element))

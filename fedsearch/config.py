@@ -1,0 +1,211 @@
+"""The deployment's one YAML configuration file, validated at start.
+
+Chosen with `--config PATH` or `FEDSEARCH_CONFIG`. Every error names the file,
+the key (like `sources[1].url`) and what would be valid.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fedsearch.record import SOURCE_ID_PATTERN
+
+ENV_VAR = "FEDSEARCH_CONFIG"
+DEFAULT_PATHS = (Path("fedsearch.yaml"), Path("config/fedsearch.yaml"))
+
+
+class ConfigError(Exception):
+    """A configuration file that can't be used; `problems` are (key, message) pairs."""
+
+    def __init__(self, path: Path | str, problems: list[tuple[str, str]]):
+        self.path = str(path)
+        self.problems = problems
+        lines = [f"{self.path}: {key or '(top level)'}: {msg}" for key, msg in problems]
+        super().__init__("invalid configuration\n  " + "\n  ".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ElasticsearchConfig(_Strict):
+    hosts: list[Annotated[str, Field(pattern=r"^https?://")]] = ["http://127.0.0.1:9200"]
+    index_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,40}$")] = "fedsearch"
+    request_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    username: str | None = None
+    password: str | None = None
+    # One shard gives exact facet counts; raise both for a cluster (docs/engines.md).
+    shards: Annotated[int, Field(ge=1, le=64)] = 1
+    replicas: Annotated[int, Field(ge=0, le=8)] = 0
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    # Public URL, for feeds, OpenSearch and permalinks; None means "from the request".
+    base_url: str | None = None
+    cors_origins: list[str] = []
+    rate_limit_per_minute: Annotated[int, Field(ge=1)] = 120
+    # Signs admin session cookies; FEDSEARCH_SECRET_KEY overrides it.
+    secret_key: str | None = None
+    secure_cookies: bool = True
+
+
+class HarvestPolicy(_Strict):
+    """How politely we talk to partners; a source may override any of these."""
+
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    delay_seconds: Annotated[float, Field(ge=0, le=600)] = 1.0
+    max_retries: Annotated[int, Field(ge=0, le=20)] = 5
+    max_record_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    user_agent: str = "fedsearch-harvester/0.1 (+https://github.com/fedsearch)"
+
+
+class DedupConfig(_Strict):
+    # Pairs of record ids that must never be merged (undo a wrong merge).
+    never_merge: list[tuple[str, str]] = []
+    fuzzy_threshold: Annotated[float, Field(ge=0, le=100)] = 92.0
+
+
+class SourceConfig(BaseModel):
+    """Common keys of every source; the rest are the connector's own options."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Annotated[str, Field(pattern=SOURCE_ID_PATTERN)]
+    connector: str
+    name: dict[Literal["ky", "ru", "en"], str] = {}
+    enabled: bool = True
+    # An interval like "30m", "6h", "1d", or a five-field cron expression.
+    schedule: str | None = None
+    institution: str | None = None
+    policy: HarvestPolicy | None = None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def display_name(self, lang: str = "en") -> str:
+        return self.name.get(lang) or next(iter(self.name.values()), self.id)
+
+
+class Settings(_Strict):
+    engine: Literal["embedded", "elasticsearch"] = "embedded"
+    data_dir: Path = Path("./data")
+    elasticsearch: ElasticsearchConfig = ElasticsearchConfig()
+    server: ServerConfig = ServerConfig()
+    harvest: HarvestPolicy = HarvestPolicy()
+    dedup: DedupConfig = DedupConfig()
+    sources: list[SourceConfig] = []
+
+    # Where the file came from, for messages; not a YAML key.
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_ids(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        seen: set[str] = set()
+        for s in sources:
+            if s.id in seen:
+                raise ValueError(f"source id {s.id!r} is used twice; ids must be unique")
+            seen.add(s.id)
+        return sources
+
+    def source(self, source_id: str) -> SourceConfig:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise KeyError(f"no source {source_id!r} in the configuration (known: {known})")
+
+    def policy_for(self, source: SourceConfig) -> HarvestPolicy:
+        return source.policy or self.harvest
+
+    @property
+    def secret_key(self) -> str | None:
+        return os.environ.get("FEDSEARCH_SECRET_KEY") or self.server.secret_key
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+    problems = []
+    for e in err.errors():
+        loc = prefix + tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key; check its spelling against config/fedsearch.example.yaml"
+        elif e["type"] == "literal_error":
+            msg = f"{msg} (got {e.get('input')!r})"
+        problems.append((_key(loc), msg))
+    return problems
+
+
+def validate_settings(data: Any, path: Path | str = "<memory>") -> Settings:
+    """Validate a parsed configuration, including each source's connector options."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(path, [("", "the file must hold a YAML mapping (key: value lines)")])
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(path, _problems(err)) from None
+
+    from connectors.registry import UnknownConnector, validate_options  # plugins live there
+
+    problems: list[tuple[str, str]] = []
+    for i, source in enumerate(settings.sources):
+        try:
+            validate_options(source)
+        except UnknownConnector as err:
+            problems.append((f"sources[{i}].connector", str(err)))
+        except ValidationError as err:
+            problems.extend(_problems(err, ("sources", i)))
+    if problems:
+        raise ConfigError(path, problems)
+    settings.config_path = Path(path) if path != "<memory>" else None
+    return settings
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    return next((p for p in DEFAULT_PATHS if p.exists()), None)
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Settings:
+    """Load and validate the configuration; defaults when no file is found."""
+    path = find_config_path(explicit)
+    if path is None:
+        return validate_settings({}, "<defaults>")
+    if not path.exists():
+        raise ConfigError(path, [("", f"file not found (from {'--config' if explicit else ENV_VAR})")])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(path, [("", f"not valid YAML {where}: {getattr(err, 'problem', err)}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, [("", "the file is not UTF-8 text")]) from None
+    settings = validate_settings(data, path)
+    if not settings.data_dir.is_absolute():
+        # Relative data_dir is relative to the working directory, like every CLI path.
+        settings.data_dir = Path.cwd() / settings.data_dir
+    return settings

@@ -1,0 +1,256 @@
+"""The engine interface: one small base class, one module per engine.
+
+An engine indexes `Record`s and answers `SearchQuery`s. Everything both engines
+share lives here or in query.py/document.py: query parsing and compilation,
+the index document, highlighting, cursors and suggestions. An engine module
+only translates a `Plan` to its own query language and runs it.
+tests/test_engine_conformance.py is the suite every engine must pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from fedsearch import analysis
+from fedsearch.engines.query import Plan, SearchQuery, highlight_terms, plan_for
+from fedsearch.record import Record
+
+
+class EngineError(Exception):
+    """The engine failed in a way the caller can't fix by changing the query."""
+
+
+class EngineUnavailable(EngineError):
+    """The engine can't be reached (down, or not yet started). The API answers 503."""
+
+
+class InvalidCursor(ValueError):
+    """A cursor that is not one we issued, or from another sort order."""
+
+
+class BulkError(BaseModel):
+    id: str
+    reason: str
+
+
+class BulkReport(BaseModel):
+    indexed: int = 0
+    errors: list[BulkError] = []
+
+    def merge(self, other: "BulkReport") -> "BulkReport":
+        return BulkReport(indexed=self.indexed + other.indexed, errors=self.errors + other.errors)
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class Hit(BaseModel):
+    id: str
+    score: float | None = None
+    record: Record
+    # field -> HTML-escaped fragments with the query's words in <mark>...</mark>
+    highlights: dict[str, list[str]] = {}
+
+
+class SearchResult(BaseModel):
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]] = {}
+    next_cursor: str | None = None
+    took_ms: float = 0.0
+
+
+class Suggestion(BaseModel):
+    text: str
+    field: str  # title | author | subject
+
+
+class EngineHealth(BaseModel):
+    engine: str
+    reachable: bool
+    documents: int | None = None
+    last_update: float | None = None  # epoch seconds of the newest indexed record
+    detail: str | None = None
+
+
+@dataclass
+class EngineHits:
+    """What an engine returns for a plan: records in order, with their sort values."""
+
+    total: int
+    hits: list[tuple[Record, float | None, list[Any]]]  # record, score, sort values for the cursor
+    facets: dict[str, list[FacetValue]]
+    has_more: bool  # another hit follows the last one returned
+
+
+class SearchEngine(ABC):
+    name: str = "base"
+
+    # --- write ---------------------------------------------------------------------
+    @abstractmethod
+    def ensure_index(self) -> None:
+        """Create the index (and alias) if it does not exist yet."""
+
+    @abstractmethod
+    def upsert(self, records: Iterable[Record]) -> BulkReport:
+        """Add or replace records; every rejected one is reported with its reason."""
+
+    @abstractmethod
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove records by id; returns how many existed."""
+
+    @abstractmethod
+    def refresh(self) -> None:
+        """Make writes so far visible to searches (commit)."""
+
+    @abstractmethod
+    def rebuild(self, records: Iterable[Record]) -> BulkReport:
+        """Write a fresh index from `records`, then switch searches to it at once."""
+
+    # --- read ----------------------------------------------------------------------
+    @abstractmethod
+    def execute(self, plan: Plan, query: SearchQuery, after: list[Any] | None) -> EngineHits:
+        """Run a compiled plan: hits in `query.sort` order, ties broken by id ascending.
+
+        Hits start at `query.offset`, or right after the sort values `after`.
+        Facets are disjunctive: a facet's counts apply every filter but its own.
+        Buckets are ordered by count descending, then value ascending.
+        """
+
+    @abstractmethod
+    def get(self, record_id: str) -> Record | None: ...
+
+    @abstractmethod
+    def count_by_source(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def health(self) -> EngineHealth: ...
+
+    def close(self) -> None:  # noqa: B027 - optional
+        pass
+
+    # --- shared behaviour ----------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        after = decode_cursor(query.cursor, query.sort.value) if query.cursor else None
+        result = self.execute(plan_for(query), query, after)
+        hits = []
+        terms = highlight_terms(query.q) if query.highlight and query.q.strip() else None
+        for record, score, _ in result.hits:
+            hits.append(Hit(id=record.id, score=score, record=record, highlights=highlight(record, terms) if terms else {}))
+        next_cursor = None
+        if result.has_more and result.hits:
+            next_cursor = encode_cursor(query.sort.value, result.hits[-1][2])
+        took = (time.perf_counter() - started) * 1000
+        return SearchResult(total=result.total, hits=hits, facets=result.facets, next_cursor=next_cursor, took_ms=round(took, 2))
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """Completions over titles, authors and subjects, from Cyrillic or Latin input."""
+        ws = analysis.words(text)
+        if not ws or len(ws[-1]) < 2:
+            return []
+        head, last = ws[:-1], ws[-1]
+        q = " ".join(head + [last + "*"])
+        result = self.search(SearchQuery(q=q, per_page=20, highlight=False))
+        want = (analysis.fold(last), analysis.skeleton(last))
+        out: list[Suggestion] = []
+        seen: set[str] = set()
+        for hit in result.hits:
+            r = hit.record
+            candidates = [("title", t.value) for t in r.title[:1]]
+            candidates += [("author", p.name) for p in r.authors]
+            candidates += [("subject", s) for s in r.subjects]
+            for field, value in candidates:
+                if value.lower() in seen:
+                    continue
+                if any(analysis.fold(w).startswith(want[0]) or analysis.skeleton(w).startswith(want[1]) for w in analysis.words(value)):
+                    seen.add(value.lower())
+                    out.append(Suggestion(text=value, field=field))
+                    if len(out) >= limit:
+                        return out
+        return out
+
+
+# --- cursors ---------------------------------------------------------------------------
+
+def encode_cursor(sort: str, values: list[Any]) -> str:
+    raw = json.dumps({"s": sort, "v": values}, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        values = data["v"]
+        if not isinstance(values, list):
+            raise TypeError
+    except Exception:
+        raise InvalidCursor("this cursor is not valid; start again from the first page") from None
+    if data.get("s") != sort:
+        raise InvalidCursor(f"this cursor belongs to sort {data.get('s')!r}, not {sort!r}; start again from the first page")
+    return values
+
+
+# --- highlighting ----------------------------------------------------------------------
+
+def highlight_text(text: str, terms: tuple[set[str], set[str], tuple[str, ...]]) -> str | None:
+    """`text` HTML-escaped, with words matching the query in <mark>; None if none match."""
+    stems, skels, prefixes = terms
+    out: list[str] = []
+    pos = 0
+    matched = False
+    for m in analysis._WORD_RE.finditer(text):
+        word = analysis._APOS_RE.sub("", m.group())
+        if not word:
+            continue
+        hit = (
+            analysis.stem(word) in stems
+            or analysis.skeleton(word) in skels
+            or any(analysis.fold(word).startswith(p) or analysis.skeleton(word).startswith(p) for p in prefixes)
+        )
+        if hit:
+            out.append(html.escape(text[pos : m.start()]))
+            out.append(f"<mark>{html.escape(m.group())}</mark>")
+            pos = m.end()
+            matched = True
+    out.append(html.escape(text[pos:]))
+    return "".join(out) if matched else None
+
+
+def highlight(record: Record, terms: tuple[set[str], set[str], tuple[str, ...]]) -> dict[str, list[str]]:
+    fields = {
+        "title": [t.value for t in record.title + record.title_alt],
+        "authors": [p.name for p in record.authors],
+        "subjects": list(record.subjects),
+        "abstract": [t.value for t in record.abstract],
+    }
+    out: dict[str, list[str]] = {}
+    for name, values in fields.items():
+        frags = [h for v in values if (h := highlight_text(v if name != "abstract" else _window(v, terms), terms))]
+        if frags:
+            out[name] = frags
+    return out
+
+
+def _window(text: str, terms: tuple[set[str], set[str], tuple[str, ...]], size: int = 300) -> str:
+    """A ~300-character window of a long abstract around its first matching word."""
+    if len(text) <= size:
+        return text
+    stems, skels, _ = terms
+    for m in analysis._WORD_RE.finditer(text):
+        if analysis.stem(m.group()) in stems or analysis.skeleton(m.group()) in skels:
+            start = max(0, m.start() - size // 3)
+            return ("…" if start else "") + text[start : start + size] + "…"
+    return text[:size] + "…"

@@ -1,0 +1,89 @@
+"""The index document: the fields both engines index for one Record.
+
+One function builds it, so the two engines index the same terms. Text fields
+hold pre-analyzed terms (fedsearch/analysis.py) joined by spaces, and each
+engine indexes them with a plain whitespace tokenizer, keeping positions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedsearch import analysis
+from fedsearch.record import Record
+
+# name -> kind. "text": pre-analyzed, positions; "keyword": exact, facet/filter/sort;
+# "int": numeric; "stored": kept, not searched.
+FIELDS: dict[str, str] = {
+    "id": "keyword",
+    **{f"{group}_{variant}": "text" for group in ("title", "author", "subject", "abstract") for variant in ("stem", "skel")},
+    "codes": "text",
+    "source": "keyword",
+    "type": "keyword",
+    "year": "int",
+    "language": "keyword",
+    "subject": "keyword",
+    "access": "keyword",
+    "institution": "keyword",
+    "title_sort": "keyword",
+    "updated": "int",  # epoch seconds of updated_at/harvested_at, for index age
+    "record": "stored",  # the Record as JSON
+}
+TEXT_FIELDS = tuple(name for name, kind in FIELDS.items() if kind == "text")
+KEYWORD_FACETS = ("source", "type", "language", "subject", "access", "institution")
+YEAR_SORT_MISSING = 0  # records without a year sort after every dated record
+
+
+def _texts(record: Record, group: str) -> list[str]:
+    if group == "title":
+        return [t.value for t in record.title + record.title_alt]
+    if group == "author":
+        return [p.name for p in record.authors + record.contributors]
+    if group == "subject":
+        return list(record.subjects)
+    if group == "abstract":
+        return [t.value for t in record.abstract]
+    raise ValueError(group)
+
+
+def codes(record: Record) -> list[str]:
+    """Exact-match terms for identifiers and classification codes, with and without scheme."""
+    terms: list[str] = []
+    for c in record.classifications:
+        terms += [analysis.code_term(c.scheme, c.code), analysis.bare_code_term(c.code)]
+    ids = record.identifiers
+    for scheme in type(ids).model_fields:
+        for value in getattr(ids, scheme):
+            terms += [analysis.code_term(scheme, value), analysis.bare_code_term(value)]
+    return list(dict.fromkeys(t for t in terms if t and not t.endswith(":")))
+
+
+def title_sort_key(record: Record) -> str:
+    return " ".join(analysis.fold(w) for w in analysis.words(record.main_title))[:200]
+
+
+def index_document(record: Record) -> dict[str, Any]:
+    """Field name -> value (str, int, or list of them) for one record."""
+    doc: dict[str, Any] = {"id": record.id}
+    for group in ("title", "author", "subject", "abstract"):
+        stems, skels = [], []
+        for text in _texts(record, group):
+            st, sk = analysis.analyzed(text)
+            if st:
+                stems.append(st)
+                skels.append(sk)
+        doc[f"{group}_stem"] = stems
+        doc[f"{group}_skel"] = skels
+    doc["codes"] = codes(record)
+    doc["source"] = record.sources
+    doc["type"] = [record.type.value]
+    doc["year"] = record.year
+    doc["language"] = list(dict.fromkeys(record.languages))
+    doc["subject"] = list(dict.fromkeys(record.subjects))
+    doc["access"] = [record.access.value]
+    doc["institution"] = [record.institution] if record.institution else []
+    doc["title_sort"] = title_sort_key(record)
+    stamp = record.updated_at or record.harvested_at
+    doc["updated"] = int(stamp.timestamp()) if stamp else 0
+    doc["record"] = record.model_dump_json(exclude_none=True)
+    return doc

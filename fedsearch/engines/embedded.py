@@ -1,0 +1,812 @@
+"""Embedded engine: a tantivy index on disk, no server to run (docs/engines.md).
+
+Layout under `path` (the data directory's `index/`):
+- `CURRENT`: the name of the live generation directory, replaced atomically
+  (write a temporary file, rename it over) when `rebuild` switches;
+- `gen-<time>-<pid>/`: one tantivy index each, plus `fedsearch.json` naming the
+  schema version it was built with;
+- `writer.lock`: held (flock) by the one process that writes.
+
+One process writes, any number read. Readers use tantivy's manual reload policy
+and look, before each search, whether `CURRENT` or the generation's
+`meta.json` changed (two `stat` calls); if so they reopen or reload. A commit
+by the writer process is therefore visible to every reader on its next search.
+
+Sorting. tantivy orders by one key only, and every sort here breaks ties by id:
+- newest / oldest / title use one composite key per document, a text fast
+  field that is unique and sorts exactly as (key, id) does in Elasticsearch.
+  The cursor is that key; the next page is "key > cursor", a range query.
+- relevance fetches the top hits by score and orders each group of equal
+  scores by id, read from four u64 fast fields that encode the id in an
+  order-preserving way (no stored document is loaded for that). The cursor is
+  (score, id, position); the position only tells where to start looking.
+- a query that scores every hit the same (no words) is sorted by id directly.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from pydantic import ValidationError
+from tantivy import Occur, Order
+from tantivy import Query as TQ
+
+from fedsearch.engines.base import (
+    BulkError,
+    BulkReport,
+    EngineError,
+    EngineHealth,
+    EngineHits,
+    FacetValue,
+    InvalidCursor,
+    SearchEngine,
+)
+from fedsearch.engines.document import FIELDS, index_document
+from fedsearch.engines.query import Bool, Clause, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
+from fedsearch.record import Record
+
+SCHEMA_VERSION = 1
+POINTER = "CURRENT"
+META_FILE = "fedsearch.json"
+LOCK_FILE = "writer.lock"
+TERMS_TOKENIZER = "fedsearch_terms"  # whitespace only: the terms arrive analyzed
+WRITER_HEAP = 256_000_000
+WRITER_THREADS = 2
+# Elasticsearch's mapping ignores longer keywords (ignore_above); so do we.
+KEYWORD_MAX_CHARS = 8191
+ID_MAX_BYTES = 512  # Elasticsearch's limit for _id: such a record could not be in both engines
+SORT_FIELDS = {Sort.newest: "sort_newest", Sort.oldest: "sort_oldest", Sort.title: "sort_title"}
+ID_KEY_FIELDS = ("idkey0", "idkey1", "idkey2", "idkey3")
+ID_KEY_CHARS = 10  # 6 bits each: 60 bits per u64; ids up to 40 characters order exactly
+TIE_MARGIN = 32
+EXACT_SEGMENT_SIZE = 2**31 - 1
+FIRST_SEGMENT_SIZE = 2000
+SOURCES_LIMIT = 10_000
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_KEY_RE = re.compile(r"^k[-0-9A-Za-z_]+$")
+# Order-preserving 6-bit alphabet, in ASCII order, all safe inside tantivy's query syntax.
+_B64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+# Id characters in byte order; 0 stands for "end of id" and sorts first.
+_ID_CODES = {ch: i + 1 for i, ch in enumerate("-0123456789_abcdefghijklmnopqrstuvwxyz")}
+_REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$#&~-])")
+
+
+# --- keys ------------------------------------------------------------------------------
+
+def encode_key(raw: bytes) -> str:
+    """`raw` in 6-bit characters; byte order is kept (a < b  <=>  enc(a) < enc(b))."""
+    if not raw:
+        return ""
+    bits = len(raw) * 8
+    pad = -bits % 6
+    n = int.from_bytes(raw, "big") << pad
+    count = (bits + pad) // 6
+    return "".join(_B64[(n >> (6 * (count - 1 - i))) & 63] for i in range(count))
+
+
+def sort_keys(record_id: str, year: int | None, title_sort: str) -> dict[str, str]:
+    """The composite sort keys of one document: unique, and ordered like (key, id)."""
+    missing = year is None
+    return {
+        "sort_newest": "k" + ("x" if missing else f"{9999 - year:04d}") + record_id,
+        "sort_oldest": "k" + ("x" if missing else f"{year:04d}") + record_id,
+        # \x00 sorts below every character of a title: "abc" + id comes before "abc d" + id.
+        "sort_title": "k" + encode_key(title_sort.encode() + b"\x00" + record_id.encode()),
+    }
+
+
+def id_key(record_id: str) -> tuple[int, ...]:
+    """Four integers ordered like the id string (exact for ids up to 40 characters)."""
+    codes = [_ID_CODES.get(ch, 63) for ch in record_id[: ID_KEY_CHARS * len(ID_KEY_FIELDS)]]
+    codes += [0] * (ID_KEY_CHARS * len(ID_KEY_FIELDS) - len(codes))
+    out = []
+    for part in range(len(ID_KEY_FIELDS)):
+        value = 0
+        for code in codes[part * ID_KEY_CHARS : (part + 1) * ID_KEY_CHARS]:
+            value = (value << 6) | code
+        out.append(value)
+    return tuple(out)
+
+
+# --- schema ----------------------------------------------------------------------------
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for name, kind in FIELDS.items():
+        if kind == "text":
+            sb.add_text_field(name, tokenizer_name=TERMS_TOKENIZER, index_option="position")
+        elif kind == "keyword":
+            if name == "title_sort":
+                continue  # sorted through sort_title, which also holds the id
+            sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
+        elif kind == "int":
+            sb.add_integer_field(name, fast=True, indexed=True)
+        elif kind == "stored":
+            sb.add_bytes_field(name, stored=True)
+        else:
+            raise ValueError(f"unknown field kind {kind!r} for {name}")
+    for name in SORT_FIELDS.values():
+        sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
+    for name in ID_KEY_FIELDS:
+        sb.add_unsigned_field(name, fast=True)
+    return sb.build()
+
+
+def _terms_analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+class _Generation:
+    """One opened index directory."""
+
+    def __init__(self, directory: Path, index: tantivy.Index):
+        self.directory = directory
+        self.index = index
+        self.schema = index.schema
+        self.meta_sig: tuple[int, int, int] | None = None
+
+
+def _sig(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class EmbeddedEngine(SearchEngine):
+    name = "embedded"
+
+    def __init__(self, path: Path, writer: bool = False):
+        self.path = Path(path)
+        self.writable = writer
+        self._lock = threading.RLock()
+        self._gen: _Generation | None = None
+        self._pointer_sig: tuple[int, int, int] | None = None
+        self._writer: tantivy.IndexWriter | None = None
+        self._lock_fd: int | None = None
+        self._pending: dict[str, bool] = {}  # id -> present, for writes not yet committed
+        self._schema = build_schema()
+
+    # --- layout ----------------------------------------------------------------------
+    def ensure_index(self) -> None:
+        with self._lock:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if (self.path / POINTER).exists():
+                self._sync()
+                return
+            name = self._create_generation()
+            tmp = self.path / f".{POINTER}.{os.getpid()}.{threading.get_ident()}"
+            tmp.write_text(name + "\n")
+            try:
+                os.link(tmp, self.path / POINTER)  # fails if another process got there first
+            except FileExistsError:
+                shutil.rmtree(self.path / name, ignore_errors=True)
+            finally:
+                tmp.unlink(missing_ok=True)
+            self._sync()
+
+    def _create_generation(self) -> str:
+        name = f"gen-{time.time_ns():x}-{os.getpid()}"
+        directory = self.path / name
+        directory.mkdir(parents=True)
+        index = tantivy.Index(self._schema, str(directory), reuse=False)
+        index.register_tokenizer(TERMS_TOKENIZER, _terms_analyzer())
+        (directory / META_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+        return name
+
+    def _open_generation(self, name: str) -> _Generation:
+        directory = self.path / name
+        meta = json.loads((directory / META_FILE).read_text())
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise EngineError(
+                f"the index in {directory} was built by another version of fedsearch "
+                f"(schema {meta.get('schema_version')}, this one reads {SCHEMA_VERSION}); run `fedsearch reindex`"
+            )
+        index = tantivy.Index.open(str(directory))
+        index.register_tokenizer(TERMS_TOKENIZER, _terms_analyzer())
+        index.config_reader("Manual")
+        return _Generation(directory, index)
+
+    def _sync(self) -> _Generation:
+        """Open or reload the live generation if another process (or we) changed it."""
+        with self._lock:
+            for attempt in range(20):
+                sig = _sig(self.path / POINTER)
+                if sig is None:
+                    if self._gen is not None:
+                        raise EngineError(f"the index pointer {self.path / POINTER} disappeared")
+                    self.ensure_index()
+                    return self._gen  # type: ignore[return-value]
+                if sig != self._pointer_sig or self._gen is None:
+                    name = (self.path / POINTER).read_text().strip()
+                    if self._gen is None or self._gen.directory.name != name:
+                        try:
+                            gen = self._open_generation(name)
+                        except (FileNotFoundError, ValueError, OSError) as err:
+                            # A rebuild may have switched and deleted it meanwhile: look again.
+                            if attempt == 19:
+                                raise EngineError(f"cannot open the index {self.path / name}: {err}") from err
+                            time.sleep(0.01 * (attempt + 1))
+                            continue
+                        self._drop_writer()
+                        self._gen = gen
+                    self._pointer_sig = sig
+                gen = self._gen
+                meta = _sig(gen.directory / "meta.json")
+                if meta != gen.meta_sig:
+                    try:
+                        gen.index.reload()
+                    except ValueError as err:
+                        if attempt == 19:
+                            raise EngineError(f"cannot reload the index {gen.directory}: {err}") from err
+                        self._pointer_sig = None
+                        time.sleep(0.01 * (attempt + 1))
+                        continue
+                    gen.meta_sig = meta
+                return gen
+            raise EngineError(f"the index in {self.path} keeps changing; try again")
+
+    def _searcher(self) -> tuple[_Generation, tantivy.Searcher]:
+        gen = self._sync()
+        return gen, gen.index.searcher()
+
+    # --- writing ---------------------------------------------------------------------
+    def _require_writer(self) -> tantivy.IndexWriter:
+        if not self.writable:
+            raise EngineError(f"the index in {self.path} was opened read-only; writes go through the writer process")
+        with self._lock:
+            self._take_lock()
+            gen = self._sync()
+            if self._writer is None:
+                try:
+                    self._writer = gen.index.writer(WRITER_HEAP, WRITER_THREADS)
+                except ValueError as err:
+                    raise EngineError(f"cannot write to the index in {gen.directory}: {err}") from err
+            return self._writer
+
+    def _take_lock(self) -> None:
+        if self._lock_fd is not None:
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            os.close(fd)
+            if err.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                raise EngineError(
+                    f"another process is writing to the index in {self.path}; only one writer at a time "
+                    "(stop the other harvest or reindex first)"
+                ) from None
+            raise
+        self._lock_fd = fd
+
+    def _drop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.rollback()
+                writer.wait_merging_threads()
+            except Exception:  # noqa: BLE001 - the writer of a generation we leave
+                pass
+        self._pending.clear()
+
+    def upsert(self, records: Iterable[Record]) -> BulkReport:
+        with self._lock:
+            writer = self._require_writer()
+            report = self._add(writer, records, replace=True)
+            return report
+
+    def _add(self, writer: tantivy.IndexWriter, records: Iterable[Record], *, replace: bool) -> BulkReport:
+        indexed = 0
+        errors: list[BulkError] = []
+        for item in records:
+            try:
+                record, doc = self._document(item)
+            except _Rejected as err:
+                errors.append(BulkError(id=err.record_id, reason=err.reason))
+                continue
+            try:
+                if replace:
+                    writer.delete_documents_by_term("id", record.id)
+                writer.add_document(doc)
+            except Exception as err:  # noqa: BLE001 - tantivy refused this one document
+                errors.append(BulkError(id=record.id, reason=f"tantivy refused it: {err}"))
+                continue
+            if replace:
+                self._pending[record.id] = True
+            indexed += 1
+        return BulkReport(indexed=indexed, errors=errors)
+
+    def _document(self, item: Any) -> tuple[Record, tantivy.Document]:
+        if isinstance(item, Record):
+            record = item
+        elif isinstance(item, dict):
+            try:
+                record = Record.model_validate(item)
+            except ValidationError as err:
+                raise _Rejected(str(item.get("id") or "?"), f"not a valid record: {_short(err)}") from None
+        else:
+            raise _Rejected(str(getattr(item, "id", None) or "?"), f"not a record but {type(item).__name__}")
+        if not isinstance(record.id, str) or not record.id or len(record.id.encode()) > ID_MAX_BYTES or not _ID_RE.match(record.id):
+            raise _Rejected(str(record.id), "its id is empty, longer than 512 bytes or has characters other than a-z 0-9 _ -")
+        try:
+            fields = index_document(record)
+        except Exception as err:  # noqa: BLE001 - one bad record must not stop the batch
+            raise _Rejected(record.id, f"could not build its index document: {err}") from None
+        doc = tantivy.Document()
+        try:
+            for name, value in fields.items():
+                kind = FIELDS[name]
+                if kind == "text":
+                    for v in value:
+                        if v:
+                            doc.add_text(name, v)
+                elif kind == "keyword":
+                    if name == "title_sort":
+                        continue
+                    for v in [value] if isinstance(value, str) else value:
+                        if len(v) <= KEYWORD_MAX_CHARS:
+                            doc.add_text(name, v)
+                elif kind == "int":
+                    if value is not None:
+                        if not _I64_MIN <= int(value) <= _I64_MAX:
+                            raise _Rejected(record.id, f"{name} {value} is out of range")
+                        doc.add_integer(name, int(value))
+                elif kind == "stored":
+                    doc.add_bytes(name, value.encode())
+            for name, key in sort_keys(record.id, record.year, fields["title_sort"]).items():
+                doc.add_text(name, key)
+            for name, part in zip(ID_KEY_FIELDS, id_key(record.id), strict=True):
+                doc.add_unsigned(name, part)
+        except _Rejected:
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise _Rejected(record.id, f"could not build its index document: {err}") from None
+        return record, doc
+
+    def delete(self, ids: Iterable[str]) -> int:
+        ids = [i for i in dict.fromkeys(ids) if isinstance(i, str) and i]
+        if not ids:
+            return 0
+        with self._lock:
+            writer = self._require_writer()
+            gen, searcher = self._searcher()
+            unknown = [i for i in ids if i not in self._pending]
+            existed = sum(1 for i in ids if self._pending.get(i))
+            if unknown:
+                for start in range(0, len(unknown), 1000):
+                    chunk = unknown[start : start + 1000]
+                    existed += searcher.search(TQ.term_set_query(gen.schema, "id", chunk), 1, count=True).count
+            for i in ids:
+                writer.delete_documents_by_term("id", i)
+                self._pending[i] = False
+            return existed
+
+    def refresh(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                try:
+                    self._writer.commit()
+                except ValueError as err:
+                    raise EngineError(f"could not commit to the index in {self.path}: {err}") from err
+                self._pending.clear()
+            self._sync()
+
+    def rebuild(self, records: Iterable[Record]) -> BulkReport:
+        if not self.writable:
+            raise EngineError(f"the index in {self.path} was opened read-only; rebuild from the writer process")
+        with self._lock:
+            self._take_lock()
+            self.path.mkdir(parents=True, exist_ok=True)
+            name = self._create_generation()
+            directory = self.path / name
+            try:
+                index = tantivy.Index.open(str(directory))
+                index.register_tokenizer(TERMS_TOKENIZER, _terms_analyzer())
+                writer = index.writer(WRITER_HEAP, WRITER_THREADS)
+                # Ids repeated in `records` must still end up once: replace as we go.
+                report = self._add(writer, records, replace=True)
+                writer.commit()
+                writer.wait_merging_threads()
+                del writer, index
+                self._pending.clear()
+                tmp = self.path / f".{POINTER}.{os.getpid()}.{threading.get_ident()}"
+                tmp.write_text(name + "\n")
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path / POINTER)  # the switch: readers see old or new, never none
+            except BaseException:
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
+            self._sync()
+            for old in self.path.glob("gen-*"):
+                if old.name != name and old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+            return report
+
+    # --- reading ---------------------------------------------------------------------
+    def execute(self, plan: Plan, query: SearchQuery, after: list[Any] | None) -> EngineHits:
+        gen, searcher = self._searcher()
+        schema = gen.schema
+        text = _translate(plan.clause, schema)
+        filters = _filter_queries(plan, schema)
+        main = _with_filters(text, list(filters.values()))
+        per = query.per_page
+        if query.sort == Sort.relevance:
+            if _constant_score(plan.clause):
+                picked, total, before = self._by_key(gen, searcher, main, "id", query, _id_cursor(after), score=1.0)
+            else:
+                picked, total, before = self._by_score(searcher, main, query, _score_cursor(after))
+        else:
+            picked, total, before = self._by_key(gen, searcher, main, SORT_FIELDS[query.sort], query, _key_cursor(after))
+        hits = []
+        for n, (score, addr, key) in enumerate(picked):
+            record = Record.model_validate_json(searcher.doc(addr).get_first("record"))
+            if query.sort == Sort.relevance:
+                values: list[Any] = [score, record.id, before + n]
+            else:
+                values = [key]
+            hits.append((record, score, values))
+        facets = self._facets(searcher, text, filters, query) if query.facets else {}
+        return EngineHits(total=total, hits=hits, facets=facets, has_more=bool(hits) and total > before + len(hits))
+
+    def _by_key(
+        self, gen: _Generation, searcher: tantivy.Searcher, main: tantivy.Query, field: str, query: SearchQuery,
+        after: str | None, score: float | None = None,
+    ) -> tuple[list[tuple[float | None, Any, str]], int, int]:
+        """Hits ordered by a unique text fast field: offset, or everything after a key."""
+        per = query.per_page
+        if after is None:
+            res = searcher.search(main, per, count=True, order_by_field=field, offset=query.offset, order=Order.Asc)
+            total = res.count
+            before = query.offset
+        else:
+            total = searcher.search(main, 1, count=True).count
+            bound = gen.index.parse_query(f"{field}:{{{after} TO *}}")
+            res = searcher.search(_with_filters(main, [bound]), per, count=True, order_by_field=field, order=Order.Asc)
+            before = total - res.count  # those at or before the cursor
+        return [(score, addr, key) for key, addr in res.hits], total, before
+
+    def _by_score(
+        self, searcher: tantivy.Searcher, main: tantivy.Query, query: SearchQuery, after: tuple[float, str, int] | None
+    ) -> tuple[list[tuple[float | None, Any, str | None]], int, int]:
+        """Hits by score descending, equal scores by id ascending."""
+        per = query.per_page
+        target = query.offset if after is None else max(0, after[2] + 1)
+        base = max(0, target - TIE_MARGIN)
+        limit = target - base + per + TIE_MARGIN
+        total: int | None = None
+        step = TIE_MARGIN * 4
+        cursor_key = id_key(after[1]) if after is not None else None
+        while True:
+            res = searcher.search(main, limit, count=total is None, offset=base)
+            if total is None:
+                total = res.count
+            hits = res.hits
+            exhausted = len(hits) < limit
+            if after is None and target >= total:
+                return [], total, target
+            # The window must begin in a group of scores above the one we start in.
+            if base > 0:
+                if not hits:
+                    base, limit, step = 0, limit + base, step * 2
+                    continue
+                if after is None:
+                    pivot = hits[target - base][0] if target - base < len(hits) else hits[-1][0]
+                    early = hits[0][0] > pivot
+                else:
+                    early = hits[0][0] > after[0]
+                if not early:
+                    new_base = max(0, base - step)
+                    limit += base - new_base
+                    base, step = new_base, step * 2
+                    continue
+            if exhausted:
+                complete = len(hits)
+            else:
+                complete = len(hits) - 1
+                while complete > 0 and hits[complete - 1][0] == hits[-1][0]:
+                    complete -= 1
+            # Where the page starts (index into hits), and how many of that group to skip.
+            if after is None:
+                i = target - base
+                if i >= complete and not exhausted:
+                    limit *= 4
+                    continue
+                while i > 0 and hits[i - 1][0] == hits[i][0]:
+                    i -= 1
+                skip = target - base - i
+                before = target
+            else:
+                i = 0
+                while i < len(hits) and hits[i][0] > after[0]:
+                    i += 1
+                skip = 0
+                before = base + i
+            out: list[tuple[float | None, Any, str | None]] = []
+            while i < complete and len(out) < per:
+                j = i + 1
+                while j < len(hits) and hits[j][0] == hits[i][0]:
+                    j += 1
+                group = self._order_group(searcher, hits[i:j], cursor_key if after is not None and hits[i][0] == after[0] else None,
+                                          after[1] if after is not None else None)
+                if after is not None and hits[i][0] == after[0]:
+                    kept = [g for g in group if g[3]]
+                    before += len(group) - len(kept)
+                    group = kept
+                group = group[skip:]
+                skip = 0
+                out.extend((g[0], g[1], None) for g in group[: per - len(out)])
+                i = j
+            if len(out) < per and not exhausted:
+                limit *= 4
+                continue
+            return out, total, before
+
+    def _order_group(self, searcher: tantivy.Searcher, group: list[tuple[float, Any]], cursor_key: tuple[int, ...] | None,
+                     cursor_id: str | None) -> list[tuple[float, Any, Any, bool]]:
+        """One group of equal scores in id order: (score, address, sort key, is after the cursor)."""
+        if len(group) == 1 and cursor_key is None:
+            return [(group[0][0], group[0][1], None, True)]
+        addrs = [a for _, a in group]
+        columns = [searcher.fast_field_values(name, addrs) for name in ID_KEY_FIELDS]
+        keys = [tuple(c[n] or 0 for c in columns) for n in range(len(addrs))]
+        exact: dict[int, str] = {}
+        seen: dict[tuple[int, ...], int] = {}
+        for n, k in enumerate(keys):
+            if k in seen or k == cursor_key:
+                # Ids longer than 40 characters that share their start: read the stored ids.
+                for m in (seen.get(k, n), n):
+                    if m not in exact:
+                        exact[m] = json.loads(searcher.doc(addrs[m]).get_first("record"))["id"]
+            seen.setdefault(k, n)
+        rows = []
+        for n, (score, addr) in enumerate(group):
+            key = (keys[n], exact.get(n, ""))
+            if cursor_key is None:
+                is_after = True
+            elif keys[n] != cursor_key:
+                is_after = keys[n] > cursor_key
+            else:
+                is_after = exact[n] > (cursor_id or "")
+            rows.append((score, addr, key, is_after))
+        rows.sort(key=lambda r: r[2])
+        return rows
+
+    # --- facets ----------------------------------------------------------------------
+    def _facets(self, searcher: tantivy.Searcher, text: tantivy.Query, filters: dict[str, tantivy.Query],
+                query: SearchQuery) -> dict[str, list[FacetValue]]:
+        groups: dict[str | None, list[str]] = {}
+        for name in query.facets:
+            groups.setdefault(name if name in filters else None, []).append(name)
+        out: dict[str, list[FacetValue]] = {}
+        for excluded, names in groups.items():
+            scope = _with_filters(text, [f for facet, f in filters.items() if facet != excluded])
+            out.update(_terms(searcher, scope, names, query.facet_size))
+        return {name: out[name] for name in query.facets}
+
+    def get(self, record_id: str) -> Record | None:
+        if not isinstance(record_id, str) or not record_id:
+            return None
+        gen, searcher = self._searcher()
+        hits = searcher.search(TQ.term_query(gen.schema, "id", record_id), 1, count=False).hits
+        if not hits:
+            return None
+        return Record.model_validate_json(searcher.doc(hits[0][1]).get_first("record"))
+
+    def count_by_source(self) -> dict[str, int]:
+        _, searcher = self._searcher()
+        agg = {"sources": {"terms": {"field": "source", "size": SOURCES_LIMIT, "segment_size": EXACT_SEGMENT_SIZE}}}
+        buckets = searcher.aggregate(TQ.all_query(), agg)["sources"]["buckets"]
+        return {b["key"]: b["doc_count"] for b in buckets}
+
+    def health(self) -> EngineHealth:
+        try:
+            gen, searcher = self._searcher()
+            newest = searcher.aggregate(TQ.all_query(), {"newest": {"max": {"field": "updated"}}})["newest"]["value"]
+        except Exception as err:  # noqa: BLE001 - health reports, never raises
+            return EngineHealth(engine=self.name, reachable=False, detail=f"cannot open the index in {self.path}: {err}")
+        return EngineHealth(
+            engine=self.name,
+            reachable=True,
+            documents=searcher.num_docs,
+            last_update=float(newest) if newest else None,
+            detail=f"{gen.directory} ({searcher.num_segments} segments{', writer' if self.writable else ''})",
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                try:
+                    self._writer.commit()
+                    self._writer.wait_merging_threads()
+                finally:
+                    self._writer = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+            self._gen = None
+            self._pointer_sig = None
+
+
+class _Rejected(Exception):
+    def __init__(self, record_id: str, reason: str):
+        super().__init__(reason)
+        self.record_id = record_id
+        self.reason = reason
+
+
+def _short(err: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in err.errors()[:3]]
+    more = len(err.errors()) - 3
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+# --- cursors ---------------------------------------------------------------------------
+
+def _bad_cursor() -> InvalidCursor:
+    return InvalidCursor("this cursor is not valid; start again from the first page")
+
+
+def _key_cursor(after: list[Any] | None) -> str | None:
+    if after is None:
+        return None
+    if len(after) != 1 or not isinstance(after[0], str) or not _KEY_RE.match(after[0]):
+        raise _bad_cursor()
+    return after[0]
+
+
+def _id_cursor(after: list[Any] | None) -> str | None:
+    if after is None:
+        return None
+    score_cursor = _score_cursor(after)
+    assert score_cursor is not None
+    return score_cursor[1]
+
+
+def _score_cursor(after: list[Any] | None) -> tuple[float, str, int] | None:
+    if after is None:
+        return None
+    if len(after) != 3:
+        raise _bad_cursor()
+    score, record_id, pos = after
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not isinstance(record_id, str):
+        raise _bad_cursor()
+    if not _ID_RE.match(record_id) or isinstance(pos, bool) or not isinstance(pos, int) or pos < 0:
+        raise _bad_cursor()
+    return float(score), record_id, pos
+
+
+# --- translating a plan ----------------------------------------------------------------
+
+def _translate(clause: Clause, schema: tantivy.Schema) -> tantivy.Query:
+    if isinstance(clause, MatchAll):
+        return TQ.all_query()
+    if isinstance(clause, Term):
+        if FIELDS.get(clause.field) == "int":
+            value = _as_i64(clause.term)
+            if value is None:
+                return TQ.empty_query()
+            q = TQ.term_query(schema, clause.field, value)
+        else:
+            if not clause.term:
+                return TQ.empty_query()
+            q = TQ.term_query(schema, clause.field, clause.term)
+        return _boost(q, clause.boost)
+    if isinstance(clause, Phrase):
+        terms = [t for t in clause.terms if t]
+        if not terms:
+            return TQ.empty_query()
+        if len(terms) == 1:
+            q = TQ.term_query(schema, clause.field, terms[0])
+        else:
+            q = TQ.phrase_query(schema, clause.field, terms)
+        return _boost(q, clause.boost)
+    if isinstance(clause, Prefix):
+        if not clause.prefix:
+            return TQ.empty_query()
+        return _boost(TQ.regex_query(schema, clause.field, _REGEX_META.sub(r"\\\1", clause.prefix) + ".*"), clause.boost)
+    if isinstance(clause, Bool):
+        if not clause.must and not clause.should:
+            return TQ.empty_query()  # "at least one should" of none: nothing
+        subs: list[tuple[Occur, tantivy.Query]] = []
+        subs += [(Occur.Must, _translate(c, schema)) for c in clause.must]
+        subs += [(Occur.Should, _translate(c, schema)) for c in clause.should]
+        subs += [(Occur.MustNot, _translate(c, schema)) for c in clause.must_not]
+        if len(subs) == 1:
+            return subs[0][1]
+        return TQ.boolean_query(subs)
+    raise TypeError(f"unknown plan clause {clause!r}")
+
+
+def _boost(q: tantivy.Query, boost: float) -> tantivy.Query:
+    return q if boost == 1.0 else TQ.boost_query(q, boost)
+
+
+def _constant_score(clause: Clause) -> bool:
+    """True when every hit scores the same, so relevance order is id order."""
+    if isinstance(clause, MatchAll):
+        return True
+    if isinstance(clause, Bool):
+        return not clause.should and bool(clause.must) and all(_constant_score(c) for c in clause.must)
+    return False
+
+
+def _as_i64(value: str) -> int | None:
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        return None
+    return n if _I64_MIN <= n <= _I64_MAX else None
+
+
+def _filter_queries(plan: Plan, schema: tantivy.Schema) -> dict[str, tantivy.Query]:
+    """Facet name -> its filter (OR within it). The year range belongs to `year`."""
+    out: dict[str, tantivy.Query] = {}
+    for name, values in plan.filters.items():
+        if not values:
+            continue
+        if FIELDS.get(name) == "int":
+            numbers = sorted({n for v in values if (n := _as_i64(v)) is not None})
+            out[name] = TQ.term_set_query(schema, name, numbers) if numbers else TQ.empty_query()
+        else:
+            out[name] = TQ.term_set_query(schema, name, list(values))
+    if plan.year_from is not None or plan.year_to is not None:
+        rng = TQ.range_query(schema, "year", tantivy.FieldType.Integer, lower_bound=plan.year_from, upper_bound=plan.year_to)
+        out["year"] = TQ.boolean_query([(Occur.Must, out["year"]), (Occur.Must, rng)]) if "year" in out else rng
+    return out
+
+
+def _with_filters(q: tantivy.Query, filters: list[tantivy.Query]) -> tantivy.Query:
+    """`q` restricted by `filters`, which add nothing to the score."""
+    if not filters:
+        return q
+    return TQ.boolean_query([(Occur.Must, q)] + [(Occur.Must, TQ.const_score_query(f, 0.0)) for f in filters])
+
+
+def _terms(searcher: tantivy.Searcher, scope: tantivy.Query, names: list[str], size: int) -> dict[str, list[FacetValue]]:
+    """Exact top `size` buckets per field: count descending, then value ascending."""
+    out: dict[str, list[FacetValue]] = {}
+    want = {name: (size + 1, FIRST_SEGMENT_SIZE) for name in names}
+    single = searcher.num_segments <= 1
+    while want:
+        aggs = {
+            name: {"terms": {"field": name, "size": ask, "segment_size": max(seg, ask)}}
+            for name, (ask, seg) in want.items()
+        }
+        result = searcher.aggregate(scope, aggs)
+        again: dict[str, tuple[int, int]] = {}
+        for name, (ask, seg) in want.items():
+            agg = result[name]
+            buckets = agg["buckets"]
+            if not single and agg.get("doc_count_error_upper_bound", 0) > 0 and seg < EXACT_SEGMENT_SIZE:
+                again[name] = (ask, EXACT_SEGMENT_SIZE)  # a segment held more values than it returned
+                continue
+            if len(buckets) >= ask and buckets[ask - 1]["doc_count"] == buckets[size - 1]["doc_count"]:
+                again[name] = (ask * 4, seg)  # ties across the cut: some may be missing
+                continue
+            values = [(_bucket_value(name, b["key"]), b["doc_count"]) for b in buckets]
+            values.sort(key=lambda kv: (-kv[1], kv[0]))
+            out[name] = [FacetValue(value=v, count=c) for v, c in values[:size]]
+        want = again
+    return out
+
+
+def _bucket_value(name: str, key: Any) -> str:
+    return str(int(key)) if FIELDS.get(name) == "int" else str(key)
+

@@ -1,0 +1,449 @@
+"""SearchQuery (ours) and its safe query syntax, compiled to a small plan.
+
+User text never reaches an engine as query syntax. It is parsed here into an
+AST (words, "phrases", AND/OR/NOT, field:value, prefix*), which is compiled to
+a `Plan` of a handful of primitive clauses (term, phrase, prefix, bool) over
+the pre-analyzed fields of fedsearch/engines/document.py. Each engine only
+translates those primitives. Broken syntax degrades to plain words; parsing
+never raises.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from fedsearch import analysis
+
+MAX_PER_PAGE = 100
+MAX_WINDOW = 10_000  # page * per_page beyond this needs the cursor (like ES's max_result_window)
+MAX_WORDS = 40  # longer queries keep their first words: protects both engines
+MIN_PREFIX = 2
+
+FacetName = Literal["source", "type", "year", "language", "subject", "access", "institution"]
+FACET_NAMES: tuple[str, ...] = FacetName.__args__  # type: ignore[attr-defined]
+
+
+class Sort(StrEnum):
+    relevance = "relevance"
+    newest = "newest"
+    oldest = "oldest"
+    title = "title"
+
+
+class SearchQuery(BaseModel):
+    q: Annotated[str, Field(max_length=20_000)] = ""
+    filters: dict[FacetName, list[Annotated[str, Field(max_length=500)]]] = {}
+    year_from: Annotated[int | None, Field(ge=0, le=9999)] = None
+    year_to: Annotated[int | None, Field(ge=0, le=9999)] = None
+    facets: list[FacetName] = []
+    facet_size: Annotated[int, Field(ge=1, le=200)] = 10
+    sort: Sort = Sort.relevance
+    page: Annotated[int, Field(ge=1)] = 1
+    per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)] = 20
+    cursor: str | None = None  # from SearchResult.next_cursor; replaces page
+    highlight: bool = True
+
+    @field_validator("filters")
+    @classmethod
+    def _drop_empty(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {k: sorted(set(vals)) for k, vals in v.items() if vals}
+
+    @model_validator(mode="after")
+    def _check_window(self) -> "SearchQuery":
+        if self.cursor is None and self.page * self.per_page > MAX_WINDOW:
+            raise ValueError(
+                f"page {self.page} with per_page {self.per_page} goes past result {MAX_WINDOW}; "
+                "use the cursor (next_cursor) to page deeper"
+            )
+        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+            raise ValueError(f"year_from ({self.year_from}) is after year_to ({self.year_to})")
+        return self
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+# --- the AST of our query syntax -------------------------------------------------------
+
+# Field names people may type, and what they search.
+FIELD_ALIASES: dict[str, str] = {
+    "title": "title", "ti": "title", "заглавие": "title", "аталышы": "title",
+    "author": "author", "au": "author", "автор": "author",
+    "subject": "subject", "su": "subject", "тема": "subject", "keyword": "subject",
+    "year": "year", "год": "year", "жыл": "year",
+    "type": "type", "тип": "type",
+    "id": "identifier", "identifier": "identifier", "doi": "identifier", "isbn": "identifier",
+    "issn": "identifier", "handle": "identifier", "urn": "identifier", "patent": "identifier",
+    "udc": "identifier", "удк": "identifier", "grnti": "identifier", "грнти": "identifier",
+    "ipc": "identifier", "мпк": "identifier", "code": "identifier",
+}
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class PhraseNode:
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class PrefixNode:
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class AndNode:
+    children: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class OrNode:
+    children: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class NotNode:
+    child: "Node"
+
+
+Node = Union[Word, PhraseNode, PrefixNode, AndNode, OrNode, NotNode]
+
+_TOKEN_RE = re.compile(
+    r"""(?P<lparen>\()|(?P<rparen>\))
+      |(?P<field>[^\W\d_][\w]*):(?=\S)
+      |(?P<phrase>"[^"]*")
+      |(?P<word>[^\s()"]+)""",
+    re.VERBOSE | re.UNICODE,
+)
+
+
+def _lex(text: str) -> list[tuple[str, str]]:
+    # An unbalanced quote is dropped: the words inside become plain words.
+    if text.count('"') % 2:
+        idx = text.rfind('"')
+        text = text[:idx] + " " + text[idx + 1 :]
+    return [(m.lastgroup or "word", m.group(m.lastgroup or "word")) for m in _TOKEN_RE.finditer(text)]
+
+
+class _Parser:
+    """Recursive descent: or_expr := and_expr (OR and_expr)*; and_expr := unary+."""
+
+    def __init__(self, tokens: list[tuple[str, str]]):
+        self.tokens = tokens
+        self.pos = 0
+        self.words = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def parse(self) -> Node | None:
+        nodes = []
+        while self.peek() is not None:
+            node = self.or_expr()
+            if node is not None:
+                nodes.append(node)
+            elif self.peek() is not None:
+                self.pos += 1  # a stray ")" or operator: skip it
+        return _and(nodes)
+
+    def or_expr(self) -> Node | None:
+        parts = [self.and_expr()]
+        while (tok := self.peek()) and tok == ("word", "OR"):
+            self.pos += 1
+            parts.append(self.and_expr())
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else OrNode(tuple(parts))
+
+    def and_expr(self) -> Node | None:
+        parts: list[Node] = []
+        while (tok := self.peek()) is not None:
+            if tok[0] == "rparen" or tok == ("word", "OR"):
+                break
+            if tok == ("word", "AND"):
+                self.pos += 1
+                continue
+            node = self.unary()
+            if node is not None:
+                parts.append(node)
+        return _and(parts)
+
+    def unary(self) -> Node | None:
+        tok = self.peek()
+        assert tok is not None
+        if tok == ("word", "NOT") or (tok[0] == "word" and tok[1].startswith("-") and len(tok[1]) > 1):
+            if tok[1] == "NOT":
+                self.pos += 1
+                if self.peek() is None:
+                    return None
+                child = self.unary()
+            else:
+                self.tokens[self.pos] = ("word", tok[1][1:])
+                child = self.unary()
+            return NotNode(child) if child is not None else None
+        return self.primary()
+
+    def primary(self, field: str | None = None) -> Node | None:
+        kind, text = self.tokens[self.pos]
+        self.pos += 1
+        if kind == "lparen":
+            inner = self.or_expr()
+            if (tok := self.peek()) and tok[0] == "rparen":
+                self.pos += 1
+            return inner  # an unclosed "(" just ends at the end of the query
+        if kind == "rparen":
+            return None
+        if kind == "field":
+            name = FIELD_ALIASES.get(text.lower())
+            if self.peek() is None:
+                return None
+            if name is None:  # unknown field: its name is just another word
+                self.tokens.insert(self.pos, ("word", text))
+                return None
+            return self.primary(field=name)
+        if kind == "phrase":
+            inner = text[1:-1]
+            if not analysis.words(inner):
+                return None
+            self.words += len(analysis.words(inner))
+            return PhraseNode(inner, field)
+        # A plain word: it may carry several words once punctuation goes ("foo-bar").
+        if text in ("AND", "OR", "NOT"):
+            return None
+        if text.endswith("*"):
+            stem = text.rstrip("*")
+            ws = analysis.words(stem)
+            if len(ws) == 1 and len(ws[0]) >= MIN_PREFIX and stem.endswith(ws[0]):
+                self.words += 1
+                return PrefixNode(ws[0], field)
+            text = stem
+        if field == "identifier" or (field is None and _looks_like_code(text)):
+            self.words += 1
+            return Word(text, field)
+        ws = analysis.words(text)
+        if not ws:
+            return None
+        self.words += len(ws)
+        if len(ws) == 1:
+            return Word(ws[0], field)
+        return PhraseNode(" ".join(ws), field)  # "Ысык-Көл" is a phrase of two words
+
+
+def _and(parts: list[Node]) -> Node | None:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else AndNode(tuple(parts))
+
+
+_CODE_LIKE = re.compile(r"\d")
+
+
+def _looks_like_code(text: str) -> bool:
+    return bool(_CODE_LIKE.search(text)) and bool(re.search(r"[./\-:]", text))
+
+
+def parse(text: str) -> Node | None:
+    """Parse user text into an AST; never raises. None means "match everything"."""
+    words = text.split()
+    if len(words) > MAX_WORDS * 2:
+        text = " ".join(words[: MAX_WORDS * 2])
+    tokens = _lex(text[:4000])
+    parser = _Parser(tokens)
+    try:
+        node = parser.parse()
+    except RecursionError:  # absurdly nested parentheses: fall back to the words
+        node = _and([Word(w) for w in analysis.words(text)[:MAX_WORDS]])
+    return node
+
+
+# --- the plan: primitives both engines translate ---------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    field: str
+    term: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Phrase:
+    field: str
+    terms: tuple[str, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Prefix:
+    field: str
+    prefix: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Bool:
+    must: tuple["Clause", ...] = ()
+    should: tuple["Clause", ...] = ()  # at least one must match when there is no `must`
+    must_not: tuple["Clause", ...] = ()
+
+
+@dataclass(frozen=True)
+class MatchAll:
+    pass
+
+
+Clause = Union[Term, Phrase, Prefix, Bool, MatchAll]
+
+# Field groups: each text group is indexed twice (see fedsearch/analysis.py).
+# Boosts: title above subjects above abstract; the exact-script (stem) form
+# above the transliterated skeleton. Tuned by bench/relevance.py.
+TEXT_GROUPS: dict[str, float] = {"title": 4.0, "author": 3.0, "subject": 2.0, "abstract": 1.0}
+SKELETON_WEIGHT = 0.6
+CODE_BOOST = 5.0
+PHRASE_BONUS = 2.0
+GROUPS_FOR_FIELD: dict[str | None, tuple[str, ...]] = {
+    None: tuple(TEXT_GROUPS),
+    "title": ("title",),
+    "author": ("author",),
+    "subject": ("subject",),
+}
+
+
+def _word_clause(word: str, field: str | None) -> Clause:
+    if field == "year":
+        return Term("year", word) if word.isdigit() else Bool()
+    if field == "type":
+        return Term("type", word.lower())
+    if field == "identifier":
+        return Term("codes", analysis.bare_code_term(word), CODE_BOOST)
+    st, sk = analysis.stem(word), analysis.skeleton(word)
+    clauses: list[Clause] = []
+    for group in GROUPS_FOR_FIELD.get(field, GROUPS_FOR_FIELD[None]):
+        boost = TEXT_GROUPS[group]
+        clauses.append(Term(f"{group}_stem", st, boost))
+        if sk:
+            clauses.append(Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT))
+    if field is None and any(ch.isdigit() for ch in word):
+        clauses.append(Term("codes", analysis.bare_code_term(word), CODE_BOOST))
+    return Bool(should=tuple(clauses))
+
+
+def _phrase_clause(text: str, field: str | None) -> Clause:
+    ws = analysis.words(text)[:MAX_WORDS]
+    if field in ("identifier", "year", "type"):
+        return _word_clause(text, field)
+    if len(ws) == 1:
+        return _word_clause(ws[0], field)
+    clauses: list[Clause] = []
+    for group in GROUPS_FOR_FIELD.get(field, GROUPS_FOR_FIELD[None]):
+        boost = TEXT_GROUPS[group] * PHRASE_BONUS
+        clauses.append(Phrase(f"{group}_stem", tuple(analysis.stem(w) for w in ws), boost))
+        clauses.append(Phrase(f"{group}_skel", tuple(analysis.skeleton(w) for w in ws), boost * SKELETON_WEIGHT))
+    if field is None and any(ch.isdigit() for ch in text):
+        clauses.append(Term("codes", analysis.bare_code_term(text), CODE_BOOST))
+    return Bool(should=tuple(clauses))
+
+
+def _prefix_clause(text: str, field: str | None) -> Clause:
+    if field == "identifier":
+        return Prefix("codes", analysis.bare_code_term(text), CODE_BOOST)
+    clauses: list[Clause] = []
+    for group in GROUPS_FOR_FIELD.get(field, GROUPS_FOR_FIELD[None]):
+        boost = TEXT_GROUPS[group]
+        # Prefixes are folded but not stemmed: a stem may be longer than the prefix typed.
+        clauses.append(Prefix(f"{group}_stem", analysis.fold(text), boost))
+        clauses.append(Prefix(f"{group}_skel", analysis.skeleton(text), boost * SKELETON_WEIGHT))
+    return Bool(should=tuple(clauses))
+
+
+def compile_node(node: Node | None) -> Clause:
+    if node is None:
+        return MatchAll()
+    if isinstance(node, Word):
+        return _word_clause(node.text, node.field)
+    if isinstance(node, PhraseNode):
+        return _phrase_clause(node.text, node.field)
+    if isinstance(node, PrefixNode):
+        return _prefix_clause(node.text, node.field)
+    if isinstance(node, AndNode):
+        must, must_not = [], []
+        for child in node.children:
+            if isinstance(child, NotNode):
+                must_not.append(compile_node(child.child))
+            else:
+                must.append(compile_node(child))
+        if not must:
+            must.append(MatchAll())
+        return Bool(must=tuple(must), must_not=tuple(must_not))
+    if isinstance(node, OrNode):
+        return Bool(should=tuple(compile_node(c) for c in node.children))
+    if isinstance(node, NotNode):
+        return Bool(must=(MatchAll(),), must_not=(compile_node(node.child),))
+    raise TypeError(f"unknown query node {node!r}")
+
+
+@dataclass
+class Plan:
+    """What an engine executes: a scoring clause, filters, and what to return."""
+
+    clause: Clause
+    # facet name -> allowed values (OR within a facet, AND across facets)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+
+
+def plan_for(query: SearchQuery) -> Plan:
+    clause = compile_node(parse(query.q))
+    code = analysis.bare_code_term(query.q[:200])
+    if any(ch.isdigit() for ch in code) and not isinstance(clause, MatchAll):
+        # The whole query may be one unquoted code: "A01B 1/00", "978-9967-..."
+        clause = Bool(should=(clause, Term("codes", code, CODE_BOOST)))
+    return Plan(
+        clause=clause,
+        filters=dict(query.filters),
+        year_from=query.year_from,
+        year_to=query.year_to,
+    )
+
+
+def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:
+    """The (stem terms, skeleton terms, folded prefixes) a query looks for, for highlighting."""
+    stems: set[str] = set()
+    skels: set[str] = set()
+    prefixes: list[str] = []
+
+    def walk(node: Node | None) -> None:
+        if node is None:
+            return
+        if isinstance(node, NotNode):
+            return
+        if isinstance(node, (AndNode, OrNode)):
+            for child in node.children:
+                walk(child)
+            return
+        if node.field in ("year", "type", "identifier"):
+            return
+        if isinstance(node, PrefixNode):
+            prefixes.append(analysis.fold(node.text))
+            prefixes.append(analysis.skeleton(node.text))
+            return
+        for w in analysis.words(node.text):
+            stems.add(analysis.stem(w))
+            skels.add(analysis.skeleton(w))
+
+    walk(parse(text))
+    return stems, skels, tuple(p for p in prefixes if p)

@@ -1,0 +1,1 @@
+"""Indexers: turn raw records into `Record`s, deduplicate them, and write them to an engine."""

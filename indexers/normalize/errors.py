@@ -1,0 +1,9 @@
+"""Why a raw record could not become a Record (the pipeline quarantines it with the reason)."""
+
+from __future__ import annotations
+
+
+class NormalizationError(ValueError):
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)

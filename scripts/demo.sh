@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install fedsearch into .venv and run `fedsearch demo` on the embedded engine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Zebra serves the demo's SRU library catalogue; install it from Debian when we can.
+if ! command -v zebrasrv >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Index Data's Zebra (idzebra-2.0) for the SRU partner..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq idzebra-2.0 yaz >/dev/null
+  else
+    echo "note: zebrasrv not found; run 'sudo apt-get install idzebra-2.0' for the SRU partner" >&2
+  fi
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/fedsearch ]; then
+  "$PYTHON" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+fi
+.venv/bin/pip install -q -e .
+exec .venv/bin/fedsearch demo "$@"

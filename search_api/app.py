@@ -1,0 +1,232 @@
+"""The application: the JSON API and the web UI in one process, over one SearchService.
+
+`create_app(settings, engine=None)` builds it (tests pass an engine they filled);
+`serve(settings, host, port)` runs it with uvicorn (`fedsearch serve`).
+
+Middleware, outermost first: metrics (counts everything, 429s included), CORS
+(so a 429 or 503 still carries CORS headers), gzip, the per-client rate limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from fedsearch.config import Settings
+from fedsearch.engines.base import EngineError, EngineUnavailable, InvalidCursor, SearchEngine
+from search_api import feeds
+from search_api.http import cached_response, urls_for
+from search_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from search_api.metrics import Metrics, MetricsMiddleware
+from search_api.problems import BadParameter, BadParameters, Problem, bad_parameters, problem_response
+from search_api.ratelimit import RateLimitMiddleware
+from search_api.routes import RecordNotFound
+from search_api.routes import router as api_router
+from search_api.service import HealthOut, SearchService, bad_parameters_from
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "1"
+ENGINE_RETRY_AFTER = "30"
+SITE_NAME = "fedsearch"
+
+API_DESCRIPTION = """\
+Search Kyrgyzstan's scientific information — articles, books, dissertations,
+patents and more from many partner databases — from your own site.
+
+* Free to use, no key. Each client IP may make a limited number of requests
+  a minute (429 with Retry-After beyond it). CORS is open to the origins the
+  operator configured.
+* Responses carry ETags; send If-None-Match to get 304 when nothing changed.
+* Errors are RFC 9457 problem details (application/problem+json) whose
+  `detail` says what to change; bad parameters are listed in `errors`.
+* Exports: BibTeX, RIS and CSL-JSON for a record or a result page; Atom feeds
+  of any search; an OpenSearch description at /opensearch.xml.
+"""
+
+
+def _is_api_path(path: str) -> bool:
+    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/opensearch.xml")
+
+
+def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAPI:
+    metrics = Metrics()
+    service = SearchService(settings, engine, metrics=metrics)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="fedsearch API",
+        version=API_VERSION,
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # our own page (web_ui), with no third-party scripts
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.metrics = metrics
+    app.state.site_name = SITE_NAME
+    app.state.html_error = None  # set by the web UI: (request, status, title, detail) -> Response
+
+    _install_error_handlers(app)
+    app.include_router(api_router)
+    _install_ops_routes(app)
+
+    from web_ui.routes import mount as mount_web_ui  # the UI sits on top of the API layer
+
+    mount_web_ui(app)
+    _install_openapi(app)
+
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.server.rate_limit_per_minute, metrics=metrics)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["Accept", "Accept-Language", "If-None-Match"],
+            expose_headers=["ETag", "Retry-After", "Link", "Content-Disposition"],
+            max_age=600,
+        )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+def _error(request: Request, status: int, title: str, detail: str, *, kind: str,
+           headers: dict[str, str] | None = None) -> Response:
+    """problem+json for API paths, the UI's friendly page for the rest."""
+    html_error = request.app.state.html_error
+    if html_error is not None and not _is_api_path(request.url.path):
+        response = html_error(request, status, title, detail)
+        response.headers.update(headers or {})
+        return response
+    return problem_response(status, title, detail, kind=kind, instance=request.url.path, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return bad_parameters(bad_parameters_from(exc).errors, instance=request.url.path)
+
+    @app.exception_handler(BadParameters)
+    async def _bad_params(request: Request, exc: BadParameters) -> Response:
+        return bad_parameters(exc.errors, instance=request.url.path)
+
+    @app.exception_handler(BadParameter)
+    async def _bad_param(request: Request, exc: BadParameter) -> Response:
+        return bad_parameters([exc], instance=request.url.path)
+
+    @app.exception_handler(InvalidCursor)
+    async def _cursor(request: Request, exc: InvalidCursor) -> Response:
+        return bad_parameters([BadParameter("cursor", str(exc))], instance=request.url.path)
+
+    @app.exception_handler(RecordNotFound)
+    async def _not_found(request: Request, exc: RecordNotFound) -> Response:
+        return _error(request, 404, "Record not found", str(exc), kind="not-found")
+
+    @app.exception_handler(EngineError)
+    async def _engine(request: Request, exc: EngineError) -> Response:
+        log.warning("search engine failed on %s: %s", request.url.path, exc)
+        detail = (
+            "the search engine is not reachable right now; this is on our side, please try again in a minute"
+            if isinstance(exc, EngineUnavailable)
+            else "the search engine could not answer this request; please try again in a minute"
+        )
+        return _error(request, 503, "Search is temporarily unavailable", detail, kind="engine-unavailable",
+                      headers={"Retry-After": ENGINE_RETRY_AFTER})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"there is nothing at {request.url.path}; the API is described at /api/v1/docs"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not supported here; use GET"
+        return _error(request, exc.status_code, titles.get(exc.status_code, "Request failed"), detail,
+                      kind="not-found" if exc.status_code == 404 else "http", headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        return _error(request, 500, "Internal error",
+                      "something went wrong on our side and it has been logged; please try again later",
+                      kind="internal")
+
+
+# --- operations: health, metrics, OpenSearch ------------------------------------------------
+
+def _install_ops_routes(app: FastAPI) -> None:
+    @app.get("/healthz", response_model=HealthOut, tags=["operations"], summary="Is the engine reachable, and how old is the index",
+             responses={503: {"model": HealthOut, "description": "The engine is down"}})
+    def healthz(request: Request) -> Response:
+        health = request.app.state.service.health()
+        return Response(health.model_dump_json(), status_code=200 if health.reachable else 503,
+                        media_type="application/json", headers={"Cache-Control": "no-store"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics(request: Request) -> Response:
+        service: SearchService = request.app.state.service
+        health = service.health()
+        extra = {"fedsearch_engine_up": 1 if health.reachable else 0}
+        if health.documents is not None:
+            extra["fedsearch_index_documents"] = health.documents
+        if health.index_age_seconds is not None:
+            extra["fedsearch_index_age_seconds"] = health.index_age_seconds
+        return Response(service.metrics.render(extra), media_type=METRICS_CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+
+    @app.get("/opensearch.xml", include_in_schema=False)
+    def opensearch(request: Request) -> Response:
+        body = feeds.opensearch_description(
+            urls_for(request), request.app.state.site_name,
+            "Search Kyrgyzstan's scientific information (ky, ru, en)",
+        )
+        return cached_response(request, body, feeds.OPENSEARCH_MEDIA_TYPE, max_age=86400)
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """The schema, with the Problem model registered once for every route that references it."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for sub in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
+            schema["components"]["schemas"][sub[0]] = sub[1]
+        schema["components"]["schemas"]["Problem"].pop("$defs", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
+    import uvicorn
+
+    app = create_app(settings)
+    try:
+        uvicorn.run(app, host=host or settings.server.host, port=port or settings.server.port,
+                    proxy_headers=True, log_level="info")
+    except SystemExit as exit_:  # uvicorn exits when it can't bind the port
+        return int(exit_.code or 1)
+    return 0

@@ -1,0 +1,49 @@
+"""Fixtures for the connector tests: settings on a temporary data dir, a raw store, real peers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.rawstore import RawStore
+from fedsearch.config import Settings, validate_settings
+from tests.connectors.peers import OaiPeer, ZebraPeer, pyoai_token_fix
+
+# Fast and strict: no politeness delay, short timeouts, no retries unless a test wants them.
+FAST_POLICY = {"delay_seconds": 0, "timeout_seconds": 5, "max_retries": 0}
+
+
+def make_settings(data_dir: Path, *sources: dict[str, Any], **policy: Any) -> Settings:
+    """Validated settings (connector options included) with the fast policy."""
+    return validate_settings({
+        "data_dir": str(data_dir),
+        "harvest": {**FAST_POLICY, **policy},
+        "sources": list(sources),
+    })
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RawStore]:
+    with RawStore(tmp_path / "raw.sqlite3") as s:
+        yield s
+
+
+@pytest.fixture
+def oai_peer(monkeypatch) -> Iterator[OaiPeer]:
+    """pyoai's data provider with 45 records, 10 per page."""
+    pyoai_token_fix(monkeypatch)
+    with OaiPeer(count=45, batch_size=10) as peer:
+        yield peer
+
+
+@pytest.fixture
+def zebra(tmp_path: Path) -> Iterator[ZebraPeer]:
+    try:
+        peer = ZebraPeer(tmp_path / "zebra")
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    yield peer
+    peer.stop()

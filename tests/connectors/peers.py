@@ -1,0 +1,431 @@
+"""Real partner servers for the connector tests, all on 127.0.0.1.
+
+- `LocalHTTPServer`: http.server in a thread; a function decides each answer.
+- `HangingServer`: a socket server that sends headers and half a body, then says nothing.
+- `OaiPeer`: pyoai's OAI-PMH data provider (oaipmh.server) over records we can add, change, delete.
+- `ZebraPeer`: Index Data's Zebra (zebraidx + zebrasrv) serving MARCXML over SRU.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from lxml import etree
+
+
+@dataclass
+class Request:
+    path: str
+    params: dict[str, str]
+
+
+@dataclass
+class Reply:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/xml; charset=utf-8"})
+    delay: float = 0.0  # seconds to wait before answering
+
+
+App = Callable[[Request], Reply]
+
+
+class LocalHTTPServer:
+    """Serves `app(request) -> Reply` on a free 127.0.0.1 port, in a daemon thread."""
+
+    def __init__(self, app: App):
+        self.app = app
+        self.requests: list[Request] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                parsed = urllib.parse.urlsplit(self.path)
+                req = Request(parsed.path, {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()})
+                outer.requests.append(req)
+                reply = outer.app(req)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                self.send_response(reply.status)
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> "LocalHTTPServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class HangingServer:
+    """Answers every request with headers and half of the promised body, then sleeps with the socket open."""
+
+    def __init__(self, first_half: bytes = b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>'):
+        self.first_half = first_half
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.done = threading.Event()
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/oai"
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self.done.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            threading.Thread(target=self._hang, args=(conn,), daemon=True).start()
+
+    def _hang(self, conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+                         + f"Content-Length: {len(self.first_half) * 2}\r\n\r\n".encode() + self.first_half)
+            self.done.wait(30)
+
+    def __enter__(self) -> "HangingServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.sock.close()
+
+
+# -- OAI-PMH: pyoai's data provider ---------------------------------------------------------
+
+
+class _OaiBackend:
+    """pyoai's IBatchingOAI over an in-memory, ordered set of records."""
+
+    def __init__(self, peer: "OaiPeer"):
+        self.peer = peer
+
+    def identify(self):
+        from oaipmh import common
+
+        return common.Identify(
+            repositoryName="fedsearch test repository", baseURL=self.peer.url, protocolVersion="2.0",
+            adminEmails=["admin@example.kg"], earliestDatestamp=datetime(2000, 1, 1), deletedRecord="persistent",
+            granularity="YYYY-MM-DDThh:mm:ssZ", compression=["identity"])
+
+    def listMetadataFormats(self, identifier=None):  # noqa: N802 - pyoai's names
+        return [("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/")]
+
+    def listSets(self, cursor=0, batch_size=10):  # noqa: N802
+        return [("theses", "Theses", None), ("articles", "Articles", None)][cursor:cursor + batch_size]
+
+    def _selected(self, set=None, from_=None, until=None):
+        with self.peer.lock:
+            rows = list(self.peer.records.values())
+        out = []
+        for header, metadata in rows:
+            if from_ is not None and header.datestamp() < from_:
+                continue
+            if until is not None and header.datestamp() > until:
+                continue
+            if set is not None and set not in header.setSpec():
+                continue
+            out.append((header, metadata, None))
+        return out
+
+    def listRecords(self, metadataPrefix=None, set=None, from_=None, until=None, cursor=0, batch_size=10):  # noqa: N802
+        return self._selected(set, from_, until)[cursor:cursor + batch_size]
+
+    def listIdentifiers(self, metadataPrefix=None, set=None, from_=None, until=None, cursor=0, batch_size=10):  # noqa: N802
+        return [h for h, _, _ in self._selected(set, from_, until)][cursor:cursor + batch_size]
+
+    def getRecord(self, metadataPrefix, identifier):  # noqa: N802
+        from oaipmh import error
+
+        with self.peer.lock:
+            if identifier not in self.peer.records:
+                raise error.IdDoesNotExistError(identifier)
+            header, metadata = self.peer.records[identifier]
+        return header, metadata, None
+
+
+def _utc_naive_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def pyoai_token_fix(monkeypatch) -> None:
+    """pyoai 2.5 decodes resumption tokens with cgi.parse_qs, which Python 3.8 removed (urllib.parse has it)."""
+    import types
+
+    from oaipmh import server
+
+    monkeypatch.setattr(server, "cgi", types.SimpleNamespace(parse_qs=urllib.parse.parse_qs))
+
+
+class OaiPeer:
+    """A pyoai OAI-PMH data provider over HTTP. Records are oai_dc; ids are oai:test:N."""
+
+    def __init__(self, count: int = 0, batch_size: int = 10, page_delay: float = 0.0):
+        from oaipmh import metadata, server
+
+        self.lock = threading.Lock()
+        self.records: dict[str, tuple] = {}
+        self.page_delay = page_delay
+        registry = metadata.MetadataRegistry()
+        registry.registerWriter("oai_dc", server.oai_dc_writer)
+        self.server = server.BatchingServer(_OaiBackend(self), metadata_registry=registry,
+                                            resumption_batch_size=batch_size)
+        self.http = LocalHTTPServer(self._answer)
+        for i in range(1, count + 1):
+            self.put(i, datestamp=datetime(2020, 1, 1) + (datetime(2020, 1, 2) - datetime(2020, 1, 1)) * (i % 300))
+
+    @property
+    def url(self) -> str:
+        return self.http.url + "/oai"
+
+    def _answer(self, req: Request) -> Reply:
+        body = self.server.handleRequest(dict(req.params))
+        return Reply(body=body, delay=self.page_delay if req.params.get("verb") == "ListRecords" else 0.0)
+
+    def put(self, n: int, title: str | None = None, *, datestamp: datetime | None = None,
+            sets: Iterable[str] = ("theses",)) -> str:
+        """Add or change record n (datestamp now, unless given)."""
+        from oaipmh import common
+
+        ident = f"oai:test:{n}"
+        header = common.Header(None, ident, datestamp or _utc_naive_now(), list(sets), False)
+        md = common.Metadata(None, {
+            "title": [title or f"Кыргыз тили жана адабияты {n}"],
+            "creator": [f"Автор {n}", "Aitmatov, Chingiz"],
+            "date": ["2019"],
+            "identifier": [f"https://repository.example.kg/handle/123/{n}"],
+            "language": ["ky"],
+        })
+        with self.lock:
+            self.records[ident] = (header, md)
+        return ident
+
+    def delete(self, n: int) -> str:
+        from oaipmh import common
+
+        ident = f"oai:test:{n}"
+        with self.lock:
+            old, md = self.records[ident]
+            self.records[ident] = (common.Header(None, ident, _utc_naive_now(), old.setSpec(), True), md)
+        return ident
+
+    def live_ids(self) -> set[str]:
+        with self.lock:
+            return {k for k, (h, _) in self.records.items() if not h.isDeleted()}
+
+    def __enter__(self) -> "OaiPeer":
+        self.http.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.http.__exit__(*exc)
+
+
+# -- SRU: Index Data's Zebra ---------------------------------------------------------------------
+
+MARC_NS = "http://www.loc.gov/MARC21/slim"
+
+_ZEBRA_CFG = """\
+profilePath: .:/usr/share/idzebra-2.0/tab
+modulePath: {modules}
+attset: bib1.att
+attset: explain.att
+recordType: dom.dom-config.xml
+register: ./reg:50M
+shadow: ./shadow:50M
+lockDir: ./lock
+keyTmpDir: ./tmp
+"""
+
+_DOM_CONFIG = """\
+<dom xmlns="http://indexdata.com/zebra-2.0">
+  <input syntax="xml"><xmlreader level="1"/></input>
+  <extract name="index"><xslt stylesheet="index.xsl"/></extract>
+  <retrieve name="marcxml"><xslt stylesheet="identity.xsl"/></retrieve>
+  <retrieve name="dc"><xslt stylesheet="dc.xsl"/></retrieve>
+</dom>
+"""
+
+# Index title and any words; the record id is MARC 001, so an update replaces the record.
+_INDEX_XSL = """\
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+    xmlns:m="http://www.loc.gov/MARC21/slim" xmlns:z="http://indexdata.com/zebra-2.0">
+  <xsl:output indent="yes" method="xml" encoding="UTF-8"/>
+  <xsl:template match="text()"/>
+  <xsl:template match="/m:record">
+    <z:record z:id="{m:controlfield[@tag='001']}" z:type="update">
+      <z:index name="title:w"><xsl:value-of select="m:datafield[@tag='245']/m:subfield[@code='a']"/></z:index>
+      <z:index name="any:w"><xsl:value-of select="."/></z:index>
+    </z:record>
+  </xsl:template>
+</xsl:stylesheet>
+"""
+
+_IDENTITY_XSL = """\
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output method="xml" encoding="UTF-8"/>
+  <xsl:template match="node()|@*"><xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy></xsl:template>
+</xsl:stylesheet>
+"""
+
+_DC_XSL = """\
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+    xmlns:m="http://www.loc.gov/MARC21/slim" xmlns:srw_dc="info:srw/schema/1/dc-schema"
+    xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <xsl:output method="xml" encoding="UTF-8"/>
+  <xsl:template match="/m:record">
+    <srw_dc:dc>
+      <dc:title><xsl:value-of select="m:datafield[@tag='245']/m:subfield[@code='a']"/></dc:title>
+      <dc:creator><xsl:value-of select="m:datafield[@tag='100']/m:subfield[@code='a']"/></dc:creator>
+      <dc:identifier><xsl:value-of select="m:controlfield[@tag='001']"/></dc:identifier>
+    </srw_dc:dc>
+  </xsl:template>
+</xsl:stylesheet>
+"""
+
+_YAZGFS = """\
+<yazgfs>
+  <listen id="public">tcp:127.0.0.1:{port}</listen>
+  <server id="zebra" listenref="public">
+    <config>zebra.cfg</config>
+    <cql2rpn>pqf.properties</cql2rpn>
+  </server>
+</yazgfs>
+"""
+
+
+def marcxml_record(local_id: str, title: str, author: str = "Айтматов, Чыңгыз") -> bytes:
+    rec = etree.Element(f"{{{MARC_NS}}}record", nsmap={None: MARC_NS})
+    etree.SubElement(rec, f"{{{MARC_NS}}}leader").text = "00000nam a2200000 a 4500"
+    etree.SubElement(rec, f"{{{MARC_NS}}}controlfield", tag="001").text = local_id
+    for tag, ind, value in (("100", "1 ", author), ("245", "10", title)):
+        df = etree.SubElement(rec, f"{{{MARC_NS}}}datafield", tag=tag, ind1=ind[0], ind2=ind[1])
+        etree.SubElement(df, f"{{{MARC_NS}}}subfield", code="a").text = value
+    return etree.tostring(rec, encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def zebra_modules_dir() -> str:
+    for candidate in ("/usr/lib/x86_64-linux-gnu/idzebra-2.0/modules", "/usr/lib/aarch64-linux-gnu/idzebra-2.0/modules",
+                      "/usr/lib/idzebra-2.0/modules", "/usr/local/lib/idzebra-2.0/modules"):
+        if os.path.isfile(os.path.join(candidate, "mod-dom.so")):
+            return candidate
+    raise RuntimeError("Zebra's dom filter (mod-dom.so) is not installed: apt-get install idzebra-2.0")
+
+
+class ZebraPeer:
+    """A Zebra database of MARCXML records, served over SRU by zebrasrv on a free local port."""
+
+    def __init__(self, workdir: Path):
+        for tool in ("zebraidx", "zebrasrv"):
+            if shutil.which(tool) is None:
+                raise RuntimeError(f"{tool} is not installed: apt-get install idzebra-2.0 yaz")
+        pqf = Path("/usr/share/yaz/etc/pqf.properties")
+        if not pqf.is_file():
+            raise RuntimeError(f"{pqf} is missing: apt-get install yaz")
+        self.dir = workdir
+        for sub in ("reg", "shadow", "lock", "tmp", "load"):
+            (workdir / sub).mkdir(parents=True, exist_ok=True)
+        (workdir / "zebra.cfg").write_text(_ZEBRA_CFG.format(modules=zebra_modules_dir()))
+        (workdir / "dom-config.xml").write_text(_DOM_CONFIG)
+        (workdir / "index.xsl").write_text(_INDEX_XSL)
+        (workdir / "identity.xsl").write_text(_IDENTITY_XSL)
+        (workdir / "dc.xsl").write_text(_DC_XSL)
+        shutil.copy(pqf, workdir / "pqf.properties")
+        self.port = free_port()
+        (workdir / "yazgfs.xml").write_text(_YAZGFS.format(port=self.port))
+        self.proc: subprocess.Popen | None = None
+        self._batch = 0
+        self._zebraidx("init")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/Default"
+
+    def _zebraidx(self, *args: str) -> None:
+        done = subprocess.run(["zebraidx", "-c", "zebra.cfg", *args], cwd=self.dir, capture_output=True, text=True,
+                              timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"zebraidx {' '.join(args)} failed: {done.stderr[-2000:]}")
+
+    def _load(self, action: str, records: dict[str, bytes]) -> None:
+        self._batch += 1
+        folder = self.dir / "load" / f"{self._batch:04d}"
+        folder.mkdir()
+        (folder / "records.xml").write_bytes(
+            b'<collection xmlns="http://www.loc.gov/MARC21/slim">\n' + b"\n".join(records.values()) + b"\n</collection>\n")
+        self._zebraidx(action, str(folder))
+        self._zebraidx("commit")
+
+    def put(self, records: dict[str, bytes]) -> None:
+        """Add or replace records (local id -> MARCXML <record>)."""
+        self._load("update", records)
+
+    def delete(self, records: dict[str, bytes]) -> None:
+        self._load("delete", records)
+
+    def start(self) -> "ZebraPeer":
+        log = open(self.dir / "zebrasrv.log", "wb")
+        self.proc = subprocess.Popen(["zebrasrv", "-f", "yazgfs.xml"], cwd=self.dir, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"zebrasrv exited: {(self.dir / 'zebrasrv.log').read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("zebrasrv did not start listening within 15 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

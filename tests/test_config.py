@@ -1,0 +1,86 @@
+"""The configuration file: validated at start, errors name the file and the key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fedsearch.config import ConfigError, load_config
+from tests.conftest import ROOT
+
+EXAMPLE = ROOT / "config" / "fedsearch.example.yaml"
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fedsearch.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+def test_example_configuration_is_valid():
+    settings = load_config(EXAMPLE)
+    assert settings.engine == "embedded"
+    assert [s.id for s in settings.sources] == ["knu-repository", "national-library", "irbis-export", "vak-dissertations"]
+    assert settings.source("national-library").enabled is False
+
+
+def test_check_config_accepts_the_example():
+    done = run_cli("--config", str(EXAMPLE), "check-config")
+    assert done.returncode == 0, done.stderr
+    assert "OK" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "yaml_text, key, words",
+    [
+        ("engine: solr\n", "engine", "embedded"),
+        ("engine: embedded\nserver:\n  port: 99999\n", "server.port", "less than or equal to 65535"),
+        ("sources:\n  - id: a\n    connector: oai-pmh\n    url: http://x/oai\n    metadata_prefx: oai_dc\n",
+         "sources[0].metadata_prefx", "unknown key"),
+        ("sources:\n  - id: a\n    connector: gopher\n", "sources[0].connector", "oai-pmh"),
+        ("sources:\n  - id: Bad Id\n    connector: oai-pmh\n", "sources[0].id", "pattern"),
+        ("sources:\n  - id: a\n    connector: oai-pmh\n", "sources[0].url", "required"),
+        ("elasticsearch:\n  hosts: [localhost:9200]\n", "elasticsearch.hosts[0]", "http"),
+        ("engine: [unclosed\n", "", "not valid YAML"),
+        ("- just\n- a list\n", "", "mapping"),
+    ],
+)
+def test_broken_configuration_names_file_and_key(tmp_path: Path, yaml_text: str, key: str, words: str):
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.path == str(path)
+    assert any(k == key and words in msg for k, msg in info.value.problems), info.value.problems
+
+    done = run_cli("--config", str(path), "check-config")
+    assert done.returncode == 2
+    assert str(path) in done.stderr and (key or "top level") in done.stderr
+
+
+def test_config_from_environment(tmp_path: Path):
+    path = tmp_path / "env.yaml"
+    path.write_text("engine: elasticsearch\n", encoding="utf-8")
+    import os
+
+    env = dict(os.environ, FEDSEARCH_CONFIG=str(path))
+    done = run_cli("check-config", env=env)
+    assert done.returncode == 0 and "engine elasticsearch" in done.stdout
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path):
+    done = run_cli("--config", str(tmp_path / "nope.yaml"), "check-config")
+    assert done.returncode == 2 and "file not found" in done.stderr
+
+
+def test_duplicate_source_ids_are_refused(tmp_path: Path):
+    path = tmp_path / "dup.yaml"
+    path.write_text(
+        "sources:\n"
+        "  - {id: a, connector: oai-pmh, url: 'http://x/oai'}\n"
+        "  - {id: a, connector: oai-pmh, url: 'http://y/oai'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="used twice"):
+        load_config(path)

@@ -1,0 +1,61 @@
+"""Display labels for controlled values (record types, access, facets, sort orders).
+
+The strings are msgids, translated where they are shown (see i18n.gettext_).
+"""
+
+from __future__ import annotations
+
+from web_ui.i18n import N_, gettext_, language_name
+
+TYPE_LABELS = {
+    "article": N_("Article"),
+    "book": N_("Book"),
+    "chapter": N_("Book chapter"),
+    "thesis": N_("Thesis"),
+    "dissertation": N_("Dissertation"),
+    "patent": N_("Patent"),
+    "dataset": N_("Dataset"),
+    "report": N_("Report"),
+    "conference_paper": N_("Conference paper"),
+    "project": N_("Research project"),
+    "other": N_("Other"),
+}
+
+ACCESS_LABELS = {
+    "open": N_("Open access"),
+    "free": N_("Free to read"),
+    "restricted": N_("Restricted access"),
+    "unknown": N_("Access unknown"),
+}
+
+FACET_LABELS = {
+    "type": N_("Type"),
+    "access": N_("Access"),
+    "language": N_("Language"),
+    "source": N_("Source"),
+    "subject": N_("Subject"),
+    "institution": N_("Institution"),
+    "year": N_("Year"),
+}
+
+SORT_LABELS = {
+    "relevance": N_("Relevance"),
+    "newest": N_("Newest first"),
+    "oldest": N_("Oldest first"),
+    "title": N_("Title A–Z"),
+}
+
+LINK_LABELS = {"fulltext": N_("Full text"), "landing": N_("Record at the source"), "other": N_("Link")}
+
+
+def value_label(facet: str, value: str, *, ui_lang: str, source_names: dict[str, str]) -> str:
+    """How a facet value is shown: translated for controlled vocabularies, names for codes."""
+    if facet == "type":
+        return gettext_(TYPE_LABELS.get(value, value))
+    if facet == "access":
+        return gettext_(ACCESS_LABELS.get(value, value))
+    if facet == "language":
+        return language_name(value, ui_lang)
+    if facet == "source":
+        return source_names.get(value, value)
+    return value
