@@ -14,17 +14,24 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Union
+from typing import Annotated, Any, ClassVar, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from fedsearch.config import HarvestPolicy, SourceConfig
+from fedsearch.record import RecordType
 
 
 class ConnectorOptions(BaseModel):
-    """Base of each connector's own options model (the source's extra YAML keys)."""
+    """Base of each connector's own options model (the source's extra YAML keys).
+
+    Every field needs a `Field(description=...)`: the admin UI builds its forms from these models.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    type: Annotated[RecordType | None, Field(description=(
+        "Record type for records whose own metadata does not say, e.g. dissertation for a register of theses"))] = None
 
 
 @dataclass
@@ -105,10 +112,16 @@ class Connector(ABC):
     def sample(self, limit: int = 5) -> Iterator[HarvestItem]:
         """A handful of records for a mapping preview; stops early."""
         count = 0
-        for item in self.harvest(since=None, checkpoint=None):
-            if isinstance(item, Checkpoint):
-                continue
-            yield item
-            count += 1
-            if count >= limit:
-                return
+        items = self.harvest(since=None, checkpoint=None)
+        try:
+            for item in items:
+                if isinstance(item, Checkpoint):
+                    continue
+                yield item
+                count += 1
+                if count >= limit:
+                    return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # ends the connector's HTTP client or open file now, not at garbage collection

@@ -5,14 +5,18 @@ from __future__ import annotations
 import glob
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from connectors.base import HarvestFailed
+from connectors.base import Checkpoint, Connector, HarvestFailed, HarvestItem
 from connectors.http import PoliteClient
 from fedsearch.config import HarvestPolicy
+
+
+CHECKPOINT_EVERY = 500  # items of a file between two checkpoints
 
 
 @dataclass
@@ -48,3 +52,26 @@ def input_files(spec: str, *, source: str, policy: HarvestPolicy,
             raise HarvestFailed(source, f"the file {spec!r} does not exist (relative paths start at {os.getcwd()})")
         paths = [expanded]
     yield [InputFile(name=p, path=Path(p)) for p in paths]
+
+
+def harvest_files(connector: Connector, path: str, checkpoint: dict[str, Any] | None,
+                  read: Callable[[InputFile], Iterator[HarvestItem]]) -> Iterator[HarvestItem]:
+    """Every item of every file `path` names, with a checkpoint every CHECKPOINT_EVERY items and after each file.
+
+    A resumed harvest skips the files and items before the checkpoint (they are read, not yielded,
+    so `read` can still see them, e.g. to notice duplicate ids).
+    """
+    skip_file = int((checkpoint or {}).get("file_index", 0))
+    skip_items = int((checkpoint or {}).get("item_index", 0))
+    with input_files(path, source=connector.source.id, policy=connector.policy, stop=connector.stop) as files:
+        for index, file in enumerate(files):
+            if index < skip_file:
+                continue
+            done = skip_items if index == skip_file else 0
+            for count, item in enumerate(read(file), 1):
+                if count <= done:
+                    continue
+                yield item
+                if count % CHECKPOINT_EVERY == 0:
+                    yield Checkpoint({"file_index": index, "file": file.name, "item_index": count})
+            yield Checkpoint({"file_index": index + 1, "item_index": 0})

@@ -167,13 +167,15 @@ def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progre
                 flush(None, page=False)
             if stop is not None and stop.is_set():
                 raise HarvestStopped(f"{source.id}: stop requested")
-        flush(None, page=False)
+        flush(None, page=bool(records or quarantines))  # a last page without a checkpoint after it
         if mode == "full":
             _sweep(store, run, extra)
     except HarvestStopped:
         status, error = "stopped", "stopped on request; the next run resumes from the last checkpoint"
-    except (HarvestFailed, PartnerError) as err:
+    except HarvestFailed as err:
         status, error = "failed", err.message
+    except PartnerError as err:
+        status, error = "failed", f"{err.message} (URL: {err.url})"
     except Exception as err:  # a connector bug must not take the other sources down
         log.exception("harvest crashed", extra=extra)
         status, error = "failed", f"unexpected error: {type(err).__name__}: {err}"
@@ -182,7 +184,9 @@ def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progre
         store.finish_run(run, "stopped", "interrupted (Ctrl-C); the next run resumes from the last checkpoint")
         raise
     finally:
-        items.close()
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()  # ends the connector's HTTP client or open files
     if status != "ok":
         _safe_flush(flush)
     store.finish_run(run, status, error)
@@ -201,16 +205,11 @@ def _safe_flush(flush) -> None:
 
 
 def _sweep(store: RawStore, run: RunSummary, extra: dict[str, Any]) -> None:
-    listed = store._conn().execute(
-        "SELECT COUNT(*) FROM records WHERE source = ? AND seen_window = ?", (run.source, run.window_id)
-    ).fetchone()[0]
-    live = store.counts(run.source).live
-    if listed == 0 and live > 0:
-        log.warning("the full listing was empty; keeping the %s stored records rather than deleting them all",
-                    live, extra=extra)
-        return
     n = store.sweep_unlisted(run)
-    if n:
+    if n is None:
+        log.warning("the full listing was empty; keeping the stored records rather than marking them all deleted",
+                    extra=extra)
+    elif n:
         log.info("%s records are no longer listed by the partner: marked deleted", n, extra=extra)
 
 

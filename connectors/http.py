@@ -97,6 +97,10 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECONDS)
 
 
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
 def _status_message(status: int, what: str, retries: int) -> str:
     words = _STATUS_WORDS.get(status, "")
     answered = f"the server answered {status}{f' ({words})' if words else ''} for {what}"
@@ -216,7 +220,7 @@ class PoliteClient:
                         err.args = (f"{self.source}: {err.message} (URL: {err.url})",)
                     raise
                 pause = self._backoff(attempt)
-                log.warning("%s for %s; retrying in %.1f s", err.message, what, pause,
+                log.warning("%s; retrying in %.1f s", err.message, pause,
                             extra={"source": self.source, "url": shown})
             attempt += 1
             if sink is not None:
@@ -283,7 +287,7 @@ class PoliteClient:
                     break
                 raise PartnerResponseTooLarge(
                     self.source, shown,
-                    f"the answer to {what} is larger than {limit // (1024 * 1024)} MB; we stopped reading it",
+                    f"the answer to {what} is larger than {_size(limit)}; we stopped reading it",
                 )
             if deadline is not None and time.monotonic() > deadline:
                 raise PartnerTimeout(

@@ -22,13 +22,12 @@ from pymarc import Record
 from pymarc.marcxml import record_to_xml_node
 
 from connectors import xmlsafe
-from connectors.base import Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
-from connectors.files import InputFile, input_files
+from connectors.base import Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
+from connectors.files import InputFile, harvest_files
 
 log = logging.getLogger("fedsearch.harvest.marc")
 
 RECORD_TERMINATOR = b"\x1d"
-CHECKPOINT_EVERY = 500
 FORMATS = {"marc21": "marcxml", "unimarc": "unimarc", "rusmarc": "rusmarc"}
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 
@@ -121,22 +120,7 @@ class MarcFileConnector(Connector):
         return FORMATS[self.options.flavour]
 
     def harvest(self, *, since: datetime | None, checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
-        skip_file = int((checkpoint or {}).get("file_index", 0))
-        skip_records = int((checkpoint or {}).get("record_index", 0))
-        with input_files(self.options.path, source=self.source.id, policy=self.policy, stop=self.stop) as files:
-            for index, file in enumerate(files):
-                if index < skip_file:
-                    continue
-                done = skip_records if index == skip_file else 0
-                count = 0
-                for item in self._read(file):
-                    count += 1
-                    if count <= done:
-                        continue
-                    yield item
-                    if count % CHECKPOINT_EVERY == 0:
-                        yield Checkpoint({"file_index": index, "file": file.name, "record_index": count})
-                yield Checkpoint({"file_index": index + 1, "record_index": 0})
+        return harvest_files(self, self.options.path, checkpoint, self._read)
 
     def _syntax(self, file: InputFile) -> str:
         if self.options.syntax != "auto":

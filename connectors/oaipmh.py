@@ -24,7 +24,7 @@ from pydantic import Field
 
 from connectors import xmlsafe
 from connectors.base import Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
-from connectors.http import PartnerHTTPError, PoliteClient
+from connectors.http import PartnerError, PartnerHTTPError, PoliteClient
 
 log = logging.getLogger("fedsearch.harvest.oai")
 
@@ -496,7 +496,7 @@ class OaiPmhConnector(Connector):
                 granularity = "seconds" if info.granularity == SECONDS else "day"
                 log.info("repository %r: granularity %s, deleted records %s", info.repository_name,
                          info.granularity, info.deleted_record, extra={"source": self.source.id})
-            except (OaiError, OaiResponseError) as err:
+            except (OaiError, OaiResponseError, PartnerError) as err:  # ListRecords will say if it is worse
                 log.warning("Identify failed (%s); using day granularity", err, extra={"source": self.source.id})
                 granularity = "day"
         since = since.astimezone(timezone.utc)
@@ -526,6 +526,8 @@ class OaiPmhConnector(Connector):
                 log.warning("resumption token rejected (%s); restarting the list%s from %s once", err.message,
                             where, state["from"] or "the beginning", extra={"source": self.source.id})
                 state.update(token=None, restarted=True)
+                seen_tokens.clear()
+                empty_pages = 0
                 continue
             except OaiError as err:
                 raise self._fail(err.describe()) from None

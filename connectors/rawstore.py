@@ -363,6 +363,8 @@ class RawStore:
                                           "sets": sets, "format": rec.format}
                 continue
             digest = content_hash(rec.payload)
+            counts_as_changed = old is not None and bool(
+                old["deleted"] or old["content_hash"] != digest or old["sets"] != sets or old["format"] != rec.format)
             if old is None:
                 conn.execute(
                     "INSERT INTO records (source, local_id, format, payload, content_hash, datestamp, deleted, "
@@ -372,8 +374,7 @@ class RawStore:
                      run_id, window_id),
                 )
                 counts.new += 1
-            elif (old["deleted"] or old["content_hash"] != digest or old["sets"] != sets
-                  or old["format"] != rec.format):
+            elif counts_as_changed:
                 conn.execute(
                     "UPDATE records SET format = ?, payload = ?, content_hash = ?, datestamp = ?, deleted = 0, "
                     "sets = ?, last_seen = ?, changed_at = ?, run_id = ?, seen_window = ? "
@@ -388,8 +389,11 @@ class RawStore:
                     (rec.datestamp, now, window_id, source, rec.local_id),
                 )
                 counts.unchanged += 1
-            # A record that arrives readable clears what was quarantined under its id.
-            conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id = ?", (source, rec.local_id))
+            # A record that arrives readable clears what a harvest quarantined under its id; what the
+            # indexer quarantined (run_id NULL) waits for a changed record, since the same one fails again.
+            conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id = ?"
+                         + ("" if old is None or counts_as_changed else " AND run_id IS NOT NULL"),
+                         (source, rec.local_id))
             existing[rec.local_id] = {"content_hash": digest, "deleted": 0, "sets": sets, "format": rec.format}
         return counts
 
@@ -422,25 +426,31 @@ class RawStore:
         with self.transaction() as conn:
             return self._upsert(conn, source, None, None, list(records), utcnow())
 
-    def iter_changed(self, source: str | None = None, batch: int = 500) -> Iterator[StoredRecord]:
-        """Records whose current state the index has not got yet (new, changed, deleted), in key order.
-
-        Reads in batches, so the caller may `mark_indexed` as it goes.
-        """
+    def _paged(self, conds: list[str], params: list[Any], batch: int, table: str = "records") -> Iterator[StoredRecord]:
+        """Records matching `conds`, in key order, fetched `batch` at a time (the caller may write in between)."""
         after: tuple[str, str] = ("", "")
-        where = _PENDING + (" AND source = ?" if source else "")
+        where = " AND ".join([*conds, "(source, local_id) > (?, ?)"])
         while True:
-            params: list[Any] = ([source] if source else []) + [after[0], after[1]]
             rows = self._conn().execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records INDEXED BY records_unindexed WHERE {where} "
-                f"AND (source, local_id) > (?, ?) ORDER BY source, local_id LIMIT {int(batch)}",
-                params,
+                f"SELECT {_RECORD_COLUMNS} FROM {table} WHERE {where} ORDER BY source, local_id LIMIT {int(batch)}",
+                [*params, *after],
             ).fetchall()
             if not rows:
                 return
             for row in rows:
                 yield _record_from_row(row)
             after = (rows[-1]["source"], rows[-1]["local_id"])
+
+    def iter_changed(self, source: str | None = None, batch: int = 500) -> Iterator[StoredRecord]:
+        """Records whose current state the index has not got yet (new, changed, deleted), in key order.
+
+        Reads in batches, so the caller may `mark_indexed` as it goes.
+        """
+        conds, params = [_PENDING], []
+        if source:
+            conds.append("source = ?")
+            params.append(source)
+        return self._paged(conds, params, batch, table="records INDEXED BY records_unindexed")
 
     def mark_indexed(self, keys: Iterable[StoredRecord | tuple[str, str] | tuple[str, str, str]]) -> int:
         """Record that the index has these records' current state.
@@ -480,24 +490,13 @@ class RawStore:
     def iter_all(self, source: str | None = None, *, include_deleted: bool = True,
                  batch: int = 500) -> Iterator[StoredRecord]:
         """Every stored record (of a source), in key order, read in batches."""
-        after: tuple[str, str] = ("", "")
-        conds = []
+        conds, params = [], []
         if source:
             conds.append("source = ?")
+            params.append(source)
         if not include_deleted:
             conds.append("deleted = 0")
-        where = " AND ".join(conds + ["(source, local_id) > (?, ?)"])
-        while True:
-            params: list[Any] = ([source] if source else []) + [after[0], after[1]]
-            rows = self._conn().execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records WHERE {where} ORDER BY source, local_id LIMIT {int(batch)}",
-                params,
-            ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield _record_from_row(row)
-            after = (rows[-1]["source"], rows[-1]["local_id"])
+        return self._paged(conds, params, batch)
 
     def delete_source(self, source: str) -> dict[str, int]:
         """Forget a source: its records, runs and quarantine. The index must drop it separately."""
@@ -572,12 +571,22 @@ class RawStore:
             )
         return counts
 
-    def sweep_unlisted(self, run: RunSummary) -> int:
-        """After a complete full listing: records the partner no longer lists become deletions."""
+    def sweep_unlisted(self, run: RunSummary) -> int | None:
+        """After a complete full listing: records the partner no longer lists become deletions.
+
+        None, and nothing changed, when the listing was empty but live records are stored: an
+        empty answer is more often a partner's fault than the end of its collection.
+        """
         now = utcnow()
         with self.transaction() as conn:
+            listed = conn.execute("SELECT EXISTS (SELECT 1 FROM records WHERE source = ? AND seen_window = ?)",
+                                  (run.source, run.window_id)).fetchone()[0]
+            live = conn.execute("SELECT EXISTS (SELECT 1 FROM records WHERE source = ? AND deleted = 0)",
+                                (run.source,)).fetchone()[0]
+            if live and not listed:
+                return None
             n = conn.execute(
-                "UPDATE records SET deleted = 1, last_seen = last_seen, changed_at = ?, run_id = ? "
+                "UPDATE records SET deleted = 1, changed_at = ?, run_id = ? "
                 "WHERE source = ? AND deleted = 0 AND seen_window IS NOT ?",
                 (now, run.id, run.source, run.window_id),
             ).rowcount
@@ -646,6 +655,11 @@ class RawStore:
                             created=r["created"])
             for r in self._conn().execute(sql, params).fetchall()
         ]
+
+    def add_quarantine(self, source: str, items: Iterable[Quarantine], run_id: int | None = None) -> int:
+        """Quarantine input outside a harvest page, e.g. a record the indexer could not normalize."""
+        with self.transaction() as conn:
+            return self._quarantine(conn, source, run_id, None, list(items), utcnow())
 
     def delete_quarantined(self, ids: Iterable[int]) -> int:
         """Drop entries (after a successful retry, or once someone has looked at them)."""

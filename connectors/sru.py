@@ -27,8 +27,6 @@ from connectors.http import PartnerHTTPError, PoliteClient
 
 log = logging.getLogger("fedsearch.harvest.sru")
 
-DC_NS = "http://purl.org/dc/elements/1.1/"
-
 # Common diagnostics (info:srw/diagnostic/1/N), in words.
 DIAGNOSTICS = {
     "1": "general system error",
@@ -94,6 +92,9 @@ class SruOptions(ConnectorOptions):
         "maximumRecords per request; the server may send fewer"))] = 50
     format: Annotated[str | None, Field(description=(
         "Payload format name for the normalizer; default derived from record_schema (marcxml, dc -> oai_dc)"))] = None
+    id_element: Annotated[str | None, Field(pattern=r"^[A-Za-z_][\w.-]*$", description=(
+        "Local name of the element holding a record's id when it is neither MARC 001 nor recordIdentifier "
+        "(e.g. identifier for Dublin Core); without it such records are keyed by their position"))] = None
     incremental_query: Annotated[str | None, Field(description=(
         "Optional CQL added to the query for incremental runs, with {since} as YYYY-MM-DD, "
         'e.g. rec.lastModificationDate>="{since}"; without it every run lists everything'))] = None
@@ -219,7 +220,9 @@ class SruConnector(Connector):
                                   payload=data.text.encode("utf-8"))
         if element is None:
             return Quarantine(reason="the record's recordData is empty", local_id=ident, location=location)
-        local_id = (marc_control_field(element) or ident
-                    or xmlsafe.text_of(element.find(f"{{{DC_NS}}}identifier"))
-                    or f"position:{position}")
+        local_id = marc_control_field(element) or ident
+        if self.options.id_element:
+            local_id = xmlsafe.text_of(next(element.iter("{*}" + self.options.id_element), None)) or local_id
+        if not local_id:
+            local_id = f"position:{position}"  # unstable if the result changes; see id_element
         return RawRecord(local_id=local_id, format=self.payload_format, payload=xmlsafe.serialize(element))

@@ -2,11 +2,11 @@
 
 Dissertation and patent registers, donors' project lists: one row, one
 record. `id_column` identifies a row; `mapping` says which column holds which
-record field; `required` fields must not be empty. A row that can't be used is
-quarantined with its row number and the reason, and the rest is read. The
-payload is JSON (UTF-8, sorted keys): {"fields": {record field: value},
-"row": {column: value}}, so the normalizer needs no configuration, and a
-changed mapping re-indexes every row. Each run reads the whole table: rows
+record field (the normalizer applies it, indexers/normalize/tabular.py);
+`required` fields must not be empty. A row that can't be used is quarantined
+with its row number and the reason, and the rest is read. The payload is the
+row as a JSON object, column -> value (UTF-8, sorted keys; Excel's 2019.0
+becomes 2019, dates become ISO 8601). Each run reads the whole table: rows
 that disappear become deletions.
 """
 
@@ -24,12 +24,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from connectors.base import Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
-from connectors.files import InputFile, input_files
+from connectors.base import Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
+from connectors.files import InputFile, harvest_files
 
 log = logging.getLogger("fedsearch.harvest.tabular")
 
-CHECKPOINT_EVERY = 500
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".json": "json",
             ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -41,8 +40,9 @@ class TabularOptions(ConnectorOptions):
         "File type; auto goes by the file name's ending"))] = "auto"
     id_column: Annotated[str, Field(min_length=1, description=(
         "Column whose value identifies a row at the partner (a register or application number)"))]
-    mapping: Annotated[dict[str, str | list[str]], Field(description=(
-        "Record field -> column (or list of columns), e.g. {title: Тема диссертации, authors: ФИО, year: Год защиты}"))] = {}
+    mapping: Annotated[dict[str, str], Field(description=(
+        "Record field -> column, e.g. {title: Тема диссертации, authors: ФИО, year: Год защиты}; "
+        "people, subjects and codes in one cell are separated by ;"))] = {}
     required: Annotated[list[str], Field(description=(
         "Record fields (keys of mapping) or columns that must not be empty; rows missing one are quarantined"))] = []
     sheet: Annotated[str | None, Field(description="Worksheet to read in an .xlsx file; default the first")] = None
@@ -54,9 +54,9 @@ class TabularOptions(ConnectorOptions):
         "Row number holding the column names (CSV, TSV, xlsx)"))] = 1
 
     @model_validator(mode="after")
-    def _mapping_not_empty(self) -> "TabularOptions":
-        for key, cols in self.mapping.items():
-            if not cols:
+    def _mapping_names_columns(self) -> "TabularOptions":
+        for key, column in self.mapping.items():
+            if not column.strip():
                 raise ValueError(f"mapping.{key} names no column")
         return self
 
@@ -108,24 +108,12 @@ class TabularConnector(Connector):
         return False
 
     def harvest(self, *, since: datetime | None, checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
-        skip_file = int((checkpoint or {}).get("file_index", 0))
-        skip_rows = int((checkpoint or {}).get("row_index", 0))
-        with input_files(self.options.path, source=self.source.id, policy=self.policy, stop=self.stop) as files:
-            for index, file in enumerate(files):
-                if index < skip_file:
-                    continue
-                done = skip_rows if index == skip_file else 0
-                seen: dict[str, str] = {}
-                count = 0
-                for row_label, row in self._rows(file):
-                    count += 1
-                    item = self._item(file, row_label, row, seen)
-                    if count <= done:
-                        continue  # stored before the interruption; read only to know duplicate ids
-                    yield item
-                    if count % CHECKPOINT_EVERY == 0:
-                        yield Checkpoint({"file_index": index, "file": file.name, "row_index": count})
-                yield Checkpoint({"file_index": index + 1, "row_index": 0})
+        return harvest_files(self, self.options.path, checkpoint, self._read)
+
+    def _read(self, file: InputFile) -> Iterator[RawRecord | Quarantine]:
+        seen: dict[str, str] = {}  # id -> the row that used it, for this file
+        for label, row in self._rows(file):
+            yield self._item(file, label, row, seen)
 
     # -- reading -------------------------------------------------------------
 
@@ -160,8 +148,7 @@ class TabularConnector(Connector):
             raise HarvestFailed(self.source.id, f"unknown encoding {self.options.encoding!r}") from None
 
     def _check_columns(self, file: InputFile, columns: list[str]) -> None:
-        wanted = [self.options.id_column] + [
-            c for cols in self.options.mapping.values() for c in ([cols] if isinstance(cols, str) else cols)]
+        wanted = [self.options.id_column, *self.options.mapping.values()]
         missing = [c for c in dict.fromkeys(wanted) if c not in columns]
         if missing:
             raise HarvestFailed(self.source.id, (
@@ -260,31 +247,19 @@ class TabularConnector(Connector):
         if isinstance(row, Quarantine):
             return row
         location = f"file {file.name} {label}"
-        payload_row = json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+        payload = json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
         local_id = _id_text(row.get(self.options.id_column))
         if local_id is None:
             return Quarantine(reason=f"{label}: the id column {self.options.id_column!r} is empty",
-                              payload=payload_row, location=location)
+                              payload=payload, location=location)
         if local_id in seen:
             return Quarantine(reason=f"{label}: id {local_id!r} was already used by {seen[local_id]}",
-                              local_id=None, payload=payload_row, location=location)
+                              local_id=None, payload=payload, location=location)
         seen[local_id] = label
-        fields: dict[str, Any] = {}
-        for name, cols in self.options.mapping.items():
-            if isinstance(cols, str):
-                fields[name] = row.get(cols)
-            else:
-                values = [row.get(c) for c in cols]
-                fields[name] = [v for v in values if not _empty(v)]
-        missing = []
-        for name in self.options.required:
-            value = fields[name] if name in fields else row.get(name)
-            if _empty(value):
-                missing.append(name)
+        missing = [name for name in self.options.required
+                   if _empty(row.get(self.options.mapping.get(name, name)))]
         if missing:
             return Quarantine(reason=f"{label}: required field{'s' if len(missing) > 1 else ''} "
                               f"{', '.join(repr(m) for m in missing)} empty", local_id=local_id,
-                              payload=payload_row, location=location)
-        payload = json.dumps({"fields": fields, "row": row}, ensure_ascii=False, sort_keys=True,
-                             default=str).encode("utf-8")
+                              payload=payload, location=location)
         return RawRecord(local_id=local_id, format="tabular", payload=payload)

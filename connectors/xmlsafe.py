@@ -81,8 +81,8 @@ def iterparse(source, tag: str):
 
 def _reason(err: etree.XMLSyntaxError) -> str:
     msg = str(err.msg if getattr(err, "msg", None) else err)
-    if "not proper UTF-8" in msg or "Input is not proper" in msg:
-        return f"the bytes are not valid UTF-8 (line {err.lineno})"
+    if "not proper UTF-8" in msg or "Invalid bytes in character encoding" in msg:
+        return f"the bytes are not valid UTF-8, or not in the encoding the document declares (line {err.lineno})"
     if "Text node too long" in msg or "huge" in msg.lower():
         return f"a text value is larger than 10 MB (line {err.lineno})"
     return msg

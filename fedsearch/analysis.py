@@ -13,7 +13,7 @@ Each word yields exactly one term per variant, so positions (and phrases) hold:
 - `skeleton`: a script-independent key. Cyrillic is transliterated, then both
   scripts are reduced so that ALA-LC, GOST 7.79, BGN/PCGN and informal
   spellings meet: Бишкек/Bishkek -> biskek, Айтматов/Aytmatov -> aitmatov,
-  Ысык-Көл/Issyk-Kul/Ysyk-Köl -> isik kul.
+  Ысык-Көл/Issyk-Kul/Ysyk-Köl -> isik kul, Жамийла/Zhamijla (GOST 7.79) -> jamila.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ _CYR_TO_LAT = {
 }
 # Applied in order to Latin text (after transliteration) to merge romanizations.
 _LATIN_RULES: tuple[tuple[str, str], ...] = (
-    ("shch", "s"), ("sch", "s"), ("tch", "c"), ("dzh", "j"), ("dj", "j"),
+    ("shch", "s"), ("shh", "s"), ("sch", "s"), ("tch", "c"), ("cz", "c"), ("dzh", "j"), ("dj", "j"),
     ("kh", "h"), ("gh", "g"), ("zh", "j"), ("ch", "c"), ("sh", "s"), ("ts", "c"), ("tz", "c"),
     ("yu", "iu"), ("ju", "iu"), ("ya", "ia"), ("ja", "ia"), ("yo", "e"), ("jo", "e"), ("ye", "e"),
     ("x", "h"), ("w", "v"), ("q", "k"), ("y", "i"),
@@ -80,9 +80,17 @@ def stem(word: str) -> str:
     return _stemmer("russian" if is_cyrillic(w) else "english").stemWord(w)
 
 
+# GOST 7.79 and ISO 9 write й as "j" ("Zhamijla"); elsewhere Latin j is ж ("Jumabaev").
+# A Latin j after a vowel and before a consonant or the end is й.
+_LATIN_SHORT_I = re.compile(r"(?<=[aeiouy])j(?=[b-df-hj-np-tv-z]|$)")
+# "yo" after a vowel is й + о ("rayone", "Mayor"), not ё.
+_LATIN_Y_O = re.compile(r"(?<=[aeiou])yo")
+
+
 @lru_cache(maxsize=200_000)
 def skeleton(word: str) -> str:
     w = _APOS_RE.sub("", word.lower())
+    w = _LATIN_Y_O.sub("io", _LATIN_SHORT_I.sub("i", w))
     w = "".join(_CYR_TO_LAT.get(ch, ch) for ch in w).replace("šč", "s").translate(_LATIN_VOWELS)
     # Strip remaining diacritics (č, š, ž of scholarly systems fold to c, s, z).
     w = "".join(ch for ch in unicodedata.normalize("NFKD", w) if not unicodedata.combining(ch))

@@ -1,7 +1,8 @@
 """The one normalized record model every connector's records end up as.
 
 Connectors yield raw records; indexers/ turn them into `Record`; engines index
-`Record` and give it back. Docs: docs/record.schema.json (make schema).
+`Record` and give it back. Docs: docs/record.schema.json (`python -m indexers.schema`)
+and docs/normalization.md.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Classification(BaseModel):
 
 
 class Identifiers(BaseModel):
-    """Normalized identifiers (see indexers/identifiers.py for the rules)."""
+    """Normalized identifiers (see indexers/normalize/identifiers.py for the rules)."""
 
     doi: list[str] = []
     isbn: list[str] = []  # ISBN-13, digits only

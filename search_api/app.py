@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,11 +25,10 @@ from search_api import feeds
 from search_api.http import cached_response, urls_for
 from search_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from search_api.metrics import Metrics, MetricsMiddleware
-from search_api.problems import BadParameter, BadParameters, Problem, bad_parameters, problem_response
+from search_api.problems import BadParameter, BadParameters, bad_parameters, problem_response
 from search_api.ratelimit import RateLimitMiddleware
-from search_api.routes import RecordNotFound
 from search_api.routes import router as api_router
-from search_api.service import HealthOut, SearchService, bad_parameters_from
+from search_api.service import HealthOut, RecordNotFound, SearchService, bad_parameters_from
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +86,6 @@ def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAP
     from web_ui.routes import mount as mount_web_ui  # the UI sits on top of the API layer
 
     mount_web_ui(app)
-    _install_openapi(app)
 
     app.add_middleware(RateLimitMiddleware, per_minute=settings.server.rate_limit_per_minute, metrics=metrics)
     app.add_middleware(GZipMiddleware, minimum_size=500)
@@ -197,27 +194,6 @@ def _install_ops_routes(app: FastAPI) -> None:
             "Search Kyrgyzstan's scientific information (ky, ru, en)",
         )
         return cached_response(request, body, feeds.OPENSEARCH_MEDIA_TYPE, max_age=86400)
-
-
-def _install_openapi(app: FastAPI) -> None:
-    """The schema, with the Problem model registered once for every route that references it."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        from fastapi.openapi.utils import get_openapi
-
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
-        for sub in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
-            schema["components"]["schemas"][sub[0]] = sub[1]
-        schema["components"]["schemas"]["Problem"].pop("$defs", None)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:

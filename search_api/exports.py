@@ -108,10 +108,10 @@ def bibtex_entry(record: Record, key: str | None = None) -> str:
     c = record.container
     fields: list[tuple[str, str]] = [("title", record.main_title)]
     if record.authors:
-        fields.append(("author", " and ".join(_bibtex_name(p) for p in record.authors)))
+        fields.append(("author", _Escaped(" and ".join(_bibtex_name(p) for p in record.authors))))
     editors = [p for p in record.contributors if (p.role or "").lower() == "editor"]
     if editors:
-        fields.append(("editor", " and ".join(_bibtex_name(p) for p in editors)))
+        fields.append(("editor", _Escaped(" and ".join(_bibtex_name(p) for p in editors))))
     if record.year:
         fields.append(("year", str(record.year)))
     if c and c.title:
@@ -148,7 +148,13 @@ def bibtex_entry(record: Record, key: str | None = None) -> str:
     return f"@{kind}{{{key or bibtex_key(record)},\n{body}\n}}\n"
 
 
+class _Escaped(str):
+    """A BibTeX value escaped already (name lists, whose protective braces must stay)."""
+
+
 def _bibtex_value(name: str, value: str) -> str:
+    if isinstance(value, _Escaped):
+        return value
     if name == "url":
         # URLs stay literal for the url package; only the characters that break the field go.
         return _clean(value).replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
@@ -158,9 +164,10 @@ def _bibtex_value(name: str, value: str) -> str:
 def _bibtex_name(p: Person) -> str:
     n = split_name(p)
     if n.family:
-        return f"{n.family}, {n.given}" if n.given else n.family
+        family = bibtex_escape(n.family)
+        return f"{family}, {bibtex_escape(n.given)}" if n.given else family
     # A name we can't split (an organization, often) is braced so BibTeX keeps it whole.
-    return "{" + n.literal + "}"
+    return "{" + bibtex_escape(n.literal) + "}"
 
 
 def to_bibtex(records: Iterable[Record]) -> str:

@@ -14,17 +14,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from fedsearch.record import Record
 from search_api import exports, feeds
 from search_api.http import cached_response, urls_for
 from search_api.problems import PROBLEM_RESPONSES
 from search_api.service import (
     ApiSearchParams,
+    RecordNotFound,
     SearchResponse,
     SearchService,
     SourcesResponse,
     SuggestResponse,
 )
-from fedsearch.record import Record
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)  # type: ignore[arg-type]
 
@@ -32,15 +33,6 @@ SEARCH_MAX_AGE = 60
 RECORD_MAX_AGE = 300
 SUGGEST_MAX_AGE = 300
 JSON = "application/json"
-
-
-class RecordNotFound(LookupError):
-    def __init__(self, record_id: str):
-        self.record_id = record_id
-        super().__init__(
-            f"there is no record with id {record_id!r}. It may have been deleted at its source "
-            "or merged into another record; search for its title instead"
-        )
 
 
 def _service(request: Request) -> SearchService:
@@ -86,7 +78,10 @@ def search(request: Request, params: Annotated[ApiSearchParams, Query()]) -> Res
                                headers=_attachment(f"fedsearch-results.{ext}"))
     resp = service.search_response(params, urls)
     headers = {"Link": f'<{resp.next}>; rel="next"'} if resp.next else None
-    return cached_response(request, _json(resp.model_dump(mode="json")), JSON, max_age=SEARCH_MAX_AGE, headers=headers)
+    data = resp.model_dump(mode="json")
+    body = _json(data)
+    data.pop("took_ms")
+    return cached_response(request, body, JSON, max_age=SEARCH_MAX_AGE, headers=headers, etag_source=_json(data))
 
 
 @router.get("/search.atom", summary="Search results as an Atom feed",

@@ -11,8 +11,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -123,7 +124,8 @@ class SearchParams(BaseModel):
         """From a Starlette QueryParams (or any multi-dict with getlist); raises BadParameters."""
         data: dict[str, Any] = {}
         for name, field in cls.model_fields.items():
-            values = params.getlist(name)
+            # An HTML form sends its empty fields too (year_from=): they mean "not given".
+            values = [v for v in params.getlist(name) if v.strip()]
             if not values:
                 continue
             data[name] = values if _is_list_field(field.annotation) else values[0]
@@ -211,6 +213,15 @@ def bad_parameters_from(err: ValidationError) -> BadParameters:
             msg = f"{msg} (got {e.get('input')!r})"
         problems.append(BadParameter(param, msg))
     return BadParameters(problems)
+
+
+class RecordNotFound(LookupError):
+    def __init__(self, record_id: str):
+        self.record_id = record_id
+        super().__init__(
+            f"there is no record with id {record_id!r}. It may have been deleted at its source "
+            "or merged into another record; search for its title instead"
+        )
 
 
 # --- response models -----------------------------------------------------------------------
@@ -361,6 +372,7 @@ class SearchService:
             if time.monotonic() < self._retry_at and self._last_error:
                 raise EngineUnavailable(self._last_error)
             try:
+                self._check_index_exists()
                 self._engine = open_engine(self.settings)
             except EngineError as err:
                 self._fail(err)
@@ -369,6 +381,16 @@ class SearchService:
                 self._fail(err)
                 raise EngineUnavailable(f"the {self.settings.engine} search engine could not be opened: {err}") from None
             return self._engine
+
+    def _check_index_exists(self) -> None:
+        # A reader must not conjure up an empty index where none was built: that would
+        # answer "0 results" to everything instead of saying what is wrong.
+        if self.settings.engine == "embedded":
+            index_dir = Path(self.settings.data_dir) / "index"
+            if not index_dir.is_dir():
+                raise EngineUnavailable(
+                    f"there is no search index in {index_dir}; build it with `fedsearch harvest` "
+                    "(or `fedsearch reindex`), or check data_dir in the configuration")
 
     def _fail(self, err: Exception) -> None:
         self._last_error = str(err)
@@ -398,9 +420,9 @@ class SearchService:
         return self.run_search(params, urls, with_alternatives=with_alternatives)[0]
 
     def run_search(self, params: SearchParams, urls: Urls, *, with_alternatives: bool = True,
-                   facet_size: int | None = None) -> tuple[SearchResponse, SearchResult]:
+                   facets: Sequence[str] | None = None, facet_size: int | None = None) -> tuple[SearchResponse, SearchResult]:
         """The response model, and the engine's result it was made from (records in full)."""
-        query = params.to_query(facet_size=facet_size)
+        query = params.to_query(facets=facets, facet_size=facet_size)
         result = self.search(query)
         next_url = None
         if result.next_cursor:
@@ -494,31 +516,28 @@ class SearchService:
 # --- the raw store's harvest runs -------------------------------------------------------------
 
 def last_harvests(settings: Settings) -> dict[str, LastHarvest]:
-    """The newest harvest run of each source, from connectors/rawstore.py; {} if unknown.
+    """The newest harvest run of each source, from the raw store (connectors/rawstore.py); {} if unknown.
 
-    Read lazily: the raw store may be missing (a search-only deployment, or an
-    index built elsewhere), and then the API reports last_harvest as null.
+    Read lazily and never created here: a search-only deployment (or an index
+    built elsewhere) has no raw store, and then last_harvest is null.
     """
     try:
-        from connectors import rawstore  # noqa: PLC0415
-    except Exception:  # noqa: BLE001 - not installed or not importable: degrade to null
+        from connectors import rawstore  # noqa: PLC0415 - optional at run time
+    except Exception as err:  # noqa: BLE001 - not importable: degrade to null
+        log.info("raw store unavailable: %s", err)
         return {}
-    fn = getattr(rawstore, "last_runs", None)
-    if fn is None:
-        return {}
-    try:
-        runs: Mapping[str, Any] = fn(settings)
-    except Exception as err:  # noqa: BLE001 - no store yet, locked, ...: degrade to null
-        log.info("no harvest runs from the raw store: %s", err)
+    path = Path(settings.data_dir) / getattr(rawstore, "FILENAME", "rawstore.sqlite3")
+    if not path.exists():
         return {}
     out: dict[str, LastHarvest] = {}
-    for sid, run in (runs or {}).items():
-        if run is None:
-            continue
-        data = run if isinstance(run, Mapping) else getattr(run, "__dict__", {}) or (
-            run.model_dump() if hasattr(run, "model_dump") else {})
-        try:
-            out[sid] = LastHarvest.model_validate({k: data.get(k) for k in LastHarvest.model_fields if data.get(k) is not None})
-        except ValidationError:
-            continue
+    try:
+        with rawstore.RawStore(path) as store:
+            for sid in dict.fromkeys([s.id for s in settings.sources] + store.sources()):
+                run = store.last_run(sid)
+                if run is not None:
+                    out[sid] = LastHarvest(started_at=run.started_at, finished_at=run.ended_at,
+                                           status=str(run.status), records=run.records)
+    except Exception as err:  # noqa: BLE001 - locked, corrupt, older schema: degrade to null
+        log.warning("could not read harvest runs from %s: %s", path, err)
+        return {}
     return out

@@ -13,10 +13,9 @@ from starlette.responses import Response
 from fedsearch.engines.base import InvalidCursor
 from search_api.http import etag_for, not_modified, urls_for
 from search_api.problems import BadParameter, BadParameters
-from search_api.routes import RecordNotFound
-from search_api.service import SearchParams, SearchService
+from search_api.service import RecordNotFound, SearchParams, SearchService
 from web_ui.i18n import N_, gettext_
-from web_ui.templating import STATIC_DIR, STATIC_FILES, render, request_lang, static_hash
+from web_ui.templating import STATIC_DIR, STATIC_FILES, render, request_lang, static_hash, url_keeping_lang
 from web_ui.views import FACET_MORE, FACET_SHOWN, UI_FACETS, UI_PER_PAGE, RecordView, SearchView, api_operations
 
 router = APIRouter(include_in_schema=False)
@@ -44,10 +43,10 @@ def search_page(request: Request) -> Response:
         params = SearchParams.from_query_string(request.query_params)
         if "per_page" not in request.query_params:
             params.per_page = UI_PER_PAGE
-        params.facets = list(UI_FACETS)
         facet_size = FACET_MORE if params.facet_size >= FACET_MORE else FACET_SHOWN
         # One value more than shown tells whether a "more" link is needed.
-        response, _ = service.run_search(params, urls_for(request), facet_size=min(facet_size + 1, FACET_MORE))
+        response, _ = service.run_search(params, urls_for(request), facets=UI_FACETS,
+                                         facet_size=min(facet_size + 1, FACET_MORE))
     except (BadParameters, BadParameter, InvalidCursor) as err:
         problems = err.errors if isinstance(err, BadParameters) else [err] if isinstance(err, BadParameter) else [
             BadParameter("cursor", str(err))]
@@ -63,8 +62,6 @@ def _param_message(p: BadParameter) -> str:
 
 
 def _linker(request: Request):
-    from web_ui.templating import url_keeping_lang
-
     return lambda path, items=None: url_keeping_lang(request, path, items)
 
 

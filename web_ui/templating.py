@@ -99,6 +99,7 @@ def request_lang(request: Request) -> str:
             request.query_params.get("lang"), request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
         )
         request.state.ui_lang = lang
+    i18n.set_lang(lang)  # for messages a view translates before rendering
     return lang
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from fedsearch.engines.query import MAX_WINDOW
 from fedsearch.record import Access, Record, RecordType

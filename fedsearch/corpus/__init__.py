@@ -32,6 +32,8 @@ from fedsearch.corpus import formats
 from fedsearch.corpus.works import AS_OF, CSV, OAI, PATENTS, SRU, Work, works
 from fedsearch.record import make_record_id
 
+# Bump when the output for a seed changes, so saved corpora are written again.
+VERSION = 2
 DEFAULT_SEED = 20251
 DEFAULT_DUP_RATE = 0.08
 # The source ids the demo's configuration gives the four partners; the truth file uses them.
@@ -158,6 +160,7 @@ def generate(
         progress(writer.records, size)
     manifest = {
         "generator": "fedsearch.corpus",
+        "version": VERSION,
         "seed": seed,
         "size": size,
         "records": writer.records,
@@ -189,3 +192,9 @@ def load_manifest(out_dir: str | Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def is_current(manifest: dict[str, Any] | None, size: int, seed: int) -> bool:
+    """True when a saved corpus is what `generate(size, seed)` would write now."""
+    return bool(manifest) and manifest.get("version") == VERSION and manifest.get("size") == size \
+        and manifest.get("seed") == seed

@@ -221,7 +221,7 @@ def csv_row(work: Work, n: int) -> list[str]:
         str(work.year),
         f"{work.day:02d}.{work.month:02d}.{work.year}",
         work.institution[1],
-        f"{sup.natural()}, {sup.degree}" if sup else "",
+        sup.natural() if sup else "",
         {"ky": "кыргызский", "ru": "русский", "en": "английский"}[work.lang],
         work.abstract[work.lang] if r.random() < 0.6 else "",
     ]

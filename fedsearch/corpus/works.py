@@ -191,7 +191,7 @@ def _title(r: random.Random, d: Discipline, work_type: str) -> tuple[dict[str, t
         sub = r.choice(vocab.BOOK_SUBTITLES) if r.random() < 0.7 else None
     elif work_type == "report":
         sub = vocab.REPORT_SUBTITLE
-    elif r.random() < 0.25:
+    elif work_type not in ("dataset", "project") and r.random() < 0.25:
         sub = r.choice(vocab.SUBTITLES)
     out = {}
     for i, lang in enumerate(vocab.LANGS):

@@ -12,27 +12,41 @@ and look, before each search, whether `CURRENT` or the generation's
 `meta.json` changed (two `stat` calls); if so they reopen or reload. A commit
 by the writer process is therefore visible to every reader on its next search.
 
-Sorting. tantivy orders by one key only, and every sort here breaks ties by id:
-- newest / oldest / title use one composite key per document, a text fast
-  field that is unique and sorts exactly as (key, id) does in Elasticsearch.
-  The cursor is that key; the next page is "key > cursor", a range query.
+Sorting. tantivy orders by one key only, and every sort here breaks ties by id
+(ascending), like the Elasticsearch engine:
+- newest / oldest / title use one composite key per document (sort_*), a text
+  fast field that is unique and orders exactly as (year or title, id). The
+  cursor is that key; the next page is "key > cursor", a range query.
 - relevance fetches the top hits by score and orders each group of equal
-  scores by id, read from four u64 fast fields that encode the id in an
-  order-preserving way (no stored document is loaded for that). The cursor is
-  (score, id, position); the position only tells where to start looking.
+  scores by id, read from u64 fast fields that encode the id in an
+  order-preserving way (idkey*, no stored document is loaded). The cursor is
+  (score, id, position); the position only says where to start looking.
 - a query that scores every hit the same (no words) is sorted by id directly.
+Ordering by a text fast field costs tantivy ~10 µs per hit up to offset +
+limit, so a deep page (page=N) first skips ahead on numeric columns that
+order like the key (coarse_*, then idkey*): the value at the offset, the
+count below it, and so on, then orders only what is left.
+
+Facets are terms aggregations (Elasticsearch's JSON) under every filter but
+the facet's own. Each segment returns its top values; when one held more than
+it returned (and there are several segments), the aggregation runs again
+without that limit, so counts are exact like a one-shard Elasticsearch index.
 """
 
 from __future__ import annotations
 
+import base64
 import errno
 import fcntl
+import heapq
 import json
 import os
 import re
 import shutil
 import threading
 import time
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -48,6 +62,7 @@ from fedsearch.engines.base import (
     EngineError,
     EngineHealth,
     EngineHits,
+    EngineUnavailable,
     FacetValue,
     InvalidCursor,
     SearchEngine,
@@ -67,9 +82,22 @@ WRITER_THREADS = 2
 KEYWORD_MAX_CHARS = 8191
 ID_MAX_BYTES = 512  # Elasticsearch's limit for _id: such a record could not be in both engines
 SORT_FIELDS = {Sort.newest: "sort_newest", Sort.oldest: "sort_oldest", Sort.title: "sort_title"}
-ID_KEY_FIELDS = ("idkey0", "idkey1", "idkey2", "idkey3")
-ID_KEY_CHARS = 10  # 6 bits each: 60 bits per u64; ids up to 40 characters order exactly
+ID_KEY_FIELDS = tuple(f"idkey{n}" for n in range(8))
+ID_KEY_CHARS = 10  # 6 bits each: 60 bits per u64; ids up to 80 characters order exactly
+TITLE_LEVELS = ("coarse_title0", "coarse_title1", "coarse_title2", "coarse_title3")  # 32 bytes of title
+COARSE_FIELDS = ("coarse_newest", "coarse_oldest") + TITLE_LEVELS
+# Numeric columns, each ordered like the text key once the previous ones are equal.
+LEVELS = {
+    "sort_newest": ("coarse_newest",) + ID_KEY_FIELDS,
+    "sort_oldest": ("coarse_oldest",) + ID_KEY_FIELDS,
+    "sort_title": TITLE_LEVELS,
+    "id": ID_KEY_FIELDS,
+}
+# Ordering by a text fast field costs ~10 µs for every hit up to offset + limit; past this
+# offset a page skips ahead on the numeric columns first.
+DIRECT_OFFSET = 200
 TIE_MARGIN = 32
+GROWTH = 8  # how much more to fetch when a group of equal scores runs past the window
 EXACT_SEGMENT_SIZE = 2**31 - 1
 FIRST_SEGMENT_SIZE = 2000
 SOURCES_LIMIT = 10_000
@@ -79,22 +107,19 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _KEY_RE = re.compile(r"^k[-0-9A-Za-z_]+$")
 # Order-preserving 6-bit alphabet, in ASCII order, all safe inside tantivy's query syntax.
 _B64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
-# Id characters in byte order; 0 stands for "end of id" and sorts first.
-_ID_CODES = {ch: i + 1 for i, ch in enumerate("-0123456789_abcdefghijklmnopqrstuvwxyz")}
-_REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$#&~-])")
+_STD_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_FROM_STD_B64 = str.maketrans(_STD_B64, _B64)
+# Id characters in byte order, as codes 1..38 (0 is "past the end", sorting first).
+_ID_TO_STD_B64 = str.maketrans({ch: _STD_B64[i + 1] for i, ch in enumerate("-0123456789_abcdefghijklmnopqrstuvwxyz")})
+_MASK60 = (1 << 60) - 1
+_REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
 
 
 # --- keys ------------------------------------------------------------------------------
 
 def encode_key(raw: bytes) -> str:
     """`raw` in 6-bit characters; byte order is kept (a < b  <=>  enc(a) < enc(b))."""
-    if not raw:
-        return ""
-    bits = len(raw) * 8
-    pad = -bits % 6
-    n = int.from_bytes(raw, "big") << pad
-    count = (bits + pad) // 6
-    return "".join(_B64[(n >> (6 * (count - 1 - i))) & 63] for i in range(count))
+    return base64.b64encode(raw).decode("ascii").rstrip("=").translate(_FROM_STD_B64)
 
 
 def sort_keys(record_id: str, year: int | None, title_sort: str) -> dict[str, str]:
@@ -108,17 +133,30 @@ def sort_keys(record_id: str, year: int | None, title_sort: str) -> dict[str, st
     }
 
 
+def coarse_keys(year: int | None, title_sort: str) -> dict[str, int]:
+    """u64 columns that order like the sort keys but may tie: they let a deep page skip ahead."""
+    raw = title_sort.encode()[: 8 * len(TITLE_LEVELS)].ljust(8 * len(TITLE_LEVELS), b"\x00")
+    out = {
+        "coarse_newest": 10_000 if year is None else 9999 - year,
+        "coarse_oldest": 10_000 if year is None else year,
+    }
+    for n, name in enumerate(TITLE_LEVELS):
+        out[name] = int.from_bytes(raw[8 * n : 8 * n + 8], "big")
+    return out
+
+
 def id_key(record_id: str) -> tuple[int, ...]:
-    """Four integers ordered like the id string (exact for ids up to 40 characters)."""
-    codes = [_ID_CODES.get(ch, 63) for ch in record_id[: ID_KEY_CHARS * len(ID_KEY_FIELDS)]]
-    codes += [0] * (ID_KEY_CHARS * len(ID_KEY_FIELDS) - len(codes))
-    out = []
-    for part in range(len(ID_KEY_FIELDS)):
-        value = 0
-        for code in codes[part * ID_KEY_CHARS : (part + 1) * ID_KEY_CHARS]:
-            value = (value << 6) | code
-        out.append(value)
-    return tuple(out)
+    """Eight integers ordered like the id string (exact for ids up to 80 characters).
+
+    Each character becomes a 6-bit code (0 = past the end); base64-decoding the codes
+    written as base64 digits packs them, ten to a 60-bit integer.
+    """
+    width = ID_KEY_CHARS * len(ID_KEY_FIELDS)
+    head = record_id[:width]
+    if not _ID_RE.match(head):
+        raise ValueError(f"not an id: {record_id!r}")
+    n = int.from_bytes(base64.b64decode(head.translate(_ID_TO_STD_B64).ljust(width, "A")), "big")
+    return tuple((n >> (60 * (len(ID_KEY_FIELDS) - 1 - k))) & _MASK60 for k in range(len(ID_KEY_FIELDS)))
 
 
 # --- schema ----------------------------------------------------------------------------
@@ -140,7 +178,7 @@ def build_schema() -> tantivy.Schema:
             raise ValueError(f"unknown field kind {kind!r} for {name}")
     for name in SORT_FIELDS.values():
         sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
-    for name in ID_KEY_FIELDS:
+    for name in ID_KEY_FIELDS + COARSE_FIELDS:
         sb.add_unsigned_field(name, fast=True)
     return sb.build()
 
@@ -229,7 +267,10 @@ class EmbeddedEngine(SearchEngine):
                 if sig is None:
                     if self._gen is not None:
                         raise EngineError(f"the index pointer {self.path / POINTER} disappeared")
-                    self.ensure_index()
+                    try:
+                        self.ensure_index()  # nothing harvested yet: an empty index
+                    except OSError as err:
+                        raise EngineUnavailable(f"there is no index in {self.path} yet and none can be created there: {err}") from err
                     return self._gen  # type: ignore[return-value]
                 if sig != self._pointer_sig or self._gen is None:
                     name = (self.path / POINTER).read_text().strip()
@@ -250,7 +291,7 @@ class EmbeddedEngine(SearchEngine):
                 if meta != gen.meta_sig:
                     try:
                         gen.index.reload()
-                    except ValueError as err:
+                    except Exception as err:  # noqa: BLE001 - files of a newer commit may be half there
                         if attempt == 19:
                             raise EngineError(f"cannot reload the index {gen.directory}: {err}") from err
                         self._pointer_sig = None
@@ -373,6 +414,8 @@ class EmbeddedEngine(SearchEngine):
                 doc.add_text(name, key)
             for name, part in zip(ID_KEY_FIELDS, id_key(record.id), strict=True):
                 doc.add_unsigned(name, part)
+            for name, value in coarse_keys(record.year, fields["title_sort"]).items():
+                doc.add_unsigned(name, value)
         except _Rejected:
             raise
         except Exception as err:  # noqa: BLE001
@@ -446,7 +489,6 @@ class EmbeddedEngine(SearchEngine):
         text = _translate(plan.clause, schema)
         filters = _filter_queries(plan, schema)
         main = _with_filters(text, list(filters.values()))
-        per = query.per_page
         if query.sort == Sort.relevance:
             if _constant_score(plan.clause):
                 picked, total, before = self._by_key(gen, searcher, main, "id", query, _id_cursor(after), score=1.0)
@@ -472,15 +514,43 @@ class EmbeddedEngine(SearchEngine):
         """Hits ordered by a unique text fast field: offset, or everything after a key."""
         per = query.per_page
         if after is None:
-            res = searcher.search(main, per, count=True, order_by_field=field, offset=query.offset, order=Order.Asc)
-            total = res.count
             before = query.offset
-        else:
+            if query.offset <= DIRECT_OFFSET:
+                res = searcher.search(main, per, count=True, order_by_field=field, offset=query.offset, order=Order.Asc)
+                return [(score, addr, key) for key, addr in res.hits], res.count, before
             total = searcher.search(main, 1, count=True).count
-            bound = gen.index.parse_query(f"{field}:{{{after} TO *}}")
-            res = searcher.search(_with_filters(main, [bound]), per, count=True, order_by_field=field, order=Order.Asc)
-            before = total - res.count  # those at or before the cursor
+            rows = self._seek(gen, searcher, main, field, query.offset, per) if query.offset < total else []
+            return [(score, addr, key) for key, addr in rows], total, before
+        total = searcher.search(main, 1, count=True).count
+        bound = gen.index.parse_query(f"{field}:{{{after} TO *}}")
+        res = searcher.search(_with_filters(main, [bound]), per, count=True, order_by_field=field, order=Order.Asc)
+        before = total - res.count  # those at or before the cursor
         return [(score, addr, key) for key, addr in res.hits], total, before
+
+    def _seek(
+        self, gen: _Generation, searcher: tantivy.Searcher, main: tantivy.Query, field: str, offset: int, per: int
+    ) -> list[tuple[str, Any]]:
+        """Hits [offset, offset + per) in `field` order, skipping ahead on its numeric levels:
+        find the level's value at the offset, count the hits below it, keep only that value."""
+        scope, remaining = main, offset
+        for column in LEVELS[field]:
+            if remaining <= DIRECT_OFFSET:
+                break
+            hit = searcher.search(scope, 1, count=False, order_by_field=column, offset=remaining, order=Order.Asc).hits
+            if not hit:
+                return []
+            value = hit[0][0]
+            if value > 0:
+                below = TQ.range_query(gen.schema, column, tantivy.FieldType.Unsigned, upper_bound=value, include_upper=False)
+                remaining -= searcher.search(_with_filters(scope, [below]), 1, count=True).count
+            equal = TQ.range_query(gen.schema, column, tantivy.FieldType.Unsigned, lower_bound=value, upper_bound=value)
+            scope = _with_filters(scope, [equal])
+        rows = list(searcher.search(scope, per, count=False, order_by_field=field, offset=remaining, order=Order.Asc).hits)
+        if rows and len(rows) < per:  # the page runs on past that value: continue after the last key
+            bound = gen.index.parse_query(f"{field}:{{{rows[-1][0]} TO *}}")
+            more = searcher.search(_with_filters(main, [bound]), per - len(rows), count=False, order_by_field=field, order=Order.Asc)
+            rows += more.hits
+        return rows
 
     def _by_score(
         self, searcher: tantivy.Searcher, main: tantivy.Query, query: SearchQuery, after: tuple[float, str, int] | None
@@ -516,77 +586,35 @@ class EmbeddedEngine(SearchEngine):
                     limit += base - new_base
                     base, step = new_base, step * 2
                     continue
-            if exhausted:
-                complete = len(hits)
-            else:
-                complete = len(hits) - 1
-                while complete > 0 and hits[complete - 1][0] == hits[-1][0]:
-                    complete -= 1
+            neg = [-h[0] for h in hits]  # ascending: group bounds by bisection
+            complete = len(hits) if exhausted else bisect_left(neg, neg[-1])
             # Where the page starts (index into hits), and how many of that group to skip.
             if after is None:
                 i = target - base
                 if i >= complete and not exhausted:
-                    limit *= 4
+                    limit = min(limit * GROWTH, total - base + 1)
                     continue
-                while i > 0 and hits[i - 1][0] == hits[i][0]:
-                    i -= 1
+                i = bisect_left(neg, neg[i])
                 skip = target - base - i
                 before = target
             else:
-                i = 0
-                while i < len(hits) and hits[i][0] > after[0]:
-                    i += 1
+                i = bisect_left(neg, -after[0])  # the first hit not above the cursor's score
                 skip = 0
                 before = base + i
             out: list[tuple[float | None, Any, str | None]] = []
             while i < complete and len(out) < per:
-                j = i + 1
-                while j < len(hits) and hits[j][0] == hits[i][0]:
-                    j += 1
-                group = self._order_group(searcher, hits[i:j], cursor_key if after is not None and hits[i][0] == after[0] else None,
-                                          after[1] if after is not None else None)
-                if after is not None and hits[i][0] == after[0]:
-                    kept = [g for g in group if g[3]]
-                    before += len(group) - len(kept)
-                    group = kept
-                group = group[skip:]
+                j = bisect_right(neg, neg[i])
+                cursor = (cursor_key, after[1]) if after is not None and cursor_key and hits[i][0] == after[0] else None
+                take = skip + per - len(out)
+                picked, n_after = _in_id_order(searcher, [a for _, a in hits[i:j]], take, cursor)
+                before += (j - i) - n_after
+                out.extend((hits[i][0], hits[i + n][1], None) for n in picked[skip:])
                 skip = 0
-                out.extend((g[0], g[1], None) for g in group[: per - len(out)])
                 i = j
             if len(out) < per and not exhausted:
-                limit *= 4
+                limit = min(limit * GROWTH, total - base + 1)
                 continue
             return out, total, before
-
-    def _order_group(self, searcher: tantivy.Searcher, group: list[tuple[float, Any]], cursor_key: tuple[int, ...] | None,
-                     cursor_id: str | None) -> list[tuple[float, Any, Any, bool]]:
-        """One group of equal scores in id order: (score, address, sort key, is after the cursor)."""
-        if len(group) == 1 and cursor_key is None:
-            return [(group[0][0], group[0][1], None, True)]
-        addrs = [a for _, a in group]
-        columns = [searcher.fast_field_values(name, addrs) for name in ID_KEY_FIELDS]
-        keys = [tuple(c[n] or 0 for c in columns) for n in range(len(addrs))]
-        exact: dict[int, str] = {}
-        seen: dict[tuple[int, ...], int] = {}
-        for n, k in enumerate(keys):
-            if k in seen or k == cursor_key:
-                # Ids longer than 40 characters that share their start: read the stored ids.
-                for m in (seen.get(k, n), n):
-                    if m not in exact:
-                        exact[m] = json.loads(searcher.doc(addrs[m]).get_first("record"))["id"]
-            seen.setdefault(k, n)
-        rows = []
-        for n, (score, addr) in enumerate(group):
-            key = (keys[n], exact.get(n, ""))
-            if cursor_key is None:
-                is_after = True
-            elif keys[n] != cursor_key:
-                is_after = keys[n] > cursor_key
-            else:
-                is_after = exact[n] > (cursor_id or "")
-            rows.append((score, addr, key, is_after))
-        rows.sort(key=lambda r: r[2])
-        return rows
 
     # --- facets ----------------------------------------------------------------------
     def _facets(self, searcher: tantivy.Searcher, text: tantivy.Query, filters: dict[str, tantivy.Query],
@@ -642,6 +670,71 @@ class EmbeddedEngine(SearchEngine):
                 self._lock_fd = None
             self._gen = None
             self._pointer_sig = None
+
+
+def _in_id_order(
+    searcher: tantivy.Searcher, addrs: list[Any], take: int, cursor: tuple[tuple[int, ...], str] | None
+) -> tuple[list[int], int]:
+    """Of hits with equal scores: the indexes of the first `take` in id order after `cursor`
+    (its id key and id), and how many come after the cursor.
+
+    Ids are read from the idkey fast fields one column at a time, and only for the
+    hits still tied, so a group of thousands costs one column read and an int sort.
+    """
+    n = len(addrs)
+    if n == 1 and cursor is None:
+        return [0], 1
+    col0 = [v or 0 for v in searcher.fast_field_values(ID_KEY_FIELDS[0], addrs)]
+    prefix: dict[int, list[int]] = {}
+    exact: dict[int, str] = {}
+
+    def extend(idx: list[int], c: int) -> None:
+        need = [i for i in idx if len(prefix.setdefault(i, [col0[i]])) <= c]
+        if need:
+            values = searcher.fast_field_values(ID_KEY_FIELDS[c], [addrs[i] for i in need])
+            for i, v in zip(need, values, strict=True):
+                prefix[i].append(v or 0)
+
+    def stored_id(i: int) -> str:
+        if i not in exact:  # an id beyond 80 characters: read it from the record
+            exact[i] = json.loads(searcher.doc(addrs[i]).get_first("record"))["id"]
+        return exact[i]
+
+    if cursor is None:
+        after = list(range(n))
+    else:
+        ckey, cid = cursor
+        after = [i for i in range(n) if col0[i] > ckey[0]]
+        undecided = [i for i in range(n) if col0[i] == ckey[0]]
+        c = 1
+        while undecided:
+            if c == len(ID_KEY_FIELDS):
+                after += [i for i in undecided if stored_id(i) > cid]
+                break
+            extend(undecided, c)
+            after += [i for i in undecided if prefix[i][c] > ckey[c]]
+            undecided = [i for i in undecided if prefix[i][c] == ckey[c]]
+            c += 1
+    n_after = len(after)
+    if n_after > take:
+        threshold = heapq.nsmallest(take, (col0[i] for i in after))[-1] if take < 64 else sorted(col0[i] for i in after)[take - 1]
+        candidates = [i for i in after if col0[i] <= threshold]
+    else:
+        candidates = after
+    tied, c = candidates, 0
+    while len(tied) > 1:
+        if c == len(ID_KEY_FIELDS):
+            for i in tied:
+                stored_id(i)
+            break
+        extend(tied, c)
+        counts = Counter(tuple(prefix[i][: c + 1]) for i in tied)
+        tied = [i for i in tied if counts[tuple(prefix[i][: c + 1])] > 1]
+        c += 1
+    # Each candidate's known prefix is unique among them (or its stored id decides), so
+    # comparing prefixes of different lengths is decided before the shorter one ends.
+    candidates.sort(key=lambda i: (prefix.get(i) or [col0[i]], exact.get(i, "")))
+    return candidates[:take], n_after
 
 
 class _Rejected(Exception):

@@ -129,10 +129,4 @@ def _dc_source(draft: Draft, value: str) -> None:
     first, *rest = [p.strip() for p in value.split(";")]
     if first and not draft.container.get("title") and re.search(r"[^\W\d_]{3}", first):
         draft.set_container(title=first)
-    tail = " ".join(rest)
-    m = re.search(r"\b(?:vol\.?|volume|т\.|том)\s*(\w+)", tail, re.I)
-    if m:
-        draft.set_container(volume=m.group(1))
-    m = re.search(r"\b(?:no\.?|issue|№|вып\.?)\s*(\w+)", tail, re.I)
-    if m:
-        draft.set_container(issue=m.group(1))
+    draft.set_container_from_citation(" ".join(rest))

@@ -8,6 +8,7 @@ de-duplicated lists, warnings) happens once, here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -157,6 +158,20 @@ class Draft:
             if value and not self.container.get(key):
                 self.container[key] = value
 
+    def set_container_from_citation(self, text: str | None) -> None:
+        """'Vol. 3, no. 2 (2019), p. 10-20' / 'Т. 5, № 2. С. 10-20' -> volume, issue, pages."""
+        if not text:
+            return
+        m = re.search(r"\b(?:vol\.?|v\.|т\.|том|volume)\s*([\w-]+)", text, re.I)
+        if m:
+            self.set_container(volume=m.group(1))
+        m = re.search(r"(?:\bno\.?|\bissue|№|\bвып\.?|\bn\.)\s*([\w-]+)", text, re.I)
+        if m:
+            self.set_container(issue=m.group(1))
+        m = re.search(r"(?:\bp\.|\bpp\.|\bс\.|\bб\.)\s*([\dIVXLC]+(?:\s*[-–]\s*[\dIVXLC]+)?)", text, re.I)
+        if m:
+            self.set_container(pages=m.group(1).replace(" ", ""))
+
     # ---- finishing
     def finish(self) -> tuple[Record, list[str]]:
         if not self.titles:
@@ -176,7 +191,7 @@ class Draft:
         languages, detected = self._languages(main, warnings)
         rtype = self._type(warnings)
         access = self._access()
-        links = _unique_links(self.links)
+        links = unique_links(self.links)
         source_url = self.source_url or next((lk.url for lk in links if lk.kind == "landing"), None)
         if not source_url and self.identifiers.get("handle"):
             source_url = f"https://hdl.handle.net/{self.identifiers['handle'][0]}"
@@ -200,7 +215,7 @@ class Draft:
                 abstract=lang_texts(_unique_texts(self.abstracts)),
                 authors=_unique_people(self.authors),
                 contributors=_unique_people(self.contributors),
-                subjects=_unique_folded(self.subjects),
+                subjects=unique_folded(self.subjects),
                 classifications=[Classification(scheme=s, code=c) for s, c in dict.fromkeys(self.classifications)],
                 year=chosen.year if chosen else None,
                 date=chosen.date if chosen else None,
@@ -291,7 +306,8 @@ def _unique_texts(items: list[tuple[str, str | None]]) -> list[tuple[str, str | 
     return list(seen.values())
 
 
-def _unique_folded(values: list[str]) -> list[str]:
+def unique_folded(values: Iterable[str]) -> list[str]:
+    """Subjects and the like without repeats that differ only in case or ё/е; first spelling kept."""
     seen: dict[str, str] = {}
     for v in values:
         seen.setdefault(v.casefold().replace("ё", "е"), v)
@@ -309,7 +325,7 @@ def _unique_people(people: list[Person]) -> list[Person]:
     return list(out.values())
 
 
-def _unique_links(links: list[Link]) -> list[Link]:
+def unique_links(links: Iterable[Link]) -> list[Link]:
     out: dict[str, Link] = {}
     for lk in links:
         prev = out.get(lk.url)

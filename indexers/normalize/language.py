@@ -44,7 +44,7 @@ def script(text: str) -> str | None:
 
 
 def _by_letters(text: str) -> str | None:
-    """Letters that only one of our Cyrillic languages uses settle it."""
+    """Cyrillic letters that only one of our languages uses settle it (None for other text)."""
     if _TG_LETTERS.search(text):
         return "tg"
     if _UZ_LETTERS.search(text):
@@ -64,13 +64,10 @@ def detect(text: str) -> str | None:
     sc = script(text)
     if sc is None:
         return None
-    if sc == "cyrillic":
-        by_letters = _by_letters(text)
-        if by_letters:
-            return by_letters
-        candidates = CYRILLIC_CANDIDATES
-    else:
-        candidates = LATIN_CANDIDATES
+    by_letters = _by_letters(text)
+    if by_letters:
+        return by_letters
+    candidates = CYRILLIC_CANDIDATES if sc == "cyrillic" else LATIN_CANDIDATES
     if letters < MIN_LETTERS:
         return None
     lang, conf = _identifier(candidates).classify(text[:5000])
@@ -86,10 +83,9 @@ def text_language(text: str, record_languages: list[str]) -> str | None:
     sc = script(text)
     if sc is None:
         return None
-    if sc == "cyrillic":
-        by_letters = _by_letters(text)
-        if by_letters:
-            return by_letters
+    by_letters = _by_letters(text)
+    if by_letters:
+        return by_letters
     same_script = [lg for lg in record_languages if (lg in CYRILLIC_LANGS) == (sc == "cyrillic")]
     if len(same_script) == 1:
         return same_script[0]

@@ -171,28 +171,13 @@ def _container(draft: Draft, rec: MarcRecord) -> None:
     for f in rec.get_fields("773"):
         draft.set_container(title=strip_isbd(f.get("t") or f.get("p")))
         g = " ".join(f.get_all("g"))
-        parse_citation(draft, g)
+        draft.set_container_from_citation(g)
         if f.get("x"):
             draft.add_identifier("issn", f.get("x"))
         return
     for f in rec.get_fields("490", "830", "440"):
         draft.set_container(title=strip_isbd(f.get("a")), volume=strip_isbd(f.get("v")))
         return
-
-
-def parse_citation(draft: Draft, text: str) -> None:
-    """'Vol. 3, no. 2 (2019), p. 10-20' / 'Т. 5, № 2. С. 10-20' -> volume, issue, pages."""
-    if not text:
-        return
-    m = re.search(r"\b(?:vol\.?|v\.|т\.|том|volume)\s*([\w-]+)", text, re.I)
-    if m:
-        draft.set_container(volume=m.group(1))
-    m = re.search(r"(?:\bno\.?|\bissue|№|\bвып\.?|\bn\.)\s*([\w-]+)", text, re.I)
-    if m:
-        draft.set_container(issue=m.group(1))
-    m = re.search(r"(?:\bp\.|\bpp\.|\bс\.|\bб\.)\s*([\dIVXLC]+(?:\s*[-–]\s*[\dIVXLC]+)?)", text)
-    if m:
-        draft.set_container(pages=m.group(1).replace(" ", ""))
 
 
 def _type(rec: MarcRecord, draft: Draft) -> RecordType | None:

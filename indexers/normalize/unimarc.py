@@ -15,7 +15,7 @@ from fedsearch.record import RecordType
 from indexers import vocab
 from indexers.normalize.draft import Draft
 from indexers.normalize.marc import DataField, MarcRecord
-from indexers.normalize.marc21 import parse_citation, join_title
+from indexers.normalize.marc21 import join_title
 from indexers.normalize.people import parse_person
 from indexers.normalize.text import strip_isbd
 
@@ -137,11 +137,11 @@ def _host(draft: Draft, rec: MarcRecord) -> None:
             elif code == "a" and current == "011":
                 draft.add_identifier("issn", value)
             elif code == "v" and f.tag == "463":
-                parse_citation(draft, value)
+                draft.set_container_from_citation(value)
         if title:
             draft.set_container(title=title)
         if f.get("v"):
-            parse_citation(draft, f.get("v") or "")
+            draft.set_container_from_citation(f.get("v") or "")
         if draft.container.get("title"):
             return
     for f in rec.get_fields("225"):

@@ -28,6 +28,7 @@ from lxml import etree
 class Request:
     path: str
     params: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,7 +53,8 @@ class LocalHTTPServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 parsed = urllib.parse.urlsplit(self.path)
-                req = Request(parsed.path, {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()})
+                req = Request(parsed.path, {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()},
+                              dict(self.headers.items()))
                 outer.requests.append(req)
                 reply = outer.app(req)
                 if reply.delay:
@@ -72,7 +74,7 @@ class LocalHTTPServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -88,37 +90,59 @@ class LocalHTTPServer:
 
 
 class HangingServer:
-    """Answers every request with headers and half of the promised body, then sleeps with the socket open."""
+    """A socket server for a partner that hangs mid-response.
 
-    def __init__(self, first_half: bytes = b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>'):
-        self.first_half = first_half
+    The first requests get the complete answers in `answers`; every later one gets the
+    headers and half of the promised body, then nothing while the socket stays open.
+    With `trickle`, it instead sends one byte every `trickle` seconds, forever.
+    """
+
+    def __init__(self, answers: Iterable[bytes] = (), *, trickle: float | None = None,
+                 half: bytes = b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>'):
+        self.answers = list(answers)
+        self.trickle = trickle
+        self.half = half
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
         self.done = threading.Event()
-        self.connections = 0
+        self.requests = 0
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/oai"
+        return f"http://127.0.0.1:{self.port}/oai"
 
     def _serve(self) -> None:
-        self.sock.settimeout(0.2)
+        self.sock.settimeout(0.05)
         while not self.done.is_set():
             try:
                 conn, _ = self.sock.accept()
             except (TimeoutError, OSError):
                 continue
-            self.connections += 1
-            threading.Thread(target=self._hang, args=(conn,), daemon=True).start()
+            self.requests += 1
+            answer = self.answers.pop(0) if self.answers else None
+            threading.Thread(target=self._answer, args=(conn, answer), daemon=True).start()
 
-    def _hang(self, conn: socket.socket) -> None:
+    def _answer(self, conn: socket.socket, answer: bytes | None) -> None:
         with conn:
             conn.recv(65536)
+            if answer is not None:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\n"
+                             + f"Content-Length: {len(answer)}\r\n\r\n".encode() + answer)
+                return
+            promised = len(self.half) * 2 if self.trickle is None else 10**9
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
-                         + f"Content-Length: {len(self.first_half) * 2}\r\n\r\n".encode() + self.first_half)
-            self.done.wait(30)
+                         + f"Content-Length: {promised}\r\n\r\n".encode() + self.half)
+            if self.trickle is None:
+                self.done.wait(60)
+                return
+            try:
+                while not self.done.wait(self.trickle):
+                    conn.sendall(b" ")
+            except OSError:
+                pass
 
     def __enter__(self) -> "HangingServer":
         self.thread.start()
@@ -321,6 +345,35 @@ _DC_XSL = """\
 </xsl:stylesheet>
 """
 
+# CQL -> Z39.50 attributes for the CQL the tests use (after YAZ's etc/pqf.properties).
+_CQL2PQF = """\
+set.cql = info:srw/cql-context-set/1/cql-v1.2
+set.dc = info:srw/cql-context-set/1/dc-v1.1
+set = info:srw/cql-context-set/1/dc-v1.1
+index.cql.serverChoice = 1=1016
+index.cql.allRecords = 1=_ALLRECORDS 2=103
+index.dc.title = 1=4
+index.dc.creator = 1=1003
+relation.< = 2=1
+relation.le = 2=2
+relation.eq = 2=3
+relation.exact = 2=3
+relation.ge = 2=4
+relation.> = 2=5
+relation.<> = 2=6
+relation.all = 4=6
+relation.any = 4=105
+relation.scr = 2=3
+position.any = 3=3 6=1
+structure.exact = 4=108
+structure.all = 4=2
+structure.any = 4=2
+structure.* = 4=1
+truncation.right = 5=1
+truncation.none = 5=100
+always = 6=1
+"""
+
 _YAZGFS = """\
 <yazgfs>
   <listen id="public">tcp:127.0.0.1:{port}</listen>
@@ -363,9 +416,6 @@ class ZebraPeer:
         for tool in ("zebraidx", "zebrasrv"):
             if shutil.which(tool) is None:
                 raise RuntimeError(f"{tool} is not installed: apt-get install idzebra-2.0 yaz")
-        pqf = Path("/usr/share/yaz/etc/pqf.properties")
-        if not pqf.is_file():
-            raise RuntimeError(f"{pqf} is missing: apt-get install yaz")
         self.dir = workdir
         for sub in ("reg", "shadow", "lock", "tmp", "load"):
             (workdir / sub).mkdir(parents=True, exist_ok=True)
@@ -374,7 +424,7 @@ class ZebraPeer:
         (workdir / "index.xsl").write_text(_INDEX_XSL)
         (workdir / "identity.xsl").write_text(_IDENTITY_XSL)
         (workdir / "dc.xsl").write_text(_DC_XSL)
-        shutil.copy(pqf, workdir / "pqf.properties")
+        (workdir / "pqf.properties").write_text(_CQL2PQF)
         self.port = free_port()
         (workdir / "yazgfs.xml").write_text(_YAZGFS.format(port=self.port))
         self.proc: subprocess.Popen | None = None

@@ -1,0 +1,165 @@
+"""The measured work, each in its own process so its time and peak memory are its own.
+
+    python -m bench.children harvest --config CFG [--full] [--source ID]
+    python -m bench.children fetch   --config CFG                  (connectors only, into the raw store)
+    python -m bench.children reindex --config CFG                  (raw store -> searchable)
+    python -m bench.children build   --config CFG --corpus DIR     (raw store from files, then reindex)
+    python -m bench.children rawbulk --config CFG --out FILE       (the engine's own bulk load of pre-built docs)
+    python -m bench.children serve   --config CFG --port N         (search_api.app.serve; prints when ready)
+
+Each prints one JSON line (its result) on stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import peak_rss_mib, progress, self_peak_rss_mib
+from fedsearch.config import load_config
+from fedsearch.logs import setup_logging
+
+
+def searchable_count(settings) -> int:
+    from fedsearch.engines import SearchQuery, open_engine
+
+    engine = open_engine(settings)
+    try:
+        return engine.search(SearchQuery(q="", per_page=1, highlight=False)).total
+    finally:
+        engine.close()
+
+
+def cmd_corpus(args: argparse.Namespace) -> dict[str, Any]:
+    from fedsearch.corpus import generate
+
+    started = time.perf_counter()
+    manifest = generate(args.out, args.size, seed=args.seed,
+                        progress=lambda done, total: progress(f"  corpus {done:,}/{total:,}") if done % 100_000 == 0 else None)
+    return {"seconds": time.perf_counter() - started, "peak_rss_mib": self_peak_rss_mib(), "manifest": manifest}
+
+
+def cmd_harvest(args: argparse.Namespace) -> dict[str, Any]:
+    from indexers.pipeline import harvest
+
+    settings = load_config(args.config)
+    started = time.perf_counter()
+    code = harvest(settings, source_ids=args.source or None, full=args.full)
+    seconds = time.perf_counter() - started
+    return {"exit_code": code, "seconds": seconds, "searchable": searchable_count(settings),
+            "peak_rss_mib": self_peak_rss_mib()}
+
+
+def cmd_fetch(args: argparse.Namespace) -> dict[str, Any]:
+    """Connectors only: every source into the raw store, nothing indexed."""
+    from connectors.harvest import harvest_sources
+
+    settings = load_config(args.config)
+    started = time.perf_counter()
+    runs = harvest_sources(settings, None, full=True)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "records": sum(r.records for r in runs), "ok": all(r.ok for r in runs),
+            "errors": [r.error for r in runs if r.error], "peak_rss_mib": self_peak_rss_mib()}
+
+
+def cmd_reindex(args: argparse.Namespace) -> dict[str, Any]:
+    from indexers.pipeline import reindex
+
+    settings = load_config(args.config)
+    started = time.perf_counter()
+    code = reindex(settings)
+    return {"exit_code": code, "seconds": time.perf_counter() - started, "searchable": searchable_count(settings),
+            "peak_rss_mib": self_peak_rss_mib()}
+
+
+def cmd_build(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.rawload import fill
+    from connectors.rawstore import RawStore
+    from indexers.pipeline import reindex
+
+    settings = load_config(args.config)
+    with RawStore.for_settings(settings) as store:
+        stored = sum(store.counts(s.id).live for s in settings.sources)
+    fill_seconds = 0.0
+    if not stored:
+        t = time.perf_counter()
+        fill(settings, Path(args.corpus), say=progress)
+        fill_seconds = time.perf_counter() - t
+    t = time.perf_counter()
+    code = reindex(settings)
+    return {"exit_code": code, "fill_seconds": fill_seconds, "reindex_seconds": time.perf_counter() - t,
+            "searchable": searchable_count(settings), "peak_rss_mib": self_peak_rss_mib()}
+
+
+def cmd_rawbulk(args: argparse.Namespace) -> dict[str, Any]:
+    """Pre-build the engine's documents for every indexed record, then time only the engine's bulk load."""
+    from bench import rawengine
+
+    settings = load_config(args.config)
+    return rawengine.bulk_load(settings, say=progress)
+
+
+def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
+    import socket
+
+    from search_api.app import serve
+
+    settings = load_config(args.config)
+
+    def announce() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", args.port)) == 0:
+                    print(json.dumps({"port": args.port, "pid": __import__("os").getpid()}), flush=True)
+                    return
+            time.sleep(0.1)
+
+    threading.Thread(target=announce, daemon=True).start()
+    logging.getLogger("uvicorn.access").disabled = True
+    try:
+        serve(settings, host="127.0.0.1", port=args.port)
+    except KeyboardInterrupt:
+        pass
+    progress(f"server peak RSS {peak_rss_mib():.0f} MiB")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.children")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sp = sub.add_parser("corpus")
+    sp.add_argument("--size", type=int, required=True)
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--seed", type=int, required=True)
+    sp = sub.add_parser("harvest")
+    sp.add_argument("--config", required=True)
+    sp.add_argument("--full", action="store_true")
+    sp.add_argument("--source", action="append")
+    for name in ("fetch", "reindex"):
+        sp = sub.add_parser(name)
+        sp.add_argument("--config", required=True)
+    sp = sub.add_parser("build")
+    sp.add_argument("--config", required=True)
+    sp.add_argument("--corpus", required=True)
+    sp = sub.add_parser("rawbulk")
+    sp.add_argument("--config", required=True)
+    sp = sub.add_parser("serve")
+    sp.add_argument("--config", required=True)
+    sp.add_argument("--port", type=int, required=True)
+    args = p.parse_args(argv)
+    setup_logging("WARNING")
+    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "reindex": cmd_reindex, "build": cmd_build, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)
+    if result is not None:
+        print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Measure deduplication on the labeled set: pairwise precision and recall.
+
+    .venv/bin/python bench/dedup_eval.py [--threshold 92] [--errors] [--sweep]
+
+Two measurements over tests/indexers/data/dedup_labeled.jsonl:
+- decisions: every pair of records inside a group (all labeled: same work or not),
+  judged by `Deduplicator.decide`;
+- clusters: all records clustered together with `Deduplicator.clusters`, then every
+  pair of the whole set counted (pairs across groups are different works), so
+  chaining through a third record and blocking misses are included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fedsearch.config import DedupConfig  # noqa: E402
+from fedsearch.record import Identifiers, LangText, Record, RecordType, make_record_id  # noqa: E402
+from indexers.dedup import Deduplicator  # noqa: E402
+from indexers.normalize import identifiers as ids  # noqa: E402
+from indexers.normalize.people import parse_person  # noqa: E402
+
+# The labeled file holds identifiers as catalogues write them; normalize them as the normalizers do.
+NORMALIZE = {"doi": ids.doi, "isbn": ids.isbn, "issn": ids.issn, "handle": ids.handle_or_bare}
+LABELED = ROOT / "tests" / "indexers" / "data" / "dedup_labeled.jsonl"
+
+
+@dataclass
+class Labeled:
+    record: Record
+    group: str
+    work: str
+    case: str
+    split: str  # "tuning": tuned on it; "holdout": written after, then used for fixes; "holdout2": never tuned on
+
+
+def load(path: Path = LABELED) -> list[Labeled]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        r = item["record"]
+        record = Record(
+            id=make_record_id(r["source"], r["local_id"]),
+            source=r["source"],
+            source_record_id=r["local_id"],
+            type=RecordType(r["type"]),
+            title=[LangText(value=r["title"], lang=r["lang"])],
+            title_alt=[LangText(**t) for t in r.get("title_alt", [])],
+            authors=[p for p in (parse_person(a) for a in r["authors"]) if p],
+            year=r.get("year"),
+            languages=[r["lang"]],
+            identifiers=Identifiers(**{k: [NORMALIZE[k](v) for v in vs] for k, vs in r.get("identifiers", {}).items()}),
+        )
+        out.append(Labeled(record, item["group"], item["work"], item["case"], item.get("split", "tuning")))
+    return out
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    def add(self, truth: bool, predicted: bool) -> None:
+        if truth and predicted:
+            self.tp += 1
+        elif predicted:
+            self.fp += 1
+        elif truth:
+            self.fn += 1
+        else:
+            self.tn += 1
+
+    def line(self) -> str:
+        return (f"precision {self.precision:.3f}  recall {self.recall:.3f}  "
+                f"(TP {self.tp}, FP {self.fp}, FN {self.fn}, TN {self.tn})")
+
+
+def evaluate(items: list[Labeled], config: DedupConfig) -> tuple[Score, Score, list[str]]:
+    dedup = Deduplicator(config)
+    decisions, errors = Score(), []
+    by_group: dict[str, list[Labeled]] = {}
+    for it in items:
+        by_group.setdefault(it.group, []).append(it)
+    for members in by_group.values():
+        for a, b in combinations(members, 2):
+            truth = a.work == b.work
+            d = dedup.decide(a.record, b.record)
+            decisions.add(truth, d.same)
+            if truth != d.same:
+                kind = "FP" if d.same else "FN"
+                errors.append(f"{kind} {a.group} [{a.case}] x [{b.case}]: {d.reason} ({d.score:.0f})\n"
+                              f"     {a.record.main_title!r} / {b.record.main_title!r}")
+    clustered = Score()
+    cluster_of = {}
+    for k, members in enumerate(dedup.clusters([it.record for it in items])):
+        for r in members:
+            cluster_of[r.id] = k
+    for a, b in combinations(items, 2):
+        clustered.add(a.work == b.work, cluster_of[a.record.id] == cluster_of[b.record.id])
+    return decisions, clustered, errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threshold", type=float, default=DedupConfig().fuzzy_threshold)
+    ap.add_argument("--errors", action="store_true", help="list every wrong decision")
+    ap.add_argument("--sweep", action="store_true", help="precision/recall for thresholds 80..100")
+    args = ap.parse_args(argv)
+    items = load()
+    groups = len({it.group for it in items})
+    pairs = sum(1 for g in {it.group for it in items}
+                for _ in combinations([i for i in items if i.group == g], 2))
+    positives = sum(1 for g in {it.group for it in items}
+                    for a, b in combinations([i for i in items if i.group == g], 2) if a.work == b.work)
+    print(f"{len(items)} records, {groups} groups, {pairs} labeled pairs ({positives} same work, "
+          f"{pairs - positives} different)")
+    thresholds = [80, 84, 86, 88, 90, 92, 94, 96, 98, 100] if args.sweep else [args.threshold]
+    for th in thresholds:
+        print(f"threshold {th:g}:")
+        for split in ("all", "tuning", "holdout", "holdout2"):
+            subset = [it for it in items if split in ("all", it.split)]
+            t0 = time.perf_counter()
+            decisions, clustered, errors = evaluate(subset, DedupConfig(fuzzy_threshold=th))
+            print(f"  {split:8} pair decisions:  {decisions.line()}")
+            print(f"  {split:8} batch clusters:  {clustered.line()}  [{time.perf_counter() - t0:.2f}s]")
+            if args.errors and split == "all":
+                for e in errors:
+                    print("  " + e)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""docs/benchmarks.md: each benchmark owns a section between marker comments and rewrites only that.
+
+    <!-- ingest:start --> ... <!-- ingest:end -->
+
+Other people's sections (page weight, dedup, relevance) are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, load_results
+
+DOC = ROOT / "docs" / "benchmarks.md"
+TITLE = "# Benchmarks\n\nMeasured on the project's shared 2-core machine; numbers are medians of runs made side by side.\n"
+
+TARGETS = {
+    "search": "API median latency <= 1.3x the raw engine's",
+    "ingest": "ingest >= 70% of the engine's raw bulk rate",
+    "reharvest": "incremental re-harvest of an unchanged source <= 5% of a full one",
+    "page": "results page <= 60 KB compressed",
+}
+
+
+def write_section(name: str, body: str, doc: Path = DOC) -> None:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else TITLE
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text and end in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text, encoding="utf-8")
+
+
+def _f(x: Any, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "-"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return f"{x:,}"
+
+
+def machine_section() -> str:
+    results = [r for prefix in ("corpus", "ingest", "search", "reharvest") for r in load_results(prefix)]
+    if not results:
+        return "## Machine\n\n(no benchmark has run yet)"
+    m = results[-1]["machine"]
+    lines = ["## Machine", "",
+             f"- CPU: {m['cpu']} ({m['cores']} cores), {m['memory_gib']} GiB RAM, {m['os']}, Python {m['python']}",
+             "- Shared with other work: every table puts our number and the raw engine's side by side, "
+             "measured in the same run, alternating, so both see the same noise.",
+             "- Elasticsearch: the single local node at http://127.0.0.1:9200 (1 shard, 0 replicas).",
+             "- Regenerate: `python -m bench.run all` (bounded: each step has a time budget; progress on stderr). "
+             "Results as JSON: bench/results/."]
+    return "\n".join(lines)
+
+
+def corpus_section() -> str:
+    results = load_results("corpus")
+    if not results:
+        return "## Corpus generation\n\n(not measured yet: `python -m bench.run corpus --size 1000000`)"
+    lines = ["## Corpus generation (fedsearch/corpus)", "",
+             "Streaming: one work at a time, written straight to the four partner files; memory does not grow with size.", "",
+             "| records | time | records/s | peak RSS | repository / catalogue / dissertations / patents | duplicate pairs |",
+             "|---|---|---|---|---|---|"]
+    for r in sorted(results, key=lambda x: x["size"]):
+        p = r["records_by_partner"]
+        lines.append(f"| {r['size']:,} | {r['seconds']:.0f}s | {r['size'] / r['seconds']:,.0f} | {r['peak_rss_mib']:.0f} MiB "
+                     f"| {p['oai']:,} / {p['sru']:,} / {p['csv']:,} / {p['patents']:,} | {r['duplicate_pairs']:,} |")
+    lines += ["", "Command: `python -m bench.run corpus --size N` (or `python -m fedsearch.corpus --size N --out DIR`)."]
+    return "\n".join(lines)
+
+
+def ingest_section() -> str:
+    results = load_results("ingest")
+    if not results:
+        return "## Ingest\n\n(not measured yet: `python -m bench.run ingest --size 100000`)"
+    lines = ["## Ingest: raw partner formats to searchable records", "",
+             f"Target: {TARGETS['ingest']}.", ""]
+    for r in results:
+        lines += [f"Corpus: {r['corpus_records']:,} records ({', '.join(r['sources'])}), measured {r['measured_at']}. "
+                  f"Command: `{r['command']}`", ""]
+        f = r["fetch"]
+        lines += [f"Fetch alone (connectors into the raw store, all partners over their protocols): "
+                  f"{f['records']:,} records in {f['seconds']:.1f}s = **{f['records'] / f['seconds']:,.0f}/s**.", ""]
+        lines += ["| engine | ingest (partners -> searchable) | reindex (raw store -> searchable) | raw engine bulk (pre-built docs) | ingest / raw | reindex / raw | indexer peak RSS |",
+                  "|---|---|---|---|---|---|---|"]
+        for engine, e in r["engines"].items():
+            lines.append(f"| {engine} | {e['ingest_per_s']:,.0f}/s ({e['full']['searchable']:,} in {e['full']['seconds']:.0f}s) "
+                         f"| {e['reindex_per_s']:,.0f}/s | {e['raw_per_s']:,.0f}/s ({e['raw']['documents']:,} in {e['raw']['seconds']:.1f}s) "
+                         f"| **{e['ratio']:.0%}** | {e['reindex_ratio']:.0%} | {e['full']['peak_rss_mib']:.0f} MiB |")
+        lines.append("")
+    lines.append(_notes("ingest"))
+    return "\n".join(lines)
+
+
+def search_section() -> str:
+    results = load_results("search")
+    if not results:
+        return "## Search\n\n(not measured yet: `python -m bench.run search --sizes 100000`)"
+    lines = ["## Search: /api/v1/search with facets, beside the engine queried directly", "",
+             f"Target: {TARGETS['search']}. Each request asks for 20 hits with highlights and the facets "
+             "source, type, year, language, subject; the raw side runs the same engine query "
+             "(tantivy: the same Query objects + aggregations + stored docs; Elasticsearch: the same `_search` JSON body). "
+             "API latency is measured at the client (HTTP included). Throughput in requests/s.", "",
+             "| engine | records | concurrency | API p50 / p95 / p99 ms | raw p50 / p95 / p99 ms | API/raw p50 | API req/s | raw req/s | server peak RSS |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(results, key=lambda x: (x["engine"], x["size"])):
+        res = r["results"]
+        for conc in (1, 8):
+            a, b, ratio = res.get(f"api-c{conc}"), res.get(f"raw-c{conc}"), res.get(f"ratio-c{conc}")
+            if not a or not b:
+                continue
+            lines.append(
+                f"| {r['engine']} | {r['searchable']:,} | {conc} | {a['p50']:.1f} / {a['p95']:.1f} / {a['p99']:.1f} "
+                f"| {b['p50']:.1f} / {b['p95']:.1f} / {b['p99']:.1f} | **{ratio['p50']:.2f}x** "
+                f"| {a['throughput']:.1f} | {b['throughput']:.1f} | {_f(r.get('server_peak_rss_mib'), 0)} MiB |")
+    cmds = sorted({r["command"] for r in results})
+    lines += ["", "Commands: " + "; ".join(f"`{c}`" for c in cmds), ""]
+    sizes = {(r["engine"], r["size"]) for r in results}
+    missing = [f"{e} at {s:,}" for e in ("embedded", "elasticsearch") for s in (100_000, 300_000, 1_000_000) if (e, s) not in sizes]
+    if missing:
+        lines += ["Not measured: " + ", ".join(missing) + ".", ""]
+    lines.append(_notes("search"))
+    return "\n".join(lines)
+
+
+def memory_section() -> str:
+    ingest, search = load_results("ingest"), load_results("search")
+    if not ingest and not search:
+        return "## Memory\n\n(not measured yet)"
+    lines = ["## Memory: peak resident set (VmHWM / ru_maxrss)", "",
+             "| process | engine | records | peak RSS |", "|---|---|---|---|"]
+    for r in ingest:
+        for engine, e in r["engines"].items():
+            lines.append(f"| indexer: full harvest (`indexers.pipeline.harvest`) | {engine} | {e['full']['searchable']:,} | {e['full']['peak_rss_mib']:.0f} MiB |")
+            lines.append(f"| indexer: reindex from the raw store | {engine} | {e['reindex']['searchable']:,} | {e['reindex']['peak_rss_mib']:.0f} MiB |")
+    for r in sorted(search, key=lambda x: (x["engine"], x["size"])):
+        if r.get("build"):
+            lines.append(f"| indexer: reindex (search index build) | {r['engine']} | {r['build']['searchable']:,} | {r['build']['peak_rss_mib']:.0f} MiB |")
+        lines.append(f"| server (`search_api.app.serve`) after the search benchmark | {r['engine']} | {r['searchable']:,} | {_f(r.get('server_peak_rss_mib'), 0)} MiB |")
+    lines += ["", "Elasticsearch's own JVM is not counted (it runs as a separate service)."]
+    return "\n".join(lines)
+
+
+def reharvest_section() -> str:
+    results = load_results("reharvest")
+    if not results:
+        return "## Incremental re-harvest\n\n(not measured yet: `python -m bench.run reharvest`)"
+    lines = ["## Incremental re-harvest of an unchanged source", "", f"Target: {TARGETS['reharvest']}.", "",
+             "| source | engine | records | full harvest | incremental (median) | ratio | same count after |",
+             "|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| repository, OAI-PMH (pyoai) | {r['engine']} | {r['records']:,} | {r['full_seconds']:.1f}s "
+                     f"| {r['incremental_seconds']:.2f}s | **{r['ratio']:.1%}** | {'yes' if r['same_count'] else 'NO'} |")
+    lines += ["", "Commands: " + "; ".join(sorted({'`' + r['command'] + '`' for r in results})), "", _notes("reharvest")]
+    return "\n".join(lines)
+
+
+def page_section() -> str:
+    return ("## Results page\n\nServer time and bytes of the HTML results page are measured by "
+            "`bench/page_weight.py` (its own section of this file). Target: " + TARGETS["page"] + ".")
+
+
+NOTES = ROOT / "bench" / "notes"
+
+
+def _notes(name: str) -> str:
+    """Hand-written analysis (why a target is missed, what would close it): bench/notes/<name>.md."""
+    path = NOTES / f"{name}.md"
+    return path.read_text(encoding="utf-8").strip() if path.exists() else ""
+
+
+SECTIONS = {
+    "machine": machine_section, "corpus": corpus_section, "ingest": ingest_section, "search": search_section,
+    "memory": memory_section, "reharvest": reharvest_section, "page": page_section,
+}
+
+
+def write_all(names: list[str] | None = None) -> None:
+    for name in names or list(SECTIONS):
+        write_section(name, SECTIONS[name]())

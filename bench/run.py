@@ -1,0 +1,130 @@
+"""The benchmark runner; results go to bench/results/*.json and docs/benchmarks.md.
+
+    python -m bench.run corpus    --size 100000
+    python -m bench.run ingest    --size 100000 [--engines embedded,elasticsearch]
+    python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
+    python -m bench.run reharvest [--records 100000]
+    python -m bench.run report    (rewrite our sections of docs/benchmarks.md from bench/results/)
+    python -m bench.run all       (ingest 100k, search 100k/300k/1M, reharvest 100k, report)
+
+Every step shows progress on stderr and has a time budget (--timeout for one
+child process, --budget for the timed passes of a search measurement).
+Big files live in $FEDSEARCH_BENCH_DIR (default /tmp/fedsearch-bench).
+Never run from tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bench import report
+from bench.common import ENGINES, ensure_corpus, progress, save_result
+
+
+def _engines(text: str) -> list[str]:
+    names = [e.strip() for e in text.split(",") if e.strip()]
+    for e in names:
+        if e not in ENGINES:
+            raise SystemExit(f"unknown engine {e!r}; choose from {', '.join(ENGINES)}")
+    return names
+
+
+def cmd_corpus(args: argparse.Namespace) -> None:
+    _, manifest = ensure_corpus(args.size)
+    progress(f"corpus of {manifest['records']:,} records: {manifest['records_by_partner']}")
+    report.write_all(["machine", "corpus"])
+
+
+def cmd_ingest(args: argparse.Namespace) -> None:
+    from bench import ingest
+
+    result = ingest.measure(args.size, _engines(args.engines), timeout=args.timeout)
+    save_result(f"ingest-{args.size}", {"command": f"python -m bench.run ingest --size {args.size} --engines {args.engines}", **result})
+    report.write_all(["machine", "ingest", "memory"])
+
+
+def cmd_search(args: argparse.Namespace) -> None:
+    from bench import search
+
+    for size in [int(s) for s in args.sizes.split(",")]:
+        for engine in _engines(args.engines):
+            progress(f"=== search: {engine}, {size:,} records ===")
+            try:
+                result = search.measure(size, engine, rounds=args.rounds, budget=args.budget,
+                                        build_timeout=args.timeout, n_queries=args.queries)
+            except (TimeoutError, RuntimeError) as err:
+                progress(f"  skipped: {err}")
+                continue
+            cmd = (f"python -m bench.run search --sizes {size} --engines {engine} --rounds {args.rounds} "
+                   f"--budget {args.budget:.0f} --queries {args.queries}")
+            save_result(f"search-{engine}-{size}", {"command": cmd, **result})
+            report.write_all(["machine", "search", "memory"])
+
+
+def cmd_reharvest(args: argparse.Namespace) -> None:
+    from bench import reharvest
+
+    result = reharvest.measure(args.records, engine=args.engine, repeat=args.repeat, timeout=args.timeout)
+    save_result(f"reharvest-{args.engine}", {"command": f"python -m bench.run reharvest --records {args.records} --engine {args.engine}", **result})
+    report.write_all(["machine", "reharvest"])
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    report.write_all()
+    progress(f"wrote {report.DOC}")
+
+
+def cmd_all(args: argparse.Namespace) -> None:
+    for step in (
+        ["ingest", "--size", "100000"],
+        ["reharvest", "--records", "100000"],
+        ["search", "--sizes", "100000,300000,1000000"],
+    ):
+        main(step)
+    report.write_all()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sp = sub.add_parser("corpus")
+    sp.add_argument("--size", type=int, required=True)
+    sp.set_defaults(func=cmd_corpus)
+    sp = sub.add_parser("ingest")
+    sp.add_argument("--size", type=int, default=100_000)
+    sp.add_argument("--engines", default=",".join(ENGINES))
+    sp.add_argument("--timeout", type=float, default=3600)
+    sp.set_defaults(func=cmd_ingest)
+    sp = sub.add_parser("search")
+    sp.add_argument("--sizes", default="100000,300000,1000000")
+    sp.add_argument("--engines", default=",".join(ENGINES))
+    sp.add_argument("--rounds", type=int, default=3)
+    sp.add_argument("--budget", type=float, default=480, help="seconds for the timed passes of one engine and size")
+    sp.add_argument("--queries", type=int, default=120)
+    sp.add_argument("--timeout", type=float, default=7200, help="seconds for building one index")
+    sp.set_defaults(func=cmd_search)
+    sp = sub.add_parser("reharvest")
+    sp.add_argument("--records", type=int, default=100_000)
+    sp.add_argument("--engine", choices=ENGINES, default="embedded")
+    sp.add_argument("--repeat", type=int, default=3)
+    sp.add_argument("--timeout", type=float, default=3600)
+    sp.set_defaults(func=cmd_reharvest)
+    sp = sub.add_parser("report")
+    sp.set_defaults(func=cmd_report)
+    sp = sub.add_parser("all")
+    sp.set_defaults(func=cmd_all)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.perf_counter()
+    args.func(args)
+    progress(f"done in {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

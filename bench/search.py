@@ -1,0 +1,129 @@
+"""Search latency and throughput: /api/v1/search (with facets) beside the engine queried directly.
+
+For one engine and corpus size: build the index once (raw store filled from the
+corpus files, then the real `indexers.pipeline.reindex`), start the server
+(`search_api.app.serve`) in its own process, and send the same queries through
+the API and straight to the engine, in alternating passes at concurrency 1
+and 8, so both sides see the same machine noise.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import (
+    WORK, background, ensure_corpus, free_port, peak_rss_mib, progress, run_child, settings_dict, summary_ms,
+    write_settings, median,
+)
+from bench.load import Pass, run_pass  # noqa: F401 - Pass is the type of `passes`
+from bench.queries import bench_queries
+from bench.rawload import file_sources
+
+CONCURRENCY = (1, 8)
+
+
+def index_settings_for(size: int, engine: str):
+    corpus, manifest = ensure_corpus(size)
+    data = WORK / f"search-{size}"
+    cfg = data / f"{engine}.yaml"
+    settings = write_settings(cfg, settings_dict(data, engine, file_sources(corpus), f"fsbench-{size}"))
+    return corpus, manifest, data, cfg, settings
+
+
+def ensure_index(size: int, engine: str, build_timeout: float) -> tuple[Path, Any, dict[str, Any]]:
+    corpus, manifest, data, cfg, settings = index_settings_for(size, engine)
+    stamp = data / f"built-{engine}.json"
+    if stamp.exists():
+        built = json.loads(stamp.read_text())
+        try:
+            from bench.children import searchable_count
+
+            if searchable_count(settings) == built["searchable"] > 0:
+                progress(f"reusing the {engine} index of {size:,} records ({built['searchable']:,} searchable)")
+                return cfg, settings, built
+        except Exception as err:  # noqa: BLE001 - rebuild
+            progress(f"the saved {engine} index can't be used ({err}); rebuilding")
+    progress(f"building the {engine} index for {size:,} records (raw store from files, then pipeline.reindex)")
+    built = run_child("bench.children", "build", "--config", str(cfg), "--corpus", str(corpus), timeout=build_timeout)
+    built["corpus_records"] = manifest["records"]
+    stamp.write_text(json.dumps(built))
+    progress(f"  built: {built['searchable']:,} searchable; reindex {built['reindex_seconds']:.0f}s, "
+             f"peak RSS {built['peak_rss_mib']:.0f} MiB")
+    return cfg, settings, built
+
+
+def measure(size: int, engine: str, *, rounds: int = 3, budget: float = 600, build_timeout: float = 7200,
+            n_queries: int = 120) -> dict[str, Any]:
+    cfg, settings, built = ensure_index(size, engine, build_timeout)
+    queries = bench_queries(n_queries)
+    if engine == "elasticsearch":
+        from bench.rawengine import RawElasticsearch as Raw
+    else:
+        from bench.rawengine import RawTantivy as Raw
+    raw = Raw(settings)
+    prepared = [raw.prepare(q.search_query()) for q in queries]
+    port = free_port()
+    progress(f"starting the API server ({engine}, {size:,}) on port {port}")
+    with background("bench.children", "serve", "--config", str(cfg), "--port", str(port)) as server:
+        base = f"http://127.0.0.1:{port}"
+
+        def api_worker():
+            client = httpx.Client(base_url=base, timeout=120)
+
+            def work(i: int) -> None:
+                resp = client.get("/api/v1/search", params=queries[i].api_params())
+                resp.raise_for_status()
+
+            return work
+
+        def raw_worker():
+            if engine == "elasticsearch":
+                client = raw.client()
+                return lambda i: raw.run(prepared[i], client)
+            return lambda i: raw.run(prepared[i])
+
+        # Sanity: both sides find the same number of records.
+        check = httpx.Client(base_url=base, timeout=120)
+        direct = raw_worker()
+        mismatches = 0
+        for i, q in enumerate(queries):
+            api_total = check.get("/api/v1/search", params=q.api_params()).raise_for_status().json()["total"]
+            mismatches += api_total != direct(i)
+        progress(f"  warm-up done; {mismatches} of {len(queries)} queries count differently through the API")
+        passes: dict[tuple[str, int], list[Pass]] = {}
+        started = time.monotonic()
+        deadline = started + budget
+        for r in range(rounds):
+            order = [("api", c) for c in CONCURRENCY] + [("raw", c) for c in CONCURRENCY]
+            random.Random(r).shuffle(order)
+            for mode, conc in order:
+                if time.monotonic() > deadline:
+                    break
+                items = list(range(len(queries)))
+                random.Random(r * 100 + conc).shuffle(items)
+                p = run_pass(items, conc, api_worker if mode == "api" else raw_worker, deadline)
+                passes.setdefault((mode, conc), []).append(p)
+                progress(f"  round {r + 1}/{rounds} {mode:>3} c={conc}: {len(p.latencies)} requests, "
+                         f"p50 {summary_ms(p.latencies)['p50']:.1f} ms, {p.throughput:.1f}/s"
+                         + (f", {p.errors} errors" if p.errors else ""))
+        server_rss = peak_rss_mib(server.pid)
+    raw.close()
+    out: dict[str, Any] = {"engine": engine, "size": size, "searchable": built["searchable"], "queries": len(queries),
+                           "rounds": rounds, "count_mismatches": mismatches, "server_peak_rss_mib": server_rss,
+                           "build": built, "results": {}}
+    for (mode, conc), ps in sorted(passes.items()):
+        lat = [x for p in ps for x in p.latencies]
+        out["results"][f"{mode}-c{conc}"] = {**summary_ms(lat), "throughput": median([p.throughput for p in ps]),
+                                            "errors": sum(p.errors for p in ps), "passes": len(ps)}
+    for conc in CONCURRENCY:
+        a, b = out["results"].get(f"api-c{conc}"), out["results"].get(f"raw-c{conc}")
+        if a and b:
+            out["results"][f"ratio-c{conc}"] = {"p50": a["p50"] / b["p50"], "p95": a["p95"] / b["p95"],
+                                               "throughput": b["throughput"] / a["throughput"] if a["throughput"] else None}
+    return out

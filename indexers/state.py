@@ -1,0 +1,126 @@
+"""What the indexer knows between runs: each normalized record, its work cluster, its blocking keys.
+
+SQLite in data_dir (index-state.sqlite). Keeping normalized records lets the
+pipeline re-merge a cluster when one member changes without re-reading every
+source, and the blocking keys let it find a changed record's possible
+duplicates without loading the whole collection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from fedsearch.record import Record
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS works (
+    record_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    local_id TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS works_cluster ON works (cluster);
+CREATE INDEX IF NOT EXISTS works_source ON works (source);
+CREATE TABLE IF NOT EXISTS blocks (
+    key TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    PRIMARY KEY (key, record_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blocks_record ON blocks (record_id);
+"""
+_CHUNK = 500  # SQLite's bound-variable limit is far above this
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+class IndexState:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> "IndexState":
+        return cls(Path(data_dir) / "index-state.sqlite")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def clear(self) -> None:
+        with self.conn:
+            self.conn.execute("BEGIN")
+            self.conn.execute("DELETE FROM works")
+            self.conn.execute("DELETE FROM blocks")
+
+    # --- reading ---------------------------------------------------------------------
+    def record_ids_for_keys(self, keys: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for chunk in _chunks(sorted(set(keys))):
+            marks = ",".join("?" * len(chunk))
+            out.update(r[0] for r in self.conn.execute(f"SELECT record_id FROM blocks WHERE key IN ({marks})", chunk))
+        return out
+
+    def clusters_of(self, record_ids: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(record_ids))):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT record_id, cluster FROM works WHERE record_id IN ({marks})", chunk))
+        return out
+
+    def members_of(self, clusters: Iterable[str]) -> dict[str, Record]:
+        out: dict[str, Record] = {}
+        for chunk in _chunks(sorted(set(clusters))):
+            marks = ",".join("?" * len(chunk))
+            for rid, js in self.conn.execute(f"SELECT record_id, json FROM works WHERE cluster IN ({marks})", chunk):
+                out[rid] = Record.model_validate_json(js)
+        return out
+
+    def record_ids_of_source(self, source: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT record_id FROM works WHERE source = ?", (source,))]
+
+    def iter_clusters(self) -> Iterator[list[Record]]:
+        """Every cluster's members, cluster by cluster (for a rebuild)."""
+        current: str | None = None
+        members: list[Record] = []
+        for cluster, js in self.conn.execute("SELECT cluster, json FROM works ORDER BY cluster, record_id"):
+            if cluster != current and members:
+                yield members
+                members = []
+            current = cluster
+            members.append(Record.model_validate_json(js))
+        if members:
+            yield members
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM works").fetchone()[0]
+
+    # --- writing ---------------------------------------------------------------------
+    def apply(self, put: list[tuple[Record, list[str]]], removed: Iterable[str], clusters: dict[str, str]) -> None:
+        """In one transaction: store records with their blocking keys, drop removed ids, set clusters."""
+        with self.conn:
+            self.conn.execute("BEGIN")
+            gone = sorted(set(removed))
+            for chunk in _chunks(gone):
+                marks = ",".join("?" * len(chunk))
+                self.conn.execute(f"DELETE FROM works WHERE record_id IN ({marks})", chunk)
+                self.conn.execute(f"DELETE FROM blocks WHERE record_id IN ({marks})", chunk)
+            for record, keys in put:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO works (record_id, source, local_id, cluster, json) VALUES (?, ?, ?, ?, ?)",
+                    (record.id, record.source, record.source_record_id, clusters.get(record.id, record.id),
+                     record.model_dump_json(exclude_none=True)),
+                )
+                self.conn.execute("DELETE FROM blocks WHERE record_id = ?", (record.id,))
+                self.conn.executemany("INSERT OR IGNORE INTO blocks (key, record_id) VALUES (?, ?)",
+                                      [(k, record.id) for k in keys])
+            self.conn.executemany("UPDATE works SET cluster = ? WHERE record_id = ?",
+                                  [(c, rid) for rid, c in clusters.items()])
