@@ -4,6 +4,7 @@
     python -m bench.children fetch   --config CFG                  (connectors only, into the raw store)
     python -m bench.children reindex --config CFG                  (raw store -> searchable)
     python -m bench.children build   --config CFG --corpus DIR     (raw store from files, then reindex)
+    python -m bench.children copy    --config CFG --source-config OTHER  (index the other engine's records)
     python -m bench.children rawbulk --config CFG --out FILE       (the engine's own bulk load of pre-built docs)
     python -m bench.children serve   --config CFG --port N         (search_api.app.serve; prints when ready)
 
@@ -97,6 +98,25 @@ def cmd_build(args: argparse.Namespace) -> dict[str, Any]:
             "searchable": searchable_count(settings), "peak_rss_mib": self_peak_rss_mib()}
 
 
+def cmd_copy(args: argparse.Namespace) -> dict[str, Any]:
+    """Index what the pipeline wrote to the other engine: its merged records, `engine.rebuild` as reindex does."""
+    from bench.rawengine import indexed_records
+    from fedsearch.engines import open_engine
+
+    settings, other = load_config(args.config), load_config(args.source_config)
+    records = indexed_records(other, progress)
+    progress(f"  copying {len(records):,} records from the {other.engine} index into {settings.engine}")
+    engine = open_engine(settings, writer=True)
+    started = time.perf_counter()
+    try:
+        report = engine.rebuild(records)
+    finally:
+        engine.close()
+    return {"exit_code": 0 if not report.errors else 1, "fill_seconds": 0.0, "reindex_seconds": None,
+            "copy_seconds": time.perf_counter() - started, "copied_from": other.engine,
+            "searchable": searchable_count(settings), "peak_rss_mib": self_peak_rss_mib()}
+
+
 def cmd_rawbulk(args: argparse.Namespace) -> dict[str, Any]:
     """Pre-build the engine's documents for every indexed record, then time only the engine's bulk load."""
     from bench import rawengine
@@ -148,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     sp = sub.add_parser("build")
     sp.add_argument("--config", required=True)
     sp.add_argument("--corpus", required=True)
+    sp = sub.add_parser("copy")
+    sp.add_argument("--config", required=True)
+    sp.add_argument("--source-config", required=True)
     sp = sub.add_parser("rawbulk")
     sp.add_argument("--config", required=True)
     sp = sub.add_parser("serve")
@@ -155,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--port", type=int, required=True)
     args = p.parse_args(argv)
     setup_logging("WARNING")
-    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "reindex": cmd_reindex, "build": cmd_build, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)
+    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "reindex": cmd_reindex, "build": cmd_build, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)
     if result is not None:
         print(json.dumps(result), flush=True)
     return 0

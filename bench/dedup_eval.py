@@ -121,13 +121,42 @@ def evaluate(items: list[Labeled], config: DedupConfig) -> tuple[Score, Score, l
     return decisions, clustered, errors
 
 
+def speed(items: list[Labeled], copies: int) -> int:
+    """Incremental assign() throughput on copies of the set made distinct (extra words, no shared ids)."""
+    import random
+
+    rng = random.Random(1)
+    words = "алма тоо суу жер кол мал эл жол таш кум бак үй ата эне бала".split()
+    records = []
+    for k in range(copies):
+        for it in items:
+            r = it.record
+            local = f"{r.source_record_id}-{k}"
+            title = f"{r.main_title} {' '.join(rng.sample(words, 2))} {k}"
+            records.append(r.model_copy(update={
+                "id": make_record_id(r.source, local), "source_record_id": local,
+                "title": [LangText(value=title, lang=r.title[0].lang)], "identifiers": Identifiers(),
+            }))
+    dedup = Deduplicator()
+    t0 = time.perf_counter()
+    for r in records:
+        dedup.assign(r)
+    took = time.perf_counter() - t0
+    print(f"{len(records)} records assigned in {took:.1f}s: {len(records) / took:.0f} records/s, "
+          f"{len(dedup.cluster_keys())} clusters")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threshold", type=float, default=DedupConfig().fuzzy_threshold)
     ap.add_argument("--errors", action="store_true", help="list every wrong decision")
     ap.add_argument("--sweep", action="store_true", help="precision/recall for thresholds 80..100")
+    ap.add_argument("--speed", type=int, metavar="N", help="time assign() over N copies of the set, varied")
     args = ap.parse_args(argv)
     items = load()
+    if args.speed:
+        return speed(items, args.speed)
     groups = len({it.group for it in items})
     pairs = sum(1 for g in {it.group for it in items}
                 for _ in combinations([i for i in items if i.group == g], 2))

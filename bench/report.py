@@ -140,8 +140,11 @@ def memory_section() -> str:
             lines.append(f"| indexer: full harvest (`indexers.pipeline.harvest`) | {engine} | {e['full']['searchable']:,} | {e['full']['peak_rss_mib']:.0f} MiB |")
             lines.append(f"| indexer: reindex from the raw store | {engine} | {e['reindex']['searchable']:,} | {e['reindex']['peak_rss_mib']:.0f} MiB |")
     for r in sorted(search, key=lambda x: (x["engine"], x["size"])):
-        if r.get("build"):
-            lines.append(f"| indexer: reindex (search index build) | {r['engine']} | {r['build']['searchable']:,} | {r['build']['peak_rss_mib']:.0f} MiB |")
+        b = r.get("build")
+        if b:
+            what = (f"index build: engine.rebuild of the {b['copied_from']} index's records" if b.get("copied_from")
+                    else "indexer: fill raw store + `indexers.pipeline.reindex` (search index build)")
+            lines.append(f"| {what} | {r['engine']} | {b['searchable']:,} | {b['peak_rss_mib']:.0f} MiB |")
         lines.append(f"| server (`search_api.app.serve`) after the search benchmark | {r['engine']} | {r['searchable']:,} | {_f(r.get('server_peak_rss_mib'), 0)} MiB |")
     lines += ["", "Elasticsearch's own JVM is not counted (it runs as a separate service)."]
     return "\n".join(lines)

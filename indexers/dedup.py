@@ -77,7 +77,7 @@ _SUBTITLE_SPLIT = re.compile(r"\s*:\s+|\s+[:=]\s*")  # ISBD: "Title : subtitle",
 
 @lru_cache(maxsize=100_000)
 def title_skeleton(text: str, keyboard: bool = False) -> tuple[str, ...]:
-    """Script-independent content words of a title: 'Экология озера Иссык-Куль [Текст]' -> ('ekologia', 'ozera', 'isik', 'kul').
+    """Script-independent content words: 'Экология озера Иссык-Куль [Текст]' -> ('ekologia', 'ozera', 'isik', 'kul').
 
     `keyboard=True` first folds Kyrgyz ө ү ң to о у н, as people type them on a
     Russian keyboard ("Ысык-Кол"), which the plain skeleton keeps apart (ө -> u).
@@ -133,9 +133,10 @@ def _split_title(text: str) -> tuple[str, str | None]:
 
 def name_words(person: Person) -> frozenset[str]:
     """Skeletons of every name word that is not an initial: word order in names is not reliable."""
-    return frozenset(
-        analysis.skeleton(w) for w in analysis.words(person.name) if len(w) > 2 and not w.isupper() or len(w) > 3
-    )
+    def is_initials(w: str) -> bool:  # "J", "JA", "П.Л"
+        return len(w) <= 2 or (len(w) <= 3 and w.isupper())
+
+    return frozenset(analysis.skeleton(w) for w in analysis.words(person.name) if not is_initials(w))
 
 
 def surname_key(person: Person) -> str | None:
@@ -317,7 +318,7 @@ def _identifier_match(a: Features, b: Features, kind: str) -> Decision:
 
 
 def compare(a: Features, b: Features, threshold: float = 92.0) -> Decision:
-    """Are two records the same work? A reasoned decision (the reason shows in `fedsearch` logs and the bench)."""
+    """Are two records the same work? The decision carries its reason (for the bench and for admins)."""
     if a.dois and b.dois:
         if a.dois & b.dois:
             return _identifier_match(a, b, "DOI")
@@ -439,14 +440,14 @@ def merge(records: list[Record]) -> Record:
     year_source = base if base.year else next((r for r in others if r.year), base)
     rtype = base.type if base.type is not T.other else next((r.type for r in others if r.type is not T.other), T.other)
     languages = list(dict.fromkeys(lg for r in [base, *others] for lg in r.languages))
-    stamps = [s for r in members for s in (r.harvested_at,) if s]
-    updates = [s for r in members for s in (r.updated_at,) if s]
+    stamps = [r.harvested_at for r in members if r.harvested_at]
+    updates = [r.updated_at for r in members if r.updated_at]
     return base.model_copy(
         update={
             "id": primary.id,
             "source": primary.source,
             "source_record_id": primary.source_record_id,
-            "source_url": primary.source_url or base.source_url,
+            "source_url": primary.source_url,  # each copy's own URL is in its holding
             "type": rtype,
             "title_alt": title_alt,
             "abstract": abstracts,
