@@ -140,6 +140,8 @@ def generate(
     ids = {**SOURCE_IDS, **(source_ids or {})}
     out = Path(out_dir)
     started = time.perf_counter()
+    # Until the new manifest is written, nothing here may pass for a complete corpus.
+    (out / FILES["manifest"]).unlink(missing_ok=True)
     writer = CorpusWriter(out, ids)
     try:
         step = max(1000, size // 100)

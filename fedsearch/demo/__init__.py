@@ -9,7 +9,7 @@
    idzebra-2.0 is not installed), a CSV dissertation register and a JSON Lines
    patent register over HTTP.
 3. Writes DATA_DIR/fedsearch.yaml for them and harvests (indexers.pipeline):
-   the first run harvests everything; later runs only ask what changed.
+   in full when the corpus was just written; otherwise only what changed.
 4. Serves the web UI and the API (search_api.app.serve) on --port and prints
    the URL. Ctrl-C (or SIGTERM) stops the server and every partner.
 """
@@ -157,7 +157,9 @@ def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: b
 
         say(f"harvesting into the {engine} engine...")
         t = time.perf_counter()
-        code = harvest(settings, source_ids=None, full=False)
+        # A corpus written now may replace an older one whose records carry the same
+        # datestamps: only a full harvest is sure to see every change.
+        code = harvest(settings, source_ids=None, full=fresh)
         say(f"harvest finished in {time.perf_counter() - t:.1f}s" + (f" (exit code {code})" if code else ""))
 
         url = f"http://127.0.0.1:{port}/"

@@ -17,11 +17,13 @@ import types
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from lxml import etree
+
+from fedsearch.demo.served import LocalHTTPServer
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # pyoai imports cgi and pkg_resources, both deprecated
@@ -167,9 +169,8 @@ class OaiPmhPartner:
 
     def __init__(self, records_path: Path, port: int = 0, name: str = "Demo repository (fedsearch)", page_size: int = PAGE_SIZE):
         self.records = RecordFile(records_path)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
+        self.http = LocalHTTPServer(_handler(self), port, name="demo-oai")
+        self.port = self.http.port
         self.url = f"http://127.0.0.1:{self.port}/oai"
         registry = metadata.MetadataRegistry()
         registry.registerWriter("oai_dc", _write_oai_dc)
@@ -177,18 +178,13 @@ class OaiPmhPartner:
                                      nsmap={"oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
                                             "dc": "http://purl.org/dc/elements/1.1/"},
                                      resumption_batch_size=page_size)
-        self._thread: threading.Thread | None = None
 
     def start(self) -> "OaiPmhPartner":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="demo-oai", daemon=True)
-        self._thread.start()
+        self.http.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        self.http.stop()
         self.records.close()
 
 

@@ -14,15 +14,15 @@ install it; the other three still run.
 from __future__ import annotations
 
 import functools
-import threading
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from fedsearch.corpus import FILES, SOURCE_IDS
 from fedsearch.corpus.works import CSV, OAI, PATENTS, SRU
 from fedsearch.demo.oai import OaiPmhPartner
+from fedsearch.demo.served import LocalHTTPServer
 from fedsearch.demo.zebra import INSTALL_HINT, ZebraCatalogue, port_open, zebra_installed
 
 NAMES = {
@@ -38,29 +38,14 @@ class _QuietFiles(SimpleHTTPRequestHandler):
         pass
 
 
-class FileServer:
+class FileServer(LocalHTTPServer):
     """Static files over HTTP (with Last-Modified and If-Modified-Since), from a thread."""
 
     def __init__(self, root: Path, port: int = 0):
-        handler = functools.partial(_QuietFiles, directory=str(root))
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self._thread: threading.Thread | None = None
+        super().__init__(functools.partial(_QuietFiles, directory=str(root)), port, name="demo-files")
 
     def url(self, relative: str) -> str:
         return f"http://127.0.0.1:{self.port}/{relative}"
-
-    def start(self) -> "FileServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="demo-files", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
 
 
 @dataclass

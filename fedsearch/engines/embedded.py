@@ -678,63 +678,69 @@ def _in_id_order(
     """Of hits with equal scores: the indexes of the first `take` in id order after `cursor`
     (its id key and id), and how many come after the cursor.
 
-    Ids are read from the idkey fast fields one column at a time, and only for the
-    hits still tied, so a group of thousands costs one column read and an int sort.
+    Ids are compared one idkey column at a time, reading a column only for the hits
+    still tied on the columns before it, so a group of thousands costs one column
+    read and an integer sort.
     """
     n = len(addrs)
     if n == 1 and cursor is None:
         return [0], 1
-    col0 = [v or 0 for v in searcher.fast_field_values(ID_KEY_FIELDS[0], addrs)]
-    prefix: dict[int, list[int]] = {}
+    first = [v or 0 for v in searcher.fast_field_values(ID_KEY_FIELDS[0], addrs)]
+    deeper: list[dict[int, int]] = [{} for _ in ID_KEY_FIELDS]
     exact: dict[int, str] = {}
 
-    def extend(idx: list[int], c: int) -> None:
-        need = [i for i in idx if len(prefix.setdefault(i, [col0[i]])) <= c]
-        if need:
-            values = searcher.fast_field_values(ID_KEY_FIELDS[c], [addrs[i] for i in need])
-            for i, v in zip(need, values, strict=True):
-                prefix[i].append(v or 0)
+    def column(c: int, idx: list[int]) -> list[int]:
+        if c == 0:
+            return [first[i] for i in idx]
+        known = deeper[c]
+        missing = [i for i in idx if i not in known]
+        if missing:
+            values = searcher.fast_field_values(ID_KEY_FIELDS[c], [addrs[i] for i in missing])
+            known.update(zip(missing, (v or 0 for v in values)))
+        return [known[i] for i in idx]
 
     def stored_id(i: int) -> str:
         if i not in exact:  # an id beyond 80 characters: read it from the record
             exact[i] = json.loads(searcher.doc(addrs[i]).get_first("record"))["id"]
         return exact[i]
 
+    def smallest(idx: list[int], c: int, k: int) -> list[int]:
+        """The `k` smallest ids of `idx`, in order; they agree on the columns before `c`."""
+        if len(idx) <= 1:
+            return idx[:k]
+        if c == len(ID_KEY_FIELDS):
+            return sorted(idx, key=stored_id)[:k]
+        values = column(c, idx)
+        pairs = list(zip(values, idx, strict=True))
+        if len(pairs) > k:
+            cut = heapq.nsmallest(k, values)[-1] if k < 64 else sorted(values)[k - 1]
+            pairs = [p for p in pairs if p[0] <= cut]
+        pairs.sort()
+        out: list[int] = []
+        start = 0
+        while start < len(pairs) and len(out) < k:
+            stop = start + 1
+            while stop < len(pairs) and pairs[stop][0] == pairs[start][0]:
+                stop += 1
+            same = [i for _, i in pairs[start:stop]]
+            out += same if len(same) == 1 else smallest(same, c + 1, k - len(out))
+            start = stop
+        return out[:k]
+
     if cursor is None:
         after = list(range(n))
     else:
         ckey, cid = cursor
-        after = [i for i in range(n) if col0[i] > ckey[0]]
-        undecided = [i for i in range(n) if col0[i] == ckey[0]]
-        c = 1
+        after, undecided, c = [], list(range(n)), 0
         while undecided:
             if c == len(ID_KEY_FIELDS):
                 after += [i for i in undecided if stored_id(i) > cid]
                 break
-            extend(undecided, c)
-            after += [i for i in undecided if prefix[i][c] > ckey[c]]
-            undecided = [i for i in undecided if prefix[i][c] == ckey[c]]
+            values = column(c, undecided)
+            after += [i for i, v in zip(undecided, values, strict=True) if v > ckey[c]]
+            undecided = [i for i, v in zip(undecided, values, strict=True) if v == ckey[c]]
             c += 1
-    n_after = len(after)
-    if n_after > take:
-        threshold = heapq.nsmallest(take, (col0[i] for i in after))[-1] if take < 64 else sorted(col0[i] for i in after)[take - 1]
-        candidates = [i for i in after if col0[i] <= threshold]
-    else:
-        candidates = after
-    tied, c = candidates, 0
-    while len(tied) > 1:
-        if c == len(ID_KEY_FIELDS):
-            for i in tied:
-                stored_id(i)
-            break
-        extend(tied, c)
-        counts = Counter(tuple(prefix[i][: c + 1]) for i in tied)
-        tied = [i for i in tied if counts[tuple(prefix[i][: c + 1])] > 1]
-        c += 1
-    # Each candidate's known prefix is unique among them (or its stored id decides), so
-    # comparing prefixes of different lengths is decided before the shorter one ends.
-    candidates.sort(key=lambda i: (prefix.get(i) or [col0[i]], exact.get(i, "")))
-    return candidates[:take], n_after
+    return smallest(after, 0, take), len(after)
 
 
 class _Rejected(Exception):
