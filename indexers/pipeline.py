@@ -26,7 +26,7 @@ from connectors.rawstore import RawStore, RunSummary, StoredRecord
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id
-from indexers.dedup import Deduplicator, block_keys, candidate_keys
+from indexers.dedup import Deduplicator, block_keys, candidate_keys, merge
 from indexers.normalize import NormalizationError, normalize
 from indexers.state import IndexState
 
@@ -124,6 +124,24 @@ def _update_works(
             log.error("engine rejected a record: %s", err.reason, extra={"record": err.id})
 
 
+def _index_pending(source: str | None, settings: Settings, store: RawStore, state: IndexState,
+                   engine: SearchEngine | None, summary: IndexSummary, progress: IndexProgress | None) -> None:
+    """Index every changed raw record (of one source, or all), batch by batch."""
+    sources = {s.id: s for s in settings.sources}
+    batch: list[StoredRecord] = []
+    for stored in store.iter_changed(source):
+        batch.append(stored)
+        if len(batch) >= BATCH:
+            _apply_batch(batch, settings, sources, store, state, engine, summary)
+            batch = []
+            if progress:
+                progress(summary)
+    if batch:
+        _apply_batch(batch, settings, sources, store, state, engine, summary)
+        if progress:
+            progress(summary)
+
+
 def index_changes(
     settings: Settings,
     store: RawStore,
@@ -134,21 +152,9 @@ def index_changes(
 ) -> IndexSummary:
     """Bring the engine up to date with the raw store; returns what was done."""
     started = time.perf_counter()
-    sources = {s.id: s for s in settings.sources}
     summary = IndexSummary()
     for source in list(source_ids) if source_ids else [None]:
-        batch: list[StoredRecord] = []
-        for stored in store.iter_changed(source):
-            batch.append(stored)
-            if len(batch) >= BATCH:
-                _apply_batch(batch, settings, sources, store, state, engine, summary)
-                batch = []
-                if progress:
-                    progress(summary)
-        if batch:
-            _apply_batch(batch, settings, sources, store, state, engine, summary)
-            if progress:
-                progress(summary)
+        _index_pending(source, settings, store, state, engine, summary, progress)
     if summary.seen:
         engine.refresh()
     summary.seconds = time.perf_counter() - started
@@ -215,24 +221,14 @@ def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool 
 def rebuild_index(settings: Settings, engine: SearchEngine, progress: IndexProgress | None = None) -> IndexSummary:
     """Re-normalize every raw record into a fresh state, then rebuild the engine's index from it."""
     started = time.perf_counter()
-    sources = {s.id: s for s in settings.sources}
     summary = IndexSummary()
     with RawStore.for_settings(settings) as store:
         state = IndexState.for_data_dir(settings.data_dir)
         try:
             state.clear()
             store.mark_unindexed()
-            batch: list[StoredRecord] = []
-            for stored in store.iter_changed():
-                batch.append(stored)
-                if len(batch) >= BATCH:
-                    _apply_batch(batch, settings, sources, store, state, None, summary)
-                    batch = []
-                    if progress:
-                        progress(summary)
-            if batch:
-                _apply_batch(batch, settings, sources, store, state, None, summary)
-            merged = (Deduplicator(settings.dedup).merge(members) for members in state.iter_clusters())
+            _index_pending(None, settings, store, state, None, summary, progress)
+            merged = (merge(members) for members in state.iter_clusters())
             report = engine.rebuild(merged)
             summary.written = report.indexed
             summary.errors = [f"{e.id}: {e.reason}" for e in report.errors]
