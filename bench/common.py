@@ -147,6 +147,18 @@ def write_settings(path: Path, data: dict[str, Any]):
     return validate_settings(data, path)
 
 
+def drop_es_indices(prefix: str) -> list[str]:
+    """Delete the indices (and template) a benchmark made under `prefix`, by name: the node refuses wildcard deletes."""
+    import httpx
+
+    resp = httpx.get(f"{ES_URL}/_cat/indices/{prefix}-*", params={"h": "index", "format": "json"}, timeout=30)
+    names = [row["index"] for row in resp.json()] if resp.status_code == 200 else []
+    for name in names:
+        httpx.delete(f"{ES_URL}/{name}", timeout=120).raise_for_status()
+    httpx.delete(f"{ES_URL}/_index_template/{prefix}-template", timeout=30)
+    return names
+
+
 # --- processes -------------------------------------------------------------------------
 
 def free_port() -> int:

@@ -16,9 +16,7 @@ import shutil
 import time
 from typing import Any
 
-import httpx
-
-from bench.common import ES_URL, WORK, background, ensure_corpus, progress, run_child, settings_dict, write_settings
+from bench.common import WORK, background, drop_es_indices, ensure_corpus, progress, run_child, settings_dict, write_settings
 
 
 def _fresh(engine: str, size: int, tag: str) -> tuple[Any, str]:
@@ -26,7 +24,7 @@ def _fresh(engine: str, size: int, tag: str) -> tuple[Any, str]:
     shutil.rmtree(data, ignore_errors=True)
     prefix = f"fsbench-ingest-{tag}"
     if engine == "elasticsearch":
-        httpx.delete(f"{ES_URL}/{prefix}-*", timeout=60)
+        drop_es_indices(prefix)
     return data, prefix
 
 
@@ -73,5 +71,5 @@ def measure(size: int, engines: list[str], *, timeout: float = 7200) -> dict[str
                 "reindex_ratio": (reindex["searchable"] / reindex["seconds"]) / raw["docs_per_s"],
             }
             if engine == "elasticsearch":
-                httpx.delete(f"{ES_URL}/{prefix}-*", timeout=60)
+                drop_es_indices(prefix)
     return out

@@ -13,9 +13,7 @@ import math
 import shutil
 from typing import Any
 
-import httpx
-
-from bench.common import ES_URL, WORK, background, ensure_corpus, median, progress, run_child, settings_dict, write_settings
+from bench.common import WORK, background, drop_es_indices, ensure_corpus, median, progress, run_child, settings_dict, write_settings
 
 OAI_SHARE = 0.475  # of corpus records held by the repository (see manifest records_by_partner)
 
@@ -28,7 +26,7 @@ def measure(records: int = 100_000, engine: str = "embedded", repeat: int = 3, t
     shutil.rmtree(data, ignore_errors=True)
     prefix = "fsbench-reharvest"
     if engine == "elasticsearch":
-        httpx.delete(f"{ES_URL}/{prefix}-*", timeout=60)
+        drop_es_indices(prefix)
     with background("bench.partners", "--corpus", str(corpus), "--only", "oai") as partners:
         cfg = data / "reharvest.yaml"
         write_settings(cfg, settings_dict(data, engine, partners.info["sources"], prefix))
@@ -41,7 +39,7 @@ def measure(records: int = 100_000, engine: str = "embedded", repeat: int = 3, t
             again.append(inc)
             progress(f"  incremental re-harvest {i + 1}/{repeat}: {inc['seconds']:.2f}s, {inc['searchable']:,} searchable")
     if engine == "elasticsearch":
-        httpx.delete(f"{ES_URL}/{prefix}-*", timeout=60)
+        drop_es_indices(prefix)
     inc_seconds = median([r["seconds"] for r in again])
     return {"engine": engine, "records": held, "corpus_size": size, "full": full, "incremental": again,
             "full_seconds": full["seconds"], "incremental_seconds": inc_seconds,

@@ -5,7 +5,8 @@
     python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
     python -m bench.run reharvest [--records 100000]
     python -m bench.run report    (rewrite our sections of docs/benchmarks.md from bench/results/)
-    python -m bench.run all       (ingest 100k, search 100k/300k/1M, reharvest 100k, report)
+    python -m bench.run all       (ingest 100k, reharvest 100k, search 100k/300k/1M, report)
+    python -m bench.run clean     (drop the fsbench-* indices and $FEDSEARCH_BENCH_DIR)
 
 Every step shows progress on stderr and has a time budget (--timeout for one
 child process, --budget for the timed passes of a search measurement).
@@ -76,6 +77,19 @@ def cmd_report(args: argparse.Namespace) -> None:
     progress(f"wrote {report.DOC}")
 
 
+def cmd_clean(args: argparse.Namespace) -> None:
+    """Drop the benchmarks' Elasticsearch indices and work files (results and docs stay)."""
+    import shutil
+
+    from bench.common import WORK, drop_es_indices
+
+    dropped = drop_es_indices("fsbench")
+    progress(f"dropped {len(dropped)} Elasticsearch indices: {', '.join(dropped) or 'none'}")
+    if not args.keep_files:
+        shutil.rmtree(WORK, ignore_errors=True)
+        progress(f"removed {WORK}")
+
+
 def cmd_all(args: argparse.Namespace) -> None:
     for step in (
         ["ingest", "--size", "100000"],
@@ -113,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_reharvest)
     sp = sub.add_parser("report")
     sp.set_defaults(func=cmd_report)
+    sp = sub.add_parser("clean")
+    sp.add_argument("--keep-files", action="store_true", help="keep corpora and indexes under $FEDSEARCH_BENCH_DIR")
+    sp.set_defaults(func=cmd_clean)
     sp = sub.add_parser("all")
     sp.set_defaults(func=cmd_all)
     return p

@@ -86,6 +86,9 @@ def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAP
     from web_ui.routes import mount as mount_web_ui  # the UI sits on top of the API layer
 
     mount_web_ui(app)
+    from web_ui.admin import mount as mount_admin  # /admin: librarians' pages, scheduler (docs/admin.md)
+
+    mount_admin(app)
 
     app.add_middleware(RateLimitMiddleware, per_minute=settings.server.rate_limit_per_minute, metrics=metrics)
     app.add_middleware(GZipMiddleware, minimum_size=500)

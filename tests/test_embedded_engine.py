@@ -19,7 +19,7 @@ import pytest
 
 from fedsearch.engines import SearchQuery
 from fedsearch.engines import embedded
-from fedsearch.engines.base import EngineError
+from fedsearch.engines.base import EngineError, InvalidCursor, decode_cursor, encode_cursor
 from fedsearch.engines.document import title_sort_key
 from fedsearch.engines.embedded import EmbeddedEngine, encode_key, id_key, sort_keys
 from fedsearch.record import LangText, Record, RecordType, make_record_id
@@ -167,9 +167,48 @@ def test_relevance_breaks_equal_scores_by_id(tie_engine, q, skip_ahead, monkeypa
     assert pages(engine, q=q, per_page=4) == ids  # offsets well past the first group
 
 
-def test_facets_stay_exact_when_segments_hold_more_values_than_asked(tie_engine, monkeypatch):
+@pytest.mark.parametrize("skip_ahead", [False, True], ids=["direct", "skip-ahead"])
+def test_ids_longer_than_the_id_keys_still_order_exactly(tmp_path: Path, skip_ahead, monkeypatch):
+    if skip_ahead:
+        monkeypatch.setattr(embedded, "DIRECT_OFFSET", 0)
+    engine = EmbeddedEngine(tmp_path / "index", writer=True)
+    base = rec("x", "1", "Одинаковое заглавие", year=2000)
+    rng = random.Random(3)
+    records = [base.model_copy(update={"id": "x" * 85 + f"-{rng.getrandbits(64):016x}"}) for _ in range(12)]
+    records += [base.model_copy(update={"id": "x" * 84 + f"y-{rng.getrandbits(64):016x}"}) for _ in range(3)]
+    for start in range(0, len(records), 5):
+        engine.upsert(records[start : start + 5])
+        engine.refresh()
+    expected = sorted(r.id for r in records)
+    for q in ("заглавие", ""):
+        assert walk(engine, q=q) == expected
+        assert pages(engine, q=q, per_page=4) == expected
+    assert pages(engine, sort="newest", per_page=4) == expected
+    engine.close()
+
+
+@pytest.mark.parametrize("sort, values", [
+    ("title", ["k TO *} OR id:{a"]), ("title", [None]), ("newest", [2020, "knu-0000000000000000"]),
+    ("relevance", [1.0, "Not an id", 0]), ("relevance", [1.0, "knu-0000000000000000"]), ("relevance", ["1", "a", 0]),
+])
+def test_forged_cursors_are_refused(tie_engine, sort, values):
+    engine, _ = tie_engine
+    with pytest.raises(InvalidCursor):
+        engine.search(SearchQuery(q="сборник", sort=sort, cursor=encode_cursor(sort, values)))
+
+
+def test_a_cursor_position_past_the_end_is_only_a_hint(tie_engine):
     engine, records = tie_engine
-    monkeypatch.setattr(embedded, "FIRST_SEGMENT_SIZE", 1)  # every segment truncates: the exact pass must run
+    first = engine.search(SearchQuery(q="сборник", per_page=5))
+    score, record_id, _ = decode_cursor(first.next_cursor, "relevance")
+    forged = encode_cursor("relevance", [score, record_id, 10**15])
+    second = engine.search(SearchQuery(q="сборник", per_page=5, cursor=forged))
+    again = engine.search(SearchQuery(q="сборник", per_page=5, cursor=first.next_cursor))
+    assert [h.id for h in second.hits] == [h.id for h in again.hits] and len(again.hits) == 5
+
+
+def test_facets_order_ties_by_value_across_segments(tie_engine):
+    engine, records = tie_engine
     result = engine.search(SearchQuery(q="сборник", facets=["subject", "source", "year"], facet_size=3, per_page=1))
     counts = Counter(s for r in records for s in set(r.subjects))
     assert [(f.value, f.count) for f in result.facets["subject"]] == sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
@@ -179,7 +218,7 @@ def test_facets_stay_exact_when_segments_hold_more_values_than_asked(tie_engine,
     assert [(f.value, f.count) for f in result.facets["year"]] == sorted(years.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def test_facet_counts_are_exact_when_a_value_is_below_each_segments_top(tmp_path: Path, monkeypatch):
+def test_facet_counts_are_exact_when_a_value_is_below_each_segments_top(tmp_path: Path):
     # In each of ten segments "y" (2 records) ranks below a_k and b_k, yet overall it is first.
     engine = EmbeddedEngine(tmp_path / "index", writer=True)
     for k in range(1, 11):
@@ -188,7 +227,7 @@ def test_facet_counts_are_exact_when_a_value_is_below_each_segments_top(tmp_path
         batch += [rec("seg", f"{k}:b{n}", "x", subjects=(f"b{k}",)) for n in range(2 + k)]
         engine.upsert(batch)
         engine.refresh()
-    monkeypatch.setattr(embedded, "FIRST_SEGMENT_SIZE", 1)
+    assert int(engine.health().detail.split("(")[1].split()[0]) > 1
     for size, top in ((1, [("y", 20)]), (2, [("y", 20), ("a10", 13)])):
         result = engine.search(SearchQuery(facets=["subject"], facet_size=size, per_page=1))
         assert [(f.value, f.count) for f in result.facets["subject"]] == top

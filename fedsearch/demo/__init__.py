@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -100,7 +101,8 @@ def write_config(data_dir: Path, sources: list[dict[str, Any]], engine: str, por
         "engine": engine,
         "data_dir": str(data_dir),
         "elasticsearch": {"hosts": [os.environ.get("FEDSEARCH_DEMO_ES_URL", "http://127.0.0.1:9200")],
-                          "index_prefix": "fedsearch-demo"},
+                          # One index per data directory: another demo's records never show up here.
+                          "index_prefix": "fedsearch-demo-" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:8]},
         "server": {"host": "127.0.0.1", "port": port, "secure_cookies": False},
         # The partners are on this machine: no pause between requests.
         "harvest": {"delay_seconds": 0, "timeout_seconds": 60, "max_retries": 2},

@@ -28,9 +28,8 @@ order like the key (coarse_*, then idkey*): the value at the offset, the
 count below it, and so on, then orders only what is left.
 
 Facets are terms aggregations (Elasticsearch's JSON) under every filter but
-the facet's own. Each segment returns its top values; when one held more than
-it returned (and there are several segments), the aggregation runs again
-without that limit, so counts are exact like a one-shard Elasticsearch index.
+the facet's own, with no per-segment cut, so counts are exact as on a
+one-shard Elasticsearch index; ties in count are ordered by value here.
 """
 
 from __future__ import annotations
@@ -99,7 +98,6 @@ DIRECT_OFFSET = 200
 TIE_MARGIN = 32
 GROWTH = 8  # how much more to fetch when a group of equal scores runs past the window
 EXACT_SEGMENT_SIZE = 2**31 - 1
-FIRST_SEGMENT_SIZE = 2000
 SOURCES_LIMIT = 10_000
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
@@ -211,10 +209,12 @@ class EmbeddedEngine(SearchEngine):
     def __init__(self, path: Path, writer: bool = False):
         self.path = Path(path)
         self.writable = writer
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the opened generation (searches take it briefly)
+        self._write_lock = threading.RLock()  # writes, commits and rebuilds, one at a time
         self._gen: _Generation | None = None
         self._pointer_sig: tuple[int, int, int] | None = None
         self._writer: tantivy.IndexWriter | None = None
+        self._writer_gen: _Generation | None = None
         self._lock_fd: int | None = None
         self._pending: dict[str, bool] = {}  # id -> present, for writes not yet committed
         self._schema = build_schema()
@@ -226,7 +226,7 @@ class EmbeddedEngine(SearchEngine):
             if (self.path / POINTER).exists():
                 self._sync()
                 return
-            name = self._create_generation()
+            name, _ = self._create_generation()
             tmp = self.path / f".{POINTER}.{os.getpid()}.{threading.get_ident()}"
             tmp.write_text(name + "\n")
             try:
@@ -237,14 +237,14 @@ class EmbeddedEngine(SearchEngine):
                 tmp.unlink(missing_ok=True)
             self._sync()
 
-    def _create_generation(self) -> str:
+    def _create_generation(self) -> tuple[str, tantivy.Index]:
         name = f"gen-{time.time_ns():x}-{os.getpid()}"
         directory = self.path / name
         directory.mkdir(parents=True)
         index = tantivy.Index(self._schema, str(directory), reuse=False)
         index.register_tokenizer(TERMS_TOKENIZER, _terms_analyzer())
         (directory / META_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
-        return name
+        return name, index
 
     def _open_generation(self, name: str) -> _Generation:
         directory = self.path / name
@@ -283,7 +283,6 @@ class EmbeddedEngine(SearchEngine):
                                 raise EngineError(f"cannot open the index {self.path / name}: {err}") from err
                             time.sleep(0.01 * (attempt + 1))
                             continue
-                        self._drop_writer()
                         self._gen = gen
                     self._pointer_sig = sig
                 gen = self._gen
@@ -309,14 +308,17 @@ class EmbeddedEngine(SearchEngine):
     def _require_writer(self) -> tantivy.IndexWriter:
         if not self.writable:
             raise EngineError(f"the index in {self.path} was opened read-only; writes go through the writer process")
-        with self._lock:
+        with self._write_lock:
             self._take_lock()
             gen = self._sync()
+            if self._writer is not None and self._writer_gen is not gen:
+                self._drop_writer()  # the generation we wrote to was replaced
             if self._writer is None:
                 try:
                     self._writer = gen.index.writer(WRITER_HEAP, WRITER_THREADS)
                 except ValueError as err:
                     raise EngineError(f"cannot write to the index in {gen.directory}: {err}") from err
+                self._writer_gen = gen
             return self._writer
 
     def _take_lock(self) -> None:
@@ -337,7 +339,7 @@ class EmbeddedEngine(SearchEngine):
         self._lock_fd = fd
 
     def _drop_writer(self) -> None:
-        writer, self._writer = self._writer, None
+        writer, self._writer, self._writer_gen = self._writer, None, None
         if writer is not None:
             try:
                 writer.rollback()
@@ -347,12 +349,12 @@ class EmbeddedEngine(SearchEngine):
         self._pending.clear()
 
     def upsert(self, records: Iterable[Record]) -> BulkReport:
-        with self._lock:
+        with self._write_lock:
             writer = self._require_writer()
-            report = self._add(writer, records, replace=True)
-            return report
+            return self._add(writer, records, track=True)
 
-    def _add(self, writer: tantivy.IndexWriter, records: Iterable[Record], *, replace: bool) -> BulkReport:
+    def _add(self, writer: tantivy.IndexWriter, records: Iterable[Record], *, track: bool) -> BulkReport:
+        """Add or replace each record; `track` remembers the ids for `delete` until the commit."""
         indexed = 0
         errors: list[BulkError] = []
         for item in records:
@@ -362,13 +364,12 @@ class EmbeddedEngine(SearchEngine):
                 errors.append(BulkError(id=err.record_id, reason=err.reason))
                 continue
             try:
-                if replace:
-                    writer.delete_documents_by_term("id", record.id)
+                writer.delete_documents_by_term("id", record.id)
                 writer.add_document(doc)
             except Exception as err:  # noqa: BLE001 - tantivy refused this one document
                 errors.append(BulkError(id=record.id, reason=f"tantivy refused it: {err}"))
                 continue
-            if replace:
+            if track:
                 self._pending[record.id] = True
             indexed += 1
         return BulkReport(indexed=indexed, errors=errors)
@@ -426,7 +427,7 @@ class EmbeddedEngine(SearchEngine):
         ids = [i for i in dict.fromkeys(ids) if isinstance(i, str) and i]
         if not ids:
             return 0
-        with self._lock:
+        with self._write_lock:
             writer = self._require_writer()
             gen, searcher = self._searcher()
             unknown = [i for i in ids if i not in self._pending]
@@ -441,7 +442,7 @@ class EmbeddedEngine(SearchEngine):
             return existed
 
     def refresh(self) -> None:
-        with self._lock:
+        with self._write_lock:
             if self._writer is not None:
                 try:
                     self._writer.commit()
@@ -453,21 +454,18 @@ class EmbeddedEngine(SearchEngine):
     def rebuild(self, records: Iterable[Record]) -> BulkReport:
         if not self.writable:
             raise EngineError(f"the index in {self.path} was opened read-only; rebuild from the writer process")
-        with self._lock:
+        with self._write_lock:
             self._take_lock()
             self.path.mkdir(parents=True, exist_ok=True)
-            name = self._create_generation()
+            name, index = self._create_generation()
             directory = self.path / name
             try:
-                index = tantivy.Index.open(str(directory))
-                index.register_tokenizer(TERMS_TOKENIZER, _terms_analyzer())
                 writer = index.writer(WRITER_HEAP, WRITER_THREADS)
                 # Ids repeated in `records` must still end up once: replace as we go.
-                report = self._add(writer, records, replace=True)
+                report = self._add(writer, records, track=False)
                 writer.commit()
-                writer.wait_merging_threads()
+                writer.wait_merging_threads()  # merges done: fewer segments to search
                 del writer, index
-                self._pending.clear()
                 tmp = self.path / f".{POINTER}.{os.getpid()}.{threading.get_ident()}"
                 tmp.write_text(name + "\n")
                 with open(tmp, "rb") as fh:
@@ -476,6 +474,7 @@ class EmbeddedEngine(SearchEngine):
             except BaseException:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
+            self._drop_writer()  # writes to the old generation not committed are gone with it
             self._sync()
             for old in self.path.glob("gen-*"):
                 if old.name != name and old.is_dir():
@@ -533,9 +532,21 @@ class EmbeddedEngine(SearchEngine):
         """Hits [offset, offset + per) in `field` order, skipping ahead on its numeric levels:
         find the level's value at the offset, count the hits below it, keep only that value."""
         scope, remaining = main, offset
+        constant = 0  # idkey columns below this are the same for every hit left in scope
         for column in LEVELS[field]:
             if remaining <= DIRECT_OFFSET:
                 break
+            if column in ID_KEY_FIELDS:
+                level = ID_KEY_FIELDS.index(column)
+                if level >= constant:
+                    # Ids in scope all share the prefix of the first and the last one: skip
+                    # the columns inside it (one source's ids share their first characters).
+                    lo, hi = (searcher.search(scope, 1, count=False, order_by_field="id", order=o).hits for o in (Order.Asc, Order.Desc))
+                    if not lo:
+                        return []
+                    constant = len(os.path.commonprefix([lo[0][0], hi[0][0]])) // ID_KEY_CHARS
+                if level < constant:
+                    continue
             hit = searcher.search(scope, 1, count=False, order_by_field=column, offset=remaining, order=Order.Asc).hits
             if not hit:
                 return []
@@ -557,7 +568,8 @@ class EmbeddedEngine(SearchEngine):
     ) -> tuple[list[tuple[float | None, Any, str | None]], int, int]:
         """Hits by score descending, equal scores by id ascending."""
         per = query.per_page
-        target = query.offset if after is None else max(0, after[2] + 1)
+        # The cursor's position is only a hint (the index may have changed): never past the end.
+        target = query.offset if after is None else min(after[2] + 1, searcher.num_docs)
         base = max(0, target - TIE_MARGIN)
         limit = target - base + per + TIE_MARGIN
         total: int | None = None
@@ -658,18 +670,22 @@ class EmbeddedEngine(SearchEngine):
         )
 
     def close(self) -> None:
-        with self._lock:
-            if self._writer is not None:
-                try:
-                    self._writer.commit()
-                    self._writer.wait_merging_threads()
-                finally:
-                    self._writer = None
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
-            self._gen = None
-            self._pointer_sig = None
+        """Commit what is pending, release the writer lock; the engine may be used again."""
+        with self._write_lock, self._lock:
+            writer, self._writer, self._writer_gen = self._writer, None, None
+            try:
+                if writer is not None:
+                    writer.commit()
+                    writer.wait_merging_threads()
+            except ValueError as err:
+                raise EngineError(f"could not commit to the index in {self.path}: {err}") from err
+            finally:
+                self._pending.clear()
+                if self._lock_fd is not None:
+                    os.close(self._lock_fd)
+                    self._lock_fd = None
+                self._gen = None
+                self._pointer_sig = None
 
 
 def _in_id_order(
@@ -879,28 +895,25 @@ def _with_filters(q: tantivy.Query, filters: list[tantivy.Query]) -> tantivy.Que
 
 
 def _terms(searcher: tantivy.Searcher, scope: tantivy.Query, names: list[str], size: int) -> dict[str, list[FacetValue]]:
-    """Exact top `size` buckets per field: count descending, then value ascending."""
+    """Exact top `size` buckets per field: count descending, then value ascending.
+
+    Every segment counts all its values (no per-segment cut, so counts are exact, as
+    on a one-shard Elasticsearch index); tantivy returns the top `ask` buckets. If
+    the bucket after the last one we keep has the same count, values tied with it may
+    have been left out (tantivy doesn't order ties by value): ask for more.
+    """
     out: dict[str, list[FacetValue]] = {}
-    want = {name: (size + 1, FIRST_SEGMENT_SIZE) for name in names}
-    single = searcher.num_segments <= 1
+    want = {name: size + 1 for name in names}
     while want:
-        aggs = {
-            name: {"terms": {"field": name, "size": ask, "segment_size": max(seg, ask)}}
-            for name, (ask, seg) in want.items()
-        }
+        aggs = {name: {"terms": {"field": name, "size": ask, "segment_size": EXACT_SEGMENT_SIZE}} for name, ask in want.items()}
         result = searcher.aggregate(scope, aggs)
-        again: dict[str, tuple[int, int]] = {}
-        for name, (ask, seg) in want.items():
-            agg = result[name]
-            buckets = agg["buckets"]
-            if not single and agg.get("doc_count_error_upper_bound", 0) > 0 and seg < EXACT_SEGMENT_SIZE:
-                again[name] = (ask, EXACT_SEGMENT_SIZE)  # a segment held more values than it returned
-                continue
+        again: dict[str, int] = {}
+        for name, ask in want.items():
+            buckets = result[name]["buckets"]
             if len(buckets) >= ask and buckets[ask - 1]["doc_count"] == buckets[size - 1]["doc_count"]:
-                again[name] = (ask * 4, seg)  # ties across the cut: some may be missing
+                again[name] = ask * 4
                 continue
-            values = [(_bucket_value(name, b["key"]), b["doc_count"]) for b in buckets]
-            values.sort(key=lambda kv: (-kv[1], kv[0]))
+            values = sorted(((_bucket_value(name, b["key"]), b["doc_count"]) for b in buckets), key=lambda kv: (-kv[1], kv[0]))
             out[name] = [FacetValue(value=v, count=c) for v, c in values[:size]]
         want = again
     return out

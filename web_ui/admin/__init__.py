@@ -1,0 +1,17 @@
+"""The librarians' web admin under /admin: sources, mapping preview, harvests, schedules, accounts, audit.
+
+See docs/admin.md. `mount(app)` is called by search_api.app.create_app.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def mount(app: "FastAPI") -> None:
+    from web_ui.admin.routes import mount as mount_routes  # the CLI imports web_ui.admin.users without FastAPI pages
+
+    mount_routes(app)
