@@ -300,6 +300,42 @@ HAND: list[dict[str, Any]] = [
     H("c_ipc", PAT, "patent", "ru", 2018, "Способ рекультивации отвалов горных пород", patent="KG2301", ipc="A01B 79/00",
       authors=["Шаршеев, Талант Жумабекович"]),
 
+    # --- editions and yearbooks: the same title, years apart ---------------------------------
+    H("y_2016", LIB, "book", "ru", 2016, "Кыргызстан: статистический ежегодник", publisher="Нацстатком", subjects=["статистика"]),
+    H("y_2020", LIB, "book", "ru", 2020, "Кыргызстан: статистический ежегодник", publisher="Нацстатком", subjects=["статистика"]),
+    H("y_2024", LIB, "book", "ru", 2024, "Кыргызстан: статистический ежегодник", publisher="Нацстатком", subjects=["статистика"]),
+    H("y_1980", LIB, "book", "ru", 1980, "Статистический ежегодник Киргизской ССР", subjects=["статистика"]),
+    H("k_1993", LIB, "book", "ru", 1993, "Конституция Кыргызской Республики", subjects=["конституционное право"]),
+    H("k_2010", LIB, "book", "ru", 2010, "Конституция Кыргызской Республики", subjects=["конституционное право"]),
+    H("k_2021", LIB, "book", "ru", 2021, "Конституция Кыргызской Республики", subjects=["конституционное право"]),
+    H("k_comm", LIB, "book", "ru", 2022, "Комментарий к Конституции Кыргызской Республики", subjects=["конституционное право"]),
+    H("k_law", LIB, "book", "ru", 2012, "Конституционное право Кыргызской Республики: учебник", subjects=["конституционное право"]),
+    H("dict_1985", LIB, "book", "ky", 1985, "Кыргызча-орусча сөздүк", subjects=["сөздүктөр"]),
+    H("dict_2015", LIB, "book", "ky", 2015, "Кыргызча-орусча сөздүк", subjects=["сөздүктөр"]),
+    H("dict_ru_ky", LIB, "book", "ky", 2011, "Орусча-кыргызча сөздүк", subjects=["сөздүктөр"]),
+    H("dict_en_2004", LIB, "book", "en", 2004, "Kyrgyz-English dictionary", subjects=["dictionaries"]),
+    H("dict_en_2020", LIB, "book", "en", 2020, "Kyrgyz-English dictionary", subjects=["dictionaries"]),
+    H("dict_en_ek", LIB, "book", "en", 2018, "English-Kyrgyz dictionary", subjects=["dictionaries"]),
+
+    # --- title, subject or abstract ---------------------------------------------------------
+    H("past_title", LIB, "book", "ru", 2017, "Пастбища Кыргызстана: состояние и использование", subjects=["пастбища"]),
+    H("past_title2", KNU, "article", "ru", 2021, "Деградация высокогорных пастбищ Нарына", subjects=["деградация земель"]),
+    H("past_subj", KNU, "article", "ru", 2019, "Кормовая база овцеводства", subjects=["пастбища", "овцеводство"]),
+    H("past_abs", KNU, "article", "ru", 2015, "Эрозия почв Таласской долины",
+      abstract="Эрозия усиливается на склонах, где пастбища используются круглый год."),
+    H("too_ky", KNU, "article", "ky", 2018, "Тоо экосистемалары жана жайыттар", subjects=["экология"]),
+    H("too_ky2", LIB, "book", "ky", 2014, "Кыргызстандын тоо токойлору", subjects=["токойлор"]),
+    H("osh_ru", KNU, "article", "ru", 2013, "Ош: три тысячи лет истории", subjects=["история"]),
+    H("osh_en", AUCA, "article", "en", 2020, "Urban growth in Osh", authors=["Kim, Soo-jin"], subjects=["urban studies"]),
+
+    # --- a place named only in an English abstract (against Cyrillic titles naming it) -----------
+    H("x_tok_abs", AUCA, "article", "en", 2022, "Hydropower exports from Central Asia", authors=["Rossi, Marco"],
+      subjects=["energy trade"], abstract="Winter releases from the Toktogul reservoir limit summer exports to Kazakhstan."),
+    H("x_ik_abs", AUCA, "article", "en", 2021, "Tourism demand in Central Asia", authors=["Brown, Emily"],
+      subjects=["tourism"], abstract="Resorts on the northern shore of Issyk-Kul attract most foreign visitors."),
+    H("x_naryn_abs", AUCA, "article", "en", 2019, "Rural poverty and remittances", authors=["Dubois, Claire"],
+      subjects=["poverty"], abstract="Household surveys in Naryn and Talas show remittances rising since 2010."),
+
     # --- phrases ----------------------------------------------------------------------------
     H("p_mtn", AUCA, "article", "en", 2019, "Mountain ecosystems of the Kyrgyz Tien Shan", authors=["Tanaka, Hiroshi"],
       subjects=["ecology"]),
