@@ -77,7 +77,11 @@ def stem(word: str) -> str:
     w = fold(word)
     if not w or w.replace(".", "").isdigit():
         return w
-    return _stemmer("russian" if is_cyrillic(w) else "english").stemWord(w)
+    if is_cyrillic(w):
+        # Айтматова and Айтматов must meet: Snowball strips -а from one and -ов from the other.
+        w = _CYR_FEMININE_SURNAME.sub(r"\1", w)
+        return _stemmer("russian").stemWord(w)
+    return _stemmer("english").stemWord(w)
 
 
 # GOST 7.79 and ISO 9 write й as "j" ("Zhamijla"); elsewhere Latin j is ж ("Jumabaev").
@@ -85,6 +89,11 @@ def stem(word: str) -> str:
 _LATIN_SHORT_I = re.compile(r"(?<=[aeiouy])j(?=[b-df-hj-np-tv-z]|$)")
 # "yo" after a vowel is й + о ("rayone", "Mayor"), not ё.
 _LATIN_Y_O = re.compile(r"(?<=[aeiou])yo")
+
+
+# Feminine surnames (Айтматова, Ivanova, Kalinina) fold to the masculine form.
+_CYR_FEMININE_SURNAME = re.compile(r"^(\w{3,}(?:ов|ев|ин|ын))а$")
+_LAT_FEMININE_SURNAME = re.compile(r"^([a-z]{3,}(?:ov|ev|in))a$")
 
 
 @lru_cache(maxsize=200_000)
@@ -96,7 +105,7 @@ def skeleton(word: str) -> str:
     w = "".join(ch for ch in unicodedata.normalize("NFKD", w) if not unicodedata.combining(ch))
     for old, new in _LATIN_RULES:
         w = w.replace(old, new)
-    return _DOUBLES_RE.sub(r"\1", w)
+    return _LAT_FEMININE_SURNAME.sub(r"\1", _DOUBLES_RE.sub(r"\1", w))
 
 
 def stem_terms(text: str) -> list[str]:
