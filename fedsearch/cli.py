@@ -15,7 +15,9 @@ EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_config(args.config)
+    from fedsearch.managed_sources import with_managed_sources  # sources added in the web admin (docs/admin.md)
+
+    return with_managed_sources(load_config(args.config))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -180,6 +180,8 @@ def _title(r: random.Random, d: Discipline, work_type: str) -> tuple[dict[str, t
         if r.random() < 0.15:
             out = {"ky": (out["ky"][0] + " (варианттар)", None), "ru": (out["ru"][0] + " (варианты)", None), "en": (out["en"][0] + " (variants)", None)}
         return out, patent_i, -1
+    if work_type in ("article", "conference_paper", "thesis", "dissertation") and r.random() < 0.35:
+        return _topic_first_title(r, topic, place), topic_i, vocab.PLACES.index(place) if place else -1
     if work_type == "dataset":
         head = vocab.DATASET_HEADS
     elif work_type == "project":
@@ -202,6 +204,15 @@ def _title(r: random.Random, d: Discipline, work_type: str) -> tuple[dict[str, t
         text = text[0].upper() + text[1:]
         out[lang] = (text, sub[i] if sub else None)
     return out, topic_i, vocab.PLACES.index(place) if place else -1
+
+
+def _topic_first_title(r: random.Random, topic: vocab.Tri, place: vocab.Tri | None) -> dict[str, tuple[str, str | None]]:
+    """"Водные ресурсы в Нарынской области: состояние и перспективы" (Kyrgyz: topic, then a possessive tail)."""
+    tail = r.choice(vocab.TAILS)
+    ky = f"{place[0]} {topic[0]} {tail[0]}" if place else f"{topic[0]} {tail[0]}"
+    ru = vocab.RU_NOMINATIVE[topic[1]] + (f" {place[1]}" if place else "")
+    en = topic[2].removeprefix("the ") + (f" {place[2]}" if place else "")
+    return {"ky": (ky[0].upper() + ky[1:], None), "ru": (ru[0].upper() + ru[1:], tail[1]), "en": (en[0].upper() + en[1:], tail[2])}
 
 
 def _ipc(r: random.Random, d: Discipline, patent_i: int) -> list[str]:

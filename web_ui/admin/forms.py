@@ -171,7 +171,8 @@ def model_fields(model: type[BaseModel], values: Mapping[str, Any], prefix: str,
         kind = _kind(sub)
         value = values.get(name, sub.get("default"))
         f = FormField(
-            name=prefix + name, label=sub.get("title") or name, kind=kind, value=display_value(kind, value),
+            name=prefix + name, label=prop.get("title") or name.replace("_", " ").capitalize(), kind=kind,
+            value=display_value(kind, value),
             help=sub.get("description"), help_lang=help_lang, required=name in required,
         )
         if kind == "select":
@@ -195,9 +196,8 @@ def source_form(settings: Settings, connector_cls: type, source: Mapping[str, An
         FormField("id", _("Identifier"), "text", src.get("id", ""), required=True, readonly=editing, help_lang=None,
                   help=_("Short and permanent: lowercase Latin letters, digits, - and _ (e.g. knu-repository). "
                          "Record addresses are built from it, so it can't be changed later.")),
-        *[FormField(f"name.{lang}", _("Name (%(language)s)") % {"language": label}, "text", names.get(lang, ""),
-                    help_lang=None)
-          for lang, label in zip(NAME_LANGS, (_("Kyrgyz"), _("Russian"), _("English")))],
+        *[FormField(f"name.{lang}", label, "text", names.get(lang, ""), help_lang=None)
+          for lang, label in zip(NAME_LANGS, (_("Name in Kyrgyz"), _("Name in Russian"), _("Name in English")))],
         FormField("institution", _("Institution"), "text", src.get("institution") or "", help_lang=None,
                   help=_("The organization whose database this is, as readers should see it.")),
         FormField("schedule", _("Schedule"), "text", src.get("schedule") or "", help_lang=None,
@@ -335,10 +335,15 @@ _PATTERN_WORDS = {
 }
 
 
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def error_message(err: dict[str, Any]) -> str:
     """A pydantic error in the UI's language."""
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1) or (
+            kind == "string_pattern_mismatch" and err.get("input") == ""):
         return _("Required.")
     if kind == "string_pattern_mismatch":
         words = _PATTERN_WORDS.get(str(ctx.get("pattern")))
@@ -347,10 +352,14 @@ def error_message(err: dict[str, Any]) -> str:
         return _("Enter a whole number.")
     if kind in ("float_parsing", "float_type"):
         return _("Enter a number.")
-    if kind in ("greater_than_equal", "greater_than"):
-        return _("Must be at least %(limit)s.") % {"limit": ctx.get("ge", ctx.get("gt"))}
-    if kind in ("less_than_equal", "less_than"):
-        return _("Must be at most %(limit)s.") % {"limit": ctx.get("le", ctx.get("lt"))}
+    if kind == "greater_than_equal":
+        return _("Must be at least %(limit)s.") % {"limit": _number(ctx.get("ge"))}
+    if kind == "greater_than":
+        return _("Must be more than %(limit)s.") % {"limit": _number(ctx.get("gt"))}
+    if kind == "less_than_equal":
+        return _("Must be at most %(limit)s.") % {"limit": _number(ctx.get("le"))}
+    if kind == "less_than":
+        return _("Must be less than %(limit)s.") % {"limit": _number(ctx.get("lt"))}
     if kind in ("literal_error", "enum"):
         return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
     if kind == "string_too_long":

@@ -18,7 +18,7 @@ from connectors.base import HarvestFailed, Quarantine, RawRecord
 from connectors.http import PartnerError
 from connectors.registry import get_connector
 from fedsearch.config import Settings, SourceConfig
-from fedsearch.record import Record
+from fedsearch.record import Person, Record
 from indexers.normalize import NormalizationError, normalize_with_warnings
 from web_ui.admin.plain import Plain, plain
 from web_ui.i18n import gettext_ as _
@@ -65,6 +65,10 @@ def raw_text(payload: bytes, limit: int = RAW_SHOWN) -> str:
     return text if len(text) <= limit else text[:limit] + "\n…"
 
 
+def _people(people: list[Person]) -> list[str]:
+    return [p.name + (f" (ORCID {p.orcid})" if p.orcid else "") + (f" — {p.role}" if p.role else "") for p in people]
+
+
 def _texts(items) -> list[str]:
     return [f"{t.value} [{t.lang}]" if t.lang else t.value for t in items]
 
@@ -72,18 +76,17 @@ def _texts(items) -> list[str]:
 def record_fields(record: Record) -> list[tuple[str, list[str]]]:
     """The normalized record, field by field, as the preview shows it (empty fields included)."""
     ids = record.identifiers
-    people = lambda ps: [p.name + (f" (ORCID {p.orcid})" if p.orcid else "") + (f" — {p.role}" if p.role else "")
-                         for p in ps]
     container = record.container
+    guessed = _("guessed")
     return [
         (_("Title"), _texts(record.title)),
         (_("Other titles"), _texts(record.title_alt)),
         (_("Type"), [_(TYPE_LABELS.get(record.type.value, record.type.value))]),
-        (_("Authors"), people(record.authors)),
-        (_("Contributors"), people(record.contributors)),
+        (_("Authors"), _people(record.authors)),
+        (_("Contributors"), _people(record.contributors)),
         (_("Year"), [str(record.year)] if record.year else []),
         (_("Date"), [record.date] if record.date else []),
-        (_("Languages"), [", ".join(record.languages) + (f" ({_('guessed')})" if record.language_detected else "")]
+        (_("Languages"), [", ".join(record.languages) + (f" ({guessed})" if record.language_detected else "")]
          if record.languages else []),
         (_("Abstract"), [a[:500] + ("…" if len(a) > 500 else "") for a in _texts(record.abstract)]),
         (_("Subjects"), list(record.subjects)),

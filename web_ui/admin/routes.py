@@ -242,7 +242,7 @@ def source_page(request: Request, source_id: str) -> Response:
                               "n": len(points), "first": points[0][1] if points else 0,
                               "last": points[-1][1] if points else 0})
     return render(request, "admin/source.html", {
-        "row": row, "source": source, "runs": runs, "chart": chart, "job": row.job,
+        "row": row, "source": source, "runs": runs, "chart": chart,
         "done": request.query_params.get("done"), "plain": plain, "RUN_STATUS_LABELS": RUN_STATUS_LABELS,
         "STATE_LABELS": STATE_LABELS, "in_config_file": site.in_config_file(source_id),
         "config_yaml": yaml.safe_dump(source_dict(source), allow_unicode=True, sort_keys=False),
@@ -425,7 +425,7 @@ def quarantine_page(request: Request, source_id: str) -> Response:
 
 
 def _entry(request: Request, source_id: str, entry_id: int):
-    entry = next((e for e in site_of(request).store.quarantined(source_id) if e.id == entry_id), None)
+    entry = site_of(request).quarantine_entry(source_id, entry_id)
     if entry is None:
         raise NotFound()
     return entry
@@ -450,8 +450,8 @@ def retry_quarantined(request: Request, source_id: str) -> Response:
     site = site_of(request)
     _source(request, source_id)
     wanted = {int(v) for v in _form(request).getlist("entry") if str(v).isdigit()}
-    entries = [e for e in site.store.quarantined(source_id) if not wanted or e.id in wanted]
-    stored = [e.local_id for e in entries if e.local_id and site.store.get(source_id, e.local_id)]
+    entries = [(i, lid) for i, lid in site.quarantine_keys(source_id) if not wanted or i in wanted]
+    stored = [lid for _i, lid in entries if lid and site.store.get(source_id, lid)]
     try:
         if len(stored) < len(entries):
             site.harvests.start(source_id, full=True, trigger=_user(request))  # re-reads the stored ones too
@@ -459,7 +459,7 @@ def retry_quarantined(request: Request, source_id: str) -> Response:
             site.harvests.reindex(source_id, stored, trigger=_user(request))
     except AlreadyRunning:
         return _redirect(_source_path(source_id), "busy")
-    site.store.delete_quarantined(e.id for e in entries)  # what fails again is quarantined again
+    site.store.delete_quarantined(i for i, _lid in entries)  # what fails again is quarantined again
     site.audit.record(_user(request), "quarantine.retry", source_id,
                       {"entries": len(entries), "renormalized": len(stored), "reharvest": len(stored) < len(entries)})
     return _redirect(_source_path(source_id), "retrying")
@@ -674,11 +674,12 @@ def _wants_json(request: Request) -> bool:
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
-    if _wants_json(request) or request.method not in ("GET", "HEAD"):
+    browser_form = "text/html" in request.headers.get("accept", "")  # e.g. a form sent after the session ended
+    if _wants_json(request) or (request.method not in ("GET", "HEAD") and not browser_form):
         return JSONResponse({"error": "login required", "login": "/admin/login"}, status_code=401,
                             headers={"Cache-Control": "no-store"})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return _redirect("/admin/login", next=target)
+    return _redirect("/admin/login", next=target if request.method in ("GET", "HEAD") else "/admin")
 
 
 async def _csrf_rejected(request: Request, exc: Exception) -> Response:

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from connectors.rawstore import RawStore
+from connectors.rawstore import QuarantineEntry, RawStore
 from fedsearch.config import ConfigError, Settings, SourceConfig
 from fedsearch.managed_sources import ManagedSource, ManagedSources, source_dict
 from indexers.scheduler import Harvests, Scheduler, enabled_in_server, remove_source_from_index
@@ -97,6 +97,22 @@ class AdminSite:
         if not enabled:
             config["enabled"] = False
         self.save_sources([config], actor, "source.enable" if enabled else "source.disable")
+
+    # -- quarantine (RawStore lists whole entries with payloads; these read one, or only the keys) ---------
+
+    def quarantine_entry(self, source_id: str, entry_id: int) -> QuarantineEntry | None:
+        row = self.store._conn().execute("SELECT * FROM quarantine WHERE id = ? AND source = ?",
+                                         (entry_id, source_id)).fetchone()
+        if row is None:
+            return None
+        return QuarantineEntry(id=row["id"], source=row["source"], run_id=row["run_id"], local_id=row["local_id"],
+                               reason=row["reason"], payload=bytes(row["payload"]), location=row["location"],
+                               created=row["created"])
+
+    def quarantine_keys(self, source_id: str) -> list[tuple[int, str | None]]:
+        """(entry id, record id at the partner) of every quarantined entry of the source."""
+        return [(r[0], r[1]) for r in self.store._conn().execute(
+            "SELECT id, local_id FROM quarantine WHERE source = ? ORDER BY id", (source_id,))]
 
     def deletion_counts(self, source_id: str) -> dict[str, int]:
         counts = self.store.counts(source_id)

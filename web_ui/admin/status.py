@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from markupsafe import Markup, escape
 
@@ -11,6 +11,8 @@ from connectors.rawstore import RawStore, RunSummary, SourceCounts, parse_time
 from fedsearch.config import SourceConfig
 from indexers.scheduler import HarvestJob, InvalidSchedule, source_next_run
 from web_ui.admin.plain import Plain, plain
+from web_ui.admin.rendering import duration
+from web_ui.i18n import N_
 from web_ui.i18n import gettext_ as _
 
 
@@ -27,6 +29,33 @@ class SourceRow:
     error: Plain | None
     job: HarvestJob | None
 
+    @property
+    def progress(self) -> dict | None:
+        """The running (or last) harvest of this process; else a run another process is doing."""
+        run = self.last_run
+        mine = self.job is not None and self.job.running
+        if not mine and run is not None and run.status == "running":
+            return self._run_elsewhere(run)
+        return self.job.as_dict() if self.job is not None else None
+
+    @staticmethod
+    def _run_elsewhere(run: RunSummary) -> dict:
+        started = parse_time(run.started_at)
+        return {
+            "source": run.source, "kind": "harvest", "mode": run.mode, "trigger": None, "status": "running",
+            "phase": "harvesting", "stopping": False, "elsewhere": True, "started_at": run.started_at,
+            "ended_at": None, "seconds": round((datetime.now(timezone.utc) - started).total_seconds(), 1),
+            "run_id": run.id, "pages": run.pages, "records": run.records, "new": run.new, "changed": run.changed,
+            "deleted": run.deleted, "unchanged": run.unchanged, "quarantined": run.quarantined, "indexed": 0,
+            "written": 0, "error": None,
+        }
+
+    def _progress_shown(self) -> dict | None:
+        progress = self.progress
+        if progress is not None:
+            progress["duration"] = duration(progress["seconds"])  # in the UI's language, for the page's script
+        return progress
+
     def as_dict(self) -> dict:
         return {
             "id": self.source.id, "name": self.name, "connector": self.source.connector, "state": self.state,
@@ -36,7 +65,7 @@ class SourceRow:
             "last_run": self.last_run.as_dict() if self.last_run else None,
             "next_run": self.next_run.isoformat(timespec="seconds") if self.next_run else None,
             "error": self.error.message if self.error else None,
-            "job": self.job.as_dict() if self.job else None,
+            "job": self._progress_shown(),
         }
 
 
@@ -63,8 +92,8 @@ def source_row(source: SourceConfig, store: RawStore, job: HarvestJob | None, la
                      schedule_problem, error, job)
 
 
-STATE_LABELS = {"running": "Running", "disabled": "Disabled", "failing": "Failing", "enabled": "Enabled"}
-RUN_STATUS_LABELS = {"running": "Running", "ok": "Finished", "failed": "Failed", "stopped": "Stopped"}
+STATE_LABELS = {"running": N_("Running"), "disabled": N_("Disabled"), "failing": N_("Failing"), "enabled": N_("Enabled")}
+RUN_STATUS_LABELS = {"running": N_("Running"), "ok": N_("Finished"), "failed": N_("Failed"), "stopped": N_("Stopped")}
 
 
 # -- the chart ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@
             if (el) el.textContent = String(job[k]);
           });
           var secs = box.querySelector('[data-field="seconds"]');
-          if (secs) secs.textContent = job.seconds + " s";
+          if (secs) secs.textContent = job.duration;
           if (job.status !== "running") { location.reload(); return; }
           setTimeout(tick, 1000);
         })
