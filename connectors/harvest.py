@@ -22,8 +22,6 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from datetime import datetime
-from pathlib import Path
 from typing import Any, Iterator
 
 from pydantic import ValidationError

@@ -249,6 +249,12 @@ def _run_from_row(row: sqlite3.Row) -> RunSummary:
     )
 
 
+def _quarantine_from_row(r: sqlite3.Row) -> QuarantineEntry:
+    return QuarantineEntry(id=r["id"], source=r["source"], run_id=r["run_id"], local_id=r["local_id"],
+                           reason=r["reason"], payload=bytes(r["payload"]), location=r["location"],
+                           created=r["created"])
+
+
 def _record_from_row(row: sqlite3.Row) -> StoredRecord:
     return StoredRecord(
         source=row["source"], local_id=row["local_id"], format=row["format"], payload=bytes(row["payload"]),
@@ -480,9 +486,12 @@ class RawStore:
                 count += cur.rowcount
         return count
 
-    def mark_unindexed(self, source: str | None = None) -> int:
-        """Make every record (of a source) count as changed, e.g. before a rebuild of the index."""
+    def mark_unindexed(self, source: str | None = None, local_ids: Iterable[str] | None = None) -> int:
+        """Make records count as changed: every one, a source's, or a few of a source's (to retry them)."""
         with self.transaction() as conn:
+            if source and local_ids is not None:
+                return sum(conn.execute("UPDATE records SET indexed_hash = NULL WHERE source = ? AND local_id = ?",
+                                        (source, lid)).rowcount for lid in local_ids)
             if source:
                 return conn.execute("UPDATE records SET indexed_hash = NULL WHERE source = ?", (source,)).rowcount
             return conn.execute("UPDATE records SET indexed_hash = NULL").rowcount
@@ -649,12 +658,16 @@ class RawStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [
-            QuarantineEntry(id=r["id"], source=r["source"], run_id=r["run_id"], local_id=r["local_id"],
-                            reason=r["reason"], payload=bytes(r["payload"]), location=r["location"],
-                            created=r["created"])
-            for r in self._conn().execute(sql, params).fetchall()
-        ]
+        return [_quarantine_from_row(r) for r in self._conn().execute(sql, params).fetchall()]
+
+    def quarantine_entry(self, source: str, entry_id: int) -> QuarantineEntry | None:
+        row = self._conn().execute("SELECT * FROM quarantine WHERE id = ? AND source = ?", (entry_id, source)).fetchone()
+        return _quarantine_from_row(row) if row is not None else None
+
+    def quarantine_keys(self, source: str) -> list[tuple[int, str | None]]:
+        """(entry id, record id at the partner) of every quarantined entry of a source, without payloads."""
+        return [(r[0], r[1]) for r in self._conn().execute(
+            "SELECT id, local_id FROM quarantine WHERE source = ? ORDER BY id", (source,))]
 
     def add_quarantine(self, source: str, items: Iterable[Quarantine], run_id: int | None = None) -> int:
         """Quarantine input outside a harvest page, e.g. a record the indexer could not normalize."""

@@ -144,14 +144,6 @@ def remove_source_from_index(settings: Settings, source_id: str) -> int:
         return forget_source(settings, source_id, engine)
 
 
-def mark_for_reindexing(store: RawStore, source_id: str, local_ids: Iterable[str]) -> int:
-    """Make stored records count as changed, so the next indexing normalizes them again."""
-    # RawStore.mark_unindexed works per source; this is the same update for a few records.
-    with store.transaction() as conn:
-        return sum(conn.execute("UPDATE records SET indexed_hash = NULL WHERE source = ? AND local_id = ?",
-                                (source_id, lid)).rowcount for lid in local_ids)
-
-
 # -- jobs ---------------------------------------------------------------------------------------
 
 JobKind = Literal["harvest", "reindex"]
@@ -285,7 +277,7 @@ class Harvests:
                         return
                     status, error = run.status, run.error
                 else:
-                    mark_for_reindexing(store, source.id, job.local_ids)
+                    store.mark_unindexed(source.id, job.local_ids)
                 job.phase = "indexing"
                 try:
                     job.index = index_sources(settings, store, [source.id],

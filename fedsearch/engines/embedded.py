@@ -45,7 +45,6 @@ import shutil
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any

@@ -98,21 +98,11 @@ class AdminSite:
             config["enabled"] = False
         self.save_sources([config], actor, "source.enable" if enabled else "source.disable")
 
-    # -- quarantine (RawStore lists whole entries with payloads; these read one, or only the keys) ---------
-
     def quarantine_entry(self, source_id: str, entry_id: int) -> QuarantineEntry | None:
-        row = self.store._conn().execute("SELECT * FROM quarantine WHERE id = ? AND source = ?",
-                                         (entry_id, source_id)).fetchone()
-        if row is None:
-            return None
-        return QuarantineEntry(id=row["id"], source=row["source"], run_id=row["run_id"], local_id=row["local_id"],
-                               reason=row["reason"], payload=bytes(row["payload"]), location=row["location"],
-                               created=row["created"])
+        return self.store.quarantine_entry(source_id, entry_id)
 
     def quarantine_keys(self, source_id: str) -> list[tuple[int, str | None]]:
-        """(entry id, record id at the partner) of every quarantined entry of the source."""
-        return [(r[0], r[1]) for r in self.store._conn().execute(
-            "SELECT id, local_id FROM quarantine WHERE source = ? ORDER BY id", (source_id,))]
+        return self.store.quarantine_keys(source_id)
 
     def deletion_counts(self, source_id: str) -> dict[str, int]:
         counts = self.store.counts(source_id)

@@ -13,7 +13,6 @@ from indexers.scheduler import HarvestJob, InvalidSchedule, source_next_run
 from web_ui.admin.plain import Plain, plain
 from web_ui.admin.rendering import duration
 from web_ui.i18n import N_
-from web_ui.i18n import gettext_ as _
 
 
 @dataclass
@@ -121,7 +120,7 @@ def records_chart(points: list[tuple[datetime, int]], title: str, description: s
     if not points:
         return Markup("")
     t0, t1 = points[0][0].timestamp(), points[-1][0].timestamp()
-    top = max(n for _, n in points) or 1
+    top = max(n for _t, n in points) or 1
     span = (t1 - t0) or 1.0
 
     def x(t: float) -> float:
