@@ -16,6 +16,10 @@ from fedsearch.config import ElasticsearchConfig
 ROOT = Path(__file__).resolve().parent.parent
 REAL_FIXTURES = Path(os.environ.get("FEDSEARCH_REAL_FIXTURES", ROOT.parent / "shared" / "fixtures" / "real"))
 ES_URL = os.environ.get("FEDSEARCH_TEST_ES_URL", "http://127.0.0.1:9200")
+# Browser downloads don't work here: Playwright drives Debian's chromium.
+CHROMIUM = os.environ.get("FEDSEARCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +60,18 @@ def delete_es_indices(es_url: str, prefix: str) -> None:
     gone = httpx.delete(f"{es_url}/_index_template/{prefix}-template", timeout=30)
     if gone.status_code != 404:
         gone.raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for every browser test: two sync Playwrights can't run in one process."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as err:
+        pytest.fail(f"playwright is not installed ({err}); pip install -e '.[test]'", pytrace=False)
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install chromium (or set FEDSEARCH_CHROMIUM)", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -7,7 +7,6 @@ no title at all (quarantined when indexed).
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -24,7 +23,6 @@ import fedsearch.demo.oai  # noqa: F401 - patches pyoai 2.5's resumption tokens 
 from fedsearch.config import Settings, validate_settings
 from search_api.app import create_app
 from tests.api.conftest import free_port
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.connectors.peers import OaiPeer
 from web_ui.admin.db import AdminDB
 from web_ui.admin.users import UserStore
@@ -154,32 +152,6 @@ def _partner() -> OaiPeer:
 def session_partner() -> Iterator[OaiPeer]:
     with _partner() as peer:
         yield peer
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium, for this directory's browser module only.
-
-    Two sync Playwrights can't run at once in one process, so this one is closed when the module ends,
-    and `pytest_collection_modifyitems` below runs the module before tests/browser starts its own.
-    """
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install chromium (or set FEDSEARCH_CHROMIUM)", pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def pytest_collection_modifyitems(session, config, items) -> None:
-    mine = [i for i in items if i.nodeid.startswith("tests/admin/test_browser.py")]
-    if not mine:
-        return
-    rest = [i for i in items if not i.nodeid.startswith("tests/admin/test_browser.py")]
-    first = next((n for n, i in enumerate(rest) if i.nodeid.startswith("tests/browser/")), len(rest))
-    items[:] = rest[:first] + mine + rest[first:]
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ Browser downloads don't work here, so Playwright drives /usr/bin/chromium.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -16,11 +15,6 @@ import uvicorn
 
 from search_api.app import create_app
 from tests.api.conftest import build_engine, free_port, make_settings
-
-CHROMIUM = os.environ.get("FEDSEARCH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -41,20 +35,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield base
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as err:
-        pytest.fail(f"playwright is not installed ({err}); pip install -e '.[test]'", pytrace=False)
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install chromium (or set FEDSEARCH_CHROMIUM)", pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _new_page(browser, live_server: str, **context_options):
