@@ -546,10 +546,11 @@ class Deduplicator:
     def cluster_keys(self) -> list[str]:
         return sorted(self._members)
 
-    def decide(self, a: Record, b: Record) -> Decision:
+    def decide(self, a: Record, b: Record, fa: Features | None = None, fb: Features | None = None) -> Decision:
+        """Are a and b the same work? Pass their features when you have them: computing them dominates."""
         if b.id in self._never.get(a.id, ()):
             return Decision(False, 0, "never_merge in the configuration")
-        return compare(features(a), features(b), self.config.fuzzy_threshold)
+        return compare(fa or features(a), fb or features(b), self.config.fuzzy_threshold)
 
     # ---- changes
     def assign(self, record: Record) -> str:

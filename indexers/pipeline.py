@@ -26,7 +26,7 @@ from connectors.rawstore import RawStore, RunSummary, StoredRecord
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id
-from indexers.dedup import Deduplicator, block_keys, candidate_keys, merge
+from indexers.dedup import Deduplicator, block_keys, candidate_keys, features, merge
 from indexers.normalize import NormalizationError, normalize
 from indexers.state import IndexState
 
@@ -88,11 +88,19 @@ def _update_works(
     summary: IndexSummary,
 ) -> None:
     """Re-cluster the works that new, changed and removed records touch; write them (engine None: state only)."""
-    # Load only the works this can touch: old clusters, and clusters of possible duplicates.
-    neighbours = state.record_ids_for_keys(k for r in fresh for k in candidate_keys(r))
-    old_clusters = state.clusters_of(neighbours | {r.id for r in fresh} | removed)
-    loaded = state.members_of(set(old_clusters.values()))
+    # Load only the works this can touch: the old clusters of changed and removed records, and the
+    # clusters of stored records that match a fresh one (candidates come from the blocking keys).
     dedup = Deduplicator(settings.dedup)
+    by_id = {r.id: r for r in fresh}
+    wanted = {r.id: candidate_keys(r) for r in fresh}
+    filed = state.keys_to_ids(k for keys in wanted.values() for k in keys)
+    pairs = {(rid, other) for rid, keys in wanted.items() for k in keys for other in filed.get(k, ()) if other not in by_id}
+    candidates = state.records({other for _, other in pairs})
+    feats = {rid: features(r) for rid, r in [*by_id.items(), *candidates.items()]}
+    matched = {other for rid, other in pairs
+               if dedup.decide(by_id[rid], candidates[other], feats[rid], feats[other]).same}
+    old_clusters = state.clusters_of(matched | set(by_id) | removed)
+    loaded = state.members_of(set(old_clusters.values()))
     for rid in sorted(loaded):
         dedup.assign(loaded[rid])
     dedup.take_changes()

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS blocks (
 CREATE INDEX IF NOT EXISTS blocks_record ON blocks (record_id);
 """
 _CHUNK = 500  # SQLite's bound-variable limit is far above this
+MAX_BLOCK = 200  # candidate lookups skip blocking keys shared by more records than this
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
@@ -62,11 +63,30 @@ class IndexState:
             self.conn.execute("DELETE FROM blocks")
 
     # --- reading ---------------------------------------------------------------------
-    def record_ids_for_keys(self, keys: Iterable[str]) -> set[str]:
-        out: set[str] = set()
+    def keys_to_ids(self, keys: Iterable[str], max_block: int = MAX_BLOCK) -> dict[str, set[str]]:
+        """Blocking key -> the record ids filed under it; keys filed under more than `max_block` are skipped.
+
+        A huge block ("a:ivanov|2019" in a national collection) costs a comparison per member and
+        almost never holds the duplicate the title and identifier keys did not already find.
+        """
+        out: dict[str, set[str]] = {}
         for chunk in _chunks(sorted(set(keys))):
             marks = ",".join("?" * len(chunk))
-            out.update(r[0] for r in self.conn.execute(f"SELECT record_id FROM blocks WHERE key IN ({marks})", chunk))
+            small = [k for k, n in self.conn.execute(
+                f"SELECT key, COUNT(*) FROM blocks WHERE key IN ({marks}) GROUP BY key", chunk) if n <= max_block]
+            if not small:
+                continue
+            marks = ",".join("?" * len(small))
+            for key, rid in self.conn.execute(f"SELECT key, record_id FROM blocks WHERE key IN ({marks})", small):
+                out.setdefault(key, set()).add(rid)
+        return out
+
+    def records(self, record_ids: Iterable[str]) -> dict[str, Record]:
+        out: dict[str, Record] = {}
+        for chunk in _chunks(sorted(set(record_ids))):
+            marks = ",".join("?" * len(chunk))
+            for rid, js in self.conn.execute(f"SELECT record_id, json FROM works WHERE record_id IN ({marks})", chunk):
+                out[rid] = Record.model_validate_json(js)
         return out
 
     def clusters_of(self, record_ids: Iterable[str]) -> dict[str, str]:
