@@ -4,6 +4,7 @@
     python -m bench.children fetch   --config CFG                  (connectors only, into the raw store)
     python -m bench.children reindex --config CFG                  (raw store -> searchable)
     python -m bench.children build   --config CFG --corpus DIR     (raw store from files, then reindex)
+    python -m bench.children fastbuild --config CFG --corpus DIR   (normalize in parallel, engine.rebuild; no dedup)
     python -m bench.children copy    --config CFG --source-config OTHER  (index the other engine's records)
     python -m bench.children rawbulk --config CFG --out FILE       (the engine's own bulk load of pre-built docs)
     python -m bench.children serve   --config CFG --port N         (search_api.app.serve; prints when ready)
@@ -98,6 +99,72 @@ def cmd_build(args: argparse.Namespace) -> dict[str, Any]:
             "searchable": searchable_count(settings), "peak_rss_mib": self_peak_rss_mib()}
 
 
+_WORKER_SOURCES: dict = {}
+
+
+def _init_worker(config: str) -> None:
+    setup_logging("ERROR")
+    _WORKER_SOURCES.update({s.id: s for s in load_config(config).sources})
+
+
+def _normalize_one(item: tuple[str, str, str, bytes, str | None]) -> str | None:
+    from connectors.base import RawRecord
+    from indexers.normalize import NormalizationError, normalize
+
+    source, local_id, fmt, payload, datestamp = item
+    try:
+        return normalize(RawRecord(local_id=local_id, format=fmt, payload=payload, datestamp=datestamp),
+                         _WORKER_SOURCES[source]).model_dump_json()
+    except NormalizationError:
+        return None
+
+
+def cmd_fastbuild(args: argparse.Namespace) -> dict[str, Any]:
+    """Corpus files -> normalize (one process per core) -> engine.rebuild, without the dedup step.
+
+    For indexes too big to build with the pipeline's reindex in the time a benchmark has
+    (it deduplicates one record at a time against its state): the search benchmark needs
+    an index of the size, with the records the normalizers make.
+    """
+    import multiprocessing
+    import os
+
+    from bench.rawload import connector_raw_records, oai_raw_records
+    from fedsearch.corpus import FILES
+    from fedsearch.engines import open_engine
+    from fedsearch.record import Record
+
+    settings = load_config(args.config)
+    corpus = Path(args.corpus)
+
+    def raw_items():
+        for source in settings.sources:
+            items = oai_raw_records(corpus / FILES["oai"]) if source.connector == "oai-pmh" \
+                else connector_raw_records(settings, source)
+            for raw in items:
+                yield source.id, raw.local_id, raw.format, raw.payload, raw.datestamp
+
+    started = time.perf_counter()
+    done = [0]
+    with multiprocessing.Pool(os.cpu_count() or 2, initializer=_init_worker, initargs=(args.config,)) as pool:
+        def records():
+            for text in pool.imap(_normalize_one, raw_items(), chunksize=500):
+                done[0] += 1
+                if done[0] % 50_000 == 0:
+                    progress(f"  fastbuild: {done[0]:,} normalized ({done[0] / (time.perf_counter() - started):,.0f}/s)")
+                if text:
+                    yield Record.model_validate_json(text)
+
+        engine = open_engine(settings, writer=True)
+        try:
+            report = engine.rebuild(records())
+        finally:
+            engine.close()
+    return {"exit_code": 0 if not report.errors else 1, "fill_seconds": 0.0, "reindex_seconds": None,
+            "fastbuild_seconds": time.perf_counter() - started, "normalized": done[0], "dedup": False,
+            "searchable": searchable_count(settings), "peak_rss_mib": self_peak_rss_mib()}
+
+
 def cmd_copy(args: argparse.Namespace) -> dict[str, Any]:
     """Index what the pipeline wrote to the other engine: its merged records, `engine.rebuild` as reindex does."""
     from bench.rawengine import indexed_records
@@ -168,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     sp = sub.add_parser("build")
     sp.add_argument("--config", required=True)
     sp.add_argument("--corpus", required=True)
+    sp = sub.add_parser("fastbuild")
+    sp.add_argument("--config", required=True)
+    sp.add_argument("--corpus", required=True)
     sp = sub.add_parser("copy")
     sp.add_argument("--config", required=True)
     sp.add_argument("--source-config", required=True)
@@ -178,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--port", type=int, required=True)
     args = p.parse_args(argv)
     setup_logging("WARNING")
-    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "reindex": cmd_reindex, "build": cmd_build, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)
+    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "reindex": cmd_reindex, "build": cmd_build, "fastbuild": cmd_fastbuild, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)
     if result is not None:
         print(json.dumps(result), flush=True)
     return 0

@@ -108,7 +108,7 @@ def corpus_dir(size: int) -> Path:
 
 
 def ensure_corpus(size: int) -> tuple[Path, dict[str, Any]]:
-    from fedsearch.corpus import generate, is_current, load_manifest
+    from fedsearch.corpus import is_current, load_manifest
 
     out = corpus_dir(size)
     manifest = load_manifest(out)
@@ -216,6 +216,12 @@ class Background:
             self.stop()
             raise RuntimeError(f"{module} did not start within {ready_timeout:.0f}s")
         self.info = json.loads(line[0])
+        # Keep reading: a child that logs to stdout (uvicorn's access log does) would block on a full pipe.
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        for _ in self.proc.stdout:
+            pass
 
     @property
     def pid(self) -> int:

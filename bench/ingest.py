@@ -4,8 +4,8 @@ For each engine, in this order and in one run:
 1. full harvest through the real partners (pyoai, zebrasrv, HTTP files; in their
    own process) with the real pipeline (`indexers.pipeline.harvest`): fetch,
    raw store, normalize, dedup, index, commit. Records/s = searchable / time.
-2. the parts: `connectors.harvest` alone (fetch into a raw store), and
-   `indexers.pipeline.reindex` (raw store -> searchable), to show where time goes.
+2. the parts: `connectors.harvest` alone (fetch into a raw store), to show where time
+   goes; with --with-reindex also `indexers.pipeline.reindex` (raw store -> searchable).
 3. the engine's own bulk load of the same records as pre-built documents
    (bench/rawengine.py). The ratio is (1) over (3).
 """
@@ -28,7 +28,7 @@ def _fresh(engine: str, size: int, tag: str) -> tuple[Any, str]:
     return data, prefix
 
 
-def measure(size: int, engines: list[str], *, timeout: float = 7200) -> dict[str, Any]:
+def measure(size: int, engines: list[str], *, timeout: float = 7200, with_reindex: bool = False) -> dict[str, Any]:
     corpus, manifest = ensure_corpus(size)
     out: dict[str, Any] = {"size": size, "corpus_records": manifest["records"], "engines": {}}
     with background("bench.partners", "--corpus", str(corpus)) as partners:
@@ -56,20 +56,23 @@ def measure(size: int, engines: list[str], *, timeout: float = 7200) -> dict[str
             full = run_child("bench.children", "harvest", "--config", str(cfg), "--full", timeout=timeout)
             progress(f"  {full['searchable']:,} searchable in {full['seconds']:.1f}s "
                      f"({full['searchable'] / full['seconds']:,.0f}/s), peak RSS {full['peak_rss_mib']:.0f} MiB")
-            progress(f"[{engine}] reindex: raw store -> searchable")
-            reindex = run_child("bench.children", "reindex", "--config", str(cfg), timeout=timeout)
-            progress(f"  {reindex['searchable']:,} in {reindex['seconds']:.1f}s ({reindex['searchable'] / reindex['seconds']:,.0f}/s)")
+            reindex = None
+            if with_reindex:
+                progress(f"[{engine}] reindex: raw store -> searchable")
+                reindex = run_child("bench.children", "reindex", "--config", str(cfg), timeout=timeout)
+                progress(f"  {reindex['searchable']:,} in {reindex['seconds']:.1f}s ({reindex['searchable'] / reindex['seconds']:,.0f}/s)")
             progress(f"[{engine}] the engine's own bulk load of the same documents")
             raw = run_child("bench.children", "rawbulk", "--config", str(cfg), timeout=timeout)
             progress(f"  {raw['documents']:,} in {raw['seconds']:.1f}s ({raw['docs_per_s']:,.0f}/s)")
             out["engines"][engine] = {
                 "full": full, "reindex": reindex, "raw": raw,
                 "ingest_per_s": full["searchable"] / full["seconds"],
-                "reindex_per_s": reindex["searchable"] / reindex["seconds"],
                 "raw_per_s": raw["docs_per_s"],
                 "ratio": (full["searchable"] / full["seconds"]) / raw["docs_per_s"],
-                "reindex_ratio": (reindex["searchable"] / reindex["seconds"]) / raw["docs_per_s"],
             }
+            if reindex:
+                out["engines"][engine]["reindex_per_s"] = reindex["searchable"] / reindex["seconds"]
+                out["engines"][engine]["reindex_ratio"] = out["engines"][engine]["reindex_per_s"] / raw["docs_per_s"]
             if engine == "elasticsearch":
                 drop_es_indices(prefix)
     return out

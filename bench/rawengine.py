@@ -156,7 +156,7 @@ class RawTantivy:
         aggs = []
         for excluded, names in groups.items():
             scope = embedded._with_filters(text, [f for facet, f in filters.items() if facet != excluded])
-            spec = {n: {"terms": {"field": n, "size": query.facet_size + 1, "segment_size": embedded.FIRST_SEGMENT_SIZE}}
+            spec = {n: {"terms": {"field": n, "size": query.facet_size + 1, "segment_size": embedded.EXACT_SEGMENT_SIZE}}
                     for n in names}
             aggs.append((scope, spec))
         return main, query.per_page, aggs

@@ -87,12 +87,13 @@ def ingest_section() -> str:
         f = r["fetch"]
         lines += [f"Fetch alone (connectors into the raw store, all partners over their protocols): "
                   f"{f['records']:,} records in {f['seconds']:.1f}s = **{f['records'] / f['seconds']:,.0f}/s**.", ""]
-        lines += ["| engine | ingest (partners -> searchable) | reindex (raw store -> searchable) | raw engine bulk (pre-built docs) | ingest / raw | reindex / raw | indexer peak RSS |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| engine | ingest (partners -> searchable) | raw engine bulk (same docs, pre-built) | ingest / raw | reindex (raw store -> searchable) | indexer peak RSS |",
+                  "|---|---|---|---|---|---|"]
         for engine, e in r["engines"].items():
+            reindex = f"{e['reindex_per_s']:,.0f}/s ({e['reindex_ratio']:.1%} of raw)" if "reindex_per_s" in e else "-"
             lines.append(f"| {engine} | {e['ingest_per_s']:,.0f}/s ({e['full']['searchable']:,} in {e['full']['seconds']:.0f}s) "
-                         f"| {e['reindex_per_s']:,.0f}/s | {e['raw_per_s']:,.0f}/s ({e['raw']['documents']:,} in {e['raw']['seconds']:.1f}s) "
-                         f"| **{e['ratio']:.0%}** | {e['reindex_ratio']:.0%} | {e['full']['peak_rss_mib']:.0f} MiB |")
+                         f"| {e['raw_per_s']:,.0f}/s ({e['raw']['documents']:,} in {e['raw']['seconds']:.1f}s) "
+                         f"| **{e['ratio']:.1%}** | {reindex} | {e['full']['peak_rss_mib']:.0f} MiB |")
         lines.append("")
     lines.append(_notes("ingest"))
     return "\n".join(lines)
@@ -119,6 +120,10 @@ def search_section() -> str:
                 f"| {r['engine']} | {r['searchable']:,} | {conc} | {a['p50']:.1f} / {a['p95']:.1f} / {a['p99']:.1f} "
                 f"| {b['p50']:.1f} / {b['p95']:.1f} / {b['p99']:.1f} | **{ratio['p50']:.2f}x** "
                 f"| {a['throughput']:.1f} | {b['throughput']:.1f} | {_f(r.get('server_peak_rss_mib'), 0)} MiB |")
+    lines += ["", "How each index was built:"]
+    for r in sorted(results, key=lambda x: (x["engine"], x["size"])):
+        lines.append(f"- {r['engine']}, {r['size']:,}-record corpus: {_built(r.get('build') or {})}; "
+                     f"{r['count_mismatches']} of {r['queries']} queries counted differently through the API than directly.")
     cmds = sorted({r["command"] for r in results})
     lines += ["", "Commands: " + "; ".join(f"`{c}`" for c in cmds), ""]
     sizes = {(r["engine"], r["size"]) for r in results}
@@ -127,6 +132,16 @@ def search_section() -> str:
         lines += ["Not measured: " + ", ".join(missing) + ".", ""]
     lines.append(_notes("search"))
     return "\n".join(lines)
+
+
+def _built(b: dict[str, Any]) -> str:
+    if b.get("reused"):
+        return "the ingest benchmark's full harvest through the partners and `indexers.pipeline.harvest` (with dedup)"
+    if b.get("copied_from"):
+        return f"the {b['copied_from']} index's merged records written with `engine.rebuild`"
+    if b.get("dedup") is False:
+        return "records normalized by `indexers.normalize` in worker processes, written with `engine.rebuild` (no dedup step)"
+    return "raw store filled from the corpus files, then `indexers.pipeline.reindex` (with dedup)"
 
 
 def memory_section() -> str:
@@ -138,13 +153,21 @@ def memory_section() -> str:
     for r in ingest:
         for engine, e in r["engines"].items():
             lines.append(f"| indexer: full harvest (`indexers.pipeline.harvest`) | {engine} | {e['full']['searchable']:,} | {e['full']['peak_rss_mib']:.0f} MiB |")
-            lines.append(f"| indexer: reindex from the raw store | {engine} | {e['reindex']['searchable']:,} | {e['reindex']['peak_rss_mib']:.0f} MiB |")
+            if e.get("reindex"):
+                lines.append(f"| indexer: reindex from the raw store | {engine} | {e['reindex']['searchable']:,} | {e['reindex']['peak_rss_mib']:.0f} MiB |")
     for r in sorted(search, key=lambda x: (x["engine"], x["size"])):
         b = r.get("build")
         if b:
-            what = (f"index build: engine.rebuild of the {b['copied_from']} index's records" if b.get("copied_from")
-                    else "indexer: fill raw store + `indexers.pipeline.reindex` (search index build)")
-            lines.append(f"| {what} | {r['engine']} | {b['searchable']:,} | {b['peak_rss_mib']:.0f} MiB |")
+            if b.get("reused"):
+                what = None  # the ingest benchmark's harvest built it; its memory is in the ingest rows
+            elif b.get("copied_from"):
+                what = f"index build: engine.rebuild of the {b['copied_from']} index's records"
+            elif b.get("dedup") is False:
+                what = "index build: normalize in worker processes + engine.rebuild (no dedup)"
+            else:
+                what = "indexer: fill raw store + `indexers.pipeline.reindex` (search index build)"
+            if what:
+                lines.append(f"| {what} | {r['engine']} | {b['searchable']:,} | {b['peak_rss_mib']:.0f} MiB |")
         lines.append(f"| server (`search_api.app.serve`) after the search benchmark | {r['engine']} | {r['searchable']:,} | {_f(r.get('server_peak_rss_mib'), 0)} MiB |")
     lines += ["", "Elasticsearch's own JVM is not counted (it runs as a separate service)."]
     return "\n".join(lines)
@@ -159,8 +182,29 @@ def reharvest_section() -> str:
              "|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| repository, OAI-PMH (pyoai) | {r['engine']} | {r['records']:,} | {r['full_seconds']:.1f}s "
-                     f"| {r['incremental_seconds']:.2f}s | **{r['ratio']:.1%}** | {'yes' if r['same_count'] else 'NO'} |")
+                     f"| {r['incremental_seconds']:.2f}s | **{r['ratio']:.3%}** | {'yes' if r['same_count'] else 'NO'} |")
     lines += ["", "Commands: " + "; ".join(sorted({'`' + r['command'] + '`' for r in results})), "", _notes("reharvest")]
+    return "\n".join(lines)
+
+
+def dedup_truth_section() -> str:
+    results = load_results("dedup-truth")
+    if not results:
+        return "## Dedup against the corpus's truth\n\n(not measured yet: `python -m bench.run dedup-truth`)"
+    lines = ["## Dedup against the corpus's truth", "",
+             "The ingest benchmark's clusters (full pipeline, embedded run) scored pairwise against "
+             "truth/duplicates.csv, the works the generator put in both the repository and the catalogue. "
+             "(bench/dedup_eval.py scores the hand-labeled set; this is the synthetic one.)", "",
+             "| records | works | true pairs | predicted pairs | found | precision | recall |", "|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r['records']:,} | {r['works']:,} | {r['true_pairs']:,} | {r['predicted_pairs']:,} | {r['found']:,} "
+                     f"| {r['precision']:.1%} | {r['recall']:.1%} |")
+    r = results[-1]
+    lines += ["", f"Wrong merges by sources: {', '.join(f'{k}: {v:,}' for k, v in sorted(r['wrong_by_sources'].items(), key=lambda kv: -kv[1]))}.",
+              f"Missed pairs by variation: {r['missed_by_variation'] or 'none'}.", "", "Examples of wrong merges:"]
+    for pair in r["wrong_examples"]:
+        lines.append("- " + "  /  ".join(pair))
+    lines += ["", f"Command: `{r['command']}`", "", _notes("dedup-truth")]
     return "\n".join(lines)
 
 
@@ -180,7 +224,8 @@ def _notes(name: str) -> str:
 
 SECTIONS = {
     "machine": machine_section, "corpus": corpus_section, "ingest": ingest_section, "search": search_section,
-    "memory": memory_section, "reharvest": reharvest_section, "page": page_section,
+    "memory": memory_section, "reharvest": reharvest_section, "dedup-truth": dedup_truth_section,
+    "page": page_section,
 }
 
 

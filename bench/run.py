@@ -4,6 +4,7 @@
     python -m bench.run ingest    --size 100000 [--engines embedded,elasticsearch]
     python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
     python -m bench.run reharvest [--records 100000]
+    python -m bench.run dedup-truth [--size 100000]  (the ingest run's clusters against truth/duplicates.csv)
     python -m bench.run report    (rewrite our sections of docs/benchmarks.md from bench/results/)
     python -m bench.run all       (ingest 100k, reharvest 100k, search 100k/300k/1M, report)
     python -m bench.run clean     (drop the fsbench-* indices and $FEDSEARCH_BENCH_DIR)
@@ -41,8 +42,9 @@ def cmd_corpus(args: argparse.Namespace) -> None:
 def cmd_ingest(args: argparse.Namespace) -> None:
     from bench import ingest
 
-    result = ingest.measure(args.size, _engines(args.engines), timeout=args.timeout)
-    save_result(f"ingest-{args.size}", {"command": f"python -m bench.run ingest --size {args.size} --engines {args.engines}", **result})
+    result = ingest.measure(args.size, _engines(args.engines), timeout=args.timeout, with_reindex=args.with_reindex)
+    cmd = f"python -m bench.run ingest --size {args.size} --engines {args.engines}" + (" --with-reindex" if args.with_reindex else "")
+    save_result(f"ingest-{args.size}", {"command": cmd, **result})
     report.write_all(["machine", "ingest", "memory"])
 
 
@@ -70,6 +72,20 @@ def cmd_reharvest(args: argparse.Namespace) -> None:
     result = reharvest.measure(args.records, engine=args.engine, repeat=args.repeat, timeout=args.timeout)
     save_result(f"reharvest-{args.engine}", {"command": f"python -m bench.run reharvest --records {args.records} --engine {args.engine}", **result})
     report.write_all(["machine", "reharvest"])
+
+
+def cmd_dedup_truth(args: argparse.Namespace) -> None:
+    from bench.common import WORK, corpus_dir
+    from bench.truth import score
+
+    state = WORK / f"ingest-{args.size}-embedded-full" / "index-state.sqlite"
+    if not state.exists():
+        raise SystemExit(f"no pipeline run to score: {state} is missing; run `python -m bench.run ingest --size {args.size}` first")
+    result = score(state, corpus_dir(args.size) / "truth" / "duplicates.csv")
+    progress(f"precision {result['precision']:.1%}, recall {result['recall']:.1%}")
+    save_result(f"dedup-truth-{args.size}", {"command": f"python -m bench.run dedup-truth --size {args.size}",
+                                             "size": args.size, **result})
+    report.write_all(["dedup-truth"])
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -110,11 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--size", type=int, default=100_000)
     sp.add_argument("--engines", default=",".join(ENGINES))
     sp.add_argument("--timeout", type=float, default=3600)
+    sp.add_argument("--with-reindex", action="store_true", help="also time indexers.pipeline.reindex (raw store -> searchable)")
     sp.set_defaults(func=cmd_ingest)
     sp = sub.add_parser("search")
     sp.add_argument("--sizes", default="100000,300000,1000000")
     sp.add_argument("--engines", default=",".join(ENGINES))
-    sp.add_argument("--rounds", type=int, default=3)
+    sp.add_argument("--rounds", type=int, default=10)
     sp.add_argument("--budget", type=float, default=480, help="seconds for the timed passes of one engine and size")
     sp.add_argument("--queries", type=int, default=120)
     sp.add_argument("--timeout", type=float, default=7200, help="seconds for building one index")
@@ -125,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--repeat", type=int, default=3)
     sp.add_argument("--timeout", type=float, default=3600)
     sp.set_defaults(func=cmd_reharvest)
+    sp = sub.add_parser("dedup-truth", help="score the ingest run's dedup against the corpus's truth file")
+    sp.add_argument("--size", type=int, default=100_000)
+    sp.set_defaults(func=cmd_dedup_truth)
     sp = sub.add_parser("report")
     sp.set_defaults(func=cmd_report)
     sp = sub.add_parser("clean")
