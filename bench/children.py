@@ -167,12 +167,12 @@ def cmd_fastbuild(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_copy(args: argparse.Namespace) -> dict[str, Any]:
     """Index what the pipeline wrote to the other engine: its merged records, `engine.rebuild` as reindex does."""
-    from bench.rawengine import indexed_records
+    from bench.rawengine import iter_indexed_records
     from fedsearch.engines import open_engine
 
     settings, other = load_config(args.config), load_config(args.source_config)
-    records = indexed_records(other, progress)
-    progress(f"  copying {len(records):,} records from the {other.engine} index into {settings.engine}")
+    records = iter_indexed_records(other)
+    progress(f"  copying the {other.engine} index's records into {settings.engine} (streamed)")
     engine = open_engine(settings, writer=True)
     started = time.perf_counter()
     try:

@@ -17,7 +17,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,26 +31,35 @@ from fedsearch.record import Record
 # --- reading back what was indexed -------------------------------------------------------
 
 
-def indexed_records(settings, say: Callable[[str], None]) -> list[Record]:
+def iter_indexed_records(settings) -> Iterator[Record]:
+    """Every record in the settings' engine, read back one at a time."""
     if settings.engine == "elasticsearch":
         from elasticsearch import Elasticsearch, helpers
 
         client = Elasticsearch(settings.elasticsearch.hosts, request_timeout=120)
         alias = f"{settings.elasticsearch.index_prefix}-records"
-        out = [Record.model_validate_json(h["_source"]["record"])
-               for h in helpers.scan(client, index=alias, query={"query": {"match_all": {}}}, _source=["record"], size=2000)]
-        client.close()
-        return out
+        try:
+            for h in helpers.scan(client, index=alias, query={"query": {"match_all": {}}}, _source=["record"], size=2000):
+                yield Record.model_validate_json(h["_source"]["record"])
+        finally:
+            client.close()
+        return
     import tantivy
 
     from fedsearch.engines.embedded import EmbeddedEngine
 
     engine = EmbeddedEngine(Path(settings.data_dir) / "index")
-    _, searcher = engine._searcher()
-    hits = searcher.search(tantivy.Query.all_query(), max(searcher.num_docs, 1), count=False).hits
-    out = [Record.model_validate_json(searcher.doc(addr).get_first("record")) for _, addr in hits]
-    engine.close()
-    return out
+    try:
+        _, searcher = engine._searcher()
+        hits = searcher.search(tantivy.Query.all_query(), max(searcher.num_docs, 1), count=False).hits
+        for _, addr in hits:
+            yield Record.model_validate_json(searcher.doc(addr).get_first("record"))
+    finally:
+        engine.close()
+
+
+def indexed_records(settings, say: Callable[[str], None]) -> list[Record]:
+    return list(iter_indexed_records(settings))
 
 
 # --- bulk load ------------------------------------------------------------------------------
