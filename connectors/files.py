@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectors import reach
 from connectors.base import Checkpoint, Connector, HarvestFailed, HarvestItem
 from connectors.http import PoliteClient
 from fedsearch.config import HarvestPolicy
@@ -42,16 +41,13 @@ def input_files(spec: str, *, source: str, policy: HarvestPolicy,
         finally:
             tmp.unlink(missing_ok=True)
         return
-    expanded = os.path.expanduser(spec)
-    if glob.has_magic(expanded):
-        paths = sorted(p for p in glob.glob(expanded, recursive=True) if os.path.isfile(p))
-        if not paths:
-            raise HarvestFailed(source, f"no file matches {spec!r} (relative paths start at {os.getcwd()})")
-    else:
-        if not os.path.isfile(expanded):
-            raise HarvestFailed(source, f"the file {spec!r} does not exist (relative paths start at {os.getcwd()})")
-        paths = [expanded]
-    yield [InputFile(name=p, path=Path(p)) for p in paths]
+    try:  # only files in the import folders, checked before anything is read (connectors/reach.py)
+        paths = reach.resolve_files(spec, policy.reach)
+    except reach.ReachRefused as err:
+        raise HarvestFailed(source, str(err)) from None
+    if isinstance(paths, str):
+        raise HarvestFailed(source, paths)
+    yield [InputFile(name=str(p), path=p) for p in paths]
 
 
 def harvest_files(connector: Connector, path: str, checkpoint: dict[str, Any] | None,

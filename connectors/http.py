@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from connectors import reach
 from connectors.base import HarvestStopped
 from fedsearch.config import HarvestPolicy
 
@@ -65,6 +66,10 @@ class PartnerTimeout(PartnerError):
 
 class PartnerUnreachable(PartnerError):
     """No connection could be made (DNS, refused, reset, TLS)."""
+
+
+class PartnerRefused(PartnerError):
+    """The URL is not one this source may reach (connectors/reach.py); never retried."""
 
 
 class PartnerResponseTooLarge(PartnerError):
@@ -137,11 +142,14 @@ class PoliteClient:
         # A page holds many records; one record may reach max_record_bytes and still be quarantined.
         self.max_response_bytes = max_response_bytes or max(policy.max_record_bytes * 8, 64 * 1024 * 1024)
         self.deadline_seconds = deadline_seconds or policy.timeout_seconds * DEADLINE_FACTOR
+        # Every request and redirect is checked against the source's reach; the guarded
+        # transport checks again on the address it dials (DNS rebinding).
         self._client = httpx.Client(
             timeout=httpx.Timeout(policy.timeout_seconds),
             headers={"User-Agent": policy.user_agent},
             follow_redirects=True,
-            transport=transport,
+            transport=transport or reach.guarded_transport(policy.reach),
+            event_hooks={"request": [lambda request: reach.check_url(request.url, policy.reach)]},
         )
         self._last_request: float | None = None
         self.requests = 0
@@ -250,6 +258,8 @@ class PoliteClient:
                 else:
                     content = self._read(resp, what, shown, deadline, limit=self.max_response_bytes)
                 return PartnerResponse(url=shown, status=resp.status_code, headers=resp.headers, content=content)
+        except reach.ReachRefused as err:
+            raise PartnerRefused(self.source, shown, f"we may not fetch this URL for {what}: {err}") from None
         except httpx.TimeoutException as err:
             kind = {
                 httpx.ConnectTimeout: "could not connect within",

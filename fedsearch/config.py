@@ -7,11 +7,12 @@ the key (like `sources[1].url`) and what would be valid.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from fedsearch.record import SOURCE_ID_PATTERN
 
@@ -56,14 +57,47 @@ class ServerConfig(_Strict):
     secure_cookies: bool = True
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What one source's harvest may read on this machine and its network (connectors/reach.py).
+
+    Built by `Settings.policy_for` from the `reach:` section and the source's
+    `allow_private_networks`; never from a source's own `policy:` keys, so a
+    source can't widen its reach. The default reaches no file and no private address.
+    """
+
+    import_dirs: tuple[Path, ...] = ()
+    allow_private_networks: bool = False
+
+
 class HarvestPolicy(_Strict):
     """How politely we talk to partners; a source may override any of these."""
+
+    _reach: Reach = PrivateAttr(default_factory=Reach)
+
+    @property
+    def reach(self) -> Reach:
+        return self._reach
+
+    def with_reach(self, reach: Reach) -> "HarvestPolicy":
+        policy = self.model_copy()
+        policy._reach = reach
+        return policy
 
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
     delay_seconds: Annotated[float, Field(ge=0, le=600)] = 1.0
     max_retries: Annotated[int, Field(ge=0, le=20)] = 5
     max_record_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     user_agent: str = "fedsearch-harvester/0.1 (+https://github.com/fedsearch)"
+
+
+class ReachConfig(_Strict):
+    """What harvests may read: files in these folders, and private addresses only when allowed (docs/security.md)."""
+
+    # Folders whose files file connectors may read; default <data_dir>/imports. Relative: to the working directory.
+    import_dirs: list[Path] = []
+    # Every source may reach loopback, link-local and private addresses (a source may opt in on its own).
+    allow_private_networks: bool = False
 
 
 class DedupConfig(_Strict):
@@ -85,6 +119,9 @@ class SourceConfig(BaseModel):
     schedule: str | None = None
     institution: str | None = None
     policy: HarvestPolicy | None = None
+    # This source may reach loopback, link-local and private addresses (partners on the local network).
+    # Only an admin sets it (the web admin refuses it from librarians).
+    allow_private_networks: bool = False
 
     @property
     def options(self) -> dict[str, Any]:
@@ -101,6 +138,7 @@ class Settings(_Strict):
     server: ServerConfig = ServerConfig()
     harvest: HarvestPolicy = HarvestPolicy()
     dedup: DedupConfig = DedupConfig()
+    reach: ReachConfig = ReachConfig()
     sources: list[SourceConfig] = []
 
     # Where the file came from, for messages; not a YAML key.
@@ -124,7 +162,16 @@ class Settings(_Strict):
         raise KeyError(f"no source {source_id!r} in the configuration (known: {known})")
 
     def policy_for(self, source: SourceConfig) -> HarvestPolicy:
-        return source.policy or self.harvest
+        """The source's politeness (its own or the server-wide one), with the reach the configuration grants it."""
+        return (source.policy or self.harvest).with_reach(Reach(
+            import_dirs=tuple(self.import_dirs),
+            allow_private_networks=self.reach.allow_private_networks or source.allow_private_networks,
+        ))
+
+    @property
+    def import_dirs(self) -> list[Path]:
+        dirs = self.reach.import_dirs or [Path(self.data_dir) / "imports"]
+        return [d if d.is_absolute() else Path.cwd() / d for d in dirs]
 
     @property
     def secret_key(self) -> str | None:

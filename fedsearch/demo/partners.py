@@ -138,7 +138,15 @@ class SamplePartners:
 
 
 def source_options(partner: str, url: str) -> dict[str, Any]:
-    """Connector and options for one partner at `url` (used by the demo and bench/)."""
+    """Connector and options for one partner at `url` (used by the demo and bench/).
+
+    The partners run on 127.0.0.1, so each source opts in to private networks
+    (docs/security.md); a real deployment's sources on the internet never need to.
+    """
+    return {**_options(partner, url), "allow_private_networks": True}
+
+
+def _options(partner: str, url: str) -> dict[str, Any]:
     if partner == OAI:
         return {"connector": "oai-pmh", "url": url, "metadata_prefix": "oai_dc",
                 "institution": "Национальный научный репозиторий"}

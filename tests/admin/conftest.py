@@ -33,12 +33,17 @@ SCRIPT_ABSTRACT = "<script>alert('raw')</script>"
 FAST_POLICY = {"delay_seconds": 0, "timeout_seconds": 5, "max_retries": 0}
 
 
-def admin_settings(data_dir: Path, *sources: dict[str, Any]) -> Settings:
+# The test partners run on 127.0.0.1 and the test tables sit next to the data dir.
+LOCAL_REACH = {"allow_private_networks": True}
+
+
+def admin_settings(data_dir: Path, *sources: dict[str, Any], reach: dict[str, Any] | None = None) -> Settings:
     """Validated settings for a local http test: insecure cookies allowed, no rate limit, fast harvests."""
     return validate_settings({
         "data_dir": str(data_dir),
         "server": {"secure_cookies": False, "rate_limit_per_minute": 1_000_000},
         "harvest": FAST_POLICY,
+        "reach": {"import_dirs": [str(data_dir.parent)], **LOCAL_REACH} if reach is None else reach,
         "sources": list(sources),
     })
 

@@ -9,11 +9,18 @@ from typing import Any
 import pytest
 
 from connectors.rawstore import RawStore
-from fedsearch.config import Settings, validate_settings
+from fedsearch.config import HarvestPolicy, Reach, Settings, validate_settings
 from tests.connectors.peers import OaiPeer, ZebraPeer, pyoai_token_fix
 
 # Fast and strict: no politeness delay, short timeouts, no retries unless a test wants them.
 FAST_POLICY = {"delay_seconds": 0, "timeout_seconds": 5, "max_retries": 0}
+# The peers run on 127.0.0.1 and the test files sit in the data dir: these tests' deployment allows both.
+LOCAL_REACH = Reach(allow_private_networks=True)
+
+
+def local_policy(**overrides: Any) -> HarvestPolicy:
+    """The fast policy, allowed to reach the local peers (connectors/reach.py)."""
+    return HarvestPolicy(**{**FAST_POLICY, **overrides}).with_reach(LOCAL_REACH)
 
 
 def make_settings(data_dir: Path, *sources: dict[str, Any], **policy: Any) -> Settings:
@@ -21,6 +28,7 @@ def make_settings(data_dir: Path, *sources: dict[str, Any], **policy: Any) -> Se
     return validate_settings({
         "data_dir": str(data_dir),
         "harvest": {**FAST_POLICY, **policy},
+        "reach": {"import_dirs": [str(data_dir)], "allow_private_networks": True},
         "sources": list(sources),
     })
 

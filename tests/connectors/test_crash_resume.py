@@ -28,7 +28,7 @@ def test_killed_harvest_resumes_losing_and_duplicating_nothing(tmp_path, monkeyp
         config.write_text(yaml.safe_dump({
             "data_dir": str(tmp_path / "data"),
             "harvest": FAST_POLICY,
-            "sources": [{"id": "repo", "connector": "oai-pmh", "url": peer.url}],
+            "sources": [{"id": "repo", "connector": "oai-pmh", "url": peer.url, "allow_private_networks": True}],
         }))
         proc = subprocess.Popen(
             [sys.executable, "-m", "connectors.harvest", "--config", str(config), "--progress", "--log-level", "WARNING"],

@@ -18,13 +18,12 @@ from connectors.http import (
     PoliteClient,
     parse_retry_after,
 )
-from fedsearch.config import HarvestPolicy
-from tests.connectors.conftest import FAST_POLICY
+from tests.connectors.conftest import local_policy
 from tests.connectors.peers import LocalHTTPServer, Reply, Request, free_port
 
 
-def policy(**overrides) -> HarvestPolicy:
-    return HarvestPolicy(**{**FAST_POLICY, **overrides})
+def policy(**overrides):
+    return local_policy(**overrides)
 
 
 def sequence(*replies: Reply):

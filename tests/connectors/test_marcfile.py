@@ -102,7 +102,8 @@ def test_marcxml_files_by_glob_from_real_catalogue_exports(real_fixtures, tmp_pa
 
 
 def test_rusmarc_marcxml_keeps_its_cyrillic_text(real_fixtures, tmp_path, store):
-    path = real_fixtures / "rusmarc-marcxml-rnb-NLR005177748-cyrillic.xml"
+    path = tmp_path / "rusmarc-marcxml-rnb-NLR005177748-cyrillic.xml"  # in the import folder
+    path.write_bytes((real_fixtures / path.name).read_bytes())
     run = harvest_source(make_settings(tmp_path, source(str(path), flavour="rusmarc")), "lib", store)
     assert run.ok and run.new == 1
     rec = store.get("lib", "v19\\rc\\2104622")

@@ -11,8 +11,8 @@ from connectors.harvest import harvest_source
 from connectors.http import PoliteClient
 from connectors.oaipmh import OaiClient
 from connectors.rawstore import parse_time
-from fedsearch.config import HarvestPolicy
-from tests.connectors.conftest import FAST_POLICY, make_settings
+
+from tests.connectors.conftest import local_policy, make_settings
 
 OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -94,7 +94,7 @@ def test_sets_are_harvested_one_after_another(oai_peer, tmp_path, store):
 
 
 def test_client_reads_identify_formats_and_sets(oai_peer):
-    with PoliteClient("repo", HarvestPolicy(**FAST_POLICY)) as http:
+    with PoliteClient("repo", local_policy()) as http:
         client = OaiClient(oai_peer.url, http)
         info = client.identify()
         assert info.granularity == "YYYY-MM-DDThh:mm:ssZ" and info.deleted_record == "persistent"

@@ -15,8 +15,8 @@ from lxml import etree
 from connectors.harvest import harvest_source
 from connectors.http import PoliteClient
 from connectors.oaipmh import OaiClient
-from fedsearch.config import HarvestPolicy
-from tests.connectors.conftest import FAST_POLICY, make_settings
+
+from tests.connectors.conftest import local_policy, make_settings
 from tests.connectors.peers import LocalHTTPServer, Reply, Request
 
 MARC = "{http://www.loc.gov/MARC21/slim}"
@@ -240,7 +240,7 @@ def test_client_reads_captured_identify_formats_and_sets(real_fixtures):
              "ListMetadataFormats": "oai-zenodo-listmetadataformats.xml",
              "ListSets": "oai-dspace-2003-erasmus-listsets.xml"}
     with Replay(real_fixtures, "oai-cdl-listrecords-empty-no-error.xml", verbs=verbs) as server, \
-            PoliteClient("repo", HarvestPolicy(**FAST_POLICY)) as http:
+            PoliteClient("repo", local_policy()) as http:
         client = OaiClient(server.url + "/oai", http)
         info = client.identify()
         assert (info.granularity, info.deleted_record) == ("YYYY-MM-DDThh:mm:ssZ", "no")

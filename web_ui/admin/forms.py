@@ -34,7 +34,8 @@ from web_ui.i18n import gettext_ as _
 OPTION = "opt."
 POLICY = "policy."
 NAME_LANGS = ("ky", "ru", "en")
-_COMMON = {"id", "connector", "name", "enabled", "schedule", "institution", "policy"}
+_COMMON = {"id", "connector", "name", "enabled", "schedule", "institution", "policy", "allow_private_networks"}
+ADMIN_ONLY_KEYS = ("allow_private_networks",)  # what a librarian may not change (docs/security.md)
 
 # Help for the keys every source has (the connectors' own fields bring their descriptions).
 POLICY_HELP = {
@@ -206,6 +207,10 @@ def source_form(settings: Settings, connector_cls: type, source: Mapping[str, An
                          "as 0 3 * * * (every day at 03:00). Empty: only when started by hand.")),
         FormField("enabled", _("Enabled"), "checkbox", src.get("enabled", True), help_lang=None,
                   help=_("A disabled source is kept with its records but is not harvested.")),
+        FormField("allow_private_networks", _("Partner on a private network"), "checkbox",
+                  src.get("allow_private_networks", False), help_lang=None,
+                  help=_("Allow this source to reach loopback, link-local and private addresses (a partner on "
+                         "the local network). Only admins can change this.")),
     ]
     options = model_fields(connector_cls.Options, {k: v for k, v in src.items() if k not in _COMMON}, OPTION)
     policy_values = src.get("policy") or {}
@@ -291,6 +296,9 @@ def parse_source_form(settings: Settings, connector_cls: type, data: Mapping[str
         elif f.name == "enabled":
             if not value:
                 config["enabled"] = False
+        elif f.name == "allow_private_networks":
+            if value:
+                config["allow_private_networks"] = True
         elif value is not None:
             config[f.name] = value
     if names:
@@ -313,6 +321,40 @@ def canonical_source(connector_cls: type, config: Mapping[str, Any]) -> dict[str
 
 
 # -- validation ------------------------------------------------------------------------------------
+
+
+def reach_problems(settings: Settings, source: SourceConfig) -> dict[str, str]:
+    """A `path` outside the import folders, or a `url` the source may not reach, by form field.
+
+    Checked when the source is tested or saved, so a librarian hears it at once;
+    the connectors check again at every harvest (connectors/reach.py).
+    """
+    from connectors import reach  # noqa: PLC0415 - the admin's one use of the policy module
+
+    problems: dict[str, str] = {}
+    policy = settings.policy_for(source)
+    for key in ("path", "url"):
+        value = source.options.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            if value.startswith(("http://", "https://")) or key == "url":
+                reach.check_url(value, policy.reach)
+            else:
+                reach.resolve_files(value, policy.reach)
+        except reach.ReachRefused as err:
+            problems[OPTION + key] = str(err)
+    return problems
+
+
+def admin_only_changes(config: Mapping[str, Any], existing: SourceConfig | None) -> list[str]:
+    """The keys of ADMIN_ONLY_KEYS whose value `config` changes (from the existing source, or the default)."""
+    changed = []
+    for key in ADMIN_ONLY_KEYS:
+        before = getattr(existing, key) if existing is not None else SourceConfig.model_fields[key].default
+        if bool(config.get(key, SourceConfig.model_fields[key].default)) != bool(before):
+            changed.append(key)
+    return changed
 
 
 def field_name(loc: tuple[Any, ...], *, options: bool) -> str:

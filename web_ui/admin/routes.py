@@ -360,6 +360,9 @@ def _save_or_test(request: Request, cls: type, existing: SourceConfig | None) ->
     if existing is None and config.get("id") and "id" not in errors:
         if any(s.id == config["id"] for s in site.settings.sources):
             errors["id"] = _("There is already a source with this identifier.")
+    if not request.state.admin_session.user.is_admin:
+        for key in forms.admin_only_changes(config, existing):
+            errors[key] = _("Only an admin can change this.")
     action = "/admin/add-source" if existing is None else f"{_source_path(existing.id)}/edit"
     context: dict[str, Any] = {"form": form, "action": action, "source": existing}
     testing = data.get("action") == "test"
@@ -374,9 +377,10 @@ def _save_or_test(request: Request, cls: type, existing: SourceConfig | None) ->
                 else:
                     form.errors.append(f"{key}: {msg}")
         else:
-            if testing:
+            errors.update(forms.reach_problems(merged, merged.source(config["id"])))  # before anything is read
+            if not errors and testing:
                 context["preview"] = preview(merged, merged.source(config["id"]))
-            else:
+            elif not errors:
                 site.save_sources([config], _user(request))
                 return _redirect(_source_path(config["id"]), "saved")
     form.set_errors(errors)
@@ -530,6 +534,10 @@ async def import_sources(request: Request) -> Response:
             problems = [_("Not valid YAML: %(error)s") % {"error": getattr(err, "problem", err)}]
     if not problems and not configs:
         problems = [_("The file holds no sources.")]
+    if not request.state.admin_session.user.is_admin:
+        current = {s.id: s for s in site.settings.sources}
+        problems += [f"{c['id']}.{key}: " + _("Only an admin can change this.")
+                     for c in configs for key in forms.admin_only_changes(c, current.get(c["id"]))]
     if not problems:
         try:
             site.save_sources(configs, _user(request), "source.import")
