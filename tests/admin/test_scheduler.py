@@ -137,7 +137,8 @@ def test_fedsearch_scheduler_runs_due_harvests_until_sigterm(tmp_path, partner):
     config = tmp_path / "fedsearch.yaml"
     config.write_text(yaml.safe_dump({
         "data_dir": str(data), "harvest": {"delay_seconds": 0, "timeout_seconds": 5, "max_retries": 0},
-        "sources": [{"id": "knu", "connector": "oai-pmh", "url": partner.url, "schedule": "1d"}]}))
+        "sources": [{"id": "knu", "connector": "oai-pmh", "url": partner.url, "schedule": "1d",
+                     "allow_private_networks": True}]}))
     proc = subprocess.Popen([sys.executable, "-m", "fedsearch.cli", "--config", str(config), "scheduler"],
                             cwd=Path(__file__).parents[2], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
