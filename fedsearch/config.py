@@ -38,6 +38,8 @@ class ElasticsearchConfig(_Strict):
     hosts: list[Annotated[str, Field(pattern=r"^https?://")]] = ["http://127.0.0.1:9200"]
     index_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,40}$")] = "fedsearch"
     request_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    # Searches, record reads and health checks: short, so a hung node costs a reader seconds, not minutes.
+    search_timeout: Annotated[float, Field(gt=0, le=300)] = 5.0
     username: str | None = None
     password: str | None = None
     # One shard gives exact facet counts; raise both for a cluster (docs/engines.md).
@@ -55,6 +57,16 @@ class ServerConfig(_Strict):
     # Signs admin session cookies; FEDSEARCH_SECRET_KEY overrides it.
     secret_key: str | None = None
     secure_cookies: bool = True
+    # Host names this server answers to (Host header); [] allows any. base_url's host is added.
+    trusted_hosts: list[str] = []
+    # Addresses of reverse proxies whose X-Forwarded-For/-Proto we believe; [] (default) believes none.
+    trusted_proxies: list[str] = []
+    # A slow engine costs the site nothing else (search_api/guard.py, docs/engines.md).
+    engine_max_in_flight: Annotated[int, Field(ge=1, le=1000)] = 8
+    engine_queue_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
+    engine_breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    engine_breaker_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    health_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
 
 
 @dataclass(frozen=True)

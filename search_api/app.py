@@ -3,14 +3,17 @@
 `create_app(settings, engine=None)` builds it (tests pass an engine they filled);
 `serve(settings, host, port)` runs it with uvicorn (`fedsearch serve`).
 
-Middleware, outermost first: metrics (counts everything, 429s included), CORS
-(so a 429 or 503 still carries CORS headers), gzip, the per-client rate limit.
+Middleware, outermost first: metrics (counts everything, 429s included), trusted
+hosts (400 for a Host header we don't serve), CORS (so a 429 or 503 still carries
+CORS headers), gzip, the per-client rate limit, the engine gate (search_api/guard.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,10 +21,12 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fedsearch.config import Settings
 from fedsearch.engines.base import EngineError, EngineUnavailable, InvalidCursor, SearchEngine
 from search_api import feeds
+from search_api.guard import EngineGate
 from search_api.http import cached_response, urls_for
 from search_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from search_api.metrics import Metrics, MetricsMiddleware
@@ -90,6 +95,8 @@ def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAP
 
     mount_admin(app)
 
+    server = settings.server
+    app.add_middleware(EngineGate, max_in_flight=server.engine_max_in_flight, queue_seconds=server.engine_queue_seconds)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.server.rate_limit_per_minute, metrics=metrics)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     if settings.server.cors_origins:
@@ -101,8 +108,24 @@ def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAP
             expose_headers=["ETag", "Retry-After", "Link", "Content-Disposition"],
             max_age=600,
         )
+    hosts = trusted_hosts(settings)
+    if hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts, www_redirect=False)
+    elif not settings.server.base_url:
+        log.warning("neither server.base_url nor server.trusted_hosts is set: absolute links are built from the "
+                    "Host header of each request; set one of them in production (docs/security.md)")
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def trusted_hosts(settings: Settings) -> list[str]:
+    """The Host header values we answer to: server.trusted_hosts plus base_url's host; [] means any."""
+    hosts = list(settings.server.trusted_hosts)
+    if settings.server.base_url and hosts:
+        host = urlsplit(settings.server.base_url).hostname
+        if host and host not in hosts:
+            hosts.append(host)
+    return hosts
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -172,18 +195,22 @@ def _install_error_handlers(app: FastAPI) -> None:
 # --- operations: health, metrics, OpenSearch ------------------------------------------------
 
 def _install_ops_routes(app: FastAPI) -> None:
-    @app.get("/healthz", response_model=HealthOut, tags=["operations"], summary="Is the engine reachable, and how old is the index",
-             responses={503: {"model": HealthOut, "description": "The engine is down"}})
-    def healthz(request: Request) -> Response:
-        health = request.app.state.service.health()
+    @app.get("/healthz", response_model=HealthOut, tags=["operations"],
+             summary="Is the engine reachable and the index readable, and how old is the index",
+             responses={503: {"model": HealthOut, "description": "The engine is down or the index can't be read"}})
+    async def healthz(request: Request) -> Response:
+        """Runs a real query (on its own thread); answers within server.health_timeout_seconds whatever the engine does."""
+        health = await _probe(request.app.state.service)
         return Response(health.model_dump_json(), status_code=200 if health.reachable else 503,
                         media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics(request: Request) -> Response:
+    async def prometheus_metrics(request: Request) -> Response:
         service: SearchService = request.app.state.service
-        health = service.health()
-        extra = {"fedsearch_engine_up": 1 if health.reachable else 0}
+        health = await _probe(service)
+        extra = {"fedsearch_engine_circuit_open": 1 if service.breaker.is_open else 0,
+                 "fedsearch_engine_circuit_opened_total": service.breaker.opened}
+        extra["fedsearch_engine_up"] = 1 if health.reachable else 0
         if health.documents is not None:
             extra["fedsearch_index_documents"] = health.documents
         if health.index_age_seconds is not None:
@@ -199,13 +226,29 @@ def _install_ops_routes(app: FastAPI) -> None:
         return cached_response(request, body, feeds.OPENSEARCH_MEDIA_TYPE, max_age=86400)
 
 
+async def _probe(service: SearchService) -> HealthOut:
+    """The engine's health, waiting at most server.health_timeout_seconds, on the event loop (no worker thread)."""
+    timeout = service.settings.server.health_timeout_seconds
+    probe = service.health_probe()
+    if probe.done():
+        return probe.result()
+    try:
+        return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(probe)), service.health_wait(timeout))
+    except TimeoutError:
+        return HealthOut(status="unavailable", engine=service.settings.engine, reachable=False,
+                         detail=f"the search engine did not answer within {timeout:g} s")
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
     import uvicorn
 
     app = create_app(settings)
     try:
+        # X-Forwarded-For/-Proto are believed only from the configured proxies (none by default): they pick
+        # the rate-limit bucket and the login lockout address.
+        proxies = settings.server.trusted_proxies
         uvicorn.run(app, host=host or settings.server.host, port=port or settings.server.port,
-                    proxy_headers=True, log_level="info")
+                    proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None, log_level="info")
     except SystemExit as exit_:  # uvicorn exits when it can't bind the port
         return int(exit_.code or 1)
     return 0

@@ -46,6 +46,8 @@ def cached_response(
     """
     etag = etag_for(content if etag_source is None else etag_source)
     cache = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    if not request.app.state.settings.server.base_url:
+        cache["Vary"] = "Host"  # absolute links in the body come from the Host header
     if not_modified(request, etag):
         return Response(status_code=304, headers=cache)
     return Response(content, status_code=status_code, media_type=media_type, headers={**cache, **(headers or {})})

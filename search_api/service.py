@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +27,7 @@ from fedsearch.engines.base import (
     EngineUnavailable,
     FacetValue,
     Hit,
+    InvalidCursor,
     SearchEngine,
     SearchResult,
     Suggestion,
@@ -33,11 +35,13 @@ from fedsearch.engines.base import (
 from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, SearchQuery, Sort
 from fedsearch.record import Access, Holding, Link, Record, RecordType
 from search_api import alternatives
+from search_api.guard import CircuitBreaker
 from search_api.metrics import Metrics
 from search_api.problems import BadParameter, BadParameters
 
 log = logging.getLogger(__name__)
 
+HEALTH_FRESH_SECONDS = 1.0  # /healthz and /metrics share one probe this long
 RECORD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*-[0-9a-f]{16}$")
 FILTER_PARAMS: tuple[str, ...] = ("source", "type", "year", "language", "subject", "access", "institution")
 MAX_QUERY_CHARS = 2000
@@ -360,6 +364,13 @@ class SearchService:
         self._lock = threading.Lock()
         self._retry_at = 0.0
         self._last_error: str | None = None
+        self.breaker = CircuitBreaker(settings.server.engine_breaker_failures, settings.server.engine_breaker_seconds)
+        # Health probes run on their own thread, so /healthz never waits for a server worker thread.
+        self._health_pool: ThreadPoolExecutor | None = None
+        self._health_lock = threading.Lock()
+        self._health_future: Future[HealthOut] | None = None
+        self._health_at = 0.0
+        self._health_logged: str | None = None
 
     # The engine ------------------------------------------------------------------------------
     @property
@@ -398,16 +409,38 @@ class SearchService:
         self.metrics.engine_error(type(err).__name__)
 
     def _call(self, fn: Any, *args: Any, **kw: Any) -> Any:
+        """An engine call through the circuit breaker; any engine failure becomes an EngineError (503)."""
+        self.breaker.before_call()
         try:
-            return fn(*args, **kw)
+            result = fn(*args, **kw)
+        except EngineUnavailable as err:
+            self.metrics.engine_error(type(err).__name__)
+            self.breaker.failed(str(err))
+            raise
         except EngineError as err:
             self.metrics.engine_error(type(err).__name__)
+            self.breaker.succeeded()  # it answered, with an error: not a reason to stop asking it
             raise
         except (ConnectionError, OSError) as err:
             self.metrics.engine_error("EngineUnavailable")
+            self.breaker.failed(str(err))
             raise EngineUnavailable(f"the search engine can't be reached: {err}") from None
+        except InvalidCursor:
+            self.breaker.succeeded()
+            raise
+        except Exception as err:  # noqa: BLE001 - a corrupt index fails in many ways; 503 and a log line, not 500
+            log.error("the search index could not be read: %s: %s", type(err).__name__, err)
+            self.metrics.engine_error("EngineError")
+            self.breaker.failed(f"{type(err).__name__}: {err}")
+            raise EngineError(f"the search index could not be read ({type(err).__name__}); run `fedsearch reindex`") from None
+        self.breaker.succeeded()
+        return result
 
     def close(self) -> None:
+        with self._health_lock:
+            pool, self._health_pool, self._health_future = self._health_pool, None, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         if self._owns_engine and self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -500,17 +533,60 @@ class SearchService:
         return {s.id: s.display_name(lang) for s in self.settings.sources}
 
     def health(self) -> HealthOut:
+        """Probe the engine now: its own health, then a real query that reads a stored record.
+
+        Public output names no path or host: the detail goes to the log (once per change).
+        """
         name = self.settings.engine
         try:
             h = self._call(lambda: self.engine.health())
+            if h.reachable:
+                self._call(lambda: self.engine.search(SearchQuery(per_page=1, highlight=False)))
         except EngineError as err:
-            return HealthOut(status="unavailable", engine=name, reachable=False, detail=str(err))
+            self._log_health(f"search engine unavailable: {err}")
+            public = ("the search engine is not reachable" if isinstance(err, EngineUnavailable)
+                      else "the search index can't be read; see the server log")
+            return HealthOut(status="unavailable", engine=name, reachable=False, detail=public)
+        if not h.reachable:
+            self._log_health(f"search engine unavailable: {h.detail}")
+            return HealthOut(status="unavailable", engine=h.engine, reachable=False,
+                             detail="the search index can't be opened; see the server log")
+        self._log_health(None)
         last = datetime.fromtimestamp(h.last_update, UTC) if h.last_update else None
-        age = round(time.time() - h.last_update, 1) if h.last_update else None
-        return HealthOut(
-            status="ok" if h.reachable else "unavailable", engine=h.engine, reachable=h.reachable,
-            documents=h.documents, last_update=last, index_age_seconds=age, detail=h.detail,
-        )
+        age = round(max(0.0, time.time() - h.last_update), 1) if h.last_update else None
+        return HealthOut(status="ok", engine=h.engine, reachable=True, documents=h.documents, last_update=last,
+                         index_age_seconds=age)
+
+    def _log_health(self, problem: str | None) -> None:
+        if problem != self._health_logged:
+            if problem:
+                log.error("%s", problem)
+            elif self._health_logged:
+                log.warning("search engine healthy again")
+            self._health_logged = problem
+
+    def health_probe(self, *, fresh: float = HEALTH_FRESH_SECONDS) -> Future[HealthOut]:
+        """The running probe, or the last one if younger than `fresh` seconds, or a new one (on its own thread)."""
+        with self._health_lock:
+            current = self._health_future
+            if current is not None and (not current.done() or time.monotonic() - self._health_at < fresh):
+                return current
+            if self._health_pool is None:
+                self._health_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fedsearch-health")
+            self._health_at = time.monotonic()
+            self._health_future = self._health_pool.submit(self._timed_health)
+            return self._health_future
+
+    def health_wait(self, timeout: float) -> float:
+        """How long to wait for the running probe: what is left of `timeout` since it started (a stuck one: 0)."""
+        with self._health_lock:
+            return max(0.0, timeout - (time.monotonic() - self._health_at))
+
+    def _timed_health(self) -> HealthOut:
+        health = self.health()
+        self._health_at = time.monotonic()
+        return health
+
 
 
 # --- the raw store's harvest runs -------------------------------------------------------------

@@ -7,6 +7,8 @@ so they need no CSRF protection; admin pages bring their own.
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
@@ -81,11 +83,17 @@ def api_docs(request: Request) -> Response:
     return render(request, "api_docs.html", {"schema": schema, "operations": api_operations(schema)})
 
 
+@cache
+def _static_content(name: str) -> bytes:
+    return (STATIC_DIR / name).read_bytes()
+
+
 @router.get("/static/{name}")
-def static(request: Request, name: str) -> Response:
+async def static(request: Request, name: str) -> Response:
+    # Async, from memory: answers on the event loop even when every worker thread waits for the engine.
     if name not in STATIC_FILES:
         return render_error(request, 404, "", "")
-    content = (STATIC_DIR / name).read_bytes()
+    content = _static_content(name)
     etag = etag_for(content)
     # URLs carry the content hash (?v=), so a matching one never changes: cache it for a year.
     immutable = request.query_params.get("v") == static_hash(name)

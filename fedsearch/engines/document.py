@@ -7,6 +7,8 @@ engine indexes them with a plain whitespace tokenizer, keeping positions.
 
 from __future__ import annotations
 
+import time
+
 from typing import Any
 
 from fedsearch import analysis
@@ -83,7 +85,8 @@ def index_document(record: Record) -> dict[str, Any]:
     doc["access"] = [record.access.value]
     doc["institution"] = [record.institution] if record.institution else []
     doc["title_sort"] = title_sort_key(record)
-    stamp = record.updated_at or record.harvested_at
-    doc["updated"] = int(stamp.timestamp()) if stamp else 0
+    # When this document was written to the index (not the record's own dates, which may be years old):
+    # its newest value is the index's age in /healthz.
+    doc["updated"] = int(time.time())
     doc["record"] = record.model_dump_json(exclude_none=True)
     return doc

@@ -125,6 +125,8 @@ class ElasticsearchEngine(SearchEngine):
             retry_on_timeout=False,
         )
         self._writer = self.client.options(request_timeout=max(WRITE_TIMEOUT, config.request_timeout))
+        # Reads get the short timeout (never retried on timeout): a hung node answers 503 in seconds.
+        self._reader = self.client.options(request_timeout=config.search_timeout)
         self._ready = False
 
     def close(self) -> None:
@@ -338,7 +340,7 @@ class ElasticsearchEngine(SearchEngine):
         try:
             with self._calling(f"searching {self.alias}"):
                 try:
-                    resp = self.client.search(index=self.alias, **body)
+                    resp = self._reader.search(index=self.alias, **body)
                 except NotFoundError:  # no index yet: nothing is found
                     return EngineHits(total=0, hits=[], facets={name: [] for name in query.facets}, has_more=False)
         except EngineError as err:
@@ -361,7 +363,7 @@ class ElasticsearchEngine(SearchEngine):
             return None
         with self._calling(f"reading {record_id} from {self.alias}"):
             try:
-                resp = self.client.get(index=self.alias, id=record_id, source_includes=["record"])
+                resp = self._reader.get(index=self.alias, id=record_id, source_includes=["record"])
             except NotFoundError:
                 return None
         return Record.model_validate_json(resp["_source"]["record"])
@@ -369,7 +371,7 @@ class ElasticsearchEngine(SearchEngine):
     def count_by_source(self) -> dict[str, int]:
         with self._calling(f"counting records by source in {self.alias}"):
             try:
-                resp = self.client.search(
+                resp = self._reader.search(
                     index=self.alias,
                     size=0,
                     aggregations={"sources": {"terms": {"field": "source", "size": SOURCES_LIMIT}}},
@@ -380,14 +382,14 @@ class ElasticsearchEngine(SearchEngine):
 
     def health(self) -> EngineHealth:
         try:
-            cluster = self.client.cluster.health()
+            cluster = self._reader.cluster.health()
         except (EsConnectionError, ConnectionTimeout) as err:
             return EngineHealth(engine=self.name, reachable=False, detail=f"not reachable at {self.hosts}: {err}")
         except ApiError as err:
             return EngineHealth(engine=self.name, reachable=False, detail=f"{self.hosts} answered {err.status_code}: {_reason(err)}")
         status = cluster.get("status", "unknown")
         try:
-            resp = self.client.search(
+            resp = self._reader.search(
                 index=self.alias, size=0, track_total_hits=True, aggregations={"newest": {"max": {"field": "updated"}}}
             )
             behind = ", ".join(self._alias_indices())

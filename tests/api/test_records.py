@@ -91,4 +91,7 @@ def test_healthz_reports_the_index(client):
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok" and body["reachable"] and body["documents"] == len(CORPUS)
-    assert body["last_update"].startswith("2026-11-01") and body["index_age_seconds"] is not None
+    # The index was built by this test run: minutes old, though its records were harvested on 2026-11-01.
+    assert 0 <= body["index_age_seconds"] < 3600
+    assert body["last_update"].endswith(("Z", "+00:00"))
+    assert "/" not in (body.get("detail") or "") and "127.0.0.1" not in r.text  # no paths or hosts in public

@@ -36,10 +36,15 @@ def admin_static_url(name: str) -> str:
     return f"/admin/static/{name}?v={_static_hash(name)}"
 
 
+@cache
+def _static_content(name: str) -> bytes:
+    return (STATIC_DIR / name).read_bytes()
+
+
 def static_response(request: Request, name: str) -> Response:
     if name not in STATIC_FILES:
         return Response(status_code=404)
-    content = (STATIC_DIR / name).read_bytes()
+    content = _static_content(name)
     etag = etag_for(content)
     immutable = request.query_params.get("v") == _static_hash(name)
     headers = {"ETag": etag, "X-Content-Type-Options": "nosniff",

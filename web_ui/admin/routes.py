@@ -181,7 +181,7 @@ async def login(request: Request) -> Response:
 
 
 @public.get("/static/{name}")
-def admin_static(request: Request, name: str) -> Response:
+async def admin_static(request: Request, name: str) -> Response:  # on the event loop: never waits for a thread
     return static_response(request, name)
 
 
