@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated
 
@@ -161,6 +161,13 @@ class Record(BaseModel):
     harvested_at: datetime | None = None
     updated_at: datetime | None = None
     raw_format: str | None = None
+
+    @field_validator("harvested_at", "updated_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        # A partner's datestamp without a zone ("2024-03-01T10:00:00", "2024-03-01") is taken as UTC, so every
+        # stamp we serve is an RFC 3339 date-time, as docs/record.schema.json says.
+        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
     @model_validator(mode="after")
     def _own_holding_first(self) -> "Record":

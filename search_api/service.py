@@ -48,6 +48,13 @@ MAX_QUERY_CHARS = 2000
 MAX_FACET_SIZE = 100
 
 _FilterValues = Annotated[list[Annotated[str, Field(max_length=500)]], Field(default_factory=list)]
+# Blank values are allowed and mean "no filter" (an HTML form sends its empty fields).
+YEAR_PATTERN = r"\s*([0-9]{1,4})?\s*"
+LANGUAGE_PATTERN = r"\s*([a-z]{2,3})?\s*"
+
+
+def _items(extra: dict[str, Any]) -> dict[str, Any]:
+    return {"items": {"type": "string", "maxLength": 500, **extra}}
 
 
 # --- request parameters ----------------------------------------------------------------
@@ -66,11 +73,16 @@ class SearchParams(BaseModel):
         "(title:, author:, subject:, year:, type:, doi:, isbn:, udc:, ...). Cyrillic or Latin.")),
     ] = ""
     source: _FilterValues = Field(description="Source id (repeatable; see /api/v1/sources).")
-    type: _FilterValues = Field(description="Record type: " + ", ".join(t.value for t in RecordType) + " (repeatable).")
-    year: _FilterValues = Field(description="Exact publication year (repeatable).")
-    language: _FilterValues = Field(description="ISO 639 language code, like ky, ru, en (repeatable).")
+    # The schema lists exactly what the validators below accept (schemathesis checks both ways).
+    type: _FilterValues = Field(description="Record type: " + ", ".join(t.value for t in RecordType) + " (repeatable).",
+                                json_schema_extra=_items({"enum": [t.value for t in RecordType]}))
+    year: _FilterValues = Field(description="Exact publication year (repeatable).",
+                                json_schema_extra=_items({"pattern": f"^{YEAR_PATTERN}$"}))
+    language: _FilterValues = Field(description="ISO 639 language code, like ky, ru, en (repeatable).",
+                                    json_schema_extra=_items({"pattern": f"^{LANGUAGE_PATTERN}$"}))
     subject: _FilterValues = Field(description="Subject heading or keyword, exactly as in the facet (repeatable).")
-    access: _FilterValues = Field(description="Access: " + ", ".join(a.value for a in Access) + " (repeatable).")
+    access: _FilterValues = Field(description="Access: " + ", ".join(a.value for a in Access) + " (repeatable).",
+                                  json_schema_extra=_items({"enum": [a.value for a in Access]}))
     institution: _FilterValues = Field(description="Institution, exactly as in the facet (repeatable).")
     year_from: Annotated[int | None, Field(ge=0, le=9999, description="Earliest publication year, inclusive.")] = None
     year_to: Annotated[int | None, Field(ge=0, le=9999, description="Latest publication year, inclusive.")] = None
@@ -109,12 +121,12 @@ class SearchParams(BaseModel):
         elif name == "access":
             valid = [a.value for a in Access]
         if valid is not None:
-            bad = [x for x in values if x not in valid]
+            bad = [x for x in v if x not in valid]  # exactly as listed in the schema's enum, no blanks
             if bad:
                 raise ValueError(f"{bad[0]!r} is not a valid {name}; valid values: {', '.join(valid)}")
-        if name == "year" and any(not (x.isdigit() and len(x) <= 4) for x in values):
+        if name == "year" and any(not re.fullmatch(YEAR_PATTERN, x) for x in v):
             raise ValueError("a year is a number of up to four digits, like 2019")
-        if name == "language" and any(not re.fullmatch(r"[a-z]{2,3}", x) for x in values):
+        if name == "language" and any(not re.fullmatch(LANGUAGE_PATTERN, x) for x in v):
             raise ValueError("a language is a two- or three-letter ISO 639 code in lower case, like ky, ru or en")
         return values
 
