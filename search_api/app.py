@@ -26,7 +26,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from fedsearch.config import Settings
 from fedsearch.engines.base import EngineError, EngineUnavailable, InvalidCursor, SearchEngine
 from search_api import feeds
-from search_api.guard import EngineGate
+from search_api.guard import CircuitOpen, EngineGate
 from search_api.http import cached_response, urls_for
 from search_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from search_api.metrics import Metrics, MetricsMiddleware
@@ -164,7 +164,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(EngineError)
     async def _engine(request: Request, exc: EngineError) -> Response:
-        log.warning("search engine failed on %s: %s", request.url.path, exc)
+        if not isinstance(exc, CircuitOpen):  # that one was logged when the breaker opened
+            log.warning("search engine failed on %s: %s", request.url.path, exc)
         detail = (
             "the search engine is not reachable right now; this is on our side, please try again in a minute"
             if isinstance(exc, EngineUnavailable)

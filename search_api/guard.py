@@ -35,6 +35,10 @@ ENGINE_PATHS = ("/api/v1/search", "/api/v1/records", "/api/v1/sources", "/api/v1
 RETRY_AFTER = "10"
 
 
+class CircuitOpen(EngineUnavailable):
+    """Refused without asking the engine: it failed too often just now (logged once, when the breaker opened)."""
+
+
 class CircuitBreaker:
     def __init__(self, failures: int = 5, cooldown: float = 10.0, clock: Callable[[], float] = time.monotonic):
         self.threshold = failures
@@ -61,7 +65,7 @@ class CircuitBreaker:
             if wait <= 0 and not self._probing:
                 self._probing = True
                 return
-        raise EngineUnavailable(f"the search engine failed {self.threshold} times in a row ({self._reason}); "
+        raise CircuitOpen(f"the search engine failed {self.threshold} times in a row ({self._reason}); "
                                 f"not asking it again for {max(wait, 0):.0f} s")
 
     def succeeded(self) -> None:

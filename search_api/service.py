@@ -550,19 +550,21 @@ class SearchService:
         Public output names no path or host: the detail goes to the log (once per change).
         """
         name = self.settings.engine
+
+        def probe() -> Any:
+            h = self.engine.health()
+            if not h.reachable:  # counts against the breaker like any failed call
+                raise EngineUnavailable(h.detail or f"the {name} engine is not reachable")
+            self.engine.search(SearchQuery(per_page=1, highlight=False))  # reads a stored record
+            return h
+
         try:
-            h = self._call(lambda: self.engine.health())
-            if h.reachable:
-                self._call(lambda: self.engine.search(SearchQuery(per_page=1, highlight=False)))
+            h = self._call(probe)
         except EngineError as err:
             self._log_health(f"search engine unavailable: {err}")
-            public = ("the search engine is not reachable" if isinstance(err, EngineUnavailable)
+            public = ("the search engine is not reachable" if name == "elasticsearch" and isinstance(err, EngineUnavailable)
                       else "the search index can't be read; see the server log")
             return HealthOut(status="unavailable", engine=name, reachable=False, detail=public)
-        if not h.reachable:
-            self._log_health(f"search engine unavailable: {h.detail}")
-            return HealthOut(status="unavailable", engine=h.engine, reachable=False,
-                             detail="the search index can't be opened; see the server log")
         self._log_health(None)
         last = datetime.fromtimestamp(h.last_update, UTC) if h.last_update else None
         age = round(max(0.0, time.time() - h.last_update), 1) if h.last_update else None
