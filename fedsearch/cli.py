@@ -95,6 +95,12 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return run_scheduler(_settings(args))
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from fedsearch.backup import backup_cli, restore_cli  # docs/operations.md
+
+    return (backup_cli if args.command == "backup" else restore_cli)(_settings(args), args.dir)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fedsearch", description="Free-access search over scientific information.")
     p.add_argument("--config", help="the YAML configuration (default: $FEDSEARCH_CONFIG, ./fedsearch.yaml)")
@@ -129,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--role", choices=["admin", "librarian"], default="librarian")
     sp.set_defaults(func=cmd_admin_create_user)
     add("scheduler", cmd_scheduler, "run scheduled harvests (when the server does not run them)")
+    add("backup", cmd_backup, "copy the databases and the embedded index, online, into a new DIR").add_argument("dir")
+    add("restore", cmd_backup, "copy a backup DIR into a fresh data directory").add_argument("dir")
     return p
 
 
