@@ -36,7 +36,9 @@ def index_settings_for(size: int, engine: str):
     corpus, manifest = ensure_corpus(size)
     data = WORK / f"search-{size}"
     cfg = data / f"{engine}.yaml"
-    settings = write_settings(cfg, settings_dict(data, engine, file_sources(corpus), f"fsbench-{size}"))
+    config = settings_dict(data, engine, file_sources(corpus), f"fsbench-{size}")
+    config["reach"] = {"import_dirs": [str(corpus)]}  # the corpus files are read in place (docs/security.md)
+    settings = write_settings(cfg, config)
     return corpus, manifest, data, cfg, settings
 
 

@@ -60,6 +60,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path):
     config = {
         "engine": request.param,
         "data_dir": str(tmp_path / "data"),
+        "reach": {"import_dirs": [str(exports)]},  # the partner exports are read where they are
         "sources": [
             {"id": "vak", "connector": "tabular", "path": str(exports / "vak.csv"), "id_column": "Рег. номер",
              "type": "dissertation", "required": ["title"],
