@@ -142,14 +142,16 @@ class PoliteClient:
         # A page holds many records; one record may reach max_record_bytes and still be quarantined.
         self.max_response_bytes = max_response_bytes or max(policy.max_record_bytes * 8, 64 * 1024 * 1024)
         self.deadline_seconds = deadline_seconds or policy.timeout_seconds * DEADLINE_FACTOR
-        # Every request and redirect is checked against the source's reach; the guarded
-        # transport checks again on the address it dials (DNS rebinding).
+        # Every request and redirect is checked against the source's reach (connectors/reach.py): its scheme
+        # here, and the address dialled by the guarded transport (DNS rebinding). Through a proxy we dial
+        # the proxy, so the host's addresses are checked here instead.
+        resolve = reach.through_proxy()
         self._client = httpx.Client(
             timeout=httpx.Timeout(policy.timeout_seconds),
             headers={"User-Agent": policy.user_agent},
             follow_redirects=True,
             transport=transport or reach.guarded_transport(policy.reach),
-            event_hooks={"request": [lambda request: reach.check_url(request.url, policy.reach)]},
+            event_hooks={"request": [lambda request: reach.check_url(request.url, policy.reach, resolve=resolve)]},
         )
         self._last_request: float | None = None
         self.requests = 0

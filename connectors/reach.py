@@ -23,6 +23,7 @@ import glob
 import ipaddress
 import os
 import socket
+import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -130,14 +131,14 @@ def allowed_addresses(host: str, port: int, reach: Reach) -> list[str]:
     return public
 
 
-def check_url(url: str | httpx.URL, reach: Reach) -> None:
-    """Refuse a URL that is not http(s) or whose host resolves only to addresses this source may not reach."""
+def check_url(url: str | httpx.URL, reach: Reach, *, resolve: bool = True) -> None:
+    """Refuse a URL that is not http(s) or (with `resolve`) whose host has no address this source may reach."""
     parsed = httpx.URL(str(url))
     if parsed.scheme not in SCHEMES:
         raise ReachRefused(f"only http and https URLs can be harvested, not {parsed.scheme or 'this'}: {url}")
     if not parsed.host:
         raise ReachRefused(f"the URL {url} names no host")
-    if not reach.allow_private_networks:
+    if resolve and not reach.allow_private_networks:
         try:
             allowed_addresses(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), reach)
         except httpcore.ConnectError:
@@ -161,6 +162,11 @@ class _GuardedBackend(httpcore.SyncBackend):
                 last = err
         assert last is not None
         raise last
+
+
+def through_proxy() -> bool:
+    """True when the environment names an HTTP proxy: connections go to it, so check names before asking it."""
+    return bool({"http", "https", "all"} & set(urllib.request.getproxies()))
 
 
 def guarded_transport(reach: Reach) -> httpx.HTTPTransport:

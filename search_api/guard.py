@@ -99,16 +99,20 @@ class EngineGate:
         self.max_in_flight = max_in_flight
         self.queue_seconds = queue_seconds
         self._slots: asyncio.Semaphore | None = None  # made on the server's event loop
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.refused = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not needs_engine(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_in_flight)
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a semaphore belongs to one loop (tests run an app on several)
+            self._slots, self._loop = asyncio.Semaphore(self.max_in_flight), loop
+        slots = self._slots
+        assert slots is not None
         try:
-            await asyncio.wait_for(self._slots.acquire(), self.queue_seconds)
+            await asyncio.wait_for(slots.acquire(), self.queue_seconds)
         except TimeoutError:
             self.refused += 1
             await _busy(scope, send)
@@ -116,7 +120,7 @@ class EngineGate:
         try:
             await self.app(scope, receive, send)
         finally:
-            self._slots.release()
+            slots.release()
 
 
 async def _busy(scope: Scope, send: Send) -> None:
