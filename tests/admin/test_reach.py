@@ -118,3 +118,13 @@ def test_only_an_admin_may_allow_private_networks(strict):
     r = librarian.post("/admin/import", {"text": "sources:\n- id: inside\n  connector: oai-pmh\n"
                                                  "  url: http://127.0.0.1:9/oai\n  allow_private_networks: true\n"})
     assert r.status_code == 400 and "Only an admin can change this." in r.text
+
+
+def test_an_imported_source_is_held_to_the_same_reach(strict):
+    r = login(strict, "boss").post("/admin/import", {"text": (
+        "sources:\n- id: leak\n  connector: tabular\n  path: /etc/passwd\n  id_column: root\n"
+        "- id: inside\n  connector: oai-pmh\n  url: http://127.0.0.1:9/oai\n")})
+    assert r.status_code == 400
+    assert "leak.path: the path &#39;/etc/passwd&#39; is outside the import folders" in r.text
+    assert "inside.url: " in r.text and "private networks is off" in r.text
+    assert login(strict, "boss").get("/admin/sources/leak").status_code == 404

@@ -538,6 +538,9 @@ async def import_sources(request: Request) -> Response:
         current = {s.id: s for s in site.settings.sources}
         problems += [f"{c['id']}.{key}: " + _("Only an admin can change this.")
                      for c in configs for key in forms.admin_only_changes(c, current.get(c["id"]))]
+    for c in configs if not problems else []:  # paths and URLs within reach (docs/security.md)
+        found = forms.reach_problems(site.settings, SourceConfig.model_validate(c))
+        problems += [f"{c['id']}.{name.removeprefix(forms.OPTION)}: {msg}" for name, msg in found.items()]
     if not problems:
         try:
             site.save_sources(configs, _user(request), "source.import")
