@@ -441,7 +441,7 @@ class SearchService:
             self.breaker.succeeded()
             raise
         except Exception as err:  # noqa: BLE001 - a corrupt index fails in many ways; 503 and a log line, not 500
-            log.error("the search index could not be read: %s: %s", type(err).__name__, err)
+            log.error("the search index could not be read: %s: %s", type(err).__name__, err, exc_info=True)
             self.metrics.engine_error("EngineError")
             self.breaker.failed(f"{type(err).__name__}: {err}")
             raise EngineError(f"the search index could not be read ({type(err).__name__}); run `fedsearch reindex`") from None
