@@ -25,13 +25,17 @@ sys.path.insert(0, str(ROOT))
 
 from fedsearch.config import DedupConfig  # noqa: E402
 from fedsearch.record import Identifiers, LangText, Record, RecordType, make_record_id  # noqa: E402
-from indexers.dedup import Deduplicator  # noqa: E402
+from indexers.dedup import Deduplicator, features  # noqa: E402
 from indexers.normalize import identifiers as ids  # noqa: E402
 from indexers.normalize.people import parse_person  # noqa: E402
 
 # The labeled file holds identifiers as catalogues write them; normalize them as the normalizers do.
-NORMALIZE = {"doi": ids.doi, "isbn": ids.isbn, "issn": ids.issn, "handle": ids.handle_or_bare}
+NORMALIZE = {"doi": ids.doi, "isbn": ids.isbn, "issn": ids.issn, "handle": ids.handle_or_bare, "patent": ids.patent,
+             "register_number": ids.register}
 LABELED = ROOT / "tests" / "indexers" / "data" / "dedup_labeled.jsonl"
+
+
+SPLITS = ("all", "tuning", "holdout", "holdout2", "adversarial", "heldout")
 
 
 @dataclass
@@ -40,7 +44,9 @@ class Labeled:
     group: str
     work: str
     case: str
-    split: str  # "tuning": tuned on it; "holdout": written after, then used for fixes; "holdout2": never tuned on
+    # "tuning": tuned on it; "holdout": written after, then used for fixes; "holdout2": reported as is;
+    # "adversarial": bench/dedup_families.py, tuned on; "heldout": the families' hash-chosen third, never tuned on
+    split: str
 
 
 def load(path: Path = LABELED) -> list[Labeled]:
@@ -98,6 +104,12 @@ class Score:
 
 def evaluate(items: list[Labeled], config: DedupConfig) -> tuple[Score, Score, list[str]]:
     dedup = Deduplicator(config)
+    # As the index state would: every title's first authors are known, so generic titles are.
+    titles: dict[str, set[str]] = {}
+    for it in items:
+        f = features(it.record)
+        titles.setdefault(f.title_key, set()).add(f.author_key)
+    dedup.know_titles(titles)
     decisions, errors = Score(), []
     by_group: dict[str, list[Labeled]] = {}
     for it in items:
@@ -167,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     thresholds = [80, 84, 86, 88, 90, 92, 94, 96, 98, 100] if args.sweep else [args.threshold]
     for th in thresholds:
         print(f"threshold {th:g}:")
-        for split in ("all", "tuning", "holdout", "holdout2"):
+        for split in SPLITS:
             subset = [it for it in items if split in ("all", it.split)]
             t0 = time.perf_counter()
             decisions, clustered, errors = evaluate(subset, DedupConfig(fuzzy_threshold=th))
