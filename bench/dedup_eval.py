@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from fedsearch.config import DedupConfig  # noqa: E402
 from fedsearch.record import Identifiers, LangText, Record, RecordType, make_record_id  # noqa: E402
-from indexers.dedup import Deduplicator, features  # noqa: E402
+from indexers.dedup import Deduplicator, features, title_use  # noqa: E402
 from indexers.normalize import identifiers as ids  # noqa: E402
 from indexers.normalize.people import parse_person  # noqa: E402
 
@@ -105,10 +105,10 @@ class Score:
 def evaluate(items: list[Labeled], config: DedupConfig) -> tuple[Score, Score, list[str]]:
     dedup = Deduplicator(config)
     # As the index state would: every title's first authors are known, so generic titles are.
-    titles: dict[str, set[str]] = {}
+    titles: dict[str, set[tuple[str, int | None]]] = {}
     for it in items:
         f = features(it.record)
-        titles.setdefault(f.title_key, set()).add(f.author_key)
+        titles.setdefault(f.title_key, set()).add(title_use(f))
     dedup.know_titles(titles)
     decisions, errors = Score(), []
     by_group: dict[str, list[Labeled]] = {}

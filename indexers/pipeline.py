@@ -26,7 +26,7 @@ from connectors.rawstore import RawStore, RunSummary, StoredRecord
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id
-from indexers.dedup import Deduplicator, block_keys, candidate_keys, features, merge
+from indexers.dedup import Deduplicator, block_keys, candidate_keys, features, merge, title_prefix, title_uses
 from indexers.normalize import NormalizationError, normalize
 from indexers.state import IndexState
 
@@ -92,6 +92,8 @@ def _update_works(
     # clusters of stored records that match a fresh one (candidates come from the blocking keys).
     dedup = Deduplicator(settings.dedup)
     by_id = {r.id: r for r in fresh}
+    # Who else uses the fresh records' main titles: generic titles never merge on the title alone.
+    dedup.know_titles(title_uses(state.keys_under(title_prefix(features(r)) for r in fresh)))
     wanted = {r.id: candidate_keys(r) for r in fresh}
     filed = state.keys_to_ids(k for keys in wanted.values() for k in keys)
     pairs = {(rid, other) for rid, keys in wanted.items() for k in keys for other in filed.get(k, ()) if other not in by_id}

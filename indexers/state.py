@@ -81,6 +81,18 @@ class IndexState:
                 out.setdefault(key, set()).add(rid)
         return out
 
+    def keys_under(self, prefixes: Iterable[str], limit: int = 50) -> list[str]:
+        """Distinct blocking keys starting with each prefix (at most `limit` per prefix).
+
+        The deduplicator files `g:<main title>|<first author>|<year>` per record: the keys under
+        `g:<main title>|` say how many different people use a title (generic titles).
+        """
+        out: list[str] = []
+        for prefix in sorted(set(prefixes)):
+            out += [k for (k,) in self.conn.execute(
+                "SELECT DISTINCT key FROM blocks WHERE key >= ? AND key < ? LIMIT ?", (prefix, prefix + "\uffff", limit))]
+        return out
+
     def records(self, record_ids: Iterable[str]) -> dict[str, Record]:
         out: dict[str, Record] = {}
         for chunk in _chunks(sorted(set(record_ids))):

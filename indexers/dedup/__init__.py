@@ -10,16 +10,18 @@
 Measured on the labeled set by `python -m bench.run dedup` (docs/dedup.md).
 """
 
-from indexers.dedup.blocking import block_keys, candidate_keys, file_keys, lookup_keys, title_author_key, title_prefix
-from indexers.dedup.cluster import GENERIC_AUTHORS, ClusterChanges, Deduplicator
+from indexers.dedup.blocking import (
+    block_keys, candidate_keys, file_keys, lookup_keys, title_author_key, title_prefix, title_uses,
+)
+from indexers.dedup.cluster import ClusterChanges, Deduplicator, title_use
 from indexers.dedup.features import Features, features, name_words, surname_key
 from indexers.dedup.merge import explain, merge, provenance, richness
-from indexers.dedup.rules import Decision, compare, hard_conflict
+from indexers.dedup.rules import GENERIC_AUTHORS, Decision, compare, hard_conflict, is_generic
 from indexers.dedup.titles import STOPWORDS, title_numbers, title_skeleton
 
 __all__ = [
     "GENERIC_AUTHORS", "STOPWORDS", "ClusterChanges", "Decision", "Deduplicator", "Features", "block_keys",
-    "candidate_keys", "compare", "explain", "features", "file_keys", "hard_conflict", "lookup_keys", "merge",
+    "candidate_keys", "compare", "explain", "features", "file_keys", "hard_conflict", "is_generic", "lookup_keys", "merge",
     "name_words", "provenance", "richness", "surname_key", "title_author_key", "title_numbers", "title_prefix",
-    "title_skeleton",
+    "title_skeleton", "title_use", "title_uses",
 ]

@@ -2,11 +2,13 @@
 
 Identifier keys find records sharing a strong identifier; title blocks (first two
 words, two longest words) and the first author's block find the rest, in years
-y-1..y+1. One more key per record, `g:<main title>|<first author>`, lets the index
-state count how many different first authors share a title (generic titles).
+y-1..y+1. One more key per record, `g:<main title>|<first author>|<year>`, lets the
+index state tell how many different first authors use a title (generic titles).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from fedsearch.record import Record
 from indexers.dedup.features import Features, features
@@ -32,7 +34,16 @@ def title_prefix(f: Features) -> str:
 
 
 def title_author_key(f: Features) -> str:
-    return title_prefix(f) + f.author_key
+    return f"{title_prefix(f)}{f.author_key}|{f.year or '*'}"
+
+
+def title_uses(keys: Iterable[str]) -> dict[str, set[tuple[str, int | None]]]:
+    """`g:` keys read back from the index state -> main title key -> (first author, year) uses."""
+    out: dict[str, set[tuple[str, int | None]]] = {}
+    for key in keys:
+        title, author, year = key[2:].rsplit("|", 2)  # skeleton words hold no "|"
+        out.setdefault(title, set()).add((author, int(year) if year.isdigit() else None))
+    return out
 
 
 def block_keys(record: Record) -> list[str]:

@@ -14,22 +14,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
 from fedsearch.config import DedupConfig
 from fedsearch.record import MatchLink, Record
 from indexers.dedup.blocking import file_keys, lookup_keys
 from indexers.dedup.features import Features, features
 from indexers.dedup.merge import merge
-from indexers.dedup.rules import Decision, compare, hard_conflict
-from indexers.dedup.titles import is_listed_generic
+from indexers.dedup.rules import GENERIC_AUTHORS, Decision, compare, hard_conflict, is_generic
 
-# Different named first authors under one main title that make it generic. Spelling variants of one
-# person ("Дүйшөнбаева Г." / "Гүлмира Дүйшөнбаева" read surname-last) can count twice, hence not 3.
-GENERIC_AUTHORS = 4
 
 
 def _is_sparse(f: Features) -> bool:
     """Without authors or a year a record can fit several works; it joins one only if it fits no other."""
     return not f.surnames or f.year is None
+
+
+def title_use(f: Features) -> tuple[str, int | None]:
+    return f.author_key, f.year
+
+
+def _distinct_people(keys: set[str]) -> int:
+    """Surname keys that are not spellings of one another ("dujsonbaeva" / "duisonbaeva" count once)."""
+    if len(keys) <= 1:
+        return len(keys)
+    people: list[str] = []
+    for key in sorted(keys):
+        if not any(fuzz.ratio(key, p) >= 80 for p in people):
+            people.append(key)
+    return len(people)
 
 
 @dataclass
@@ -70,7 +83,7 @@ class Deduplicator:
         self._gone: set[str] = set()
         # Generic titles: main title key -> first authors ("-" for none) seen under it, here and in the index state.
         self._title_ids: dict[str, set[str]] = {}
-        self._known_authors: dict[str, set[str]] = {}
+        self._known_authors: dict[str, set[tuple[str, int | None]]] = {}
 
     # ---- queries
     def __len__(self) -> int:
@@ -100,18 +113,21 @@ class Deduplicator:
     def cluster_keys(self) -> list[str]:
         return sorted(self._members)
 
-    def is_generic(self, f: Features) -> bool:
-        """A title that names a kind of document, or one that many different first authors use."""
+    def title_authors(self, f: Features) -> tuple[int, int]:
+        """How many different named first authors use f's main title, here and in the index state:
+        in any year, and within a year of f's (an author-less copy can't choose among those)."""
         key = f.title_key
-        if is_listed_generic(key):
-            return True
-        authors = set(self._known_authors.get(key, ()))
-        authors |= {self._features[i].author_key for i in self._title_ids.get(key, ())}
-        authors.discard("-")  # copies catalogued without authors say nothing about how common a title is
-        return len(authors) >= GENERIC_AUTHORS
+        uses = set(self._known_authors.get(key, ()))
+        uses |= {title_use(self._features[i]) for i in self._title_ids.get(key, ())}
+        named = [(a, y) for a, y in uses if a != "-"]  # copies without authors say nothing about how common it is
+        near = {a for a, y in named if f.year is None or y is None or abs(y - f.year) <= 1}
+        return _distinct_people({a for a, _ in named}), _distinct_people(near)
 
-    def know_titles(self, authors_by_title: dict[str, set[str]]) -> None:
-        """First authors the index state has seen under main titles (from its `g:` blocking keys)."""
+    def is_generic(self, f: Features) -> bool:
+        return is_generic(f, self.title_authors)
+
+    def know_titles(self, authors_by_title: dict[str, set[tuple[str, int | None]]]) -> None:
+        """(first author, year) uses of main titles the index state knows of (from its `g:` blocking keys)."""
         for key, authors in authors_by_title.items():
             self._known_authors.setdefault(key, set()).update(authors)
 
@@ -122,7 +138,7 @@ class Deduplicator:
         return self._compare(fa or features(a), fb or features(b))
 
     def _compare(self, a: Features, b: Features) -> Decision:
-        return compare(a, b, self.config.fuzzy_threshold, self.is_generic)
+        return compare(a, b, self.config.fuzzy_threshold, self.title_authors)
 
     # ---- changes
     def assign(self, record: Record) -> str:
@@ -130,13 +146,9 @@ class Deduplicator:
         if record.id in self._records:
             self.remove(record.id)
         feats = features(record)
-        was_generic = self.is_generic(feats)
+        before = self.title_authors(feats)
         self._add(record, feats)
-        if not was_generic and self.is_generic(feats):
-            # The title just became generic: records joined on it alone decide again.
-            for other in sorted(self._title_ids.get(feats.title_key, ())):
-                if other != record.id and other in self._records:
-                    self._readd(other)
+        self._title_use_changed(feats, before)
         if not _is_sparse(feats):
             # Sparse records it matches decide again, now that they have one more candidate.
             for sparse in self._sparse_matches(record.id):
@@ -203,10 +215,23 @@ class Deduplicator:
         """Forget a record (deleted at its source); its cluster may shrink or split."""
         if record_id not in self._records:
             return
-        sparse = [] if _is_sparse(self._features[record_id]) else self._sparse_matches(record_id)
+        feats = self._features[record_id]
+        sparse = [] if _is_sparse(feats) else self._sparse_matches(record_id)
+        before = self.title_authors(feats)
         self._remove(record_id)
         for other in sparse:
             self._readd(other)
+        self._title_use_changed(feats, before)
+
+    def _title_use_changed(self, feats: Features, before: tuple[int, int]) -> None:
+        """A title just became (or stopped being) generic, or shared by two authors near a year
+        (an author-less copy can't choose then): the records under it decide again."""
+        after = self.title_authors(feats)
+        if (before[1] >= 2) == (after[1] >= 2) and (before[0] >= GENERIC_AUTHORS) == (after[0] >= GENERIC_AUTHORS):
+            return
+        for other in sorted(self._title_ids.get(feats.title_key, ())):
+            if other != feats.id and other in self._records:
+                self._readd(other)
 
     def _remove(self, record_id: str) -> None:
         old_key = self._key_of.pop(record_id)
@@ -245,10 +270,10 @@ class Deduplicator:
         fresh = Deduplicator(self.config)
         records = sorted(records, key=lambda r: r.id)
         # Count every title's first authors first, so that a generic title is generic from the start.
-        titles: dict[str, set[str]] = {}
+        titles: dict[str, set[tuple[str, int | None]]] = {}
         for r in records:
             f = features(r)
-            titles.setdefault(f.title_key, set()).add(f.author_key)
+            titles.setdefault(f.title_key, set()).add(title_use(f))
         fresh.know_titles(titles)
         for record in records:
             fresh.assign(record)

@@ -42,11 +42,14 @@ _LABEL = {"doi": "DOI", "isbn": "ISBN", "handle": "handle", "patent": "patent nu
 # A handle names a repository's copy, not the work: two repositories' handles for one paper do not conflict.
 _VETO_SCHEMES = ("patent", "register", "doi", "isbn")
 
-IsGeneric = Callable[[Features], bool]
+# How many different named first authors use a record's main title in the collection the caller knows:
+# (in any year, within a year of the record's). From Deduplicator.title_authors.
+TitleAuthors = Callable[[Features], tuple[int, int]]
+GENERIC_AUTHORS = 4  # that many make a title generic; spelling variants of one person can count twice, hence not 3
 
 
-def _never_generic(f: Features) -> bool:
-    return is_listed_generic(f.title_key)
+def _no_counts(f: Features) -> tuple[int, int]:
+    return 0, 0
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,12 @@ def _year_corroborated(a: Features, b: Features) -> bool:
                 or _same_author_list(a, b))
 
 
-def compare(a: Features, b: Features, threshold: float = 92.0, is_generic: IsGeneric = _never_generic) -> Decision:
+def is_generic(f: Features, title_authors: TitleAuthors = _no_counts) -> bool:
+    """A title that names a kind of document ("Отчёт", "Untitled"), or one that many first authors use."""
+    return is_listed_generic(f.title_key) or title_authors(f)[0] >= GENERIC_AUTHORS
+
+
+def compare(a: Features, b: Features, threshold: float = 92.0, title_authors: TitleAuthors = _no_counts) -> Decision:
     """Are two records the same work? The decision carries its reason, and for a merge its rule and evidence."""
     # 1. Strong identifiers: a conflict vetoes, a shared one decides.
     vetoed = strong_conflict(a, b)
@@ -180,7 +188,7 @@ def compare(a: Features, b: Features, threshold: float = 92.0, is_generic: IsGen
         return Decision(False, 0, "numbers in the titles differ (volume, part or edition)")
     if a.autoref != b.autoref:
         return Decision(False, 0, "author's abstract vs dissertation")
-    if is_generic(a) or is_generic(b):
+    if is_generic(a, title_authors) or is_generic(b, title_authors):
         return Decision(False, 0, "generic title: only an identifier can join such records")
     if _subtitles_differ(a, b):
         return Decision(False, 0, "subtitles differ")
@@ -201,6 +209,8 @@ def compare(a: Features, b: Features, threshold: float = 92.0, is_generic: IsGen
         # Only the title says anything: short titles ("Информатика", "Отчет о НИР") are not enough.
         if words < 3 or (not (a.year and b.year) and words < 5):
             return Decision(False, sim, "no authors to compare and the title is short or undated")
+        if max(title_authors(a)[1], title_authors(b)[1]) >= 2:
+            return Decision(False, sim, "no authors to compare and several authors use the title")
         need = max(threshold, 97.0)
     elif words <= 2:
         need = max(threshold, 99.0)  # short titles must be (nearly) equal
