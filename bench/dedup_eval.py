@@ -50,11 +50,14 @@ class Labeled:
 
 
 def load(path: Path = LABELED) -> list[Labeled]:
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return labeled(lines)
+
+
+def labeled(lines: list[dict]) -> list[Labeled]:
+    """Labeled lines (as bench/make_dedup_labeled.py writes them) as records."""
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
+    for item in lines:
         r = item["record"]
         record = Record(
             id=make_record_id(r["source"], r["local_id"]),
@@ -70,6 +73,14 @@ def load(path: Path = LABELED) -> list[Labeled]:
         )
         out.append(Labeled(record, item["group"], item["work"], item["case"], item.get("split", "tuning")))
     return out
+
+
+def fresh_families(seed: int) -> list[Labeled]:
+    """The adversarial families drawn again with another seed: instances nobody has looked at."""
+    from bench.dedup_families import build
+    from bench.make_dedup_labeled import translit
+
+    return labeled(build(translit, seed))
 
 
 @dataclass
@@ -133,6 +144,42 @@ def evaluate(items: list[Labeled], config: DedupConfig) -> tuple[Score, Score, l
     return decisions, clustered, errors
 
 
+def cluster_level(items: list[Labeled], config: DedupConfig) -> dict[str, float]:
+    """Whole clusters: precision = share of predicted clusters that are exactly one true work,
+    recall = share of true works found exactly (singletons included)."""
+    truth: dict[str, set[str]] = {}
+    for it in items:
+        truth.setdefault(it.work, set()).add(it.record.id)
+    true_sets = {frozenset(v) for v in truth.values()}
+    found = {frozenset(r.id for r in members) for members in Deduplicator(config).clusters([it.record for it in items])}
+    exact = len(true_sets & found)
+    return {"precision": exact / len(found), "recall": exact / len(true_sets), "works": len(true_sets),
+            "clusters": len(found)}
+
+
+def measure(config: DedupConfig | None = None, fresh_seed: int | None = None) -> dict[str, dict]:
+    """Every split's pairwise (decisions and clusters) and whole-cluster scores, for bench/results.
+
+    With `fresh_seed`, also "fresh": the adversarial families drawn anew with that seed."""
+    config = config or DedupConfig()
+    items = load()
+    subsets = {split: [it for it in items if split in ("all", it.split)] for split in SPLITS}
+    if fresh_seed is not None:
+        subsets[f"fresh-{fresh_seed}"] = fresh_families(fresh_seed)
+    out: dict[str, dict] = {}
+    for split, subset in subsets.items():
+        decisions, clustered, _ = evaluate(subset, config)
+        out[split] = {
+            "records": len(subset),
+            "pair_decisions": {"precision": decisions.precision, "recall": decisions.recall, "tp": decisions.tp,
+                               "fp": decisions.fp, "fn": decisions.fn, "tn": decisions.tn},
+            "clustered_pairs": {"precision": clustered.precision, "recall": clustered.recall, "tp": clustered.tp,
+                                "fp": clustered.fp, "fn": clustered.fn},
+            "clusters": cluster_level(subset, config),
+        }
+    return out
+
+
 def speed(items: list[Labeled], copies: int) -> int:
     """Incremental assign() throughput on copies of the set made distinct (extra words, no shared ids)."""
     import random
@@ -185,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
             decisions, clustered, errors = evaluate(subset, DedupConfig(fuzzy_threshold=th))
             print(f"  {split:8} pair decisions:  {decisions.line()}")
             print(f"  {split:8} batch clusters:  {clustered.line()}  [{time.perf_counter() - t0:.2f}s]")
+            whole = cluster_level(subset, DedupConfig(fuzzy_threshold=th))
+            print(f"  {split:8} whole clusters:  precision {whole['precision']:.3f}  recall {whole['recall']:.3f}  "
+                  f"({whole['clusters']} clusters, {whole['works']} works)")
             if args.errors and split == "all":
                 for e in errors:
                     print("  " + e)
