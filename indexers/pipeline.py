@@ -90,7 +90,7 @@ def _update_works(
     """Re-cluster the works that new, changed and removed records touch; write them (engine None: state only)."""
     # Load only the works this can touch: the old clusters of changed and removed records, and the
     # clusters of stored records that match a fresh one (candidates come from the blocking keys).
-    dedup = Deduplicator(settings.dedup)
+    dedup = Deduplicator(settings.dedup, state.decisions())
     by_id = {r.id: r for r in fresh}
     # Who else uses the fresh records' main titles: generic titles never merge on the title alone.
     dedup.know_titles(title_uses(state.keys_under(title_prefix(features(r)) for r in fresh)))
@@ -101,6 +101,7 @@ def _update_works(
     feats = {rid: features(r) for rid, r in [*by_id.items(), *candidates.items()]}
     matched = {other for rid, other in pairs
                if dedup.decide(by_id[rid], candidates[other], feats[rid], feats[other]).same}
+    matched |= {other for rid in by_id for other in dedup.joined_with(rid)}  # joined by a librarian
     old_clusters = state.clusters_of(matched | set(by_id) | removed)
     loaded = state.members_of(set(old_clusters.values()))
     for rid in sorted(loaded):

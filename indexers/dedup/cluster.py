@@ -21,7 +21,7 @@ from fedsearch.record import MatchLink, Record
 from indexers.dedup.blocking import file_keys, lookup_keys
 from indexers.dedup.features import Features, features
 from indexers.dedup.merge import merge
-from indexers.dedup.rules import GENERIC_AUTHORS, Decision, compare, hard_conflict, is_generic
+from indexers.dedup.rules import GENERIC_AUTHORS, Decision, compare, hard_conflict, is_generic, strong_conflict
 
 
 
@@ -66,12 +66,24 @@ class Deduplicator:
         engine.delete(changes.delete)
     """
 
-    def __init__(self, config: DedupConfig | None = None):
+    def __init__(self, config: DedupConfig | None = None, decisions: Iterable[tuple[str, ...]] = ()):
+        """`decisions`: librarians' (a, b, "split" | "join", who, ...) from the index state; a split
+        keeps two records apart like `never_merge`; a join merges them unless identifiers conflict."""
         self.config = config or DedupConfig()
         self._never: dict[str, set[str]] = {}
+        self._joined: dict[str, dict[str, str]] = {}  # record -> record joined by hand -> who
+        self._split: set[frozenset[str]] = set()
         for a, b in self.config.never_merge:
             self._never.setdefault(a, set()).add(b)
             self._never.setdefault(b, set()).add(a)
+        for a, b, decision, who, *_ in decisions:
+            if decision == "split":
+                self._split.add(frozenset((a, b)))
+                self._never.setdefault(a, set()).add(b)
+                self._never.setdefault(b, set()).add(a)
+            else:
+                self._joined.setdefault(a, {})[b] = who
+                self._joined.setdefault(b, {})[a] = who
         self._records: dict[str, Record] = {}
         self._features: dict[str, Features] = {}
         self._keys: dict[str, list[str]] = {}
@@ -131,13 +143,22 @@ class Deduplicator:
         for key, authors in authors_by_title.items():
             self._known_authors.setdefault(key, set()).update(authors)
 
+    def joined_with(self, record_id: str) -> list[str]:
+        """Records a librarian joined this one with (the pipeline loads their works too)."""
+        return sorted(self._joined.get(record_id, ()))
+
     def decide(self, a: Record, b: Record, fa: Features | None = None, fb: Features | None = None) -> Decision:
         """Are a and b the same work? Pass their features when you have them: computing them dominates."""
+        if frozenset((a.id, b.id)) in self._split:
+            return Decision(False, 0, "split by a librarian")
         if b.id in self._never.get(a.id, ()):
             return Decision(False, 0, "never_merge in the configuration")
         return self._compare(fa or features(a), fb or features(b))
 
     def _compare(self, a: Features, b: Features) -> Decision:
+        who = self._joined.get(a.id, {}).get(b.id)
+        if who is not None and strong_conflict(a, b) is None:
+            return Decision(True, 100, "joined by a librarian", "manual", f"joined by {who}")
         return compare(a, b, self.config.fuzzy_threshold, self.title_authors)
 
     # ---- changes
@@ -170,8 +191,9 @@ class Deduplicator:
             self._blocks.setdefault(key, set()).add(rid)
         sparse = _is_sparse(feats)
         matches: dict[str, list[tuple[str, Decision]]] = {}  # cluster key -> matching members
+        joined = self._joined.get(rid, {})
         for other in self._candidates(rid):
-            if not sparse and _is_sparse(self._features[other]):
+            if not sparse and _is_sparse(self._features[other]) and other not in joined:
                 continue  # a sparse record chooses its cluster itself (see _readd)
             if other in self._never.get(rid, ()):
                 continue
@@ -181,7 +203,8 @@ class Deduplicator:
         if sparse and len(matches) > 1 and self._any_conflict(list(matches)):
             # A record without authors or year that fits several different works
             # ("Информатика" by three authors; a book and its new edition): joining one is a guess.
-            matches = {}
+            # A librarian's join is not.
+            matches = {k: ms for k, ms in matches.items() if any(d.rule == "manual" for _, d in ms)}
         for _, others in sorted(matches.items()):
             key = self._key_of[others[0][0]]  # an earlier join may have renamed the cluster
             if key == self._key_of[rid] or self._conflict(self._key_of[rid], key):
@@ -193,7 +216,7 @@ class Deduplicator:
         self._changed.add(self._key_of[rid])
 
     def _candidates(self, rid: str) -> list[str]:
-        found: set[str] = set()
+        found: set[str] = {j for j in self._joined.get(rid, ()) if j in self._records}
         for key in lookup_keys(self._features[rid]):
             found |= self._blocks.get(key, set())
         found.discard(rid)
@@ -268,6 +291,7 @@ class Deduplicator:
     def clusters(self, records: Iterable[Record]) -> list[list[Record]]:
         """Cluster a whole collection from scratch (deterministic: records are added in id order)."""
         fresh = Deduplicator(self.config)
+        fresh._never, fresh._joined, fresh._split = self._never, self._joined, self._split
         records = sorted(records, key=lambda r: r.id)
         # Count every title's first authors first, so that a generic title is generic from the start.
         titles: dict[str, set[tuple[str, int | None]]] = {}
@@ -296,8 +320,11 @@ class Deduplicator:
             if self._never.get(x, set()) & side_b:
                 return True
             fx = self._features[x]
+            joined = self._joined.get(x, {})
             for y in side_b:
-                if hard_conflict(fx, self._features[y]):
+                fy = self._features[y]
+                # A librarian's join overrides the heuristics, never a conflict of identifiers.
+                if strong_conflict(fx, fy) if y in joined else hard_conflict(fx, fy):
                     return True
         return False
 

@@ -235,3 +235,26 @@ def test_the_demo_patents_stay_separate_works(demo_records):
     medvedev = next(r for r in patents if number[r.id] == "KG1265")
     work = merge([r for r in clusters[cluster_of[medvedev.id]]])
     assert any(p.name.startswith("Медведев Вадим") for p in work.authors)
+
+
+# ------------------------------------------------------------------ librarians' decisions
+
+
+def test_a_librarian_splits_and_joins_and_identifiers_still_veto():
+    a = rec("knu", "1", "Экология озера Иссык-Куль")
+    b = rec("nlkr", "2", "ЭКОЛОГИЯ ОЗЕРА ИССЫК-КУЛЬ")
+    c = rec("auca", "3", "Ысык-Көл: экология жана келечек", authors=("Asanov, B.",), lang="ky")
+    assert len(Deduplicator().clusters([a, b, c])) == 2
+    split = Deduplicator(decisions=[(a.id, b.id, "split", "librarian")])
+    assert len(split.clusters([a, b, c])) == 3
+    joined = Deduplicator(decisions=[(a.id, c.id, "join", "librarian")])
+    (work,) = [ms for ms in joined.clusters([a, b, c])]
+    assert {r.id for r in work} == {a.id, b.id, c.id}
+    dedup = Deduplicator(decisions=[(a.id, c.id, "join", "librarian")])
+    for r in (a, b, c):
+        dedup.assign(r)
+    merged = dedup.merged(dedup.cluster_key(c.id))
+    assert merged.match.rule == "manual" and merged.match.evidence == "joined by librarian"
+    p1 = rec("kyrgyzpatent", "KG1", "Улей", type=RecordType.patent, identifiers=Identifiers(patent=["KG1"]))
+    p2 = rec("kyrgyzpatent", "KG2", "Улей", type=RecordType.patent, identifiers=Identifiers(patent=["KG2"]))
+    assert len(Deduplicator(decisions=[(p1.id, p2.id, "join", "librarian")]).clusters([p1, p2])) == 2
