@@ -108,7 +108,8 @@ def _update_works(
         dedup.assign(loaded[rid])
     dedup.take_changes()
     # A stored cluster that no longer comes out the same (e.g. never_merge was edited) is rewritten.
-    stale = {rid: old for rid, old in old_clusters.items() if rid in loaded and dedup.cluster_key(rid) != old}
+    # (Every loaded member is checked: a split by a librarian changes members no fresh record matches.)
+    stale = {rid: old for rid, old in state.clusters_of(loaded).items() if dedup.cluster_key(rid) != old}
 
     for rid in sorted(removed):
         dedup.remove(rid)
