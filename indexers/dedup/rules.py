@@ -63,6 +63,8 @@ class Decision:
 
 def strong_conflict(a: Features, b: Features) -> str | None:
     """The scheme in which the two records carry different identifiers, if any."""
+    if not a.strong or not b.strong:
+        return None
     for scheme in _VETO_SCHEMES:
         x, y = a.ids(scheme), b.ids(scheme)
         if x and y and not x & y:
@@ -71,6 +73,8 @@ def strong_conflict(a: Features, b: Features) -> str | None:
 
 
 def shared_strong(a: Features, b: Features) -> tuple[str, str] | None:
+    if not a.strong or not b.strong:
+        return None
     for scheme in STRONG_SCHEMES:
         common = a.ids(scheme) & b.ids(scheme)
         if common:
