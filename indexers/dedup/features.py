@@ -53,6 +53,8 @@ def _text_key(text: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Features:
+    """A record as matching sees it; `features(record)` computes it once."""
+
     id: str
     source: str
     titles: tuple[tuple[str, ...], ...]  # the MAIN title's skeleton words (plain, then keyboard-folded)
@@ -61,7 +63,6 @@ class Features:
     numbers: frozenset[int]
     year: int | None
     surnames: tuple[str, ...]
-    names: tuple[frozenset[str], ...]  # all name words per person, for names given in either order
     first: frozenset[str]  # the first author's family name, plain and keyboard-folded skeletons
     first_folded: str | None  # the keyboard-folded one alone
     first_words: frozenset[str]  # every word of the first author's name, both ways
@@ -119,7 +120,6 @@ def features(record: Record) -> Features:
     proper, sub = split_title(main)
     people = record.authors or [p for p in record.contributors if p.role in (None, "editor", "compiler")]
     surnames = tuple(dict.fromkeys(s for s in (surname_key(p) for p in people[:20]) if s))
-    names = tuple(n for n in (name_words(p) for p in people[:20]) if n)
     lead = people[0] if people else None
     first = frozenset(k for k in (surname_key(lead), surname_key(lead, True)) if k) if lead else frozenset()
     first_words = name_words(lead) | name_words(lead, True) if lead else frozenset()
@@ -133,7 +133,6 @@ def features(record: Record) -> Features:
         numbers=title_numbers(main),
         year=record.year,
         surnames=surnames,
-        names=names,
         first=first,
         first_folded=surname_key(lead, True) if lead else None,
         first_words=first_words,

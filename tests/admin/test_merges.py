@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from fedsearch.engines import SearchQuery, open_engine
 from fedsearch.record import make_record_id
