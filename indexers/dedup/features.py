@@ -63,6 +63,7 @@ class Features:
     numbers: frozenset[int]
     year: int | None
     surnames: tuple[str, ...]
+    surnames_folded: tuple[str, ...]  # the same, Kyrgyz ө ү ң folded (Бөкөнбеков / Bokonbekov meet)
     first: frozenset[str]  # the first author's family name, plain and keyboard-folded skeletons
     first_folded: str | None  # the keyboard-folded one alone
     first_words: frozenset[str]  # every word of the first author's name, both ways
@@ -133,6 +134,7 @@ def features(record: Record) -> Features:
         numbers=title_numbers(main),
         year=record.year,
         surnames=surnames,
+        surnames_folded=tuple(k for k in (surname_key(p, True) for p in people[:20]) if k),
         first=first,
         first_folded=surname_key(lead, True) if lead else None,
         first_words=first_words,

@@ -46,6 +46,7 @@ _VETO_SCHEMES = ("patent", "register", "doi", "isbn")
 # (in any year, within a year of the record's). From Deduplicator.title_authors.
 TitleAuthors = Callable[[Features], tuple[int, int]]
 GENERIC_AUTHORS = 4  # that many make a title generic; spelling variants of one person can count twice, hence not 3
+DESCRIPTIVE_WORDS = 4  # content words from which a frequent title still describes a work
 
 
 def _no_counts(f: Features) -> tuple[int, int]:
@@ -98,8 +99,8 @@ def first_authors_agree(a: Features, b: Features) -> bool:
 
 
 def _same_author_list(a: Features, b: Features) -> bool:
-    return len(a.surnames) >= 1 and len(a.surnames) == len(b.surnames) and \
-        all(_same_name(x, y) for x, y in zip(a.surnames, b.surnames))
+    return len(a.surnames_folded) >= 1 and len(a.surnames_folded) == len(b.surnames_folded) and \
+        all(_same_name(x, y) for x, y in zip(a.surnames_folded, b.surnames_folded))
 
 
 def _subtitles_differ(a: Features, b: Features) -> bool:
@@ -192,8 +193,16 @@ def compare(a: Features, b: Features, threshold: float = 92.0, title_authors: Ti
         return Decision(False, 0, "numbers in the titles differ (volume, part or edition)")
     if a.autoref != b.autoref:
         return Decision(False, 0, "author's abstract vs dissertation")
-    if is_generic(a, title_authors) or is_generic(b, title_authors):
+    if is_listed_generic(a.title_key) or is_listed_generic(b.title_key):
         return Decision(False, 0, "generic title: only an identifier can join such records")
+    if is_generic(a, title_authors) or is_generic(b, title_authors):
+        # Many people use this title. A short one ("Лекции", "Working paper") names a kind of document:
+        # only an identifier joins. A descriptive one ("Энергетическая безопасность: состояние и
+        # перспективы") joins when the whole author list and the year agree too.
+        descriptive = min(len(a.main), len(b.main)) >= DESCRIPTIVE_WORDS
+        if not (descriptive and a.year and a.year == b.year and _same_author_list(a, b)):
+            return Decision(False, 0, "title used by many authors: only an identifier, or the same authors "
+                                      "and year, join such records")
     if _subtitles_differ(a, b):
         return Decision(False, 0, "subtitles differ")
     if a.year and b.year and a.year != b.year:
