@@ -5,7 +5,7 @@
     python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
     python -m bench.run reharvest [--records 100000]
     python -m bench.run dedup-truth [--size 100000]  (the ingest run's clusters against truth/duplicates.csv)
-    python -m bench.run dedup [--fresh-seed 2027]  (the labeled set per split: pairwise and whole-cluster P/R)
+    python -m bench.run dedup [--fresh-seed 4242]  (the labeled set per split: pairwise and whole-cluster P/R)
     python -m bench.run dedup-corpus --size 3000  (all of a generated corpus clustered, scored against its truth)
     python -m bench.run report    (rewrite our sections of docs/benchmarks.md from bench/results/)
     python -m bench.run all       (ingest 100k, reharvest 100k, search 100k/300k/1M, report)

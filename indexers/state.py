@@ -149,10 +149,12 @@ class IndexState:
         keys = [k for (k,) in self.conn.execute(
             "SELECT cluster FROM works GROUP BY cluster HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, cluster LIMIT ?",
             (limit,))]
-        members = self.members_of(keys)
         out: dict[str, list[Record]] = {k: [] for k in keys}
-        for rid in sorted(members):
-            out[self.clusters_of([rid])[rid]].append(members[rid])
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            for cluster, js in self.conn.execute(
+                    f"SELECT cluster, json FROM works WHERE cluster IN ({marks}) ORDER BY record_id", chunk):
+                out[cluster].append(Record.model_validate_json(js))
         return out
 
     # --- librarians' decisions (kept across rebuilds) ---------------------------------
