@@ -40,6 +40,18 @@ def surname_key(person: Person, keyboard: bool = False) -> str | None:
     return sk or None
 
 
+def given_initials(person: Person) -> frozenset[str]:
+    """How the given name may begin, as skeletons: 'Мээрим' -> {m}; 'Н. З.' -> {n}; 'James' -> {i, j}
+    and 'J.' -> {j} (the skeleton folds "ja" to "ia"); 'Жамила' and 'Zh.' share j. Empty without a given name."""
+    if not person.given:
+        return frozenset()
+    words = analysis.words(person.given.replace(".", " "))
+    if not words:
+        return frozenset()
+    w = words[0]
+    return frozenset(sk[0] for sk in (analysis.skeleton(w), analysis.skeleton(w[:1]), analysis.skeleton(w[:2])) if sk)
+
+
 def _patent_key(value: str) -> str:
     m = _PATENT_KIND.match(value)
     return m.group(1) if m else value
@@ -67,6 +79,7 @@ class Features:
     first: frozenset[str]  # the first author's family name, plain and keyboard-folded skeletons
     first_folded: str | None  # the keyboard-folded one alone
     first_words: frozenset[str]  # every word of the first author's name, both ways
+    first_initials: frozenset[str]  # how the first author's given name may begin, as skeletons (Жамила / Zh. -> j)
     rtype: RecordType
     lang: str | None  # of the main title
     strong: tuple[tuple[str, frozenset[str]], ...]  # (scheme, values) for each strong scheme the record has
@@ -138,6 +151,7 @@ def features(record: Record) -> Features:
         first=first,
         first_folded=surname_key(lead, True) if lead else None,
         first_words=first_words,
+        first_initials=given_initials(lead) if lead else frozenset(),
         rtype=record.type,
         lang=record.title[0].lang,
         strong=strong_ids(record),

@@ -92,7 +92,8 @@ def first_authors_agree(a: Features, b: Features) -> bool:
     if not a.first or not b.first:
         return True
     if any(_same_name(x, y) for x in a.first for y in b.first):
-        return True
+        # One family name, two people: Токтокулова Мээрим / Токтогулов Н. З.
+        return not (a.first_initials and b.first_initials and not a.first_initials & b.first_initials)
     # "Хаким Ибатулин" parsed without parts: the surname may be any word of the other's first name.
     return any(_same_name(x, w) for x in a.first for w in b.first_words) or \
         any(_same_name(y, w) for y in b.first for w in a.first_words)

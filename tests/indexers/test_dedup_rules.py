@@ -111,16 +111,33 @@ def test_first_authors_must_agree_across_scripts():
     assert same(a, b)
     c = rec("lib", "3", "Көп тилдүү билим берүүнүн тарыхы", authors=("Бөкөнбаев, Т.",), lang="ky")
     assert compare(features(a), features(c)).reason == "first authors differ"
+    # One family name, another person: the given names' initials disagree.
+    d = Record(id=make_record_id("vak", "d"), source="vak", source_record_id="d", title=[LangText(value="Водные ресурсы: история и современность")],
+               authors=[Person(name="Токтокулова Мээрим", family="Токтокулова", given="Мээрим")], year=2018)
+    e = Record(id=make_record_id("lib", "e"), source="lib", source_record_id="e", title=[LangText(value="ВОДНЫЕ РЕСУРСЫ : ИСТОРИЯ И СОВРЕМЕННОСТЬ")],
+               authors=[Person(name="Токтогулов, Н. З.", family="Токтогулов", given="Н. З.")], year=2018)
+    assert compare(features(d), features(e)).reason == "first authors differ"
+    f = e.model_copy(update={"authors": [Person(name="Toktokulova, M.", family="Toktokulova", given="M.")]})
+    assert same(d, f)
 
 
 def test_a_title_many_authors_use_is_generic():
-    titles = [rec(f"src{i}", str(i), "Жылдык отчет жана илимий жыйынтыктар", authors=(f"{name}, А.",), lang="ky")
-              for i, name in enumerate(["Асанов", "Сыдыкова", "Петров", "Турдубаева"])]
-    copy = rec("other", "c", "ЖЫЛДЫК ОТЧЕТ ЖАНА ИЛИМИЙ ЖЫЙЫНТЫКТАР", authors=("Асанов, А.",), lang="ky")
-    assert same(titles[0], copy)  # alone, the title would do
-    clusters = Deduplicator().clusters([*titles, copy])
+    people = ["Асанов", "Сыдыкова", "Петров", "Турдубаева"]
+    short = [rec(f"src{i}", str(i), "Жылдык отчет", authors=(f"{name}, А.",), lang="ky") for i, name in enumerate(people)]
+    copy = rec("other", "c", "ЖЫЛДЫК ОТЧЕТ", authors=("Асанов, А.",), lang="ky")
+    assert same(short[0], copy)  # alone, the title would do
+    clusters = Deduplicator().clusters([*short, copy])
     assert all(len(c) == 1 for c in clusters)  # four people use it: only an identifier joins records under it
     assert not same(rec("a", "1", "Аннотация"), rec("b", "2", "Аннотация"))  # and some titles are generic anyway
+
+    # A descriptive title many use still joins the same authors' copies of one year, and nothing else.
+    title = "Энергетическая безопасность: состояние и перспективы"
+    works = [rec(f"src{i}", str(i), title, authors=(f"{name}, А.", "Ким, О.")) for i, name in enumerate(people)]
+    same_team = rec("other", "c", title.upper(), authors=("Асанов, А.", "Ким, О."))
+    one_coauthor = rec("other2", "d", title, authors=("Асанов, А.", "Ли, В."))
+    clusters = {frozenset(r.id for r in c) for c in Deduplicator().clusters([*works, same_team, one_coauthor])}
+    assert frozenset({works[0].id, same_team.id}) in clusters
+    assert frozenset({one_coauthor.id}) in clusters
 
 
 def test_different_edition_statements_keep_records_apart():
