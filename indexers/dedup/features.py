@@ -42,14 +42,16 @@ def surname_key(person: Person, keyboard: bool = False) -> str | None:
 
 def given_initials(person: Person) -> frozenset[str]:
     """How the given name may begin, as skeletons: 'Мээрим' -> {m}; 'Н. З.' -> {n}; 'James' -> {i, j}
-    and 'J.' -> {j} (the skeleton folds "ja" to "ia"); 'Жамила' and 'Zh.' share j. Empty without a given name."""
+    and 'J.' -> {j} (the skeleton folds "ja" to "ia"); 'Жамила' and 'Zh.' share j; 'Өмүрбек' and 'O.'
+    share o. Empty without a given name."""
     if not person.given:
         return frozenset()
     words = analysis.words(person.given.replace(".", " "))
     if not words:
         return frozenset()
     w = words[0]
-    return frozenset(sk[0] for sk in (analysis.skeleton(w), analysis.skeleton(w[:1]), analysis.skeleton(w[:2])) if sk)
+    variants = (w, w[:1], w[:2], analysis.fold(w[:2]))  # folded: Өмүрбек / O. (ө typed as о)
+    return frozenset(sk[0] for sk in (analysis.skeleton(v) for v in variants) if sk)
 
 
 def _patent_key(value: str) -> str:

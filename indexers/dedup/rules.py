@@ -46,7 +46,9 @@ _VETO_SCHEMES = ("patent", "register", "doi", "isbn")
 # (in any year, within a year of the record's). From Deduplicator.title_authors.
 TitleAuthors = Callable[[Features], tuple[int, int]]
 GENERIC_AUTHORS = 4  # that many make a title generic; spelling variants of one person can count twice, hence not 3
-DESCRIPTIVE_WORDS = 4  # content words from which a frequent title still describes a work
+# Content words from which a frequent title still describes a work: titles naming a kind of document
+# have one or two ("Лекции", "Working paper", "Тезисы докладов", "Жылдык отчет").
+DESCRIPTIVE_WORDS = 3
 
 
 def _no_counts(f: Features) -> tuple[int, int]:
