@@ -421,7 +421,25 @@ def build() -> list[dict]:
         add(g, f"{g}.w0", "generic title, copy without authors", rec)
     for line in lines:
         line.setdefault("split", "tuning")
-    return lines
+    _distinct_sources(lines)
+    from bench.dedup_families import build as adversarial
+
+    return lines + adversarial(translit)
+
+
+# More catalogues than any work has copies: a source holds one record of a work.
+EXTRA_SOURCES = ["ksucta", "krsu", "manas", "iuk", "kstu", "kgma", "ion-nas", "bhu", "jasu", "talas-su"]
+
+
+def _distinct_sources(lines: list[dict]) -> None:
+    """Give the copies of one work distinct sources (a catalogue's two records are two items)."""
+    used: dict[str, set[str]] = {}
+    for line in lines:
+        taken = used.setdefault(line["work"], set())
+        rec = line["record"]
+        if rec["source"] in taken:
+            rec["source"] = next(s for s in EXTRA_SOURCES if s not in taken)
+        taken.add(rec["source"])
 
 
 TRANSLATIONS = {

@@ -5,6 +5,8 @@
     python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
     python -m bench.run reharvest [--records 100000]
     python -m bench.run dedup-truth [--size 100000]  (the ingest run's clusters against truth/duplicates.csv)
+    python -m bench.run dedup [--fresh-seed 4242]  (the labeled set per split: pairwise and whole-cluster P/R)
+    python -m bench.run dedup-corpus --size 3000  (all of a generated corpus clustered, scored against its truth)
     python -m bench.run report    (rewrite our sections of docs/benchmarks.md from bench/results/)
     python -m bench.run all       (ingest 100k, reharvest 100k, search 100k/300k/1M, report)
     python -m bench.run clean     (drop the fsbench-* indices and $FEDSEARCH_BENCH_DIR)
@@ -88,6 +90,36 @@ def cmd_dedup_truth(args: argparse.Namespace) -> None:
     report.write_all(["dedup-truth"])
 
 
+def cmd_dedup(args: argparse.Namespace) -> None:
+    from bench import dedup_eval
+
+    result = dedup_eval.measure(fresh_seed=args.fresh_seed)
+    for split, scores in result.items():
+        d, c, w = scores["pair_decisions"], scores["clustered_pairs"], scores["clusters"]
+        progress(f"{split:11} pairs decided P {d['precision']:.3f} R {d['recall']:.3f} | pairs clustered "
+                 f"P {c['precision']:.3f} R {c['recall']:.3f} | whole clusters P {w['precision']:.3f} R {w['recall']:.3f}")
+    cmd = "python -m bench.run dedup" + (f" --fresh-seed {args.fresh_seed}" if args.fresh_seed is not None else "")
+    save_result("dedup-labeled", {"command": cmd, "splits": result})
+
+
+def cmd_dedup_corpus(args: argparse.Namespace) -> None:
+    from bench import dedup_corpus
+    from bench.common import WORK
+    from fedsearch.corpus import generate, is_current, load_manifest
+
+    out = WORK / f"dedup-corpus-{args.size}"
+    if not is_current(load_manifest(out), args.size, args.seed):
+        progress(f"writing a {args.size:,}-record corpus (seed {args.seed}) into {out}")
+        generate(out, args.size, seed=args.seed)
+    result = dedup_corpus.score(out)
+    progress(f"{result['records']:,} records -> {result['works']:,} works; false merges {result['false_merges']}; "
+             f"pairwise P {result['pairwise_precision']:.4f} R {result['pairwise_recall']:.4f}; "
+             f"clusters P {result['cluster_precision']:.4f} R {result['cluster_recall']:.4f}")
+    save_result(f"dedup-corpus-{args.size}", {
+        "command": f"python -m bench.run dedup-corpus --size {args.size} --seed {args.seed}",
+        "size": args.size, "seed": args.seed, **result})
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     report.write_all()
     progress(f"wrote {report.DOC}")
@@ -145,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("dedup-truth", help="score the ingest run's dedup against the corpus's truth file")
     sp.add_argument("--size", type=int, default=100_000)
     sp.set_defaults(func=cmd_dedup_truth)
+    sp = sub.add_parser("dedup", help="the labeled dedup set: precision and recall per split")
+    sp.add_argument("--fresh-seed", type=int, help="also score the adversarial families drawn anew with this seed")
+    sp.set_defaults(func=cmd_dedup)
+    sp = sub.add_parser("dedup-corpus", help="cluster a generated corpus in memory and score it against its truth")
+    sp.add_argument("--size", type=int, default=3000)
+    sp.add_argument("--seed", type=int, default=20251, help="20251 is the demo's (and the benches') seed")
+    sp.set_defaults(func=cmd_dedup_corpus)
     sp = sub.add_parser("report")
     sp.set_defaults(func=cmd_report)
     sp = sub.add_parser("clean")

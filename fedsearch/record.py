@@ -87,6 +87,7 @@ class Identifiers(BaseModel):
     handle: list[str] = []
     urn: list[str] = []
     patent: list[str] = []  # e.g. KG1234, KG20190012.1
+    register_number: list[str] = []  # dissertation register number, e.g. Д-2024-000001
     other: list[str] = []
 
     def all(self) -> list[str]:
@@ -115,6 +116,24 @@ class Holding(BaseModel):
     source_url: str | None = None
     links: list[Link] = []
     access: Access = Access.unknown
+
+
+class MatchLink(BaseModel):
+    """Why one member record joined the work: the rule that matched it to another member, and its evidence."""
+
+    record_id: str
+    to: str  # the member it matched
+    rule: Annotated[str, Field(pattern=r"^(doi|isbn|handle|patent|register|title|manual)$")]
+    evidence: str  # the shared identifier, or what agreed ("title 97%, first author aitmatov, 2019")
+
+
+class Match(BaseModel):
+    """Provenance of a merged work: which records it was made from and why (indexers/dedup)."""
+
+    members: list[str] = Field(min_length=2)  # record ids, the work's own id first
+    rule: str  # the strongest rule among the links
+    evidence: str
+    links: list[MatchLink] = []
 
 
 def make_record_id(source: str, source_record_id: str) -> str:
@@ -157,6 +176,8 @@ class Record(BaseModel):
 
     # Every source holding this work; the record's own holding comes first.
     holdings: list[Holding] = []
+    # For a work merged from several records: its members and the rule that joined each.
+    match: Match | None = None
 
     harvested_at: datetime | None = None
     updated_at: datetime | None = None

@@ -26,7 +26,7 @@ from connectors.rawstore import RawStore, RunSummary, StoredRecord
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id
-from indexers.dedup import Deduplicator, block_keys, candidate_keys, features, merge
+from indexers.dedup import Deduplicator, block_keys, candidate_keys, features, merge, title_prefix, title_uses
 from indexers.normalize import NormalizationError, normalize
 from indexers.state import IndexState
 
@@ -90,8 +90,10 @@ def _update_works(
     """Re-cluster the works that new, changed and removed records touch; write them (engine None: state only)."""
     # Load only the works this can touch: the old clusters of changed and removed records, and the
     # clusters of stored records that match a fresh one (candidates come from the blocking keys).
-    dedup = Deduplicator(settings.dedup)
+    dedup = Deduplicator(settings.dedup, state.decisions())
     by_id = {r.id: r for r in fresh}
+    # Who else uses the fresh records' main titles: generic titles never merge on the title alone.
+    dedup.know_titles(title_uses(state.keys_under(title_prefix(features(r)) for r in fresh)))
     wanted = {r.id: candidate_keys(r) for r in fresh}
     filed = state.keys_to_ids(k for keys in wanted.values() for k in keys)
     pairs = {(rid, other) for rid, keys in wanted.items() for k in keys for other in filed.get(k, ()) if other not in by_id}
@@ -99,13 +101,15 @@ def _update_works(
     feats = {rid: features(r) for rid, r in [*by_id.items(), *candidates.items()]}
     matched = {other for rid, other in pairs
                if dedup.decide(by_id[rid], candidates[other], feats[rid], feats[other]).same}
+    matched |= {other for rid in by_id for other in dedup.joined_with(rid)}  # joined by a librarian
     old_clusters = state.clusters_of(matched | set(by_id) | removed)
     loaded = state.members_of(set(old_clusters.values()))
     for rid in sorted(loaded):
         dedup.assign(loaded[rid])
     dedup.take_changes()
     # A stored cluster that no longer comes out the same (e.g. never_merge was edited) is rewritten.
-    stale = {rid: old for rid, old in old_clusters.items() if rid in loaded and dedup.cluster_key(rid) != old}
+    # (Every loaded member is checked: a split by a librarian changes members no fresh record matches.)
+    stale = {rid: old for rid, old in state.clusters_of(loaded).items() if dedup.cluster_key(rid) != old}
 
     for rid in sorted(removed):
         dedup.remove(rid)

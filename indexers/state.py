@@ -30,6 +30,14 @@ CREATE TABLE IF NOT EXISTS blocks (
     PRIMARY KEY (key, record_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blocks_record ON blocks (record_id);
+CREATE TABLE IF NOT EXISTS decisions (
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('split', 'join')),
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (a, b)
+);
 """
 _CHUNK = 500  # SQLite's bound-variable limit is far above this
 MAX_BLOCK = 200  # candidate lookups skip blocking keys shared by more records than this
@@ -57,6 +65,7 @@ class IndexState:
         self.conn.close()
 
     def clear(self) -> None:
+        """Forget every record, cluster and blocking key (for a rebuild); librarians' decisions stay."""
         with self.conn:
             self.conn.execute("BEGIN")
             self.conn.execute("DELETE FROM works")
@@ -79,6 +88,18 @@ class IndexState:
             marks = ",".join("?" * len(small))
             for key, rid in self.conn.execute(f"SELECT key, record_id FROM blocks WHERE key IN ({marks})", small):
                 out.setdefault(key, set()).add(rid)
+        return out
+
+    def keys_under(self, prefixes: Iterable[str], limit: int = 50) -> list[str]:
+        """Distinct blocking keys starting with each prefix (at most `limit` per prefix).
+
+        The deduplicator files `g:<main title>|<first author>|<year>` per record: the keys under
+        `g:<main title>|` say how many different people use a title (generic titles).
+        """
+        out: list[str] = []
+        for prefix in sorted(set(prefixes)):
+            out += [k for (k,) in self.conn.execute(
+                "SELECT DISTINCT key FROM blocks WHERE key >= ? AND key < ? LIMIT ?", (prefix, prefix + "\uffff", limit))]
         return out
 
     def records(self, record_ids: Iterable[str]) -> dict[str, Record]:
@@ -122,6 +143,41 @@ class IndexState:
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM works").fetchone()[0]
+
+    def merged_clusters(self, limit: int = 200) -> dict[str, list[Record]]:
+        """Clusters of more than one record (the largest first, then by key): cluster key -> members."""
+        keys = [k for (k,) in self.conn.execute(
+            "SELECT cluster FROM works GROUP BY cluster HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, cluster LIMIT ?",
+            (limit,))]
+        out: dict[str, list[Record]] = {k: [] for k in keys}
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            for cluster, js in self.conn.execute(
+                    f"SELECT cluster, json FROM works WHERE cluster IN ({marks}) ORDER BY record_id", chunk):
+                out[cluster].append(Record.model_validate_json(js))
+        return out
+
+    # --- librarians' decisions (kept across rebuilds) ---------------------------------
+    def decisions(self) -> list[tuple[str, str, str, str, str]]:
+        """(record a, record b, "split" | "join", who, when), a < b."""
+        return [tuple(r) for r in self.conn.execute("SELECT a, b, decision, actor, at FROM decisions ORDER BY at, a, b")]
+
+    def decide(self, a: str, b: str, decision: str, actor: str, at: str) -> None:
+        if a == b:
+            raise ValueError(f"a record can't be split from or joined with itself ({a})")
+        if decision not in ("split", "join"):
+            raise ValueError(f"unknown dedup decision {decision!r} (split or join)")
+        a, b = sorted((a, b))
+        with self.conn:
+            self.conn.execute("BEGIN")
+            self.conn.execute("INSERT OR REPLACE INTO decisions (a, b, decision, actor, at) VALUES (?, ?, ?, ?, ?)",
+                              (a, b, decision, actor, at))
+
+    def forget_decision(self, a: str, b: str) -> bool:
+        a, b = sorted((a, b))
+        with self.conn:
+            self.conn.execute("BEGIN")
+            return self.conn.execute("DELETE FROM decisions WHERE a = ? AND b = ?", (a, b)).rowcount > 0
 
     # --- writing ---------------------------------------------------------------------
     def apply(self, put: list[tuple[Record, list[str]]], removed: Iterable[str], clusters: dict[str, str]) -> None:

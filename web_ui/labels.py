@@ -47,6 +47,17 @@ SORT_LABELS = {
 
 LINK_LABELS = {"fulltext": N_("Full text"), "landing": N_("Record at the source"), "other": N_("Link")}
 
+# Why a work was merged from several records (Record.match.rule); %(value)s is the shared identifier.
+MATCH_LABELS = {
+    "doi": N_("same DOI %(value)s"),
+    "isbn": N_("same ISBN %(value)s"),
+    "handle": N_("same handle %(value)s"),
+    "patent": N_("same patent number %(value)s"),
+    "register": N_("same register number %(value)s"),
+    "title": N_("same title, first author and year"),
+    "manual": N_("joined by a librarian"),
+}
+
 
 def value_label(facet: str, value: str, *, ui_lang: str, source_names: dict[str, str]) -> str:
     """How a facet value is shown: translated for controlled vocabularies, names for codes."""

@@ -82,6 +82,7 @@ def _make_env() -> Environment:
         FACET_LABELS=labels.FACET_LABELS,
         SORT_LABELS=labels.SORT_LABELS,
         LINK_LABELS=labels.LINK_LABELS,
+        MATCH_LABELS=labels.MATCH_LABELS,
         language_name=i18n.language_name,
         json_ld=json_ld,
     )

@@ -160,7 +160,7 @@ def _options(partner: str, url: str) -> dict[str, Any]:
                 "mapping": {
                     "title": "Тема диссертации", "authors": "ФИО соискателя", "year": "Год защиты",
                     "date": "Дата защиты", "classifications.vak": "Шифр специальности",
-                    "subjects": "Специальность", "institution": "Организация",
+                    "subjects": "Специальность", "institution": "Организация", "identifiers.register_number": "Рег. номер",
                     "contributors.supervisor": "Научный руководитель", "language": "Язык",
                     "abstract": "Аннотация"},
                 "required": ["title", "year"]}

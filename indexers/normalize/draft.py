@@ -106,7 +106,7 @@ class Draft:
         value = value.strip()
         norm = {
             "doi": ids.doi, "isbn": ids.isbn, "issn": ids.issn, "handle": ids.handle_or_bare, "urn": ids.urn,
-            "patent": ids.patent,
+            "patent": ids.patent, "register_number": ids.register,
         }.get(kind)
         if norm is None:
             self.identifiers.setdefault("other", []).append(value)

@@ -117,6 +117,14 @@ def patent(value: str) -> str | None:
     return None
 
 
+def register(value: str) -> str | None:
+    """A dissertation register number as the register writes it, spacing and case evened: 'д-2024-000001' -> 'Д-2024-000001'."""
+    v = re.sub(r"\s+", "", value.strip().upper())
+    if re.match(r"^[\w./-]{3,40}$", v) and any(ch.isdigit() for ch in v):
+        return v
+    return None
+
+
 def orcid(value: str | None) -> str | None:
     """'https://orcid.org/0000-0002-1825-0097' -> '0000-0002-1825-0097'; None if the check digit fails."""
     if not value:

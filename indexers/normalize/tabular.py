@@ -8,7 +8,7 @@ The tabular connector's options hold `mapping: {record field: column name}`,
   type, institution, publisher, url, fulltext_url, access, rights,
   container.title (or journal), container.volume, container.issue, container.pages,
   classifications.<udc|grnti|ipc|bbk|ddc|lcc|vak|other>,
-  identifiers.<doi|isbn|issn|handle|urn|patent|other>
+  identifiers.<doi|isbn|issn|handle|urn|patent|register_number|other>
 
 People, subjects, languages and identifiers are split on ";" (and on new lines).
 Without a mapping, columns named like the fields are used.
@@ -26,7 +26,7 @@ from indexers.normalize.errors import NormalizationError
 from indexers.normalize.people import parse_person
 
 CLASSIFICATION_SCHEMES = ("udc", "grnti", "ipc", "bbk", "ddc", "lcc", "vak", "other")
-IDENTIFIER_KINDS = ("doi", "isbn", "issn", "handle", "urn", "patent", "other")
+IDENTIFIER_KINDS = ("doi", "isbn", "issn", "handle", "urn", "patent", "register_number", "other")
 PLAIN_FIELDS = (
     "title", "title_alt", "abstract", "authors", "contributors", "subjects", "keywords", "year", "date",
     "languages", "language", "type", "institution", "publisher", "url", "fulltext_url", "access", "rights",

@@ -222,3 +222,15 @@ def test_precision_and_recall_on_the_labeled_set():
     assert clusters.precision >= 0.98, clusters.line()
     assert clusters.recall >= 0.9, clusters.line()
     assert decisions.precision >= 0.98, decisions.line()
+
+
+def test_the_held_out_families_meet_the_bar():
+    """The adversarial families' hash-chosen third (bench/dedup_families.py), and the same families drawn anew."""
+    from bench.dedup_eval import fresh_families
+
+    heldout = [it for it in load() if it.split == "heldout"]
+    assert len({it.group for it in heldout}) >= 10
+    for items in (heldout, fresh_families(4242)):
+        decisions, clusters, _ = evaluate(items, DedupConfig())
+        assert decisions.precision >= 0.995 and clusters.precision >= 0.995, (decisions.line(), clusters.line())
+        assert decisions.recall >= 0.9 and clusters.recall >= 0.9, (decisions.line(), clusters.line())

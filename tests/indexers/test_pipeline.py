@@ -103,6 +103,9 @@ def test_harvest_indexes_merges_and_follows_changes(deployment):
     book = search(config_path, "978-9967-00000-1").hits
     assert len(book) == 1
     assert sorted(h.source for h in book[0].record.holdings) == ["library", "press"]
+    match = book[0].record.match  # the merge says why: the same ISBN
+    assert match is not None and match.rule == "isbn" and match.evidence == "9789967000001"
+    assert len(match.members) == 2
     assert search(config_path, "Issyk Osmonova").hits[0].record.source_record_id == "D-2"
     assert search(config_path, "08.00.05").total == 1
 
@@ -137,6 +140,8 @@ def test_reindex_rebuilds_the_same_index(deployment):
     after = search(config_path, facets=["source", "type"])
     assert {h.id for h in after.hits} == {h.id for h in before.hits}
     assert after.facets == before.facets
+    (book,) = search(config_path, "978-9967-00000-1").hits  # a rebuild explains the merge again
+    assert book.record.match is not None and book.record.match.rule == "isbn"
 
 
 def test_forget_source_unmerges_and_removes(deployment):

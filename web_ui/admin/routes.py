@@ -27,8 +27,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from connectors.registry import UnknownConnector, get_connector, installed
 from fedsearch.config import ConfigError, SourceConfig
 from fedsearch.managed_sources import source_dict
+from indexers.dedup import features, merge
+from indexers.dedup.merge import RULE_ORDER
+from indexers.dedup.rules import strong_conflict
 from indexers.scheduler import AlreadyRunning
+from indexers.state import IndexState
 from web_ui.admin import forms
+from web_ui.admin.db import stamp
 from web_ui.admin.plain import plain
 from web_ui.admin.preview import preview, raw_text
 from web_ui.admin.rendering import render, static_response
@@ -467,6 +472,95 @@ def retry_quarantined(request: Request, source_id: str) -> Response:
     site.audit.record(_user(request), "quarantine.retry", source_id,
                       {"entries": len(entries), "renormalized": len(stored), "reharvest": len(stored) < len(entries)})
     return _redirect(_source_path(source_id), "retrying")
+
+
+# -- merged works: list by rule, split, join -------------------------------------------------------------
+
+MERGES_SHOWN = 200
+
+
+def _merge_done(request: Request, state: IndexState, record_id: str, done: str) -> Response:
+    """Re-cluster the record's work now (a reindex job of its source); the decision is stored either way."""
+    found = state.records([record_id]).get(record_id)
+    if found is not None:
+        try:
+            site_of(request).harvests.reindex(found.source, [found.source_record_id], trigger=_user(request))
+        except AlreadyRunning:
+            return _redirect("/admin/merges", "merge-busy")
+    return _redirect("/admin/merges", done)
+
+
+@router.get("/merges")
+def merges_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+    """Works merged from several records, by the rule that joined them, and the librarians' decisions."""
+    state = IndexState.for_data_dir(site_of(request).settings.data_dir)
+    try:
+        works = [merge(members) for members in state.merged_clusters(MERGES_SHOWN).values()]
+        decisions = state.decisions()
+    finally:
+        state.close()
+    by_rule: dict[str, list[Any]] = {}
+    for work in works:
+        by_rule.setdefault(work.match.rule if work.match else "manual", []).append(work)
+    rules = [r for r in RULE_ORDER if r in by_rule]
+    return render(request, "admin/merges.html", {
+        "by_rule": by_rule, "rules": rules, "decisions": decisions, "shown": MERGES_SHOWN, "error": error,
+        "done": request.query_params.get("done"),
+    }, status_code=status)
+
+
+@router.post("/merges/split")
+def split_merge(request: Request) -> Response:
+    """Take one record out of its work: it is kept apart from every other member, now and after rebuilds."""
+    form = _form(request)
+    record_id, work = str(form.get("record", "")), str(form.get("work", ""))
+    state = IndexState.for_data_dir(site_of(request).settings.data_dir)
+    try:
+        others = sorted(set(state.members_of([work])) - {record_id})
+        if record_id not in state.clusters_of([record_id]) or not others:
+            raise NotFound()
+        for other in others:
+            state.decide(record_id, other, "split", _user(request), stamp())
+        site_of(request).audit.record(_user(request), "dedup.split", record_id, {"work": work, "apart_from": others})
+        return _merge_done(request, state, record_id, "merge-split")
+    finally:
+        state.close()
+
+
+@router.post("/merges/join")
+def join_records(request: Request) -> Response:
+    """Join two records into one work by hand (identifiers of one scheme that differ still keep them apart)."""
+    form = _form(request)
+    a, b = str(form.get("a", "")).strip(), str(form.get("b", "")).strip()
+    state = IndexState.for_data_dir(site_of(request).settings.data_dir)
+    try:
+        found = state.records([a, b])
+        if a == b or len(found) < 2:
+            return merges_page(request, _("Give the ids of two different records in the index (as the API shows them)."), 400)
+        conflict = strong_conflict(features(found[a]), features(found[b]))
+        if conflict:
+            return merges_page(request, _("These records carry different identifiers of one kind (%(kind)s): "
+                                          "they can't be one work.", kind=conflict), 400)
+        state.decide(a, b, "join", _user(request), stamp())
+        site_of(request).audit.record(_user(request), "dedup.join", a, {"with": b})
+        return _merge_done(request, state, a, "merge-joined")
+    finally:
+        state.close()
+
+
+@router.post("/merges/forget")
+def forget_merge_decision(request: Request) -> Response:
+    """Drop a librarian's split or join: the rules decide again."""
+    form = _form(request)
+    a, b = str(form.get("a", "")), str(form.get("b", ""))
+    state = IndexState.for_data_dir(site_of(request).settings.data_dir)
+    try:
+        if not state.forget_decision(a, b):
+            raise NotFound()
+        site_of(request).audit.record(_user(request), "dedup.forget", a, {"with": b})
+        return _merge_done(request, state, a, "merge-forgotten")
+    finally:
+        state.close()
 
 
 # -- YAML export and import -----------------------------------------------------------------------------
