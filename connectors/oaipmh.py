@@ -572,7 +572,7 @@ class OaiPmhConnector(Connector):
         return None
 
     def _fetch(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], number: int,
-               where: str) -> OaiPage:
+               where: str, seen_tokens: set[str]) -> OaiPage:
         """One page, fetched again with backoff while it is damaged. HarvestIncomplete if it stays damaged.
 
         A page that is not well-formed but whole, and comes back byte for byte the same, is a
@@ -586,8 +586,11 @@ class OaiPmhConnector(Connector):
                 damage = self._damage(page, state)
             except DamagedPage as err:
                 page, damage = None, err.message
+            if damage is None and page is not None and page.next_token in seen_tokens and attempt < retries:
+                # A token cut short in transfer can equal one seen before; a real loop repeats when asked again.
+                damage = f"its resumption token {page.next_token!r} was already used in this list"
             if damage is None and page is not None and page.salvaged and not page.cut:
-                if page.digest == previous_digest or attempt == retries:
+                if page.digest == previous_digest:
                     return page
                 damage = f"the page is not well-formed ({page.error})"
                 previous_digest = page.digest
@@ -633,7 +636,7 @@ class OaiPmhConnector(Connector):
                 raise self._fail(f"the listing{where} reached max_pages ({self.policy.max_pages}) without ending; "
                                  "stopping (raise harvest.max_pages if the repository is really this large)")
             try:
-                page = self._fetch(client, set_spec, state, number, where)
+                page = self._fetch(client, set_spec, state, number, where, seen_tokens)
                 if page.next_token is None and state.get("size") is None and \
                         (page.token is None or page.token.complete_list_size is None):
                     page = self._end_confirmed(client, set_spec, state, page, number)
@@ -725,13 +728,15 @@ class OaiPmhConnector(Connector):
     def _fresh_token(self, client: OaiClient, set_spec: str | None, state: dict[str, Any],
                      number: int) -> str | None:
         """Ask again for the page that gave a rejected token: a token cut in transfer comes back whole."""
-        if self.policy.damage_retries == 0 or number < 1:
-            return None
-        try:
-            page = self._request(client, set_spec, state, state.get("prev_token"), number)
-        except (OaiResponseError, OaiError, PartnerError):
-            return None
-        return page.next_token if not page.salvaged else None
+        for attempt in range(self.policy.damage_retries if number >= 1 else 0):
+            try:
+                page = self._request(client, set_spec, state, state.get("prev_token"), number)
+            except (OaiResponseError, OaiError, PartnerError):
+                page = None
+            if page is not None and not page.salvaged and page.next_token and page.next_token != state["token"]:
+                return page.next_token
+            client.http._sleep(client.http._backoff(attempt))
+        return None
 
     def _raw(self, rec: OaiRecord, page: int) -> RawRecord | Quarantine:
         fmt = self.payload_format
