@@ -180,8 +180,8 @@ def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progre
     except HarvestStopped:
         status, error = "stopped", "stopped on request; the next run resumes from the last checkpoint"
     except HarvestIncomplete as err:
-        status, error = "incomplete", (f"{err.message}; records from the good pages are kept, nothing was "
-                                       "marked deleted, and the next run resumes from the last good page")
+        status, error = "incomplete", (f"{err.message}; what was read before is kept, nothing was marked "
+                                       "deleted, and the next run goes on from the last checkpoint")
     except HarvestFailed as err:
         status, error = "failed", err.message
     except PartnerError as err:

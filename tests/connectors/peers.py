@@ -505,14 +505,16 @@ def damage(body: bytes, fault: str, rng: random.Random) -> bytes:
 
 
 class FaultProxy:
-    """A real HTTP proxy on 127.0.0.1 in front of `upstream`, damaging some ListRecords answers.
+    """A real HTTP proxy on 127.0.0.1 in front of `upstream`, damaging some answers (ListRecords by default).
 
     `plan(n, request) -> fault | None` decides for the n-th ListRecords request (1-based), e.g.
     `FaultProxy.random(0.2, seed=7)` or `FaultProxy.always("truncate", token="...")`.
     """
 
-    def __init__(self, upstream: str, plan: Callable[[int, Request], str | None], seed: int = 1):
+    def __init__(self, upstream: str, plan: Callable[[int, Request], str | None], seed: int = 1,
+                 verb: str | None = "ListRecords"):
         self.upstream = upstream.rstrip("/")
+        self.verb = verb  # only these requests are damaged (None: every one, e.g. SRU)
         self.plan = plan
         self.rng = random.Random(seed)
         self.listed = 0
@@ -533,7 +535,7 @@ class FaultProxy:
         query = urllib.parse.urlencode(req.params)
         with urllib.request.urlopen(f"{self.upstream}?{query}", timeout=30) as resp:  # noqa: S310 - 127.0.0.1 only
             body = resp.read()
-        if req.params.get("verb") != "ListRecords":
+        if self.verb is not None and req.params.get("verb") != self.verb:
             return Reply(body=body)
         self.listed += 1
         fault = self.plan(self.listed, req)
