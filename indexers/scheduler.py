@@ -147,7 +147,7 @@ def remove_source_from_index(settings: Settings, source_id: str) -> int:
 # -- jobs ---------------------------------------------------------------------------------------
 
 JobKind = Literal["harvest", "reindex"]
-JobStatus = Literal["running", "ok", "failed", "stopped"]
+JobStatus = Literal["running", "ok", "failed", "stopped", "incomplete"]
 
 
 @dataclass
