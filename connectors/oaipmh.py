@@ -608,8 +608,8 @@ class OaiPmhConnector(Connector):
                        number: int) -> OaiPage:
         """A list that ends without a completeListSize to check: ask for the last page once more.
 
-        A token lost in transfer looks exactly like the end of the list; a second answer with a
-        token (or different records) shows it was not.
+        A token lost in transfer looks exactly like the end of the list; a second answer with the
+        same records and a token shows it was not.
         """
         if self.policy.damage_retries == 0 or page.salvaged:
             return page
