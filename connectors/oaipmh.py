@@ -650,10 +650,10 @@ class OaiPmhConnector(Connector):
                     state["token"] = fresh
                     seen_tokens.add(fresh)
                     continue
-                if state["restarted"]:
-                    raise self._fail(
-                        f"the repository rejected its own resumption token again after a restart{where}: "
-                        f"{err.describe()}") from None
+                if state["restarted"]:  # a token expired or cut, asked again and again: the list is broken
+                    raise HarvestIncomplete(self.source.id, (
+                        f"page {number}{where}: the repository rejected its own resumption token again after a "
+                        f"restart: {err.describe()}")) from None
                 log.warning("resumption token rejected (%s); restarting the list%s from %s once", err.message,
                             where, state["from"] or "the beginning", extra={"source": self.source.id})
                 state.update(token=None, prev_token=None, restarted=True, listed=0, size=None)

@@ -139,7 +139,7 @@ def test_zenodo_expired_token_restarts_the_list_once_then_fails_with_the_reason(
     # times), then the list restarts once; the same again after the restart.
     fresh = ["start"] * FAST_POLICY.get("damage_retries", 3)
     assert asked == ["start", "token", *fresh, "start", "token", *fresh]
-    assert result.status == "failed"
+    assert result.status == "incomplete"
     assert "badResumptionToken" in result.error and "again after a restart" in result.error
     assert store.counts("repo").live == 3  # page 1 was stored and stays
 
