@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from connectors.rawstore import RawStore
 from tests.demo.test_demo_e2e import Demo, free_port, port_open
 
 STOP_GUARD = 20  # the goal is 10 s; this only keeps a hung demo from hanging the suite
@@ -48,5 +49,9 @@ def test_sigterm_while_harvesting_stops_the_partners_and_keeps_the_harvest_resum
     code = terminate(demo)
     demo._reader.join(timeout=5)
     assert code == 0, demo.output
-    assert "partners stopped" in demo.output
+    assert "partners stopped" in demo.output and "is ready" not in demo.output
+    assert "unexpected error" not in demo.output  # the stop is not taken for a connector's fault
     assert not any(port_open(p) for p in partners.values()), demo.output
+    with RawStore(tmp_path / "demo" / "raw.sqlite3") as store:
+        statuses = [run.status for run in store.runs(limit=10)]
+    assert "stopped" in statuses and "failed" not in statuses, statuses  # the next demo run resumes it
