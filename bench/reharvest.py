@@ -3,8 +3,8 @@
 The repository partner (pyoai over the corpus's oai/records.xml, in its own
 process) holds about `records` records. With the real pipeline: one full
 harvest into a fresh data directory, then `repeat` incremental harvests of the
-unchanged repository (OAI-PMH `from` = the last run's start, so the partner
-answers noRecordsMatch and nothing is re-indexed). Ratio = median incremental / full.
+unchanged repository (OAI-PMH `from` = the last run's newest datestamp minus the one-day overlap, so the partner
+lists that day's records again, compared by hash; nothing is re-indexed). Ratio = median incremental / full.
 """
 
 from __future__ import annotations

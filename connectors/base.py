@@ -80,12 +80,27 @@ class HarvestFailed(Exception):
         super().__init__(f"{source}: {message}")
 
 
+class HarvestIncomplete(HarvestFailed):
+    """The partner's answers were damaged (cut off, not XML, counts disagreeing) even after retries.
+
+    Records from the good pages are kept; the run ends 'incomplete' and nothing is swept.
+    """
+
+
+# A connector's checkpoint state may hold this key: reasons its listing cannot back a deletion sweep
+# (e.g. a page read record by record), even though the listing reached its end.
+UNTRUSTED = "untrusted"
+
+
 class Connector(ABC):
     name: ClassVar[str]
     Options: ClassVar[type[ConnectorOptions]]
     description: ClassVar[str] = ""
     # Set by the harvest runner: the admin UI's "stop". Connectors pass it to PoliteClient so waits end early.
     stop: threading.Event | None = None
+    # Set by the harvest runner: the final checkpoint state of the last successful run (e.g. the
+    # OAI-PMH responseDate and newest datestamp seen, for the next incremental window), or None.
+    previous_state: dict[str, Any] | None = None
 
     @property
     def incremental(self) -> bool:

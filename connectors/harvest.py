@@ -7,10 +7,12 @@ What it decides:
   holding the source's lock) or stopped resumes from its checkpoint, with its `since`;
 - one transaction per checkpoint (a page): records, quarantines, counts and the
   checkpoint are stored together, so a killed harvest loses and duplicates nothing;
-- after a complete full listing, records the partner no longer lists become deletions.
+- after a complete full listing that can be trusted (every page parsed, counts agreeing),
+  records the partner no longer lists become deletions; a sweep over `sweep_max_share` of
+  the source is held for a librarian (`--confirm-deletions`, or the admin).
 
-It never raises for a partner's fault: the run ends 'failed' with a reason people can
-read, and records stored before stay. `harvest_sources` runs several; one source's
+It never raises for a partner's fault: the run ends 'failed' (or 'incomplete' when the
+partner's answers were damaged) with a reason people can read, and records stored before stay. `harvest_sources` runs several; one source's
 failure never stops the others.
 """
 
@@ -26,7 +28,7 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from connectors.base import Checkpoint, HarvestFailed, HarvestStopped, Quarantine, RawRecord
+from connectors.base import UNTRUSTED, Checkpoint, HarvestFailed, HarvestIncomplete, HarvestStopped, Quarantine, RawRecord
 from connectors.http import PartnerError
 from connectors.rawstore import RawStore, RunSummary, parse_time, utcnow
 from connectors.registry import UnknownConnector, get_connector
@@ -80,8 +82,12 @@ def harvest_source(
     full: bool = False,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    confirm_deletions: bool = False,
 ) -> RunSummary:
-    """Harvest one source into `store`; returns the run (status ok, failed or stopped)."""
+    """Harvest one source into `store`; returns the run (status ok, failed, incomplete or stopped).
+
+    `confirm_deletions`: a librarian has checked; a full listing's sweep is not held by the brake.
+    """
     source = _resolve(settings, source)
     extra: dict[str, Any] = {"source": source.id}
     try:
@@ -96,7 +102,8 @@ def harvest_source(
         with source_lock(store, source.id):
             connector = cls(source, options, policy)
             connector.stop = stop  # network connectors hand it to their HTTP client
-            return _run(connector, source, store, full=full, progress=progress, stop=stop)
+            return _run(connector, source, store, full=full, progress=progress, stop=stop,
+                        confirm_deletions=confirm_deletions)
     except SourceBusy as err:
         log.warning(str(err), extra=extra)
         return _failed_summary(source.id, str(err))
@@ -106,7 +113,7 @@ def _plan(connector, source: SourceConfig, store: RawStore, full: bool) -> tuple
     """(run to resume or None, mode, since) for this run."""
     incremental_ok = bool(connector.incremental) and not full
     last = store.last_run(source.id)
-    if last is not None and last.status in ("running", "stopped"):
+    if last is not None and last.status in ("running", "stopped", "incomplete"):
         if last.mode == "full" or incremental_ok:
             return last, last.mode, last.since
     if not incremental_ok:
@@ -118,8 +125,10 @@ def _plan(connector, source: SourceConfig, store: RawStore, full: bool) -> tuple
 
 
 def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progress: Progress | None,
-         stop: threading.Event | None) -> RunSummary:
+         stop: threading.Event | None, confirm_deletions: bool = False) -> RunSummary:
     resume, mode, since = _plan(connector, source, store, full)
+    success = store.last_successful_run(source.id)
+    connector.previous_state = success.checkpoint if success is not None and mode == "incremental" else None
     run = store.start_run(
         source.id, mode=mode, since=since,
         window_start=resume.window_start if resume else None,
@@ -167,9 +176,12 @@ def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progre
                 raise HarvestStopped(f"{source.id}: stop requested")
         flush(None, page=bool(records or quarantines))  # a last page without a checkpoint after it
         if mode == "full":
-            _sweep(store, run, extra)
+            _sweep(store, run, extra, max_share=connector.policy.sweep_max_share, confirmed=confirm_deletions)
     except HarvestStopped:
         status, error = "stopped", "stopped on request; the next run resumes from the last checkpoint"
+    except HarvestIncomplete as err:
+        status, error = "incomplete", (f"{err.message}; what was read before is kept, nothing was marked "
+                                       "deleted, and the next run goes on from the last checkpoint")
     except HarvestFailed as err:
         status, error = "failed", err.message
     except PartnerError as err:
@@ -202,13 +214,36 @@ def _safe_flush(flush) -> None:
         log.exception("could not store the last records of the run")
 
 
-def _sweep(store: RawStore, run: RunSummary, extra: dict[str, Any]) -> None:
-    n = store.sweep_unlisted(run)
-    if n is None:
+def _sweep(store: RawStore, run: RunSummary, extra: dict[str, Any], *, max_share: float, confirmed: bool) -> None:
+    untrusted = (run.checkpoint or {}).get(UNTRUSTED)
+    if untrusted:
+        log.warning("the full listing cannot back deletions (%s); no record was marked deleted",
+                    "; ".join(untrusted[:3]), extra=extra)
+        return
+    result = store.sweep_unlisted(run, max_share=max_share, confirmed=confirmed)
+    if result.empty_listing:
         log.warning("the full listing was empty; keeping the stored records rather than marking them all deleted",
                     extra=extra)
-    elif n:
-        log.info("%s records are no longer listed by the partner: marked deleted", n, extra=extra)
+    elif result.held is not None:
+        held = result.held
+        log.warning("%s of %s records (%.0f%%) are no longer listed by the partner, over the safety brake of "
+                    "%.0f%%; the deletions are held (sweep %s): confirm them in the admin or with "
+                    "`fedsearch harvest --source %s --confirm-deletions`, or discard them in the admin",
+                    held.count, held.live, 100 * held.share, 100 * max_share, held.id, run.source, extra=extra)
+    elif result.deleted:
+        log.info("%s records are no longer listed by the partner: marked deleted", result.deleted, extra=extra)
+
+
+def confirm_held_sweeps(store: RawStore, source_ids: Iterable[str], by: str) -> int:
+    """Apply the held deletion sweeps of these sources (`fedsearch harvest --confirm-deletions`)."""
+    total = 0
+    for sid in source_ids:
+        for held in store.held_sweeps(sid):
+            n = store.confirm_held_sweep(held.id, by=by)
+            log.warning("held deletion sweep %s confirmed by %s: %s records marked deleted", held.id, by, n,
+                        extra={"source": sid})
+            total += n
+    return total
 
 
 def _check_record(item: RawRecord, max_bytes: int) -> Quarantine | None:
@@ -231,6 +266,7 @@ def harvest_sources(
     store: RawStore | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    confirm_deletions: bool = False,
 ) -> list[RunSummary]:
     """Harvest several sources one after another (default: every enabled one)."""
     own = store is None
@@ -248,7 +284,8 @@ def harvest_sources(
                 results.append(_failed_summary(sid, str(err.args[0])))
                 continue
             try:
-                results.append(harvest_source(settings, source, store, full=full, progress=progress, stop=stop))
+                results.append(harvest_source(settings, source, store, full=full, progress=progress, stop=stop,
+                                              confirm_deletions=confirm_deletions))
             except Exception as err:  # noqa: BLE001 - e.g. the disk is full; the next source may still work
                 log.exception("harvest failed", extra={"source": sid})
                 results.append(_failed_summary(sid, f"unexpected error: {type(err).__name__}: {err}"))

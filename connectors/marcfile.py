@@ -22,7 +22,7 @@ from pymarc import Record
 from pymarc.marcxml import record_to_xml_node
 
 from connectors import xmlsafe
-from connectors.base import Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
+from connectors.base import Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete, HarvestItem, Quarantine, RawRecord
 from connectors.files import InputFile, harvest_files
 
 log = logging.getLogger("fedsearch.harvest.marc")
@@ -141,6 +141,10 @@ class MarcFileConnector(Connector):
             for offset, chunk in iso2709_chunks(stream):
                 data = chunk.lstrip(b" \r\n\x1a\x00")
                 location = f"file {file.name} offset {offset + len(chunk) - len(data)}"
+                if not chunk.endswith(RECORD_TERMINATOR):  # only the end of the file: cut off mid-record
+                    raise HarvestIncomplete(self.source.id, (
+                        f"{file.name} ends in the middle of a record ({location}, {len(data)} bytes without the "
+                        "record terminator): the file looks cut off"))
                 try:
                     if len(data) < 24 or not data[:5].isdigit():
                         raise ValueError("it does not start with a MARC leader")
@@ -197,5 +201,6 @@ class MarcFileConnector(Connector):
                 while el.getprevious() is not None and el.getparent() is not None:
                     del el.getparent()[0]
         except etree.XMLSyntaxError as err:
-            yield Quarantine(reason=f"{file.name} is not well-formed XML after record {number}: {err}; "
-                             "the rest of the file was not read", location=f"file {file.name} record {number + 1}")
+            raise HarvestIncomplete(self.source.id, (
+                f"{file.name} is not well-formed XML after record {number} ({err}): cut off or damaged; "
+                "the rest of the file was not read")) from None

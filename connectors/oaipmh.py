@@ -2,15 +2,23 @@
 
 `OaiClient` speaks the protocol (Identify, ListMetadataFormats, ListSets,
 ListRecords one page at a time) and turns OAI errors into named exceptions.
-`OaiPmhConnector` walks the pages: incremental `from` with one unit of
-overlap, sets one after another, a checkpoint after every page, and the
-quirks of real servers (errors served with HTTP 422, bare or self-closing
-last tokens, empty pages that still carry a token, tokens that loop, expired
+`OaiPmhConnector` walks the pages: sets one after another, a checkpoint after
+every page, and the quirks of real servers (errors served with HTTP 422, bare
+or self-closing last tokens, empty pages that still carry a token, expired
 tokens, pages that are not well-formed).
+
+It never takes a damaged answer for the end of the list: a page that does not
+parse, is cut off, or whose count disagrees with `completeListSize` is fetched
+again with backoff, and if it stays damaged the run ends 'incomplete'
+(HarvestIncomplete). Endless listings stop (pages bringing no new identifier,
+more records than announced, a page cap). Incremental harvests ask `from` the
+earlier of the last run's responseDate and newest datestamp, minus an overlap,
+so records stamped late are still found.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import re
@@ -23,7 +31,8 @@ from lxml import etree
 from pydantic import Field
 
 from connectors import xmlsafe
-from connectors.base import Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
+from connectors.base import (UNTRUSTED, Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete,
+                             HarvestItem, Quarantine, RawRecord)
 from connectors.http import PartnerError, PartnerHTTPError, PoliteClient
 
 log = logging.getLogger("fedsearch.harvest.oai")
@@ -125,6 +134,21 @@ class OaiResponseError(Exception):
         super().__init__(self.message)
 
 
+class DamagedPage(OaiResponseError):
+    """A ListRecords answer too damaged to read at all (garbage, or cut before its first record)."""
+
+
+def parse_datestamp(value: str | None) -> datetime | None:
+    """An OAI-PMH datestamp or responseDate (day or seconds granularity) as an aware UTC datetime."""
+    if not value:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+
+
 # -- protocol objects ----------------------------------------------------------------
 
 
@@ -188,6 +212,10 @@ class OaiPage:
     problems: list[Quarantine] = field(default_factory=list)  # records we could not read
     token: ResumptionToken | None = None
     salvaged: bool = False  # the page was not well-formed; records were read one by one
+    cut: bool = False  # salvaged, and the list's end (token or </ListRecords>) is missing: cut off
+    error: str | None = None  # why it was salvaged
+    digest: str | None = None  # of a salvaged body, to tell a damaged transfer from a broken record
+    response_date: str | None = None
 
     @property
     def next_token(self) -> str | None:
@@ -238,6 +266,7 @@ _LIST_END = re.compile(rb"</" + _NAME + rb"ListRecords\s*>")
 _IDENT_RE = re.compile(rb"<" + _NAME + rb"identifier\s*>\s*([^<]{1,1000}?)\s*</", re.S)
 _ATTR_RE = re.compile(rb"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _XML_DECL = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*\?>")
+_RESPONSE_DATE_RE = re.compile(rb"<" + _NAME + rb"responseDate\s*>\s*([0-9T:Z.+-]{10,40})\s*<")
 _ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*>")
 
 
@@ -268,17 +297,20 @@ def _salvage(body: bytes, number: int, url: str, max_record_bytes: int, error: s
     for token_match in _TOKEN_RE.finditer(body, tail):
         pass
     if root is None or (not starts and token_match is None):
-        raise OaiResponseError(f"page {number} of the answer is not readable: {error}", url=url)
+        raise DamagedPage(f"page {number} of the answer is not readable: {error}", url=url)
     end_of_list = token_match.start() if token_match else None
+    list_end = None
+    for list_end in _LIST_END.finditer(body, tail):
+        pass
     if end_of_list is None:
-        m = None
-        for m in _LIST_END.finditer(body, tail):
-            pass
-        end_of_list = m.start() if m else len(body)
+        end_of_list = list_end.start() if list_end else len(body)
     decl_match = _XML_DECL.match(body)
     decl = decl_match.group(0) if decl_match else b""
     open_tag, qname = root
-    page = OaiPage(number=number, url=url, salvaged=True)
+    page = OaiPage(number=number, url=url, salvaged=True, cut=list_end is None, error=error,
+                   digest=hashlib.sha256(body).hexdigest())
+    date_match = _RESPONSE_DATE_RE.search(body, 0, 4096)
+    page.response_date = date_match.group(1).decode("ascii", "replace") if date_match else None
     for i, start in enumerate(starts):
         chunk = body[start : starts[i + 1] if i + 1 < len(starts) else end_of_list].rstrip()
         location = f"page {number}, record {i + 1}"
@@ -427,7 +459,7 @@ class OaiClient:
             log.warning("%s; reading its records one by one", err, extra={"url": url, "page": page})
             return _salvage(body, page, url, self.max_record_bytes, str(err))
         self._check_root(root, url, what)
-        result = OaiPage(number=page, url=url)
+        result = OaiPage(number=page, url=url, response_date=xmlsafe.text_of(root.find("{*}responseDate")))
         container = root.find("{*}ListRecords")
         if container is None:
             return result  # some servers answer an empty list this way instead of noRecordsMatch
@@ -476,17 +508,24 @@ class OaiPmhConnector(Connector):
             else:
                 state = {"set_index": 0, "token": None, "from": self._from(client, since), "page": 0,
                          "restarted": False}
+            # The next incremental window: the server's clock at our first page, the newest datestamp seen.
+            state.setdefault("response_date", None)
+            # A checkpoint from before counts were kept: the count for this list is unknown.
+            state.setdefault("listed", None if state.get("token") else 0)
+            state.setdefault("newest", (self.previous_state or {}).get("newest"))
             sets: list[str | None] = list(self.options.sets) or [None]
             while state["set_index"] < len(sets):
                 yield from self._harvest_set(client, sets[state["set_index"]], state)
-                state.update(set_index=state["set_index"] + 1, token=None, restarted=False)
+                state.update(set_index=state["set_index"] + 1, token=None, prev_token=None, restarted=False,
+                             listed=0, size=None)
                 yield Checkpoint(dict(state))
 
     def _fail(self, message: str) -> HarvestFailed:
         return HarvestFailed(self.source.id, message)
 
     def _from(self, client: OaiClient, since: datetime | None) -> str | None:
-        """The `from` argument: since minus one unit of the repository's granularity."""
+        """The `from` argument: the earliest of `since`, the last run's responseDate and its newest
+        datestamp, minus the overlap (at least one unit of the repository's granularity)."""
         if since is None:
             return None
         granularity = self.options.granularity
@@ -499,44 +538,154 @@ class OaiPmhConnector(Connector):
             except (OaiError, OaiResponseError, PartnerError) as err:  # ListRecords will say if it is worse
                 log.warning("Identify failed (%s); using day granularity", err, extra={"source": self.source.id})
                 granularity = "day"
-        since = since.astimezone(timezone.utc)
+        start = since.astimezone(timezone.utc)
+        previous = self.previous_state or {}
+        for key in ("response_date", "newest"):
+            stamp = parse_datestamp(previous.get(key))
+            if stamp is not None and stamp < start:
+                start = stamp
+        unit = timedelta(seconds=1) if granularity == "seconds" else timedelta(days=1)
+        start -= max(unit, timedelta(seconds=self.policy.incremental_overlap_seconds))
         if granularity == "seconds":
-            return (since - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return (since - timedelta(days=1)).strftime("%Y-%m-%d")
+            return start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return start.strftime("%Y-%m-%d")
+
+    def _request(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], token: str | None,
+                 number: int) -> OaiPage:
+        if token:
+            return client.list_records(resumption_token=token, page=number)
+        return client.list_records(metadata_prefix=self.options.metadata_prefix, set_spec=set_spec,
+                                   from_=state["from"], page=number)
+
+    def _damage(self, page: OaiPage, state: dict[str, Any]) -> str | None:
+        """Why this page cannot be trusted as it is, or None."""
+        if page.cut:
+            return f"the answer was cut off ({page.error})"
+        size = page.token.complete_list_size if page.token else None
+        size = size if size is not None else state.get("size")
+        if state.get("listed") is None:
+            return None
+        listed = state["listed"] + len(page.records) + len(page.problems)
+        if page.next_token is None and size is not None and listed != size and not page.salvaged:
+            return (f"the list ended after {listed} records but the server announced completeListSize {size} "
+                    "(a resumption token missing or cut, or records left out)")
+        return None
+
+    def _fetch(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], number: int,
+               where: str, seen_tokens: set[str]) -> OaiPage:
+        """One page, fetched again with backoff while it is damaged. HarvestIncomplete if it stays damaged.
+
+        A page that is not well-formed but whole, and comes back byte for byte the same, is a
+        broken record at the partner, not a damaged transfer: its records are read one by one.
+        """
+        retries = self.policy.damage_retries
+        previous_digest = None
+        for attempt in range(retries + 1):
+            try:
+                page = self._request(client, set_spec, state, state["token"], number)
+                damage = self._damage(page, state)
+            except DamagedPage as err:
+                page, damage = None, err.message
+            if damage is None and page is not None and page.next_token in seen_tokens and attempt < retries:
+                # A token cut short in transfer can equal one seen before; a real loop repeats when asked again.
+                damage = f"its resumption token {page.next_token!r} was already used in this list"
+            if damage is None and page is not None and page.salvaged and not page.cut:
+                if page.digest == previous_digest:
+                    return page
+                damage = f"the page is not well-formed ({page.error})"
+                previous_digest = page.digest
+            elif damage is None:
+                return page
+            if attempt < retries:
+                pause = client.http._backoff(attempt)
+                log.warning("page %s%s is damaged (%s); fetching it again in %.1f s (%s of %s)", number, where,
+                            damage, pause, attempt + 1, retries, extra={"source": self.source.id, "page": number})
+                client.http._sleep(pause)
+        raise HarvestIncomplete(self.source.id, (
+            f"page {number}{where} stayed damaged after {retries} retries: {damage}"))
+
+    def _end_confirmed(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], page: OaiPage,
+                       number: int) -> OaiPage:
+        """A list that ends without a completeListSize to check: ask for the last page once more.
+
+        A token lost in transfer looks exactly like the end of the list; a second answer with the
+        same records and a token shows it was not.
+        """
+        if self.policy.damage_retries == 0 or page.salvaged:
+            return page
+        try:
+            again = self._request(client, set_spec, state, state["token"], number)
+        except (OaiResponseError, OaiError, PartnerError):
+            return page  # the first answer was whole; a failing second one proves nothing
+        if again.next_token and not again.salvaged and \
+                [r.identifier for r in again.records] == [r.identifier for r in page.records]:
+            log.warning("page %s first came without a resumption token, then with one; going on", number,
+                        extra={"source": self.source.id, "page": number})
+            return again
+        return page
 
     def _harvest_set(self, client: OaiClient, set_spec: str | None, state: dict[str, Any]) -> Iterator[HarvestItem]:
         where = f" in set {set_spec!r}" if set_spec else ""
         seen_tokens: set[str] = {state["token"]} if state["token"] else set()
-        empty_pages = 0
+        seen_ids: set[int] = set()  # hashes of identifiers listed in this run (since a resume)
+        empty_pages = stale_pages = 0
+        state.setdefault("size", None)
         while True:
             number = state["page"] + 1
+            if number > self.policy.max_pages:
+                raise self._fail(f"the listing{where} reached max_pages ({self.policy.max_pages}) without ending; "
+                                 "stopping (raise harvest.max_pages if the repository is really this large)")
             try:
-                if state["token"]:
-                    page = client.list_records(resumption_token=state["token"], page=number)
-                else:
-                    page = client.list_records(metadata_prefix=self.options.metadata_prefix, set_spec=set_spec,
-                                               from_=state["from"], page=number)
+                page = self._fetch(client, set_spec, state, number, where, seen_tokens)
+                if page.next_token is None and state.get("size") is None and \
+                        (page.token is None or page.token.complete_list_size is None):
+                    page = self._end_confirmed(client, set_spec, state, page, number)
             except NoRecordsMatch:
                 return
             except BadResumptionToken as err:
-                if state["restarted"]:
-                    raise self._fail(
-                        f"the repository rejected its own resumption token again after a restart{where}: "
-                        f"{err.describe()}") from None
+                fresh = self._fresh_token(client, set_spec, state, number - 1)
+                if fresh is not None and fresh != state["token"]:
+                    log.warning("resumption token %r rejected (%s); page %s gave %r when asked again",
+                                state["token"], err.message, number - 1, fresh, extra={"source": self.source.id})
+                    state["token"] = fresh
+                    seen_tokens.add(fresh)
+                    continue
+                if state["restarted"]:  # a token expired or cut, asked again and again: the list is broken
+                    raise HarvestIncomplete(self.source.id, (
+                        f"page {number}{where}: the repository rejected its own resumption token again after a "
+                        f"restart: {err.describe()}")) from None
                 log.warning("resumption token rejected (%s); restarting the list%s from %s once", err.message,
                             where, state["from"] or "the beginning", extra={"source": self.source.id})
-                state.update(token=None, restarted=True)
+                state.update(token=None, prev_token=None, restarted=True, listed=0, size=None)
                 seen_tokens.clear()
-                empty_pages = 0
+                seen_ids.clear()
+                empty_pages = stale_pages = 0
                 continue
             except OaiError as err:
                 raise self._fail(err.describe()) from None
             except OaiResponseError as err:
                 raise self._fail(err.message) from None
             state["page"] = number
+            if page.response_date and not state.get("response_date"):
+                state["response_date"] = page.response_date
+            new_ids = 0
             for rec in page.records:
+                key = hash(rec.identifier)
+                if key not in seen_ids:
+                    seen_ids.add(key)
+                    new_ids += 1
+                if rec.datestamp and (state.get("newest") is None or rec.datestamp > state["newest"]):
+                    state["newest"] = rec.datestamp
                 yield self._raw(rec, page.number)
             yield from page.problems
+            if page.salvaged and any(not q.local_id for q in page.problems):
+                state[UNTRUSTED] = [*state.get(UNTRUSTED, [])[:9],
+                                    f"page {number}{where} had records without a readable identifier"]
+            if state["listed"] is not None:
+                state["listed"] += len(page.records) + len(page.problems)
+            if page.token and page.token.complete_list_size is not None:
+                state["size"] = page.token.complete_list_size
+            self._check_overrun(state, number, where)
             token = page.next_token
             if token is None:
                 return
@@ -550,13 +699,44 @@ class OaiPmhConnector(Connector):
                         f"token{where}; stopping (last token {token!r}, page {number})")
             else:
                 empty_pages = 0
+            stale_pages = 0 if new_ids else stale_pages + 1
+            if stale_pages >= self.policy.max_pages_without_new:
+                raise self._fail(
+                    f"the repository sent {stale_pages} pages in a row{where} with no record not already listed "
+                    f"in this run (up to page {number}); its resumption tokens go round in a circle, so the "
+                    "harvest stops here")
             if token in seen_tokens:
                 raise self._fail(
                     f"the repository sent the resumption token {token!r} a second time{where} (page {number}); "
                     "the list would never end, so the harvest stops here")
             seen_tokens.add(token)
+            state["prev_token"] = state["token"]
             state["token"] = token
             yield Checkpoint(dict(state))
+
+    def _check_overrun(self, state: dict[str, Any], number: int, where: str) -> None:
+        size = state.get("size")
+        if size is None or state.get("listed") is None:
+            return
+        allowed = size + max(10, int(size * self.policy.list_size_margin))
+        if state["listed"] > allowed:
+            raise self._fail(
+                f"the repository sent {state['listed']} records{where} by page {number}, more than its "
+                f"completeListSize of {size} allows (list_size_margin {self.policy.list_size_margin:g}); "
+                "the list would not end, so the harvest stops here")
+
+    def _fresh_token(self, client: OaiClient, set_spec: str | None, state: dict[str, Any],
+                     number: int) -> str | None:
+        """Ask again for the page that gave a rejected token: a token cut in transfer comes back whole."""
+        for attempt in range(self.policy.damage_retries if number >= 1 else 0):
+            try:
+                page = self._request(client, set_spec, state, state.get("prev_token"), number)
+            except (OaiResponseError, OaiError, PartnerError):
+                page = None
+            if page is not None and not page.salvaged and page.next_token and page.next_token != state["token"]:
+                return page.next_token
+            client.http._sleep(client.http._backoff(attempt))
+        return None
 
     def _raw(self, rec: OaiRecord, page: int) -> RawRecord | Quarantine:
         fmt = self.payload_format

@@ -31,7 +31,9 @@ FILENAME = "raw.sqlite3"
 QUARANTINE_PAYLOAD_CAP = 1024 * 1024  # bytes of a quarantined payload kept for inspection
 DELETED_STATE = "deleted"  # what `indexed_hash` holds once a deletion was passed to the index
 
-RunStatus = Literal["running", "ok", "failed", "stopped"]
+# incomplete: the partner's answers were damaged; records from good pages kept, nothing swept.
+RunStatus = Literal["running", "ok", "failed", "stopped", "incomplete"]
+SweepStatus = Literal["held", "confirmed", "discarded", "superseded"]
 RunMode = Literal["full", "incremental"]
 
 _SCHEMA = """
@@ -91,6 +93,21 @@ CREATE TABLE IF NOT EXISTS quarantine (
     created   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS quarantine_source ON quarantine (source, local_id);
+
+-- Deletion sweeps over the safety brake (harvest.sweep_max_share), waiting for a librarian.
+CREATE TABLE IF NOT EXISTS held_sweeps (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    source      TEXT NOT NULL,
+    run_id      INTEGER NOT NULL,     -- the full harvest whose listing lacked these records
+    created     TEXT NOT NULL,
+    live        INTEGER NOT NULL,     -- live records of the source then
+    local_ids   TEXT NOT NULL,        -- JSON list of the records it would mark deleted
+    status      TEXT NOT NULL DEFAULT 'held',
+    decided_at  TEXT,
+    decided_by  TEXT,
+    applied     INTEGER               -- records marked deleted on confirmation
+);
+CREATE INDEX IF NOT EXISTS held_sweeps_source ON held_sweeps (source, status);
 """
 
 _PENDING = "indexed_hash IS NOT (CASE WHEN deleted THEN 'deleted' ELSE content_hash END)"
@@ -184,6 +201,53 @@ class RunSummary:
         out = asdict(self)
         out["seconds"] = self.seconds
         return out
+
+
+@dataclass
+class HeldSweep:
+    """A deletion sweep held by the safety brake."""
+
+    id: int
+    source: str
+    run_id: int
+    created: str
+    live: int
+    local_ids: list[str]
+    status: SweepStatus
+    decided_at: str | None = None
+    decided_by: str | None = None
+    applied: int | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.local_ids)
+
+    @property
+    def share(self) -> float:
+        return self.count / self.live if self.live else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["count"] = self.count
+        out["local_ids"] = self.local_ids[:20]
+        return out
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did: `deleted` records marked deleted, or `held` for a librarian, or nothing."""
+
+    unlisted: int = 0  # live records the listing did not have
+    live: int = 0
+    deleted: int = 0
+    held: HeldSweep | None = None
+    empty_listing: bool = False  # nothing listed but live records stored: kept, no sweep
+
+
+def _held_from_row(r: sqlite3.Row) -> HeldSweep:
+    return HeldSweep(id=r["id"], source=r["source"], run_id=r["run_id"], created=r["created"], live=r["live"],
+                     local_ids=json.loads(r["local_ids"]), status=r["status"], decided_at=r["decided_at"],
+                     decided_by=r["decided_by"], applied=r["applied"])
 
 
 @dataclass
@@ -580,29 +644,89 @@ class RawStore:
             )
         return counts
 
-    def sweep_unlisted(self, run: RunSummary) -> int | None:
-        """After a complete full listing: records the partner no longer lists become deletions.
+    def sweep_unlisted(self, run: RunSummary, *, max_share: float = 1.0, confirmed: bool = False) -> SweepResult:
+        """After a complete, trusted full listing: records the partner no longer lists become deletions.
 
-        None, and nothing changed, when the listing was empty but live records are stored: an
-        empty answer is more often a partner's fault than the end of its collection.
+        Nothing changes when the listing was empty but live records are stored (an empty answer
+        is more often a partner's fault than the end of its collection). A sweep that would mark
+        more than `max_share` of the live records deleted is held for a librarian
+        (`confirm_held_sweep`), unless `confirmed`. Older held sweeps of the source are superseded.
         """
         now = utcnow()
         with self.transaction() as conn:
+            live = conn.execute("SELECT COUNT(*) FROM records WHERE source = ? AND deleted = 0",
+                                (run.source,)).fetchone()[0]
             listed = conn.execute("SELECT EXISTS (SELECT 1 FROM records WHERE source = ? AND seen_window = ?)",
                                   (run.source, run.window_id)).fetchone()[0]
-            live = conn.execute("SELECT EXISTS (SELECT 1 FROM records WHERE source = ? AND deleted = 0)",
-                                (run.source,)).fetchone()[0]
             if live and not listed:
-                return None
-            n = conn.execute(
+                return SweepResult(live=live, empty_listing=True)
+            ids = [r[0] for r in conn.execute(
+                "SELECT local_id FROM records WHERE source = ? AND deleted = 0 AND seen_window IS NOT ? "
+                "ORDER BY local_id", (run.source, run.window_id))]
+            result = SweepResult(unlisted=len(ids), live=live)
+            conn.execute("UPDATE held_sweeps SET status = 'superseded', decided_at = ? "
+                         "WHERE source = ? AND status = 'held'", (now, run.source))
+            if not ids:
+                return result
+            if not confirmed and len(ids) > max_share * live:
+                cur = conn.execute(
+                    "INSERT INTO held_sweeps (source, run_id, created, live, local_ids) VALUES (?, ?, ?, ?, ?)",
+                    (run.source, run.id, now, live, json.dumps(ids, ensure_ascii=False)))
+                result.held = HeldSweep(id=cur.lastrowid, source=run.source, run_id=run.id, created=now, live=live,
+                                        local_ids=ids, status="held")
+                return result
+            result.deleted = conn.execute(
                 "UPDATE records SET deleted = 1, changed_at = ?, run_id = ? "
                 "WHERE source = ? AND deleted = 0 AND seen_window IS NOT ?",
                 (now, run.id, run.source, run.window_id),
             ).rowcount
-            if n:
-                run.deleted += n
-                conn.execute("UPDATE runs SET deleted = ? WHERE id = ?", (run.deleted, run.id))
+            run.deleted += result.deleted
+            conn.execute("UPDATE runs SET deleted = ? WHERE id = ?", (run.deleted, run.id))
+        return result
+
+    def held_sweeps(self, source: str | None = None, status: SweepStatus | None = "held") -> list[HeldSweep]:
+        """Held (or, with status None, all) sweeps, newest first."""
+        conds, params = [], []
+        if source:
+            conds.append("source = ?")
+            params.append(source)
+        if status:
+            conds.append("status = ?")
+            params.append(status)
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        return [_held_from_row(r) for r in self._conn().execute(
+            f"SELECT * FROM held_sweeps{where} ORDER BY id DESC", params)]
+
+    def held_sweep(self, sweep_id: int) -> HeldSweep | None:
+        row = self._conn().execute("SELECT * FROM held_sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        return _held_from_row(row) if row else None
+
+    def confirm_held_sweep(self, sweep_id: int, by: str) -> int:
+        """Apply a held sweep: its records become deletions, except any a harvest has listed since."""
+        now = utcnow()
+        with self.transaction() as conn:
+            row = conn.execute("SELECT * FROM held_sweeps WHERE id = ? AND status = 'held'", (sweep_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no held deletion sweep {sweep_id} (already decided, or superseded by a newer harvest)")
+            held = _held_from_row(row)
+            n = 0
+            for i in range(0, len(held.local_ids), 500):
+                chunk = held.local_ids[i : i + 500]
+                n += conn.execute(
+                    f"UPDATE records SET deleted = 1, changed_at = ?, run_id = ? WHERE source = ? AND deleted = 0 "
+                    f"AND last_seen < ? AND local_id IN ({','.join('?' * len(chunk))})",
+                    (now, held.run_id, held.source, held.created, *chunk)).rowcount
+            conn.execute("UPDATE held_sweeps SET status = 'confirmed', decided_at = ?, decided_by = ?, applied = ? "
+                         "WHERE id = ?", (now, by, n, sweep_id))
         return n
+
+    def discard_held_sweep(self, sweep_id: int, by: str) -> None:
+        """Keep the records a held sweep would have marked deleted."""
+        with self.transaction() as conn:
+            cur = conn.execute("UPDATE held_sweeps SET status = 'discarded', decided_at = ?, decided_by = ? "
+                               "WHERE id = ? AND status = 'held'", (utcnow(), by, sweep_id))
+            if not cur.rowcount:
+                raise KeyError(f"no held deletion sweep {sweep_id} (already decided, or superseded by a newer harvest)")
 
     def finish_run(self, run: RunSummary, status: RunStatus, error: str | None = None) -> RunSummary:
         now = utcnow()

@@ -4,7 +4,9 @@ searchRetrieve with the source's CQL query, paged by startRecord and
 maximumRecords until numberOfRecords. Versions 1.1 and 1.2 (namespace
 http://www.loc.gov/zing/srw/, prefixed zs:, srw: or not at all) and 2.0
 (http://docs.oasis-open.org/ns/search-ws/sruResponse) are read the same way,
-by local names. Diagnostics become errors naming the diagnostic.
+by local names. Diagnostics become errors naming the diagnostic. An answer that
+does not parse is asked again with backoff; if it stays damaged, or the records
+that arrived disagree with numberOfRecords, the run ends 'incomplete'.
 
 SRU has no standard "changed since": each run lists everything the query
 finds (and records no longer found become deletions), unless the source
@@ -22,7 +24,8 @@ from lxml import etree
 from pydantic import Field
 
 from connectors import xmlsafe
-from connectors.base import Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
+from connectors.base import (Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete, HarvestItem,
+                             Quarantine, RawRecord)
 from connectors.http import PartnerHTTPError, PoliteClient
 
 log = logging.getLogger("fedsearch.harvest.sru")
@@ -142,25 +145,45 @@ class SruConnector(Connector):
             params["recordPacking"] = "xml"
         return params
 
+    def _answer(self, http: PoliteClient, query: str, start: int, what: str) -> tuple[etree._Element, str]:
+        """One searchRetrieve answer, asked again with backoff while it does not parse (cut off, garbled)."""
+        retries = self.policy.damage_retries
+        for attempt in range(retries + 1):
+            try:
+                resp = http.get(self.options.url, self._params(query, start), what=what)
+                body, url = resp.content, resp.url
+            except PartnerHTTPError as err:
+                if not err.body or b"diagnostic" not in err.body:
+                    raise
+                body, url = err.body, err.url  # some servers send diagnostics with HTTP 400
+            try:
+                return xmlsafe.parse(body, f"the answer to {what}"), url
+            except xmlsafe.UnsafeXML as err:
+                raise HarvestFailed(self.source.id, f"{err} (URL: {url})") from None
+            except xmlsafe.BadXML as err:
+                damage = f"{err} (URL: {url})"
+            if attempt < retries:
+                pause = http._backoff(attempt)
+                log.warning("%s is damaged (%s); asking again in %.1f s", what, damage, pause,
+                            extra={"source": self.source.id})
+                http._sleep(pause)
+        raise HarvestIncomplete(self.source.id, f"{what} stayed damaged after {retries} retries: {damage}")
+
     def harvest(self, *, since: datetime | None, checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
         query = (checkpoint or {}).get("query") or self._query(since)
         start = int((checkpoint or {}).get("start", 1))
         page = int((checkpoint or {}).get("page", 0))
+        # Records (and record-level diagnostics) received so far, to check against numberOfRecords.
+        received = (checkpoint or {}).get("received", 0 if start == 1 else None)
         with PoliteClient(self.source.id, self.policy, stop=self.stop) as http:
             while True:
                 page += 1
                 what = f"searchRetrieve page {page} (records from {start})"
-                try:
-                    resp = http.get(self.options.url, self._params(query, start), what=what)
-                    body, url = resp.content, resp.url
-                except PartnerHTTPError as err:
-                    if not err.body or b"diagnostic" not in err.body:
-                        raise
-                    body, url = err.body, err.url  # some servers send diagnostics with HTTP 400
-                try:
-                    root = xmlsafe.parse(body, f"the answer to {what}")
-                except xmlsafe.BadXML as err:
-                    raise HarvestFailed(self.source.id, f"{err} (URL: {url})") from None
+                if page > self.policy.max_pages:
+                    raise HarvestFailed(self.source.id, (
+                        f"the listing reached max_pages ({self.policy.max_pages}) without ending; stopping "
+                        "(raise harvest.max_pages if the catalogue is really this large)"))
+                root, url = self._answer(http, query, start, what)
                 if _local(root.tag) != "searchRetrieveResponse":
                     raise HarvestFailed(self.source.id, (
                         f"the answer to {what} is not an SRU searchRetrieve response (its root element is "
@@ -172,10 +195,13 @@ class SruConnector(Connector):
                 records = list(records_el.iterfind("{*}record")) if records_el is not None else []
                 if diagnostics and not records:
                     if total is not None and start > total and diagnostics[0].uri and diagnostics[0].uri.endswith("/61"):
+                        self._check_count(received, total, page, url)
                         return  # asked past the end: the list is complete
                     raise HarvestFailed(self.source.id, diagnostics[0].message)
                 for i, rec in enumerate(records):
                     yield self._item(rec, start + i, page)
+                if received is not None:
+                    received += len(records)
                 if total is None:
                     raise HarvestFailed(self.source.id, f"the answer to {what} has no numberOfRecords (URL: {url})")
                 next_el = root.find("{*}nextRecordPosition")
@@ -183,16 +209,23 @@ class SruConnector(Connector):
                     else start + len(records)
                 if next_start > total or (next_el is None and not records):
                     if not records and start <= total:
-                        raise HarvestFailed(self.source.id, (
-                            f"the server says it has {total} records but sent none from position {start}; "
-                            f"stopping (URL: {url})"))
+                        raise HarvestIncomplete(self.source.id, (
+                            f"the server says it has {total} records but sent none from position {start} "
+                            f"(page {page}); stopping (URL: {url})"))
+                    self._check_count(received, total, page, url)
                     return
                 if next_start <= start:
                     raise HarvestFailed(self.source.id, (
                         f"the server's next record position ({next_start}) does not move past {start}; "
                         f"stopping so the harvest does not loop (URL: {url})"))
                 start = next_start
-                yield Checkpoint({"start": start, "page": page, "query": query})
+                yield Checkpoint({"start": start, "page": page, "query": query, "received": received})
+
+    def _check_count(self, received: int | None, total: int, page: int, url: str) -> None:
+        if received is not None and received != total:
+            raise HarvestIncomplete(self.source.id, (
+                f"the list ended at page {page} with {received} records, but the server announced "
+                f"numberOfRecords {total} (records left out, or answers cut short) (URL: {url})"))
 
     def _item(self, rec: etree._Element, position: int, page: int) -> RawRecord | Quarantine:
         location = f"page {page}, position {position}"

@@ -19,6 +19,7 @@ def sources_status(settings: Settings, store: RawStore) -> list[dict[str, Any]]:
         source = configured.get(status.source)
         entry = status.as_dict()
         entry.update(
+            held_deletions=[h.as_dict() for h in store.held_sweeps(status.source)],
             name=source.display_name() if source else None,
             connector=source.connector if source else None,
             enabled=source.enabled if source else None,
@@ -54,6 +55,11 @@ def _line(status: SourceStatus, entry: dict[str, Any]) -> list[str]:
                  f"{c.unindexed} waiting to be indexed")
     if status.last_error:
         lines.append(f"    last error: {status.last_error}")
+    for held in entry.get("held_deletions") or []:
+        lines.append(
+            f"    held deletions: {held['count']} of {held['live']} records no longer listed (full run "
+            f"#{held['run_id']}); confirm with `fedsearch harvest --source {status.source} --confirm-deletions` "
+            "or in the admin, or discard them in the admin")
     return lines
 
 

@@ -4,7 +4,9 @@ Dissertation and patent registers, donors' project lists: one row, one
 record. `id_column` identifies a row; `mapping` says which column holds which
 record field (the normalizer applies it, indexers/normalize/tabular.py);
 `required` fields must not be empty. A row that can't be used is quarantined
-with its row number and the reason, and the rest is read. The payload is the
+with its row number and the reason, and the rest is read. A file that looks cut
+off (a last row short of columns without a line end, JSON that stops early, a
+count in the file disagreeing with its rows) ends the run 'incomplete'. The payload is the
 row as a JSON object, column -> value (UTF-8, sorted keys; Excel's 2019.0
 becomes 2019, dates become ISO 8601). Each run reads the whole table: rows
 that disappear become deletions.
@@ -24,10 +26,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from connectors.base import Connector, ConnectorOptions, HarvestFailed, HarvestItem, Quarantine, RawRecord
+from connectors.base import Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete, HarvestItem, Quarantine, RawRecord
 from connectors.files import InputFile, harvest_files
 
 log = logging.getLogger("fedsearch.harvest.tabular")
+
+# Keys under which a JSON file may say how many rows it holds; the rows that arrived must agree.
+COUNT_KEYS = ("total", "count", "total_count", "totalCount", "totalResults", "numberOfRecords")
 
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".json": "json",
             ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -159,6 +164,7 @@ class TabularConnector(Connector):
         text = self._text(file)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.options.delimiter or default_delimiter)
         header: list[str] | None = None
+        pending: tuple[int, list[str]] | None = None  # held back one row: the last may be cut off
         for row in reader:
             line = reader.line_num
             if header is None:
@@ -169,9 +175,16 @@ class TabularConnector(Connector):
                 continue
             if not any(cell.strip() for cell in row):
                 continue
-            yield f"row {line}", {h: _clean(v) for h, v in zip(header, row) if h}
+            if pending is not None:
+                yield f"row {pending[0]}", {h: _clean(v) for h, v in zip(header, pending[1]) if h}
+            pending = (line, row)
         if header is None:
             raise HarvestFailed(self.source.id, f"{file.name} has no header row (row {self.options.header_row})")
+        if pending is not None:
+            if not text.endswith(("\n", "\r")) and len(pending[1]) < len(header):
+                raise self._cut(file, f"its last row ({pending[0]}) has {len(pending[1])} of {len(header)} columns "
+                                "and no line end")
+            yield f"row {pending[0]}", {h: _clean(v) for h, v in zip(header, pending[1]) if h}
 
     def _xlsx(self, file: InputFile) -> Iterator[tuple[str, dict[str, Any]]]:
         import openpyxl
@@ -205,13 +218,20 @@ class TabularConnector(Connector):
             book.close()
 
     def _json(self, file: InputFile) -> Iterator[tuple[str, dict[str, Any] | Quarantine]]:
+        text = self._text(file)
         try:
-            data = json.loads(self._text(file))
+            data = json.loads(text)
         except json.JSONDecodeError as err:
+            if err.pos >= len(text.rstrip()) or not text.rstrip().endswith(("]", "}")):
+                raise self._cut(file, f"the JSON stops before it is complete ({err.msg})") from None
             raise HarvestFailed(self.source.id, f"{file.name} is not valid JSON: {err}") from None
         if isinstance(data, dict):  # {"items": [...]} and the like: the one list inside
             lists = [v for v in data.values() if isinstance(v, list)]
             if len(lists) == 1:
+                counts = {k: data[k] for k in COUNT_KEYS if isinstance(data.get(k), int)}
+                for key, count in counts.items():
+                    if count != len(lists[0]):
+                        raise self._cut(file, f"it says {key}: {count} but holds {len(lists[0])} rows")
                 data = lists[0]
         if not isinstance(data, list):
             raise HarvestFailed(self.source.id, f"{file.name} must hold a JSON array of objects (one per row)")
@@ -224,13 +244,17 @@ class TabularConnector(Connector):
             yield f"item {number}", {str(k).strip(): _clean(v) for k, v in row.items()}
 
     def _jsonl(self, file: InputFile) -> Iterator[tuple[str, dict[str, Any] | Quarantine]]:
-        for number, line in enumerate(self._text(file).splitlines(), 1):
+        text = self._text(file)
+        lines = text.splitlines()
+        for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             location = f"file {file.name} line {number}"
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
+                if number == len(lines) and not text.endswith(("\n", "\r")):
+                    raise self._cut(file, f"its last line ({number}) is not complete JSON and has no line end") from None
                 yield f"line {number}", Quarantine(reason=f"line {number} is not valid JSON: {err.msg}",
                                                    payload=line.encode("utf-8"), location=location)
                 continue
@@ -239,6 +263,10 @@ class TabularConnector(Connector):
                                                    payload=line.encode("utf-8"), location=location)
                 continue
             yield f"line {number}", {str(k).strip(): _clean(v) for k, v in row.items()}
+
+    def _cut(self, file: InputFile, why: str) -> HarvestIncomplete:
+        return HarvestIncomplete(self.source.id, (
+            f"{file.name} looks cut off: {why}"))
 
     # -- one row -------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fedsearch.config import ConfigError, Settings, load_config
 from fedsearch.logs import setup_logging
 
-EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_STOPPED = 0, 1, 2, 130
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -40,9 +40,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_harvest(args: argparse.Namespace) -> int:
+    from fedsearch.signals import GracefulStop
     from indexers.pipeline import harvest
 
-    return harvest(_settings(args), source_ids=args.source or None, full=args.full)
+    settings = _settings(args)
+    with GracefulStop() as stop:
+        code = harvest(settings, source_ids=args.source or None, full=args.full,
+                       confirm_deletions=args.confirm_deletions, stop=stop.event)
+    return EXIT_STOPPED if stop.is_set() else code
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -124,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("harvest", cmd_harvest, "harvest sources and index what changed")
     sp.add_argument("--source", action="append", metavar="ID", help="only this source (repeatable)")
     sp.add_argument("--full", action="store_true", help="ignore the last run and harvest everything")
+    sp.add_argument("--confirm-deletions", action="store_true",
+                    help="apply deletion sweeps held by the safety brake (harvest.sweep_max_share), and let this "
+                         "run's full listing delete more than that share")
     add("reindex", cmd_reindex, "rebuild the search index from the raw store, then switch to it")
     sp = add("sources", cmd_sources, "show each source's last run, counts and last error")
     sp.add_argument("--json", action="store_true")
@@ -150,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         logging.getLogger("fedsearch").info("interrupted")
-        return 130
+        return EXIT_STOPPED
 
 
 if __name__ == "__main__":

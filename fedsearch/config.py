@@ -101,6 +101,21 @@ class HarvestPolicy(_Strict):
     max_retries: Annotated[int, Field(ge=0, le=20)] = 5
     max_record_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     user_agent: str = "fedsearch-harvester/0.1 (+https://github.com/fedsearch)"
+    # Integrity of listings (docs/connectors.md, "Damaged answers and deletions").
+    # A page that is damaged (not XML, cut off, token cut, count disagreeing) is fetched again this often.
+    damage_retries: Annotated[int, Field(ge=0, le=20)] = 3
+    # A full harvest that would mark more than this share of a source's live records deleted is held
+    # for a librarian to confirm (admin, or `fedsearch harvest --confirm-deletions`).
+    sweep_max_share: Annotated[float, Field(ge=0, le=1)] = 0.10
+    # Endless listings: stop after this many pages in a row bring no identifier new to the run,
+    max_pages_without_new: Annotated[int, Field(ge=1, le=10000)] = 5
+    # or after this many pages in one run,
+    max_pages: Annotated[int, Field(ge=1)] = 100_000
+    # or when more records arrive than the server's completeListSize plus this share of it (at least 10).
+    list_size_margin: Annotated[float, Field(ge=0, le=10)] = 0.10
+    # Incremental harvests ask from the earlier of the last run's responseDate and its newest
+    # datestamp, minus this overlap, so records stamped late are not missed.
+    incremental_overlap_seconds: Annotated[int, Field(ge=0, le=366 * 86400)] = 86400
 
 
 class ReachConfig(_Strict):

@@ -14,14 +14,16 @@ be normalized is quarantined with its reason and taken out of the index.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from connectors.base import Quarantine
-from connectors.harvest import harvest_sources
+from connectors.harvest import confirm_held_sweeps, harvest_sources
 from connectors.rawstore import RawStore, RunSummary, StoredRecord
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import SearchEngine, open_engine
@@ -201,20 +203,44 @@ def _print_index(summary: IndexSummary) -> None:
     print(f"  indexing: {summary.seen} changed records, {summary.written} works written", file=sys.stderr, flush=True)
 
 
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in this container
+        return "unknown user"
+
+
 def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool = False,
-            progress: bool = True) -> int:
-    """Harvest the sources, then index what changed. Exit code 0 if every source succeeded."""
+            progress: bool = True, confirm_deletions: bool = False, stop: threading.Event | None = None) -> int:
+    """Harvest the sources, then index what changed. Exit code 0 if every source succeeded.
+
+    `confirm_deletions`: apply held deletion sweeps, and let full listings delete past the brake.
+    `stop` set (a signal): harvests stop after the page in hand and indexing is left to the next run.
+    """
     wanted = source_ids or [s.id for s in settings.sources if s.enabled]
     if not wanted:
         print("no enabled sources in the configuration; nothing to harvest", file=sys.stderr)
         return 0
     with RawStore.for_settings(settings) as store:
-        runs = harvest_sources(settings, wanted, full=full, store=store, progress=_print_run if progress else None)
+        if confirm_deletions:
+            confirmed = confirm_held_sweeps(store, wanted, by=f"command line ({_who()})")
+            if confirmed:
+                print(f"held deletions confirmed: {confirmed} records marked deleted", flush=True)
+        runs = harvest_sources(settings, wanted, full=full, store=store, progress=_print_run if progress else None,
+                               stop=stop, confirm_deletions=confirm_deletions)
         for run in runs:
             rate = f", {run.rate:.0f} records/s" if run.rate else ""
             line = (f"{run.source}: {run.status}: {run.records} records ({run.new} new, {run.changed} changed, "
                     f"{run.deleted} deleted, {run.unchanged} unchanged, {run.quarantined} quarantined){rate}")
             print(line + (f"; {run.error}" if run.error else ""), flush=True)
+            for held in store.held_sweeps(run.source) if run.id is not None else []:
+                print(f"  {run.source}: {held.count} of {held.live} records are no longer listed; the deletions "
+                      f"are held: check them, then run `fedsearch harvest --source {run.source} "
+                      "--confirm-deletions` (or decide in the admin)", flush=True)
+        if stop is not None and stop.is_set():
+            print("stopped: what was harvested is stored; the next `fedsearch harvest` resumes and indexes it",
+                  file=sys.stderr, flush=True)
+            return 1
         engine = open_engine(settings, writer=True)
         state = IndexState.for_data_dir(settings.data_dir)
         try:

@@ -30,7 +30,6 @@ import fcntl
 import logging
 import os
 import re
-import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -44,6 +43,7 @@ from croniter import croniter
 from connectors.harvest import harvest_source
 from connectors.rawstore import RawStore, RunSummary, parse_time
 from fedsearch.config import Settings, SourceConfig
+from fedsearch.signals import GracefulStop
 from fedsearch.engines import SearchEngine, open_engine
 from indexers.pipeline import IndexSummary, forget_source, index_changes
 from indexers.state import IndexState
@@ -147,7 +147,7 @@ def remove_source_from_index(settings: Settings, source_id: str) -> int:
 # -- jobs ---------------------------------------------------------------------------------------
 
 JobKind = Literal["harvest", "reindex"]
-JobStatus = Literal["running", "ok", "failed", "stopped"]
+JobStatus = Literal["running", "ok", "failed", "stopped", "incomplete"]
 
 
 @dataclass
@@ -211,6 +211,7 @@ class Harvests:
         self._settings = settings
         self._jobs: dict[str, HarvestJob] = {}
         self._lock = threading.Lock()
+        self._closing = False
 
     def get(self, source_id: str) -> HarvestJob | None:
         return self._jobs.get(source_id)
@@ -243,6 +244,7 @@ class Harvests:
         return True
 
     def shutdown(self, timeout: float = 10.0) -> None:
+        self._closing = True
         jobs = self.running()
         for job in jobs:
             job.stop_event.set()
@@ -276,6 +278,9 @@ class Harvests:
                         job.finish("failed", run.error)
                         return
                     status, error = run.status, run.error
+                    if self._closing:  # the process is stopping (a signal): the next run indexes them
+                        job.finish(status, error)
+                        return
                 else:
                     store.mark_unindexed(source.id, job.local_ids)
                 job.phase = "indexing"
@@ -424,23 +429,22 @@ def run_scheduler(settings: Settings) -> int:
     current()  # an invalid configuration stops here, with check-config's message
     harvests = Harvests(current)
     scheduler = Scheduler(current, harvests)
-    done = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        done.set()
-
-    previous = signal.signal(signal.SIGTERM, on_signal)
     scheduled = [s.id for s in current().sources if s.enabled and s.schedule]
     log.info("scheduler started: %s sources with a schedule (%s)", len(scheduled), ", ".join(scheduled) or "none")
-    scheduler.start()
-    try:
-        while not done.wait(1.0):
+    # SIGTERM or SIGINT: running harvests store their page and stop; a second signal (or the grace
+    # running out) ends the process at once. Their checkpoints make the next run resume.
+    with GracefulStop() as stop:
+        scheduler.start()
+        try:
+            while not stop.event.wait(1.0):
+                pass
+        except KeyboardInterrupt:
             pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        log.info("scheduler stopping; running harvests stop at their next record and resume next time")
-        scheduler.stop()
-        harvests.shutdown(timeout=30)
+        finally:
+            log.info("scheduler stopping; running harvests stop at their next record and resume next time")
+            try:
+                scheduler.stop(timeout=2)
+                harvests.shutdown(timeout=5)
+            except KeyboardInterrupt:
+                log.warning("stopped at once; running harvests resume from their last checkpoint next time")
     return 0

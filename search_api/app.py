@@ -33,7 +33,7 @@ from search_api.metrics import Metrics, MetricsMiddleware
 from search_api.problems import BadParameter, BadParameters, bad_parameters, problem_response
 from search_api.ratelimit import RateLimitMiddleware
 from search_api.routes import router as api_router
-from search_api.service import HealthOut, RecordNotFound, SearchService, bad_parameters_from
+from search_api.service import HealthOut, RecordNotFound, SearchService, bad_parameters_from, harvest_metrics
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,9 @@ def _install_ops_routes(app: FastAPI) -> None:
             extra["fedsearch_index_documents"] = health.documents
         if health.index_age_seconds is not None:
             extra["fedsearch_index_age_seconds"] = health.index_age_seconds
-        return Response(service.metrics.render(extra), media_type=METRICS_CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+        harvests = harvest_metrics(service.settings)  # last run status, incomplete reasons, held deletions
+        return Response(service.metrics.render(extra, harvests), media_type=METRICS_CONTENT_TYPE,
+                        headers={"Cache-Control": "no-store"})
 
     @app.get("/opensearch.xml", include_in_schema=False)
     def opensearch(request: Request) -> Response:
@@ -240,16 +242,37 @@ async def _probe(service: SearchService) -> HealthOut:
                          detail=f"the search engine did not answer within {timeout:g} s")
 
 
+class _Stopped(Exception):
+    """uvicorn shut down cleanly on SIGINT or SIGTERM, then raised the signal again for us."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise _Stopped()
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
+    import signal
+    import threading
+
     import uvicorn
 
     app = create_app(settings)
+    previous = ({s: signal.signal(s, _stopped) for s in (signal.SIGINT, signal.SIGTERM)}
+                if threading.current_thread() is threading.main_thread() else {})
     try:
         # X-Forwarded-For/-Proto are believed only from the configured proxies (none by default): they pick
         # the rate-limit bucket and the login lockout address.
+        # SIGINT or SIGTERM: uvicorn stops taking requests and shuts down; requests still open after
+        # 3 s are cut, so the process ends within docker's 10 s. A second signal ends it at once.
         proxies = settings.server.trusted_proxies
         uvicorn.run(app, host=host or settings.server.host, port=port or settings.server.port,
-                    proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None, log_level="info")
+                    proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None, log_level="info",
+                    timeout_graceful_shutdown=3)
     except SystemExit as exit_:  # uvicorn exits when it can't bind the port
         return int(exit_.code or 1)
+    except _Stopped:
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0

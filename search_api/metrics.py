@@ -50,7 +50,8 @@ class Metrics:
         with self._lock:
             self.engine_errors[kind] += 1
 
-    def render(self, extra: dict[str, float] | None = None) -> str:
+    def render(self, extra: dict[str, float] | None = None,
+               labelled: list[tuple[str, dict[str, str], float]] | None = None) -> str:
         with self._lock:
             out = [
                 "# HELP fedsearch_http_requests_total HTTP requests by route template, method and status.",
@@ -89,6 +90,12 @@ class Metrics:
             ]
         for name, value in (extra or {}).items():
             out += [f"# TYPE {name} gauge", f"{name} {value}"]
+        typed: set[str] = set()
+        for name, labels, value in labelled or []:
+            if name not in typed:
+                out.append(f"# TYPE {name} gauge")
+                typed.add(name)
+            out.append(f"{name}{_labels(**labels)} {value:g}")
         return "\n".join(out) + "\n"
 
 

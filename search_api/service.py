@@ -631,3 +631,38 @@ def last_harvests(settings: Settings) -> dict[str, LastHarvest]:
         log.warning("could not read harvest runs from %s: %s", path, err)
         return {}
     return out
+
+
+HARVEST_STATUSES = ("ok", "running", "failed", "stopped", "incomplete")
+
+
+def harvest_metrics(settings: Settings) -> list[tuple[str, dict[str, str], float]]:
+    """(name, labels, value) of each source's last harvest: its status, why it is incomplete, held deletions.
+
+    Read from the raw store like `last_harvests`; nothing when there is none.
+    """
+    try:
+        from connectors import rawstore  # noqa: PLC0415 - optional at run time
+    except Exception:  # noqa: BLE001
+        return []
+    path = Path(settings.data_dir) / getattr(rawstore, "FILENAME", "rawstore.sqlite3")
+    if not path.exists():
+        return []
+    out: list[tuple[str, dict[str, str], float]] = []
+    try:
+        with rawstore.RawStore(path) as store:
+            for sid in dict.fromkeys([s.id for s in settings.sources] + store.sources()):
+                run = store.last_run(sid)
+                if run is not None:
+                    for status in HARVEST_STATUSES:
+                        out.append(("fedsearch_harvest_last_run_status", {"source": sid, "status": status},
+                                    1 if run.status == status else 0))
+                    if run.status == "incomplete":
+                        out.append(("fedsearch_harvest_incomplete", {"source": sid, "reason": (run.error or "")[:300]},
+                                    1))
+                held = store.held_sweeps(sid)
+                out.append(("fedsearch_harvest_held_deletions", {"source": sid}, sum(h.count for h in held)))
+    except Exception as err:  # noqa: BLE001 - locked, corrupt, older schema: no harvest metrics
+        log.warning("could not read harvest runs from %s: %s", path, err)
+        return []
+    return out

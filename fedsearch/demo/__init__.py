@@ -115,8 +115,12 @@ def write_config(data_dir: Path, sources: list[dict[str, Any]], engine: str, por
     return validate_settings(config, path)
 
 
-class _Stop(Exception):
-    """SIGTERM: unwind like Ctrl-C so every partner is stopped."""
+class _Stop(BaseException):
+    """SIGTERM: unwind like Ctrl-C so every partner is stopped.
+
+    A BaseException, like KeyboardInterrupt: the harvest runner must not take it for a
+    connector's error and go on with the next source; it stores the page in hand, marks the
+    run stopped and lets it through."""
 
 
 def _on_sigterm(signum: int, frame: object) -> None:

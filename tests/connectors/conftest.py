@@ -33,6 +33,14 @@ def make_settings(data_dir: Path, *sources: dict[str, Any], **policy: Any) -> Se
     })
 
 
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch) -> None:
+    """Retries of damaged pages and failed requests wait 10 ms, not seconds."""
+    from connectors.http import PoliteClient
+
+    monkeypatch.setattr(PoliteClient, "backoff_base_seconds", 0.01)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[RawStore]:
     with RawStore(tmp_path / "raw.sqlite3") as s:

@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 import os
+import random
+import re
 import shutil
 import socket
 import subprocess
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -479,3 +482,164 @@ class ZebraPeer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+# -- faults: a proxy that damages answers, and an OAI-PMH server of our own ------------------------
+
+FAULTS = ("truncate", "garbage", "cut_token", "drop_token")
+_TOKEN_EL = re.compile(rb"(<(?:\w+:)?resumptionToken\b[^>]*>)([^<]+)(</(?:\w+:)?resumptionToken>)")
+
+
+def damage(body: bytes, fault: str, rng: random.Random) -> bytes:
+    """`body` with one fault: cut mid-page, garbage bytes inside, its resumption token cut short or gone."""
+    if fault == "truncate":
+        return body[: rng.randint(len(body) // 4, 3 * len(body) // 4)]
+    if fault == "garbage":
+        at = rng.randint(len(body) // 4, 3 * len(body) // 4)
+        return body[:at] + bytes(rng.choice(b"<&\x00\x01>") for _ in range(rng.randint(3, 12))) + body[at:]
+    if fault == "cut_token":
+        return _TOKEN_EL.sub(lambda m: m.group(1) + m.group(2)[: max(1, len(m.group(2)) // 2)] + m.group(3), body)
+    if fault == "drop_token":
+        return _TOKEN_EL.sub(b"", body)
+    raise ValueError(f"unknown fault {fault!r}")
+
+
+class FaultProxy:
+    """A real HTTP proxy on 127.0.0.1 in front of `upstream`, damaging some answers (ListRecords by default).
+
+    `plan(n, request) -> fault | None` decides for the n-th ListRecords request (1-based), e.g.
+    `FaultProxy.random(0.2, seed=7)` or `FaultProxy.always("truncate", token="...")`.
+    """
+
+    def __init__(self, upstream: str, plan: Callable[[int, Request], str | None], seed: int = 1,
+                 verb: str | None = "ListRecords"):
+        self.upstream = upstream.rstrip("/")
+        self.verb = verb  # only these requests are damaged (None: every one, e.g. SRU)
+        self.plan = plan
+        self.rng = random.Random(seed)
+        self.listed = 0
+        self.injected: list[tuple[int, str]] = []
+        self.http = LocalHTTPServer(self._answer)
+
+    @staticmethod
+    def random(rate: float, seed: int = 7, faults: Iterable[str] = ("truncate", "garbage", "cut_token")):
+        rng = random.Random(seed)
+        kinds = list(faults)
+        return lambda n, req: rng.choice(kinds) if rng.random() < rate else None
+
+    @property
+    def url(self) -> str:
+        return self.http.url + "/oai"
+
+    def _answer(self, req: Request) -> Reply:
+        query = urllib.parse.urlencode(req.params)
+        with urllib.request.urlopen(f"{self.upstream}?{query}", timeout=30) as resp:  # noqa: S310 - 127.0.0.1 only
+            body = resp.read()
+        if self.verb is not None and req.params.get("verb") != self.verb:
+            return Reply(body=body)
+        self.listed += 1
+        fault = self.plan(self.listed, req)
+        if fault:
+            self.injected.append((self.listed, fault))
+            body = damage(body, fault, self.rng)
+        return Reply(body=body)
+
+    def __enter__(self) -> "FaultProxy":
+        self.http.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.http.__exit__(*exc)
+
+
+@dataclass
+class ScriptedRecord:
+    datestamp: datetime
+    title: str
+    deleted: bool = False
+
+
+def oai_stamp(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ScriptedOai:
+    """A small OAI-PMH server of the tests' own: ListRecords with completeListSize, Identify, and misbehaviours.
+
+    - `endless`: every page carries a new token, but the records go round the first `cycle` ones;
+    - `announce`: the completeListSize it claims (default: the truth);
+    - `clock`: its responseDate (default: now), to play a repository whose index lags.
+    Records are ids oai:s:N; `from`/`until` select by datestamp (seconds granularity).
+    """
+
+    def __init__(self, page_size: int = 10, *, endless: bool = False, cycle: int = 5, announce: int | None = None):
+        self.records: dict[str, ScriptedRecord] = {}
+        self.page_size = page_size
+        self.endless = endless
+        self.cycle = cycle
+        self.announce = announce
+        self.clock: datetime | None = None
+        self.lock = threading.Lock()
+        self.http = LocalHTTPServer(self._answer)
+
+    @property
+    def url(self) -> str:
+        return self.http.url + "/oai"
+
+    def put(self, n: int, when: datetime, title: str | None = None, deleted: bool = False) -> None:
+        with self.lock:
+            self.records[f"oai:s:{n}"] = ScriptedRecord(when, title or f"Scripted record {n}", deleted)
+
+    def _envelope(self, inner: str) -> bytes:
+        now = oai_stamp(self.clock or datetime.now(timezone.utc))
+        return (f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+                f"<responseDate>{now}</responseDate><request>{self.url}</request>{inner}</OAI-PMH>").encode()
+
+    def _record(self, ident: str, rec: ScriptedRecord) -> str:
+        status = ' status="deleted"' if rec.deleted else ""
+        head = (f"<header{status}><identifier>{ident}</identifier>"
+                f"<datestamp>{oai_stamp(rec.datestamp)}</datestamp></header>")
+        if rec.deleted:
+            return f"<record>{head}</record>"
+        return (f'<record>{head}<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+                f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{rec.title}</dc:title></oai_dc:dc>'
+                f"</metadata></record>")
+
+    def _answer(self, req: Request) -> Reply:
+        verb = req.params.get("verb")
+        if verb == "Identify":
+            return Reply(body=self._envelope(
+                f"<Identify><repositoryName>scripted</repositoryName><baseURL>{self.url}</baseURL>"
+                "<protocolVersion>2.0</protocolVersion><earliestDatestamp>2000-01-01T00:00:00Z</earliestDatestamp>"
+                "<deletedRecord>persistent</deletedRecord><granularity>YYYY-MM-DDThh:mm:ssZ</granularity></Identify>"))
+        token = req.params.get("resumptionToken")
+        if token:
+            start, from_ = token.split("|", 1)
+            start = int(start)
+        else:
+            start, from_ = 0, req.params.get("from", "")
+        with self.lock:
+            rows = sorted((r.datestamp, i, r) for i, r in self.records.items()
+                          if not from_ or oai_stamp(r.datestamp) >= from_)
+        if not rows:
+            return Reply(body=self._envelope('<error code="noRecordsMatch">no records match</error>'))
+        if self.endless:
+            chosen = [rows[(start + k) % min(self.cycle, len(rows))] for k in range(self.page_size)]
+            nxt: int | None = start + self.page_size
+        else:
+            chosen = rows[start : start + self.page_size]
+            nxt = start + self.page_size if start + self.page_size < len(rows) else None
+        size = self.announce if self.announce is not None else len(rows)
+        value = f"{nxt}|{from_}" if nxt is not None else ""
+        tok = f'<resumptionToken completeListSize="{size}" cursor="{start}">{value}</resumptionToken>'
+        if not token and nxt is None:
+            tok = "" if self.announce is None else f'<resumptionToken completeListSize="{size}" cursor="0"/>'
+        body = "".join(self._record(i, r) for _, i, r in chosen)
+        return Reply(body=self._envelope(f"<ListRecords>{body}{tok}</ListRecords>"))
+
+    def __enter__(self) -> "ScriptedOai":
+        self.http.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.http.__exit__(*exc)

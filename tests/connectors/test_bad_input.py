@@ -58,10 +58,12 @@ def test_malformed_record_is_quarantined_and_the_rest_of_the_page_and_list_is_re
     assert "not well-formed" in q.reason and b"</dc:subjct>" in q.payload
 
 
-def test_a_page_that_is_not_xml_at_all_fails_the_run_and_keeps_earlier_pages(tmp_path, store):
+def test_a_page_that_is_not_xml_at_all_is_retried_then_the_run_is_incomplete_and_keeps_earlier_pages(tmp_path, store):
     with LocalHTTPServer(pages(page(record(1), token="t1"), {"t1": b"<<<this is not XML"})) as server:
-        run = harvest(tmp_path, store, server.url + "/oai")
-    assert run.status == "failed"
+        run = harvest(tmp_path, store, server.url + "/oai", policy={"damage_retries": 2})
+        asked_page_2 = sum(1 for r in server.requests if r.params.get("resumptionToken") == "t1")
+    assert run.status == "incomplete"
+    assert asked_page_2 == 3  # once, then two retries
     assert "page 2" in run.error and "not readable" in run.error and server.url in run.error
     assert store.counts("bad").live == 1
 
@@ -154,7 +156,7 @@ def test_a_looping_resumption_token_stops_the_harvest(tmp_path, store):
     answers = {"A": page(record(2), token="B"), "B": page(record(3), token="A")}
     with LocalHTTPServer(pages(page(record(1), token="A"), answers)) as server:
         run = harvest(tmp_path, store, server.url + "/oai")
-        assert len(server.requests) == 3
+        assert len(server.requests) == 3 + 3  # the page giving A again is asked again (damage_retries)
     assert run.status == "failed"
     assert "'A' a second time" in run.error and "never end" in run.error
     assert store.counts("bad").live == 3
@@ -194,14 +196,16 @@ def test_sru_answer_with_doctype_is_refused(tmp_path, store):
 
 
 def test_quarantined_record_that_later_arrives_readable_leaves_the_quarantine(tmp_path, store):
-    bodies = iter([page(record(1), record(2, "<broken>")), page(record(1), record(2, "Fixed"))])
+    bodies = {False: page(record(1), record(2, "<broken>")), True: page(record(1), record(2, "Fixed"))}
+    fixed = False
 
     def app(req: Request) -> Reply:  # the second run is incremental: it asks Identify first
-        return Reply(body=next(bodies)) if req.params["verb"] == "ListRecords" else Reply(status=404)
+        return Reply(body=bodies[fixed]) if req.params["verb"] == "ListRecords" else Reply(status=404)
 
     with LocalHTTPServer(app) as server:
         first = harvest(tmp_path, store, server.url + "/oai")
         assert first.quarantined == 1 and len(store.quarantined("bad")) == 1
+        fixed = True
         second = harvest(tmp_path, store, server.url + "/oai")
     assert second.ok and second.new == 1
     assert store.quarantined("bad") == []

@@ -122,7 +122,7 @@ def test_marcxml_with_doctype_is_refused(tmp_path, store):
 def test_file_from_a_url_and_records_gone_from_the_file_become_deletions(tmp_path, store):
     files = iter([marc21("a", "A") + marc21("b", "B") + marc21("c", "C"), marc21("a", "A") + marc21("c", "C2")])
     with LocalHTTPServer(lambda req: Reply(body=next(files), headers={"Content-Type": "application/marc"})) as server:
-        settings = make_settings(tmp_path, source(server.url + "/exports/catalog.mrc"))
+        settings = make_settings(tmp_path, source(server.url + "/exports/catalog.mrc"), sweep_max_share=0.5)
         first = harvest_source(settings, "lib", store)
         second = harvest_source(settings, "lib", store)
     assert first.ok and first.new == 3

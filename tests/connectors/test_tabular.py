@@ -148,7 +148,7 @@ def test_jsonl_donor_projects_and_rows_removed_later_become_deletions(tmp_path, 
     lines = [{"project_id": "P-1", "name": "Water for Naryn", "donor": "ADB", "start_year": 2018},
              {"project_id": "P-2", "name": "Школы Оша", "donor": "World Bank", "start_year": 2019}]
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n{broken json\n", encoding="utf-8")
-    settings = make_settings(tmp_path, {"id": "projects", "connector": "tabular", "path": str(path), **PROJECTS})
+    settings = make_settings(tmp_path, {"id": "projects", "connector": "tabular", "path": str(path), **PROJECTS}, sweep_max_share=0.5)
     first = harvest_source(settings, "projects", store)
     assert first.status == "ok", first.error
     assert (first.new, first.quarantined) == (2, 1)

@@ -141,3 +141,19 @@ def preview(settings: Settings, source: SourceConfig, limit: int = SAMPLE_SIZE) 
     if problem is None and not records:
         problem = Plain(_("The partner answered, but sent no records. Check the set, query or file."), None)
     return Preview(records, problem, time.perf_counter() - started)
+
+
+def stored_titles(store, source: SourceConfig, local_ids: list[str]) -> list[tuple[str, str | None]]:
+    """(record id, its title) of stored records, for people to recognise them (e.g. a held deletion sweep)."""
+    out: list[tuple[str, str | None]] = []
+    for local_id in local_ids:
+        stored = store.get(source.id, local_id)
+        title = None
+        if stored is not None:
+            try:
+                record, _warnings = normalize_with_warnings(stored.raw(), source)
+                title = record.title[0].value if record.title else None
+            except NormalizationError:
+                title = None
+        out.append((local_id, title))
+    return out

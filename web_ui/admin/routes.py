@@ -35,7 +35,7 @@ from indexers.state import IndexState
 from web_ui.admin import forms
 from web_ui.admin.db import stamp
 from web_ui.admin.plain import plain
-from web_ui.admin.preview import preview, raw_text
+from web_ui.admin.preview import preview, raw_text, stored_titles
 from web_ui.admin.rendering import render, static_response
 from web_ui.admin.sessions import COOKIE, LOGIN_COOKIE, same_token
 from web_ui.admin.site import AdminSite
@@ -47,6 +47,7 @@ from web_ui.templating import request_lang
 log = logging.getLogger("fedsearch.admin")
 
 HISTORY = 30  # runs shown on a source's page
+SWEEP_SAMPLE = 10  # records named, with their titles, for a held deletion sweep
 QUARANTINE_SHOWN = 200
 AUDIT_PAGE = 100
 IMPORT_MAX_BYTES = 1024 * 1024
@@ -246,8 +247,10 @@ def source_page(request: Request, source_id: str) -> Response:
                           _("Live records after each of the last %(n)s runs, from %(first)s to %(last)s.") % {
                               "n": len(points), "first": points[0][1] if points else 0,
                               "last": points[-1][1] if points else 0})
+    held = site.store.held_sweeps(source_id)
+    sweeps = [(h, stored_titles(site.store, source, h.local_ids[:SWEEP_SAMPLE])) for h in held]
     return render(request, "admin/source.html", {
-        "row": row, "source": source, "runs": runs, "chart": chart,
+        "row": row, "source": source, "runs": runs, "chart": chart, "sweeps": sweeps,
         "done": request.query_params.get("done"), "plain": plain, "RUN_STATUS_LABELS": RUN_STATUS_LABELS,
         "STATE_LABELS": STATE_LABELS, "in_config_file": site.in_config_file(source_id),
         "config_yaml": yaml.safe_dump(source_dict(source), allow_unicode=True, sort_keys=False),
@@ -265,6 +268,33 @@ def start_harvest(request: Request, source_id: str) -> Response:
         return _redirect(_source_path(source_id), "busy")
     site.audit.record(_user(request), "harvest.start", source_id, {"mode": "full" if full else "incremental"})
     return _redirect(_source_path(source_id), "started")
+
+
+@router.post("/sources/{source_id}/sweeps/{sweep_id}/{decision}")
+def decide_sweep(request: Request, source_id: str, sweep_id: int, decision: str) -> Response:
+    """A librarian confirms (records become deletions, then are indexed) or discards a held sweep."""
+    site = site_of(request)
+    _source(request, source_id)
+    held = site.store.held_sweep(sweep_id)
+    if decision not in ("confirm", "discard") or held is None or held.source != source_id:
+        raise NotFound()
+    try:
+        if decision == "confirm":
+            applied = site.store.confirm_held_sweep(sweep_id, by=_user(request))
+        else:
+            site.store.discard_held_sweep(sweep_id, by=_user(request))
+            applied = 0
+    except KeyError:
+        return _redirect(_source_path(source_id), "sweep-gone")
+    site.audit.record(_user(request), f"sweep.{decision}", source_id,
+                      {"sweep": sweep_id, "run": held.run_id, "held": held.count, "live": held.live,
+                       "deleted": applied})
+    if applied:
+        try:
+            site.harvests.reindex(source_id, [], trigger=_user(request))  # the index drops them
+        except AlreadyRunning:
+            pass  # the running job indexes them when it ends
+    return _redirect(_source_path(source_id), f"sweep-{decision}ed")
 
 
 @router.post("/sources/{source_id}/stop")

@@ -137,7 +137,7 @@ class AdminSite:
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
-        self.harvests.shutdown()
+        self.harvests.shutdown(timeout=5)  # a signal to the server: stop within docker's 10 s
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -82,6 +82,8 @@ def source_row(source: SourceConfig, store: RawStore, job: HarvestJob | None, la
         state = "disabled"
     elif status.last_run is not None and status.last_run.status == "failed":
         state = "failing"
+    elif status.last_run is not None and status.last_run.status == "incomplete":
+        state = "incomplete"
     else:
         state = "enabled"
     error = plain(status.last_error)
@@ -91,8 +93,10 @@ def source_row(source: SourceConfig, store: RawStore, job: HarvestJob | None, la
                      schedule_problem, error, job)
 
 
-STATE_LABELS = {"running": N_("Running"), "disabled": N_("Disabled"), "failing": N_("Failing"), "enabled": N_("Enabled")}
-RUN_STATUS_LABELS = {"running": N_("Running"), "ok": N_("Finished"), "failed": N_("Failed"), "stopped": N_("Stopped")}
+STATE_LABELS = {"running": N_("Running"), "disabled": N_("Disabled"), "failing": N_("Failing"),
+                "incomplete": N_("Incomplete"), "enabled": N_("Enabled")}
+RUN_STATUS_LABELS = {"running": N_("Running"), "ok": N_("Finished"), "failed": N_("Failed"), "stopped": N_("Stopped"),
+                     "incomplete": N_("Incomplete: damaged answers")}
 
 
 # -- the chart ------------------------------------------------------------------------------------
