@@ -29,6 +29,8 @@ APOSTROPHES = "'’ʼʹʺ`´‘′″ˮ\""
 _APOS_RE = re.compile(f"[{re.escape(APOSTROPHES)}]")
 # A word: letters and digits, with internal dots for codes ("551.5") kept.
 _WORD_RE = re.compile(r"[^\W_]+(?:\.[^\W_]+)*", re.UNICODE)
+# The same for text without "_" (nearly all), and ~40% faster: `re` is slow on negated classes.
+_WORD_NO_UNDERSCORE_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
 
 _STEM_FOLD = str.maketrans({"ё": "е", "ң": "н", "ө": "о", "ү": "у", "һ": "х", "ә": "а"})
@@ -57,7 +59,7 @@ def words(text: str) -> list[str]:
     """Split display text into words; apostrophes inside words are dropped."""
     if _APOS_RE.search(text):
         text = _APOS_RE.sub("", text)
-    return _WORD_RE.findall(text)
+    return (_WORD_RE if "_" in text else _WORD_NO_UNDERSCORE_RE).findall(text)
 
 
 def is_cyrillic(word: str) -> bool:
@@ -131,7 +133,7 @@ _WORD_CACHE_MAX = 300_000
 _TEXT_CACHE_MAX = 100_000
 _TEXT_CACHE_CHARS = 300  # longer texts (abstracts) rarely repeat
 _word_cache: dict[str, tuple[str, str, str]] = {}
-_text_cache: dict[str, tuple[str, str]] = {}
+_text_cache: dict[str, tuple[str, str, str]] = {}  # text -> (stems, skeletons, folds)
 
 
 def _word_terms(word: str) -> tuple[str, str, str]:
@@ -144,17 +146,12 @@ def _word_terms(word: str) -> tuple[str, str, str]:
     return terms
 
 
-def analyzed(text: str) -> tuple[str, str]:
-    """The (stem, skeleton) strings that engines index with a whitespace tokenizer."""
+def _text_terms(text: str) -> tuple[str, str, str]:
     hit = _text_cache.get(text)
     if hit is not None:
         return hit
-    stems, skels = [], []
-    for w in words(text):
-        st, sk, _ = _word_terms(w)
-        stems.append(st)
-        skels.append(sk)
-    out = (" ".join(stems), " ".join(skels))
+    terms = [_word_terms(w) for w in words(text)]
+    out = (" ".join(t[0] for t in terms), " ".join(t[1] for t in terms), " ".join(t[2] for t in terms))
     if len(text) <= _TEXT_CACHE_CHARS:
         if len(_text_cache) >= _TEXT_CACHE_MAX:
             _text_cache.clear()
@@ -162,9 +159,15 @@ def analyzed(text: str) -> tuple[str, str]:
     return out
 
 
+def analyzed(text: str) -> tuple[str, str]:
+    """The (stem, skeleton) strings that engines index with a whitespace tokenizer."""
+    st, sk, _ = _text_terms(text)
+    return st, sk
+
+
 def folded(text: str) -> str:
     """The text's words lowercased and folded (not stemmed), joined by spaces: for sort keys."""
-    return " ".join(_word_terms(w)[2] for w in words(text))
+    return _text_terms(text)[2]
 
 
 _CODE_RE = re.compile(r"[^0-9a-z]+")
