@@ -1,7 +1,7 @@
 """The analysis chain as it was before the per-word caches and translate tables (commit 3011186).
 
 Kept verbatim as the reference the fast path in fedsearch/analysis.py must match
-term for term (tests/test_analysis_fast.py). Do not optimize this file.
+term for term (tests/test_fast_paths.py). Do not optimize this file.
 """
 
 

@@ -1,4 +1,4 @@
-"""The cached, table-driven analysis chain gives exactly the terms of the reference implementation.
+"""Fast paths give exactly what the code they replaced gave: the analysis chain, whitespace collapsing.
 
 tests/analysis_reference.py is fedsearch/analysis.py as it was before the
 per-word caches, translate tables and fast paths; every word and text below
@@ -104,3 +104,21 @@ def test_the_generated_corpus_vocabulary_matches_the_reference():
     assert len(words) > 200
     for w in sorted(words):
         assert (analysis.stem(w), analysis.skeleton(w)) == (ref.stem(w), ref.skeleton(w)), w
+
+
+def test_whitespace_collapsing_matches_the_regex_it_replaced():
+    """clean_text and parse_person collapse whitespace with str.split(); re's \\s is the reference."""
+    import re
+    import sys
+
+    from fedsearch.record import clean_text
+    from indexers.normalize.people import parse_person
+
+    ws = re.compile(r"\s+")
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if ws.fullmatch(chr(c)) or chr(c).isspace()]
+    assert len(spaces) > 20
+    for sp in spaces:
+        for text in (f"{sp}Айтматов{sp}{sp}Ч.{sp}", f"a{sp}b", sp, f"Ivanova,{sp}Anna{sp}"):
+            assert clean_text(text) == (ws.sub(" ", text).strip() or None), repr(text)
+            person = parse_person(text)
+            assert (person.name if person else None) == (ws.sub(" ", text).strip().strip(",;") or None), repr(text)
