@@ -1,7 +1,8 @@
 """The benchmark runner; results go to bench/results/*.json and docs/benchmarks.md.
 
     python -m bench.run corpus    --size 100000
-    python -m bench.run ingest    --size 100000 [--engines embedded,elasticsearch]
+    python -m bench.run ingest    --size 1000000 [--engines embedded,elasticsearch] [--with-reindex] [--with-harvest]
+                                  (issue 10: raw store -> searchable per engine, stage times, peak RSS)
     python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
     python -m bench.run reharvest [--records 100000]
     python -m bench.run dedup-truth [--size 100000]  (the ingest run's clusters against truth/duplicates.csv)
