@@ -2,7 +2,8 @@
 
     python -m bench.children harvest --config CFG [--full] [--source ID]
     python -m bench.children fetch   --config CFG                  (connectors only, into the raw store)
-    python -m bench.children reindex --config CFG                  (raw store -> searchable)
+    python -m bench.children index   --config CFG                  (harvest's index step: raw store -> searchable)
+    python -m bench.children reindex --config CFG                  (rebuild: raw store -> fresh state and index)
     python -m bench.children build   --config CFG --corpus DIR     (raw store from files, then reindex)
     python -m bench.children fastbuild --config CFG --corpus DIR   (normalize in parallel, engine.rebuild; no dedup)
     python -m bench.children copy    --config CFG --source-config OTHER  (index the other engine's records)
@@ -70,13 +71,51 @@ def cmd_fetch(args: argparse.Namespace) -> dict[str, Any]:
             "errors": [r.error for r in runs if r.error], "peak_rss_mib": self_peak_rss_mib()}
 
 
-def cmd_reindex(args: argparse.Namespace) -> dict[str, Any]:
-    from indexers.pipeline import reindex
+def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
+    """The index step of a harvest (`indexers.pipeline.harvest` after fetching): raw store -> searchable."""
+    from connectors.rawstore import RawStore
+    from fedsearch.engines import open_engine
+    from indexers.pipeline import index_changes
+    from indexers.state import IndexState
 
     settings = load_config(args.config)
     started = time.perf_counter()
-    code = reindex(settings)
-    return {"exit_code": code, "seconds": time.perf_counter() - started, "searchable": searchable_count(settings),
+
+    def report(summary) -> None:
+        if summary.seen % 50_000 < 2000:
+            progress(f"  indexed {summary.seen:,} ({summary.seen / (time.perf_counter() - started):,.0f}/s; "
+                     f"{summary.stages.describe()})")
+
+    with RawStore.for_settings(settings) as store:
+        engine = open_engine(settings, writer=True)
+        state = IndexState.for_data_dir(settings.data_dir)
+        try:
+            engine.ensure_index()
+            summary = index_changes(settings, store, engine, state, progress=report)
+        finally:
+            state.close()
+            engine.close()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "records": summary.seen, "written": summary.written, "quarantined": summary.quarantined,
+            "errors": len(summary.errors), "stages": summary.stages.as_dict(), "searchable": searchable_count(settings),
+            "peak_rss_mib": self_peak_rss_mib()}
+
+
+def cmd_reindex(args: argparse.Namespace) -> dict[str, Any]:
+    """`fedsearch reindex`: the raw store re-normalized into a fresh state and a new index."""
+    from fedsearch.engines import open_engine
+    from indexers.pipeline import rebuild_index
+
+    settings = load_config(args.config)
+    started = time.perf_counter()
+    engine = open_engine(settings, writer=True)
+    try:
+        engine.ensure_index()
+        summary = rebuild_index(settings, engine)
+    finally:
+        engine.close()
+    return {"exit_code": 0 if not summary.errors else 1, "seconds": time.perf_counter() - started,
+            "records": summary.seen, "stages": summary.stages.as_dict(), "searchable": searchable_count(settings),
             "peak_rss_mib": self_peak_rss_mib()}
 
 
@@ -229,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--config", required=True)
     sp.add_argument("--full", action="store_true")
     sp.add_argument("--source", action="append")
-    for name in ("fetch", "reindex"):
+    for name in ("fetch", "index", "reindex"):
         sp = sub.add_parser(name)
         sp.add_argument("--config", required=True)
     sp = sub.add_parser("build")
@@ -248,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--port", type=int, required=True)
     args = p.parse_args(argv)
     setup_logging("WARNING")
-    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "reindex": cmd_reindex, "build": cmd_build, "fastbuild": cmd_fastbuild, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)
+    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "index": cmd_index, "reindex": cmd_reindex, "build": cmd_build, "fastbuild": cmd_fastbuild, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)
     if result is not None:
         print(json.dumps(result), flush=True)
     return 0

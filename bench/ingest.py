@@ -1,13 +1,16 @@
-"""Ingest: the raw partner formats to searchable records, beside the engine's own bulk load.
+"""Ingest (issue 10): raw store -> searchable, beside the engine's own bulk load of the same documents.
 
-For each engine, in this order and in one run:
-1. full harvest through the real partners (pyoai, zebrasrv, HTTP files; in their
-   own process) with the real pipeline (`indexers.pipeline.harvest`): fetch,
-   raw store, normalize, dedup, index, commit. Records/s = searchable / time.
-2. the parts: `connectors.harvest` alone (fetch into a raw store), to show where time
-   goes; with --with-reindex also `indexers.pipeline.reindex` (raw store -> searchable).
-3. the engine's own bulk load of the same records as pre-built documents
-   (bench/rawengine.py). The ratio is (1) over (3).
+In one run:
+1. fetch: the connectors harvest the real partners (pyoai, zebrasrv, HTTP files; in
+   their own process) into a raw store, once (the same raw records for every engine);
+2. for each engine, on a copy of that raw store, the pipeline's index step as a harvest
+   runs it (`indexers.pipeline.index_changes`): normalize, dedup, analyse, write, commit.
+   Records/s = raw records / time; the child reports where the time went
+   (IndexSummary.stages: normalize, dedup, analyse, engine) and its peak RSS;
+3. the engine's own bulk load of the same works as pre-built documents
+   (bench/rawengine.py). The ratio is works/s of (2) over documents/s of (3).
+Optional: --with-reindex times `fedsearch reindex` too (rebuild from the raw store),
+--with-harvest the full harvest (partners -> searchable) in one process.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from typing import Any
 
 from bench.common import WORK, background, drop_es_indices, ensure_corpus, progress, run_child, settings_dict, write_settings
+from connectors.rawstore import FILENAME as RAW_STORE
 
 
 def _fresh(engine: str, size: int, tag: str) -> tuple[Any, str]:
@@ -28,51 +32,68 @@ def _fresh(engine: str, size: int, tag: str) -> tuple[Any, str]:
     return data, prefix
 
 
-def measure(size: int, engines: list[str], *, timeout: float = 7200, with_reindex: bool = False) -> dict[str, Any]:
+def _rate(result: dict[str, Any], key: str = "records") -> float:
+    return result[key] / result["seconds"] if result["seconds"] else 0.0
+
+
+def measure(size: int, engines: list[str], *, timeout: float = 7200, with_reindex: bool = False,
+            with_harvest: bool = False) -> dict[str, Any]:
     corpus, manifest = ensure_corpus(size)
-    out: dict[str, Any] = {"size": size, "corpus_records": manifest["records"], "engines": {}}
+    out: dict[str, Any] = {"size": size, "corpus_records": manifest["records"], "engines": {}, "kind": "raw-store"}
     with background("bench.partners", "--corpus", str(corpus)) as partners:
         sources = partners.info["sources"]
         if partners.info.get("missing"):
             progress(f"  partners missing: {partners.info['missing']}")
         out["sources"] = [s["id"] for s in sources]
 
-        # Fetch alone (the same for both engines): connectors into a raw store.
-        data, prefix = _fresh("embedded", size, "fetch")
-        cfg = data / "fetch.yaml"
-        write_settings(cfg, settings_dict(data, "embedded", sources, prefix))
-        progress(f"fetch only: connectors.harvest of {manifest['records']:,} records from the partners")
+        # Fetch once: connectors into a raw store that every engine's index step starts from.
+        fetched, _ = _fresh("embedded", size, "fetch")
+        cfg = fetched / "fetch.yaml"
+        write_settings(cfg, settings_dict(fetched, "embedded", sources, "fsbench-ingest-fetch"))
+        progress(f"fetch: connectors.harvest of {manifest['records']:,} records from the partners")
         t = time.perf_counter()
         fetch = run_child("bench.children", "fetch", "--config", str(cfg), timeout=timeout)
         fetch["wall_seconds"] = time.perf_counter() - t
         out["fetch"] = fetch
-        progress(f"  fetched {fetch['records']:,} in {fetch['seconds']:.1f}s ({fetch['records'] / fetch['seconds']:,.0f}/s)")
+        progress(f"  fetched {fetch['records']:,} in {fetch['seconds']:.1f}s ({_rate(fetch):,.0f}/s)")
 
         for engine in engines:
             data, prefix = _fresh(engine, size, "full")
+            data.mkdir(parents=True)
+            for part in fetched.glob(f"{RAW_STORE}*"):
+                shutil.copy2(part, data / part.name)
             cfg = data / f"{engine}.yaml"
             write_settings(cfg, settings_dict(data, engine, sources, prefix))
-            progress(f"[{engine}] full harvest through the pipeline: partners -> searchable")
-            full = run_child("bench.children", "harvest", "--config", str(cfg), "--full", timeout=timeout)
-            progress(f"  {full['searchable']:,} searchable in {full['seconds']:.1f}s "
-                     f"({full['searchable'] / full['seconds']:,.0f}/s), peak RSS {full['peak_rss_mib']:.0f} MiB")
-            reindex = None
+            progress(f"[{engine}] index: raw store -> searchable (indexers.pipeline.index_changes)")
+            index = run_child("bench.children", "index", "--config", str(cfg), timeout=timeout)
+            progress(f"  {index['records']:,} records -> {index['searchable']:,} searchable in {index['seconds']:.1f}s "
+                     f"({_rate(index):,.0f} records/s), peak RSS {index['peak_rss_mib']:.0f} MiB; {index['stages']}")
+            row: dict[str, Any] = {"index": index, "records_per_s": _rate(index),
+                                   "works_per_s": index["searchable"] / index["seconds"]}
             if with_reindex:
-                progress(f"[{engine}] reindex: raw store -> searchable")
+                progress(f"[{engine}] reindex: raw store -> fresh state and index")
                 reindex = run_child("bench.children", "reindex", "--config", str(cfg), timeout=timeout)
-                progress(f"  {reindex['searchable']:,} in {reindex['seconds']:.1f}s ({reindex['searchable'] / reindex['seconds']:,.0f}/s)")
+                row["reindex"] = reindex
+                row["reindex_per_s"] = _rate(reindex)
+                progress(f"  {reindex['records']:,} in {reindex['seconds']:.1f}s ({row['reindex_per_s']:,.0f}/s); {reindex['stages']}")
             progress(f"[{engine}] the engine's own bulk load of the same documents")
             raw = run_child("bench.children", "rawbulk", "--config", str(cfg), timeout=timeout)
             progress(f"  {raw['documents']:,} in {raw['seconds']:.1f}s ({raw['docs_per_s']:,.0f}/s)")
-            out["engines"][engine] = {
-                "full": full, "reindex": reindex, "raw": raw,
-                "ingest_per_s": full["searchable"] / full["seconds"],
-                "raw_per_s": raw["docs_per_s"],
-                "ratio": (full["searchable"] / full["seconds"]) / raw["docs_per_s"],
-            }
-            if reindex:
-                out["engines"][engine]["reindex_per_s"] = reindex["searchable"] / reindex["seconds"]
-                out["engines"][engine]["reindex_ratio"] = out["engines"][engine]["reindex_per_s"] / raw["docs_per_s"]
+            row["raw"] = raw
+            row["raw_per_s"] = raw["docs_per_s"]
+            row["ratio"] = row["works_per_s"] / raw["docs_per_s"]
+            if with_harvest:
+                hdata, hprefix = _fresh(engine, size, "harvest")
+                hcfg = hdata / f"{engine}.yaml"
+                write_settings(hcfg, settings_dict(hdata, engine, sources, hprefix))
+                progress(f"[{engine}] full harvest in one process: partners -> searchable")
+                full = run_child("bench.children", "harvest", "--config", str(hcfg), "--full", timeout=timeout)
+                row["harvest"] = full
+                row["harvest_per_s"] = full["searchable"] / full["seconds"]
+                progress(f"  {full['searchable']:,} searchable in {full['seconds']:.1f}s ({row['harvest_per_s']:,.0f}/s)")
+                if engine == "elasticsearch":
+                    drop_es_indices(hprefix)
+            out["engines"][engine] = row
             if engine == "elasticsearch":
                 drop_es_indices(prefix)
     return out

@@ -1,7 +1,8 @@
 """The benchmark runner; results go to bench/results/*.json and docs/benchmarks.md.
 
     python -m bench.run corpus    --size 100000
-    python -m bench.run ingest    --size 100000 [--engines embedded,elasticsearch]
+    python -m bench.run ingest    --size 1000000 [--engines embedded,elasticsearch] [--with-reindex] [--with-harvest]
+                                  (issue 10: raw store -> searchable per engine, stage times, peak RSS)
     python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
     python -m bench.run reharvest [--records 100000]
     python -m bench.run dedup-truth [--size 100000]  (the ingest run's clusters against truth/duplicates.csv)
@@ -44,8 +45,10 @@ def cmd_corpus(args: argparse.Namespace) -> None:
 def cmd_ingest(args: argparse.Namespace) -> None:
     from bench import ingest
 
-    result = ingest.measure(args.size, _engines(args.engines), timeout=args.timeout, with_reindex=args.with_reindex)
-    cmd = f"python -m bench.run ingest --size {args.size} --engines {args.engines}" + (" --with-reindex" if args.with_reindex else "")
+    result = ingest.measure(args.size, _engines(args.engines), timeout=args.timeout, with_reindex=args.with_reindex,
+                            with_harvest=args.with_harvest)
+    cmd = (f"python -m bench.run ingest --size {args.size} --engines {args.engines}"
+           + (" --with-reindex" if args.with_reindex else "") + (" --with-harvest" if args.with_harvest else ""))
     save_result(f"ingest-{args.size}", {"command": cmd, **result})
     report.write_all(["machine", "ingest", "memory"])
 
@@ -159,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--engines", default=",".join(ENGINES))
     sp.add_argument("--timeout", type=float, default=3600)
     sp.add_argument("--with-reindex", action="store_true", help="also time indexers.pipeline.reindex (raw store -> searchable)")
+    sp.add_argument("--with-harvest", action="store_true", help="also time a full harvest in one process (partners -> searchable)")
     sp.set_defaults(func=cmd_ingest)
     sp = sub.add_parser("search")
     sp.add_argument("--sizes", default="100000,300000,1000000")

@@ -58,13 +58,13 @@ def ensure_index(size: int, engine: str, build_timeout: float) -> tuple[Path, An
     other = next((e for e in ("embedded", "elasticsearch") if e != engine and (data / f"built-{e}.json").exists()), None)
     harvested = WORK / f"ingest-{size}-embedded-full"
     if engine == "embedded" and not other and (harvested / "index").is_dir():
-        # The ingest benchmark's full harvest (partners -> pipeline) left exactly this index: use a copy.
-        progress(f"using a copy of the index the ingest benchmark's full harvest built ({harvested})")
+        # The ingest benchmark's index step (harvested raw store -> pipeline) left exactly this index: use a copy.
+        progress(f"using a copy of the index the ingest benchmark's index step built ({harvested})")
         shutil.rmtree(data / "index", ignore_errors=True)
         started = time.perf_counter()
         shutil.copytree(harvested / "index", data / "index")
         built = {"exit_code": 0, "copied_from_dir": str(harvested), "copy_seconds": time.perf_counter() - started,
-                 "searchable": searchable_count(settings), "peak_rss_mib": None, "reused": "ingest full harvest"}
+                 "searchable": searchable_count(settings), "peak_rss_mib": None, "reused": "ingest index step"}
     elif other:
         # The pipeline already turned this corpus into merged records for the other engine:
         # index the same records (engine.rebuild, as reindex does) instead of normalizing again.

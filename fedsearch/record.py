@@ -8,7 +8,6 @@ and docs/normalization.md.
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated
@@ -214,12 +213,9 @@ class Record(BaseModel):
         return sorted({h.source for h in self.holdings})
 
 
-_WS = re.compile(r"\s+")
-
-
 def clean_text(value: str | None) -> str | None:
     """Collapse whitespace; None for blank. Markup is kept as text (escaped on output)."""
     if value is None:
         return None
-    value = _WS.sub(" ", value).strip()
+    value = " ".join(value.split())  # str.split() and re's \s agree on whitespace; 3-5x faster than re.sub
     return value or None

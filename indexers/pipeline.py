@@ -29,8 +29,10 @@ from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id
 from indexers.dedup import Deduplicator, block_keys, candidate_keys, features, merge, title_prefix, title_uses
+from indexers.gcpolicy import relaxed_gc
 from indexers.normalize import NormalizationError, normalize
 from indexers.state import IndexState
+from indexers.timings import StageTimes, TimedEngine
 
 log = logging.getLogger("fedsearch.indexer")
 
@@ -45,6 +47,7 @@ class IndexSummary:
     quarantined: int = 0  # records that could not be normalized
     errors: list[str] = field(default_factory=list)  # engine rejections, with ids
     seconds: float = 0.0
+    stages: StageTimes = field(default_factory=StageTimes)  # where the seconds went
 
 
 IndexProgress = Callable[[IndexSummary], None]
@@ -62,6 +65,7 @@ def _apply_batch(
     """Normalize one batch of changed raw records, index it, and mark it indexed."""
     fresh: list[Record] = []
     removed: set[str] = set()
+    started = time.perf_counter()
     for stored in batch:
         rid = make_record_id(stored.source, stored.local_id)
         if stored.deleted or stored.source not in sources:
@@ -76,6 +80,7 @@ def _apply_batch(
                 payload=stored.payload, location="indexing")])
             summary.quarantined += 1
             log.warning("record quarantined: %s", err.reason, extra={"source": stored.source, "record": stored.local_id})
+    summary.stages.normalize += time.perf_counter() - started
     _update_works(fresh, removed, settings, state, engine, summary)
     store.mark_indexed(batch)
     summary.seen += len(batch)
@@ -156,6 +161,7 @@ def _index_pending(source: str | None, settings: Settings, store: RawStore, stat
             progress(summary)
 
 
+@relaxed_gc
 def index_changes(
     settings: Settings,
     store: RawStore,
@@ -167,11 +173,13 @@ def index_changes(
     """Bring the engine up to date with the raw store; returns what was done."""
     started = time.perf_counter()
     summary = IndexSummary()
+    engine = TimedEngine(engine, summary.stages)  # type: ignore[assignment]
     for source in list(source_ids) if source_ids else [None]:
         _index_pending(source, settings, store, state, engine, summary, progress)
     if summary.seen:
         engine.refresh()
     summary.seconds = time.perf_counter() - started
+    summary.stages.settle(summary.seconds)
     return summary
 
 
@@ -250,12 +258,13 @@ def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool 
             state.close()
             engine.close()
     print(f"indexed: {summary.seen} changed records -> {summary.written} works written, {summary.deleted} removed, "
-          f"{summary.quarantined} quarantined, in {summary.seconds:.1f} s", flush=True)
+          f"{summary.quarantined} quarantined, in {summary.seconds:.1f} s ({summary.stages.describe()})", flush=True)
     for err in summary.errors[:20]:
         print(f"  rejected by the engine: {err}", file=sys.stderr)
     return 0 if all(r.ok for r in runs) and not summary.errors else 1
 
 
+@relaxed_gc
 def rebuild_index(settings: Settings, engine: SearchEngine, progress: IndexProgress | None = None) -> IndexSummary:
     """Re-normalize every raw record into a fresh state, then rebuild the engine's index from it."""
     started = time.perf_counter()
@@ -267,12 +276,13 @@ def rebuild_index(settings: Settings, engine: SearchEngine, progress: IndexProgr
             store.mark_unindexed()
             _index_pending(None, settings, store, state, None, summary, progress)
             merged = (merge(members) for members in state.iter_clusters())
-            report = engine.rebuild(merged)
+            report = TimedEngine(engine, summary.stages).rebuild(merged)
             summary.written = report.indexed
             summary.errors = [f"{e.id}: {e.reason}" for e in report.errors]
         finally:
             state.close()
     summary.seconds = time.perf_counter() - started
+    summary.stages.settle(summary.seconds)
     return summary
 
 
@@ -285,5 +295,5 @@ def reindex(settings: Settings) -> int:
     finally:
         engine.close()
     print(f"reindexed: {summary.seen} raw records -> {summary.written} works, {summary.quarantined} quarantined, "
-          f"in {summary.seconds:.1f} s")
+          f"in {summary.seconds:.1f} s ({summary.stages.describe()})")
     return 0 if not summary.errors else 1

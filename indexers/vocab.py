@@ -9,12 +9,16 @@ looks them up here, so a new spelling is added in one place (docs/normalization.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from fedsearch.record import Access, RecordType
 
 T = RecordType
+# The lookups below are cached (lru_cache): the tables are fixed at import, and the same few
+# values (language codes, type terms, rights statements, roles) arrive with every record.
 
 
+@lru_cache(maxsize=20_000)
 def _key(value: str) -> str:
     """Lower case, ё->е, punctuation and underscores to spaces, spaces collapsed."""
     value = value.lower().replace("ё", "е")
@@ -82,6 +86,7 @@ for _code, _aliases in _LANGUAGE_ALIASES.items():
         LANGUAGES[_key(_alias)] = _code
 
 
+@lru_cache(maxsize=20_000)
 def language_code(value: str | None) -> str | None:
     """ISO 639-1 code (639-2 where there is none) for a code, locale or name; None if unknown.
 
@@ -116,6 +121,7 @@ def language_code(value: str | None) -> str | None:
 _TOO_SHORT_WORDS = {"тур", "кыр", "нем", "каз", "рус", "узб", "укр", "исп", "кыт", "per", "geo", "arm", "tur"}
 
 
+@lru_cache(maxsize=20_000)
 def says_no_language(value: str) -> bool:
     """'und', 'mul', 'other', '': a value that names no single language (not an unknown one)."""
     return _key(value) in _NO_LANGUAGE
@@ -239,6 +245,7 @@ DATACITE_TYPES: dict[str, RecordType] = {
 }
 
 
+@lru_cache(maxsize=20_000)
 def record_type(term: str | None) -> RecordType | None:
     """The type a free-text term, URI or code means; None if it says nothing we know.
 
@@ -272,6 +279,7 @@ def record_type(term: str | None) -> RecordType | None:
     return None
 
 
+@lru_cache(maxsize=20_000)
 def is_type_noise(term: str) -> bool:
     """A dc:type value that describes a format or version rather than a type ("Text", "PeerReviewed")."""
     return _key(term) in TYPE_NOISE or _key(term.rsplit("/", 1)[-1]) in TYPE_NOISE
@@ -301,6 +309,7 @@ UNIMARC_LEVELS: dict[str, RecordType] = {"m": T.book, "c": T.book, "a": T.articl
 UNIMARC_CONTENTS: dict[str, RecordType] = {"m": T.dissertation, "v": T.dissertation, "k": T.report, "j": T.patent}
 
 
+@lru_cache(maxsize=20_000)
 def degree_type(note: str) -> RecordType:
     """A dissertation note (MARC 502, UNIMARC 328): candidate/doctoral degrees are dissertations."""
     key = _key(note)
@@ -327,6 +336,7 @@ _FREE = re.compile(r"free to read|freely available|free access|свободн\w*
 ACCESS_ORDER = (Access.open, Access.free, Access.restricted, Access.unknown)
 
 
+@lru_cache(maxsize=20_000)
 def access_from_rights(statement: str | None) -> Access | None:
     """What one rights statement (licence, URI, free text) says about access; None if nothing."""
     if not statement:
@@ -372,6 +382,7 @@ ROLES = {_key(k): v for k, v in ROLES.items()}
 AUTHOR_ROLES = {None, "inventor"}
 
 
+@lru_cache(maxsize=20_000)
 def role(value: str | None) -> str | None:
     """Our role name for a relator code or term; None for an author; unknown terms pass through folded."""
     if not value:
@@ -393,6 +404,7 @@ CLASSIFICATION_SCHEMES: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=20_000)
 def classification_scheme(value: str | None, default: str = "other") -> str:
     if not value:
         return default

@@ -45,9 +45,11 @@ class BulkError(BaseModel):
 class BulkReport(BaseModel):
     indexed: int = 0
     errors: list[BulkError] = []
+    analyse_seconds: float = 0.0  # of the call's time, building index documents (indexers/timings.py)
 
     def merge(self, other: "BulkReport") -> "BulkReport":
-        return BulkReport(indexed=self.indexed + other.indexed, errors=self.errors + other.errors)
+        return BulkReport(indexed=self.indexed + other.indexed, errors=self.errors + other.errors,
+                          analyse_seconds=self.analyse_seconds + other.analyse_seconds)
 
 
 class FacetValue(BaseModel):

@@ -61,7 +61,7 @@ def codes(record: Record) -> list[str]:
 
 
 def title_sort_key(record: Record) -> str:
-    return " ".join(analysis.fold(w) for w in analysis.words(record.main_title))[:200]
+    return analysis.folded(record.main_title)[:200]
 
 
 def index_document(record: Record) -> dict[str, Any]:

@@ -225,16 +225,22 @@ class ElasticsearchEngine(SearchEngine):
 
     def _write(self, records: Iterable[Record], index: str, *, require_alias: bool) -> BulkReport:
         errors: list[BulkError] = []
+        analysed = [0.0]  # building index documents, for BulkReport.analyse_seconds
 
         def documents() -> Iterator[tuple[str, dict[str, Any]]]:
             for record in records:
+                started = time.perf_counter()
                 try:
-                    yield record.id, index_document(record)
+                    doc = index_document(record)
                 except Exception as err:  # noqa: BLE001 - one bad record must not stop the batch
                     errors.append(BulkError(id=record.id, reason=f"could not build its index document: {err}"))
+                    continue
+                finally:
+                    analysed[0] += time.perf_counter() - started
+                yield record.id, doc
 
         report = self._write_documents(documents(), index, require_alias=require_alias)
-        return BulkReport(indexed=report.indexed, errors=errors + report.errors)
+        return BulkReport(indexed=report.indexed, errors=errors + report.errors, analyse_seconds=analysed[0])
 
     def _write_documents(self, docs: Iterable[tuple[str, dict[str, Any]]], index: str, *, require_alias: bool) -> BulkReport:
         """Bulk-index (id, document) pairs in chunks; every rejected document is reported."""

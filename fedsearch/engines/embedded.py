@@ -216,6 +216,7 @@ class EmbeddedEngine(SearchEngine):
         self._writer_gen: _Generation | None = None
         self._lock_fd: int | None = None
         self._pending: dict[str, bool] = {}  # id -> present, for writes not yet committed
+        self._analyse_seconds = 0.0  # building index documents, for BulkReport.analyse_seconds
         self._schema = build_schema()
 
     # --- layout ----------------------------------------------------------------------
@@ -356,6 +357,7 @@ class EmbeddedEngine(SearchEngine):
         """Add or replace each record; `track` remembers the ids for `delete` until the commit."""
         indexed = 0
         errors: list[BulkError] = []
+        analysed_before = self._analyse_seconds
         for item in records:
             try:
                 record, doc = self._document(item)
@@ -371,7 +373,7 @@ class EmbeddedEngine(SearchEngine):
             if track:
                 self._pending[record.id] = True
             indexed += 1
-        return BulkReport(indexed=indexed, errors=errors)
+        return BulkReport(indexed=indexed, errors=errors, analyse_seconds=self._analyse_seconds - analysed_before)
 
     def _document(self, item: Any) -> tuple[Record, tantivy.Document]:
         if isinstance(item, Record):
@@ -385,10 +387,13 @@ class EmbeddedEngine(SearchEngine):
             raise _Rejected(str(getattr(item, "id", None) or "?"), f"not a record but {type(item).__name__}")
         if not isinstance(record.id, str) or not record.id or len(record.id.encode()) > ID_MAX_BYTES or not _ID_RE.match(record.id):
             raise _Rejected(str(record.id), "its id is empty, longer than 512 bytes or has characters other than a-z 0-9 _ -")
+        started = time.perf_counter()
         try:
             fields = index_document(record)
         except Exception as err:  # noqa: BLE001 - one bad record must not stop the batch
             raise _Rejected(record.id, f"could not build its index document: {err}") from None
+        finally:
+            self._analyse_seconds += time.perf_counter() - started
         doc = tantivy.Document()
         try:
             for name, value in fields.items():

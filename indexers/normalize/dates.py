@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date as _date
 
 from fedsearch.record import DatePrecision
@@ -88,6 +89,7 @@ _NOISE = re.compile(
 _WORD = re.compile(r"[^\W\d_]+\.?", re.U)
 
 
+@lru_cache(maxsize=20_000)  # the same date strings repeat; ParsedDate is frozen
 def parse_date(text: str | None) -> ParsedDate | None:
     """One date statement -> ParsedDate; None when it holds no usable date."""
     if not text:

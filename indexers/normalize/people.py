@@ -35,7 +35,7 @@ def parse_person(
     text: str, *, orcid: str | None = None, affiliation: str | None = None, role: str | None = None
 ) -> Person | None:
     """A Person for one name statement, or None if nothing is left of it."""
-    name = re.sub(r"\s+", " ", text or "").strip().strip(",;")
+    name = " ".join((text or "").split()).strip(",;")  # whitespace runs -> one space, as re's \s
     name = _ET_AL.sub("", name)
     name = _DEGREE.sub("", name).strip(" ,;")
     name = _LIFE_DATES.sub("", name).strip(" ,;")

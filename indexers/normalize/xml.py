@@ -78,4 +78,6 @@ def text_of(el: etree._Element | None) -> str:
     """All text inside an element (markup inside titles keeps its words)."""
     if el is None:
         return ""
+    if len(el) == 0:  # most elements have no markup inside: skip the itertext walk
+        return el.text or ""
     return "".join(el.itertext())
