@@ -216,17 +216,21 @@ def _update_works(
 
 
 def _write(engine: SearchEngine, merged: list[Record], delete_ids: Iterable[str], summary: IndexSummary) -> None:
-    """Send works to the engine (not committed yet); rejections go to the summary."""
-    delete_ids = sorted(delete_ids)
-    if delete_ids:
-        engine.delete(delete_ids)
-        summary.deleted += len(delete_ids)
+    """Send works to the engine (not committed yet); rejections go to the summary.
+
+    Upserts go first: on an engine without multi-request commits (Elasticsearch), a kill in
+    between leaves a record briefly in two works rather than in none.
+    """
     if merged:
         report = engine.upsert(merged)
         summary.written += report.indexed
         for err in report.errors:
             summary.errors.append(f"{err.id}: {err.reason}")
             log.error("engine rejected a record: %s", err.reason, extra={"record": err.id})
+    delete_ids = sorted(delete_ids)
+    if delete_ids:
+        engine.delete(delete_ids)
+        summary.deleted += len(delete_ids)
 
 
 # --- recovery ------------------------------------------------------------------------------
