@@ -270,8 +270,6 @@ def check_after_kill(dep: Deployment, where: str) -> None:
 def check_converged(dep: Deployment, where: str) -> None:
     rows = raw_rows(dep)
     works, dirty, tables = state_tables(dep)
-    assert not dirty, f"{where}: the journal still lists {sorted(dirty)[:5]}"
-    assert not {t for t in tables if t.startswith("next_")}, f"{where}: a reindex's staging tables are left"
     expected = {make_record_id(r["source"], r["local_id"]): rec for r in rows if (rec := current(dep, r)) is not None}
     assert set(works) == set(expected), (
         f"{where}: the state holds {len(works)} records, the raw store has {len(expected)} live ones; "
@@ -287,6 +285,8 @@ def check_converged(dep: Deployment, where: str) -> None:
     assert not wrong, f"{where}: the engine has other versions of {wrong[:5]}"
     left = [r["local_id"] for r in rows if r["indexed_hash"] != ("deleted" if r["deleted"] else r["content_hash"])]
     assert not left, f"{where}: records still wait to be indexed: {left[:5]}"
+    assert not dirty, f"{where}: the journal still lists {sorted(dirty)[:5]}"
+    assert not {t for t in tables if t.startswith("next_")}, f"{where}: a reindex's staging tables are left"
 
 
 # --- trials -------------------------------------------------------------------------------------
@@ -346,3 +346,73 @@ def test_kill_anywhere_then_harvest_converges_elasticsearch(tmp_path: Path, corp
     dep = make_deployment(tmp_path, corpus, repository, "elasticsearch", es_config)
     run_trials(dep, 4, SEED + 1)
     assert dep.kills_mid_run >= 2, f"only {dep.kills_mid_run} of 4 kills landed while the command ran"
+
+
+# --- the moments a random kill rarely hits: just around a reindex's switch ------------------------
+
+class Killed(BaseException):
+    """Stands for SIGKILL at one exact moment (BaseException: nothing on the way may catch it)."""
+
+
+class DiesAtSwitch:
+    """The real engine, except that the process 'dies' just before or just after `rebuild` switches."""
+
+    def __init__(self, engine, after_switch: bool):
+        self.engine, self.after_switch = engine, after_switch
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def rebuild(self, records, before_switch=None):
+        def dying(name: str) -> None:
+            before_switch(name)
+            if not self.after_switch:
+                raise Killed
+
+        self.engine.rebuild(records, before_switch=dying)
+        raise Killed
+
+
+@pytest.mark.parametrize("after_switch", [False, True], ids=["before-switch", "after-switch"])
+def test_reindex_killed_at_the_switch_then_harvest_converges(tmp_path: Path, corpus: Path,
+                                                              repository: OaiPmhPartner, after_switch: bool):
+    from connectors.harvest import harvest_sources
+    from connectors.rawstore import RawStore
+    from indexers.pipeline import harvest, rebuild_index
+
+    dep = make_deployment(tmp_path, corpus, repository, "embedded")
+    assert harvest(dep.settings, progress=False) == 0
+    if after_switch:
+        # What a reindex is for: a configuration change that alters records without any raw change.
+        # Once the engine serves the rebuilt index, the next run must adopt the rebuilt state too.
+        config = yaml.safe_load(dep.config.read_text(encoding="utf-8"))
+        config["sources"][0]["institution"] = "Кыргыз улуттук университети"
+        dep.config.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        dep.settings = load_config(dep.config)
+    # Partner changes that reach the raw store only.
+    dep.exports.change(random.Random(SEED), rate=0.2)
+    with RawStore.for_settings(dep.settings) as store:  # the changes reach the raw store only
+        assert all(run.ok for run in harvest_sources(dep.settings, ["cat", "diss"], store=store))
+    served = engine_docs(dep)
+    engine = open_engine(dep.settings, writer=True)
+    try:
+        with pytest.raises(Killed):
+            rebuild_index(dep.settings, DiesAtSwitch(engine, after_switch))
+        assert (engine.generation() == state_rebuild_generation(dep)) is after_switch
+    finally:
+        engine._drop_writer()  # what a killed process leaves: no commit on the way out
+        engine.close()
+    if not after_switch:
+        assert engine_docs(dep) == served, "a reindex that did not switch changed what is served"
+    done = dep.cli("harvest")
+    assert done.returncode == 0, done.stderr
+    check_converged(dep, f"reindex killed {'after' if after_switch else 'before'} the switch, then `fedsearch harvest`")
+
+
+def state_rebuild_generation(dep: Deployment) -> str | None:
+    conn = sqlite3.connect(f"file:{dep.root / 'data' / 'index-state.sqlite'}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'rebuild_generation'").fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
