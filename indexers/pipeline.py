@@ -252,8 +252,9 @@ def recover(state: IndexState, store: RawStore, engine: SearchEngine, summary: I
     dirty = state.dirty_works()
     if dirty:
         log.warning("%s works were left uncommitted by an interrupted run; writing them again", len(dirty))
-    for start in range(0, len(dirty), batch_size()):
-        chunk = dirty[start : start + batch_size()]
+    size = batch_size()
+    for start in range(0, len(dirty), size):
+        chunk = dirty[start : start + size]
         present = state.works_of(chunk)
         _write(engine, [merge(present[key]) for key in sorted(present)], [w for w in chunk if w not in present], summary)
         engine.commit()
@@ -390,6 +391,9 @@ def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool 
         try:
             engine.ensure_index()
             summary = index_changes(settings, store, engine, state, wanted, _print_index if progress else None)
+        except IndexBusy as err:
+            print(f"harvested, not indexed: {err}", file=sys.stderr)
+            return 1
         finally:
             state.close()
             engine.close()
@@ -463,6 +467,9 @@ def reindex(settings: Settings) -> int:
     try:
         engine.ensure_index()
         summary = rebuild_index(settings, engine, _print_index)
+    except IndexBusy as err:
+        print(f"not reindexed: {err}", file=sys.stderr)
+        return 1
     finally:
         engine.close()
     print(f"reindexed: {summary.seen} raw records -> {summary.written} works, {summary.quarantined} quarantined, "

@@ -89,7 +89,9 @@ class IndexState:
         self.works, self.blocks, self.marks = f"{prefix}works", f"{prefix}blocks", f"{prefix}marks"
         self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a transaction (and so the journal entry for what the engine is about to get) is on
+        # disk before the engine write that follows, even through a power cut. One fsync a batch.
+        self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.executescript(SCHEMA)
         if prefix:
             self.conn.executescript(_tables(prefix))

@@ -416,3 +416,20 @@ def state_rebuild_generation(dep: Deployment) -> str | None:
         return row[0] if row else None
     finally:
         conn.close()
+
+
+def test_one_indexer_per_data_directory(tmp_path: Path, corpus: Path, repository: OaiPmhPartner):
+    """While another process indexes, harvest stores and says so; reindex refuses; nothing is lost."""
+    from indexers.pipeline import index_lock
+
+    dep = make_deployment(tmp_path, corpus, repository, "embedded")
+    with index_lock(dep.settings.data_dir):
+        done = dep.cli("harvest")
+        assert done.returncode == 1
+        assert "harvested, not indexed: another process is indexing" in done.stderr
+        assert sum(waiting(dep).values()) > 0
+        done = dep.cli("reindex")
+        assert done.returncode == 1 and "not reindexed: another process is indexing" in done.stderr
+    done = dep.cli("harvest")
+    assert done.returncode == 0, done.stderr
+    check_converged(dep, "a harvest after the other indexer finished")
