@@ -1,6 +1,6 @@
 """Harvest, then index what changed: raw store -> normalize -> deduplicate -> engine.
 
-    fedsearch harvest [--source ID] [--full]   -> harvest()
+    fedsearch harvest [--source ID] [--full] [--confirm-deletions]   -> harvest()
     fedsearch reindex                          -> reindex()
 
 Indexing works in batches of changed raw records (connectors/rawstore.py
@@ -10,23 +10,50 @@ records sharing a blocking key with them. It re-clusters those with the
 Deduplicator, writes each touched work's merged record to the engine, deletes
 works that disappeared, and marks the raw records indexed. A record that can't
 be normalized is quarantined with its reason and taken out of the index.
+
+Crashes (kill -9 at any moment; docs/engines.md "Crashes"). Three stores commit
+separately: the index state (indexers/state.py), the engine, the raw store's
+`indexed_hash`. Each batch goes:
+1. state transaction: the new records and clusters, and the touched work ids
+   in the state's journal (`dirty`);
+2. engine writes, then `engine.commit()` (durable: tantivy commit; an
+   acknowledged Elasticsearch bulk);
+3. raw store: the batch's records marked indexed;
+4. state: the batch's works taken out of the journal.
+Every run (`recover`, under the data directory's index lock) first replays the
+journal: each dirty work is upserted as the state merges it, or deleted if the
+state no longer has it. So the engine always equals the state once a run
+starts, a record counts as indexed only once the engine holds it, and a batch
+cut short is simply done again (re-normalizing a record the state already has
+changes nothing the journal did not already fix).
+
+`fedsearch reindex` builds a new state in staging tables and a new engine index
+beside the served ones, records the new index's name in the state, switches the
+engine, then makes the staging tables live (one transaction) and marks the raw
+records it read. Killed before the engine switch, the staging is dropped and the
+old index and state go on; killed after it, the next run finishes the swap.
 """
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import logging
+import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
 
 from connectors.base import Quarantine
 from connectors.harvest import confirm_held_sweeps, harvest_sources
 from connectors.rawstore import RawStore, RunSummary, StoredRecord
 from fedsearch.config import Settings, SourceConfig
-from fedsearch.engines import SearchEngine, open_engine
+from fedsearch.engines import EngineError, SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id
 from indexers.dedup import Deduplicator, block_keys, candidate_keys, features, merge, title_prefix, title_uses
 from indexers.gcpolicy import relaxed_gc
@@ -36,7 +63,13 @@ from indexers.timings import StageTimes, TimedEngine
 
 log = logging.getLogger("fedsearch.indexer")
 
-BATCH = 2000
+BATCH = 2000  # raw records per batch; the engine commits once per batch
+BATCH_ENV = "FEDSEARCH_INDEX_BATCH"  # overrides BATCH (tests make it small so kills land mid-run)
+MARKS_CHUNK = 5000
+
+
+class IndexBusy(EngineError):
+    """Another process (or job) is indexing this data directory."""
 
 
 @dataclass
@@ -45,24 +78,62 @@ class IndexSummary:
     written: int = 0  # merged works written to the engine
     deleted: int = 0  # works removed from the engine
     quarantined: int = 0  # records that could not be normalized
+    replayed: int = 0  # journaled works a killed run left uncommitted, written again
     errors: list[str] = field(default_factory=list)  # engine rejections, with ids
     seconds: float = 0.0
     stages: StageTimes = field(default_factory=StageTimes)  # where the seconds went
+    phase: str = "indexing"  # what `done` counts: "indexing" raw records, "writing" works (reindex)
+    done: int = 0
+    total: int = 0  # what `done` goes up to (0: not known)
+    phase_started: float = field(default_factory=time.perf_counter)
+
+    def start_phase(self, phase: str, total: int) -> None:
+        self.phase, self.done, self.total, self.phase_started = phase, 0, total, time.perf_counter()
+
+    def eta(self) -> float | None:
+        """Seconds left in this phase at the rate so far (None until there is a rate)."""
+        elapsed = time.perf_counter() - self.phase_started
+        if not self.total or not self.done or elapsed <= 0:
+            return None
+        return max(0.0, (self.total - self.done) * elapsed / self.done)
 
 
 IndexProgress = Callable[[IndexSummary], None]
 
 
-def _apply_batch(
-    batch: list[StoredRecord],
-    settings: Settings,
-    sources: dict[str, SourceConfig],
-    store: RawStore,
-    state: IndexState,
-    engine: SearchEngine | None,
-    summary: IndexSummary,
-) -> None:
-    """Normalize one batch of changed raw records, index it, and mark it indexed."""
+def batch_size() -> int:
+    raw = os.environ.get(BATCH_ENV, "").strip()
+    if not raw:
+        return BATCH
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{BATCH_ENV}={raw!r} is not a positive number of records per batch")
+    return value
+
+
+@contextmanager
+def index_lock(data_dir: Path) -> Iterator[None]:
+    """One indexer per data directory (flock: the kernel releases it if the process dies)."""
+    lock_dir = Path(data_dir) / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_dir / "index.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusy(f"another process is indexing {data_dir} (a harvest or a reindex); "
+                            "the stored records are indexed by the next run") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _normalize(batch: list[StoredRecord], sources: dict[str, SourceConfig], store: RawStore,
+               summary: IndexSummary) -> tuple[list[Record], set[str]]:
+    """The batch's records normalized, and the ids to take out (deleted, unknown source, or unusable)."""
     fresh: list[Record] = []
     removed: set[str] = set()
     started = time.perf_counter()
@@ -81,9 +152,26 @@ def _apply_batch(
             summary.quarantined += 1
             log.warning("record quarantined: %s", err.reason, extra={"source": stored.source, "record": stored.local_id})
     summary.stages.normalize += time.perf_counter() - started
-    _update_works(fresh, removed, settings, state, engine, summary)
+    return fresh, removed
+
+
+def _apply_batch(
+    batch: list[StoredRecord],
+    settings: Settings,
+    sources: dict[str, SourceConfig],
+    store: RawStore,
+    state: IndexState,
+    engine: SearchEngine,
+    summary: IndexSummary,
+) -> None:
+    """Normalize one batch of changed raw records, index it durably, then mark it indexed."""
+    fresh, removed = _normalize(batch, sources, store, summary)
+    touched = _update_works(fresh, removed, settings, state, engine, summary)
+    engine.commit()
     store.mark_indexed(batch)
+    state.clean(touched)
     summary.seen += len(batch)
+    summary.done += len(batch)
 
 
 def _update_works(
@@ -93,8 +181,11 @@ def _update_works(
     state: IndexState,
     engine: SearchEngine | None,
     summary: IndexSummary,
-) -> None:
-    """Re-cluster the works that new, changed and removed records touch; write them (engine None: state only)."""
+) -> set[str]:
+    """Re-cluster the works that new, changed and removed records touch; write them (engine None: state only).
+
+    Returns the work ids written; with an engine they are journaled until the caller commits it.
+    """
     # Load only the works this can touch: the old clusters of changed and removed records, and the
     # clusters of stored records that match a fresh one (candidates come from the blocking keys).
     dedup = Deduplicator(settings.dedup, state.decisions())
@@ -128,29 +219,76 @@ def _update_works(
     delete_ids = (set(changes.delete) | set(stale.values()) | (removed & set(old_clusters.values()))) - live
 
     clusters = {m.id: key for key in upsert_keys for m in dedup.members(key)}
-    state.apply([(r, block_keys(r)) for r in fresh], removed, clusters)
-    if engine is None:
-        return
-    if delete_ids:
-        engine.delete(sorted(delete_ids))
-        summary.deleted += len(delete_ids)
-    merged = [dedup.merged(key) for key in sorted(upsert_keys)]
+    touched = upsert_keys | delete_ids
+    state.apply([(r, block_keys(r)) for r in fresh], removed, clusters, dirty=touched if engine else ())
+    if engine is not None:
+        _write(engine, [dedup.merged(key) for key in sorted(upsert_keys)], delete_ids, summary)
+    return touched
+
+
+def _write(engine: SearchEngine, merged: list[Record], delete_ids: Iterable[str], summary: IndexSummary) -> None:
+    """Send works to the engine (not committed yet); rejections go to the summary.
+
+    Upserts go first: on an engine without multi-request commits (Elasticsearch), a kill in
+    between leaves a record briefly in two works rather than in none.
+    """
     if merged:
         report = engine.upsert(merged)
         summary.written += report.indexed
         for err in report.errors:
             summary.errors.append(f"{err.id}: {err.reason}")
             log.error("engine rejected a record: %s", err.reason, extra={"record": err.id})
+    delete_ids = sorted(delete_ids)
+    if delete_ids:
+        engine.delete(delete_ids)
+        summary.deleted += len(delete_ids)
+
+
+# --- recovery ------------------------------------------------------------------------------
+
+def recover(state: IndexState, store: RawStore, engine: SearchEngine, summary: IndexSummary) -> None:
+    """Bring the engine and raw store back in line with the state after a killed run (cheap if none was).
+
+    Call with the index lock held, before any other indexing.
+    """
+    if state.staging_exists():
+        target = state.rebuild_generation()
+        if target is not None and target == engine.generation():
+            log.warning("finishing a reindex that was interrupted after the engine switched to %s", target)
+            state.finish_rebuild()
+        else:
+            log.warning("dropping the state of a reindex that was interrupted before the engine switched")
+            state.abandon_rebuild()
+    _apply_marks(state, store)
+    dirty = state.dirty_works()
+    if dirty:
+        log.warning("%s works were left uncommitted by an interrupted run; writing them again", len(dirty))
+    size = batch_size()
+    for start in range(0, len(dirty), size):
+        chunk = dirty[start : start + size]
+        present = state.works_of(chunk)
+        _write(engine, [merge(present[key]) for key in sorted(present)], [w for w in chunk if w not in present], summary)
+        engine.commit()
+        state.clean(chunk)
+        summary.replayed += len(chunk)
+
+
+def _apply_marks(state: IndexState, store: RawStore) -> None:
+    """Mark indexed the raw records a finished rebuild read (each only if still as it was read)."""
+    while marks := state.pending_marks(MARKS_CHUNK):
+        store.mark_indexed(marks)
+        state.drop_marks(marks)
 
 
 def _index_pending(source: str | None, settings: Settings, store: RawStore, state: IndexState,
-                   engine: SearchEngine | None, summary: IndexSummary, progress: IndexProgress | None) -> None:
+                   engine: SearchEngine, summary: IndexSummary, progress: IndexProgress | None) -> None:
     """Index every changed raw record (of one source, or all), batch by batch."""
     sources = {s.id: s for s in settings.sources}
+    size = batch_size()
     batch: list[StoredRecord] = []
     for stored in store.iter_changed(source):
         batch.append(stored)
-        if len(batch) >= BATCH:
+        if len(batch) >= size:
             _apply_batch(batch, settings, sources, store, state, engine, summary)
             batch = []
             if progress:
@@ -159,6 +297,10 @@ def _index_pending(source: str | None, settings: Settings, store: RawStore, stat
         _apply_batch(batch, settings, sources, store, state, engine, summary)
         if progress:
             progress(summary)
+
+
+def _waiting(store: RawStore, source_ids: list[str] | None) -> int:
+    return sum(store.counts(s).unindexed for s in (source_ids or store.sources()))
 
 
 @relaxed_gc
@@ -174,10 +316,14 @@ def index_changes(
     started = time.perf_counter()
     summary = IndexSummary()
     engine = TimedEngine(engine, summary.stages)  # type: ignore[assignment]
-    for source in list(source_ids) if source_ids else [None]:
-        _index_pending(source, settings, store, state, engine, summary, progress)
-    if summary.seen:
-        engine.refresh()
+    wanted = list(source_ids) if source_ids else None
+    with index_lock(settings.data_dir):
+        recover(state, store, engine, summary)
+        summary.start_phase("indexing", _waiting(store, wanted))
+        for source in wanted or [None]:
+            _index_pending(source, settings, store, state, engine, summary, progress)
+        if summary.seen or summary.replayed:
+            engine.refresh()
     summary.seconds = time.perf_counter() - started
     summary.stages.settle(summary.seconds)
     return summary
@@ -189,11 +335,16 @@ def forget_source(settings: Settings, source_id: str, engine: SearchEngine | Non
     own = engine is None
     engine = engine or open_engine(settings, writer=True)
     try:
-        ids = state.record_ids_of_source(source_id)
-        summary = IndexSummary()
-        for i in range(0, len(ids), BATCH):
-            _update_works([], set(ids[i : i + BATCH]), settings, state, engine, summary)
-        engine.refresh()
+        with index_lock(settings.data_dir), RawStore.for_settings(settings) as store:
+            summary = IndexSummary()
+            recover(state, store, engine, summary)
+            ids = state.record_ids_of_source(source_id)
+            size = batch_size()
+            for i in range(0, len(ids), size):
+                touched = _update_works([], set(ids[i : i + size]), settings, state, engine, summary)
+                engine.commit()
+                state.clean(touched)
+            engine.refresh()
         return len(ids)
     finally:
         state.close()
@@ -207,8 +358,32 @@ def _print_run(run: RunSummary) -> None:
     print(f"  {run.source}: page {run.pages}, {run.records} records", file=sys.stderr, flush=True)
 
 
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def progress_line(summary: IndexSummary) -> str:
+    """`indexing: 4,000 of 21,019 records (19%), 540/s, about 0:31 left` (what `done` counts depends on the phase)."""
+    unit = "works" if summary.phase == "writing" else "records"
+    elapsed = time.perf_counter() - summary.phase_started
+    line = f"  {summary.phase}: {summary.done:,}"
+    if summary.total:
+        line += f" of {summary.total:,} {unit} ({min(100, 100 * summary.done // summary.total)}%)"
+    else:
+        line += f" {unit}"
+    if elapsed > 0 and summary.done:
+        line += f", {summary.done / elapsed:,.0f}/s"
+    eta = summary.eta()
+    if eta is not None:
+        line += f", about {_clock(eta)} left"
+    if summary.phase == "indexing":
+        line += f"; {summary.written:,} works written"
+    return line
+
+
 def _print_index(summary: IndexSummary) -> None:
-    print(f"  indexing: {summary.seen} changed records, {summary.written} works written", file=sys.stderr, flush=True)
+    print(progress_line(summary), file=sys.stderr, flush=True)
 
 
 def _who() -> str:
@@ -254,29 +429,69 @@ def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool 
         try:
             engine.ensure_index()
             summary = index_changes(settings, store, engine, state, wanted, _print_index if progress else None)
+        except IndexBusy as err:
+            print(f"harvested, not indexed: {err}", file=sys.stderr)
+            return 1
         finally:
             state.close()
             engine.close()
+    replayed = f" ({summary.replayed} works an interrupted run left were written again)" if summary.replayed else ""
     print(f"indexed: {summary.seen} changed records -> {summary.written} works written, {summary.deleted} removed, "
-          f"{summary.quarantined} quarantined, in {summary.seconds:.1f} s ({summary.stages.describe()})", flush=True)
+          f"{summary.quarantined} quarantined, in {summary.seconds:.1f} s ({summary.stages.describe()}){replayed}", flush=True)
     for err in summary.errors[:20]:
         print(f"  rejected by the engine: {err}", file=sys.stderr)
     return 0 if all(r.ok for r in runs) and not summary.errors else 1
 
 
+def _counted(items: Iterable[Record], summary: IndexSummary, progress: IndexProgress | None,
+             every: int) -> Iterator[Record]:
+    for item in items:
+        yield item
+        summary.done += 1
+        if progress and summary.done % every == 0:
+            progress(summary)
+
+
 @relaxed_gc
 def rebuild_index(settings: Settings, engine: SearchEngine, progress: IndexProgress | None = None) -> IndexSummary:
-    """Re-normalize every raw record into a fresh state, then rebuild the engine's index from it."""
+    """Re-normalize every raw record into a staging state, build a new engine index from it, switch to both.
+
+    The served index and the live state are untouched until the engine switches; see the
+    module docstring for what a kill at each moment leaves.
+    """
     started = time.perf_counter()
     summary = IndexSummary()
-    with RawStore.for_settings(settings) as store:
+    sources = {s.id: s for s in settings.sources}
+    size = batch_size()
+    with index_lock(settings.data_dir), RawStore.for_settings(settings) as store:
         state = IndexState.for_data_dir(settings.data_dir)
         try:
-            state.clear()
-            store.mark_unindexed()
-            _index_pending(None, settings, store, state, None, summary, progress)
-            merged = (merge(members) for members in state.iter_clusters())
-            report = TimedEngine(engine, summary.stages).rebuild(merged)
+            recover(state, store, engine, IndexSummary())
+            staging = state.start_rebuild()
+            try:
+                summary.start_phase("reading", sum(c.live + c.deleted for c in map(store.counts, store.sources())))
+                batch: list[StoredRecord] = []
+                for stored in chain(store.iter_all(), [None]):
+                    if stored is not None:
+                        batch.append(stored)
+                    if batch and (stored is None or len(batch) >= size):
+                        fresh, removed = _normalize(batch, sources, store, summary)
+                        _update_works(fresh, removed, settings, staging, None, summary)
+                        staging.add_marks((b.source, b.local_id, b.state) for b in batch)
+                        summary.seen += len(batch)
+                        summary.done += len(batch)
+                        batch = []
+                        if progress:
+                            progress(summary)
+                summary.start_phase("writing", staging.count_clusters())
+                merged = _counted((merge(members) for members in staging.iter_clusters()), summary, progress, size)
+                report = TimedEngine(engine, summary.stages).rebuild(merged, before_switch=state.set_rebuild_generation)
+            finally:
+                staging.close()
+            state.finish_rebuild()
+            _apply_marks(state, store)
+            if progress:
+                progress(summary)
             summary.written = report.indexed
             summary.errors = [f"{e.id}: {e.reason}" for e in report.errors]
         finally:
@@ -292,6 +507,9 @@ def reindex(settings: Settings) -> int:
     try:
         engine.ensure_index()
         summary = rebuild_index(settings, engine, _print_index)
+    except IndexBusy as err:
+        print(f"not reindexed: {err}", file=sys.stderr)
+        return 1
     finally:
         engine.close()
     print(f"reindexed: {summary.seen} raw records -> {summary.written} works, {summary.quarantined} quarantined, "

@@ -54,8 +54,8 @@ class TimedEngine:
     def upsert(self, records: Iterable[Record]) -> BulkReport:
         return self._write(self._engine.upsert, records)
 
-    def rebuild(self, records: Iterable[Record]) -> BulkReport:
-        return self._write(self._engine.rebuild, records)
+    def rebuild(self, records: Iterable[Record], before_switch: Any = None) -> BulkReport:
+        return self._write(lambda items: self._engine.rebuild(items, before_switch=before_switch), records)
 
     def delete(self, ids: Iterable[str]) -> int:
         started = time.perf_counter()
@@ -68,6 +68,13 @@ class TimedEngine:
         started = time.perf_counter()
         try:
             self._engine.refresh()
+        finally:
+            self._stages.engine += time.perf_counter() - started
+
+    def commit(self) -> None:
+        started = time.perf_counter()
+        try:
+            self._engine.commit()
         finally:
             self._stages.engine += time.perf_counter() - started
 

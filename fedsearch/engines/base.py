@@ -14,7 +14,7 @@ import html
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +117,24 @@ class SearchEngine(ABC):
         """Make writes so far visible to searches (commit)."""
 
     @abstractmethod
-    def rebuild(self, records: Iterable[Record]) -> BulkReport:
-        """Write a fresh index from `records`, then switch searches to it at once."""
+    def commit(self) -> None:
+        """Make writes so far durable: once this returns, killing this process (or the engine) loses none.
+
+        The indexer marks records indexed only after it (indexers/pipeline.py). Visibility to
+        searches is `refresh`'s business and may lag.
+        """
+
+    @abstractmethod
+    def generation(self) -> str:
+        """The name of the index searches are served from now (it changes when `rebuild` switches)."""
+
+    @abstractmethod
+    def rebuild(self, records: Iterable[Record], before_switch: Callable[[str], None] | None = None) -> BulkReport:
+        """Write a fresh index from `records`, then switch searches to it at once.
+
+        `before_switch(name)` is called with the new index's `generation()` name after it is
+        complete and durable, just before the switch; if it raises, nothing switches.
+        """
 
     # --- read ----------------------------------------------------------------------
     @abstractmethod

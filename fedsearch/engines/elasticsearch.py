@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -105,6 +105,9 @@ def index_settings(config: ElasticsearchConfig) -> dict[str, Any]:
         "number_of_replicas": config.replicas,
         # Page `MAX_WINDOW / per_page` asks for from + per_page + 1 hits (the +1 tells has_more).
         "max_result_window": MAX_WINDOW + MAX_PER_PAGE + 1,
+        # Elasticsearch's default, stated because `commit` relies on it: a write is acknowledged
+        # only once its translog entry is fsynced, so an acknowledged bulk survives a crash.
+        "translog": {"durability": "request"},
     }
 
 
@@ -190,9 +193,10 @@ class ElasticsearchEngine(SearchEngine):
         self._ensure_ready()
         return self._write(records, self.alias, require_alias=True)
 
-    def rebuild(self, records: Iterable[Record]) -> BulkReport:
+    def rebuild(self, records: Iterable[Record], before_switch: Callable[[str], None] | None = None) -> BulkReport:
         with self._calling(f"creating a new index for {self.alias}"):
             self._put_template()
+            self._drop_orphans()
             new = self._new_index_name()
             # No refreshes while filling it: nobody searches it yet.
             self._writer.indices.create(index=new, settings={"refresh_interval": "-1"})
@@ -202,6 +206,9 @@ class ElasticsearchEngine(SearchEngine):
                 self._writer.indices.put_settings(index=new, settings={"index": {"refresh_interval": None}})
                 self._writer.indices.refresh(index=new)
                 old = self._alias_indices()
+            if before_switch is not None:
+                before_switch(new)
+            with self._calling(f"switching {self.alias} to {new}"):
                 # One call: searches see the old index or the new one, never none or both.
                 actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.alias}} for i in old]
                 actions.append({"add": {"index": new, "alias": self.alias}})
@@ -216,6 +223,17 @@ class ElasticsearchEngine(SearchEngine):
                 self._writer.indices.delete(index=index, ignore_unavailable=True)
         self._ready = True
         return report
+
+    def _drop_orphans(self) -> None:
+        """Delete indices a killed rebuild filled but never switched to (one rebuild at a time:
+        the pipeline holds the data directory's index lock)."""
+        try:
+            listed = self._writer.indices.get(index=f"{self.alias}-*", expand_wildcards="all")
+        except NotFoundError:
+            return
+        served = set(self._alias_indices())
+        for index in sorted(set(listed) - served):
+            self._writer.indices.delete(index=index, ignore_unavailable=True)
 
     def _drop_quietly(self, index: str) -> None:
         try:
@@ -316,6 +334,14 @@ class ElasticsearchEngine(SearchEngine):
         if failures:
             raise EngineError(f"Elasticsearch at {self.hosts} did not delete {len(failures)} documents: " + "; ".join(failures[:5]))
         return deleted
+
+    def commit(self) -> None:
+        """Nothing to do: every acknowledged bulk is already durable (translog durability
+        `request`, set in index_settings), and `_send` raises or reports unless acknowledged."""
+
+    def generation(self) -> str:
+        with self._calling(f"reading the alias {self.alias}"):
+            return ",".join(self._alias_indices())
 
     def refresh(self) -> None:
         self._ensure_ready()

@@ -45,7 +45,7 @@ import shutil
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +337,16 @@ class EmbeddedEngine(SearchEngine):
                 ) from None
             raise
         self._lock_fd = fd
+        self._remove_orphans()
+
+    def _remove_orphans(self) -> None:
+        """Delete generation directories a killed rebuild left (we hold the writer lock: no rebuild runs)."""
+        live = self.generation()
+        if not live:
+            return
+        for old in self.path.glob("gen-*"):
+            if old.name != live and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
 
     def _drop_writer(self) -> None:
         writer, self._writer, self._writer_gen = self._writer, None, None
@@ -445,7 +455,8 @@ class EmbeddedEngine(SearchEngine):
                 self._pending[i] = False
             return existed
 
-    def refresh(self) -> None:
+    def commit(self) -> None:
+        """tantivy's commit: the segments and meta.json are fsynced before it returns."""
         with self._write_lock:
             if self._writer is not None:
                 try:
@@ -453,9 +464,19 @@ class EmbeddedEngine(SearchEngine):
                 except ValueError as err:
                     raise EngineError(f"could not commit to the index in {self.path}: {err}") from err
                 self._pending.clear()
+
+    def refresh(self) -> None:
+        with self._write_lock:
+            self.commit()
             self._sync()
 
-    def rebuild(self, records: Iterable[Record]) -> BulkReport:
+    def generation(self) -> str:
+        try:
+            return (self.path / POINTER).read_text().strip()
+        except FileNotFoundError:
+            return ""
+
+    def rebuild(self, records: Iterable[Record], before_switch: Callable[[str], None] | None = None) -> BulkReport:
         if not self.writable:
             raise EngineError(f"the index in {self.path} was opened read-only; rebuild from the writer process")
         with self._write_lock:
@@ -470,6 +491,8 @@ class EmbeddedEngine(SearchEngine):
                 writer.commit()
                 writer.wait_merging_threads()  # merges done: fewer segments to search
                 del writer, index
+                if before_switch is not None:
+                    before_switch(name)
                 tmp = self.path / f".{POINTER}.{os.getpid()}.{threading.get_ident()}"
                 tmp.write_text(name + "\n")
                 with open(tmp, "rb") as fh:
