@@ -143,7 +143,10 @@ def make_deployment(root: Path, corpus: Path, repository: OaiPmhPartner, engine:
         {"id": "cat", "connector": "marc-file", "path": str(exports.files["cat"])},
         {"id": "diss", **{**source_options(CSV, str(exports.files["diss"])), "path": str(exports.files["diss"])}},
     ]
-    config = {"engine": engine, "data_dir": str(root / "data"), "harvest": {"delay_seconds": 0}, "sources": sources}
+    # The partners are local (reach opt-in), and trials withdraw records past the deletion brake on purpose.
+    config = {"engine": engine, "data_dir": str(root / "data"), "sources": sources,
+              "harvest": {"delay_seconds": 0, "sweep_max_share": 1.0},
+              "reach": {"import_dirs": [str(root / "exports")], "allow_private_networks": True}}
     if es_config is not None:
         config["elasticsearch"] = {"hosts": es_config.hosts, "index_prefix": es_config.index_prefix}
     path = root / "fedsearch.yaml"
