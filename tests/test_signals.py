@@ -98,6 +98,7 @@ def write_config(tmp_path: Path, url: str, **source) -> Path:
     path.write_text(yaml.safe_dump({
         "data_dir": str(tmp_path / "data"),
         "harvest": {"delay_seconds": 0, "timeout_seconds": 120, "max_retries": 0},
+        "reach": {"allow_private_networks": True},  # the peers are local
         "sources": [{"id": "repo", "connector": "oai-pmh", "url": url, **source}],
     }))
     return path

@@ -17,7 +17,7 @@ from connectors.harvest import harvest_source
 from connectors.http import PoliteClient
 from connectors.oaipmh import OaiClient
 
-from tests.connectors.conftest import local_policy, make_settings
+from tests.connectors.conftest import FAST_POLICY, local_policy, make_settings
 from tests.connectors.peers import LocalHTTPServer, Reply, Request
 
 MARC = "{http://www.loc.gov/MARC21/slim}"

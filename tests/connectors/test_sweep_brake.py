@@ -117,6 +117,7 @@ def test_a_listing_with_unidentifiable_records_does_not_sweep(tmp_path, store):
 def test_the_command_line_shows_held_deletions_and_confirms_them(peer, tmp_path):
     config = tmp_path / "fedsearch.yaml"
     config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "harvest": FAST_POLICY,
+                                      "reach": {"allow_private_networks": True},  # the peer is local
                                       "sources": [repo(peer.url)]}))
     assert cli_main(["--config", str(config), "harvest"]) == 0
     vanish(peer, *range(1, 21))
