@@ -42,9 +42,19 @@ class Name:
     literal: str
 
 
+# Kyrgyz (and Kazakh, Turkic) patronymic forms: "Канат Шаршен уулу" is Канат, son of Шаршен. There is no
+# family name to invert or abbreviate, so citations keep the name whole, in its natural order.
+_PATRONYMIC_WORD = re.compile(r"(?:^|\s)(?:уулу|кызы|улы|қызы|uulu|kyzy|uly|kyzi)(?:\s|$)", re.I)
+
+
 def split_name(p: Person) -> Name:
     """Family and given names: from the record if known, else from 'Family, Given'."""
     literal = _clean(p.name)
+    if _PATRONYMIC_WORD.search(literal.replace(",", " ")):
+        family, comma, given = literal.partition(",")
+        if comma and _PATRONYMIC_WORD.search(family) and given.strip():
+            literal = f"{given.strip()} {family.strip()}"  # "Шаршен уулу, Канат" -> "Канат Шаршен уулу"
+        return Name(None, None, literal)
     if p.family:
         return Name(_clean(p.family), _clean(p.given) or None, literal)
     if "," in literal:
