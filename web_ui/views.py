@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from fedsearch.engines.query import MAX_WINDOW
+from fedsearch.engines.query import FIELD_ALIASES, MAX_WINDOW
 from fedsearch.record import Access, Record, RecordType
 from search_api import exports
 from search_api.service import Alternative, SearchParams, SearchResponse, Urls
@@ -19,6 +19,17 @@ UI_FACETS: tuple[str, ...] = ("type", "access", "language", "source", "subject",
 FACET_SHOWN = 8  # values shown before "more"
 FACET_MORE = 100  # values shown after "more"
 UI_PER_PAGE = 20
+
+
+_EMPTY_FIELD = re.compile(r"(?:^|[\s(])([^\W\d_]\w*):(?=\s|\)|$)")
+
+
+def empty_field(q: str) -> str | None:
+    """A known field name typed with nothing after it ("title:", "автор: "), as typed; else None."""
+    for m in _EMPTY_FIELD.finditer(q):
+        if m.group(1).lower() in FIELD_ALIASES:
+            return m.group(1)
+    return None
 
 
 @dataclass
@@ -61,6 +72,9 @@ class SearchView:
     source_names: dict[str, str]
     facet_size: int = FACET_SHOWN
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was mended in the request (web_ui/routes.py)
+    no_words: bool = False  # the query had nothing to search for: newest works are shown
+    field_hint: str | None = None  # a field name typed with nothing after it ("title:")
 
     def url(self, **changes: Any) -> str:
         changes.setdefault("page", 1)
