@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from fedsearch.record import SOURCE_ID_PATTERN
 
 ENV_VAR = "FEDSEARCH_CONFIG"
-DEFAULT_PATHS = (Path("fedsearch.yaml"), Path("config/fedsearch.yaml"))
+# Last: the configuration `fedsearch demo` writes into its default data_dir, so that `fedsearch admin
+# create-user` (and every other command) run next to a demo reach the demo's databases.
+DEFAULT_PATHS = (Path("fedsearch.yaml"), Path("config/fedsearch.yaml"), Path("demo-data/fedsearch.yaml"))
 
 
 class ConfigError(Exception):

@@ -132,6 +132,8 @@ def _login_page(request: Request, *, error: str | None = None, status: int = 200
     response = render(request, "admin/login.html", {
         "error": error, "username": username, "next": _safe_next(request.query_params.get("next")),
         "no_users": not site.users.all(),
+        # The command must reach this server's data_dir: name the configuration it was started with.
+        "config_path": config.resolve() if (config := request.app.state.settings.config_path) else None,
     }, status_code=status)
     site.sessions.set_login_cookie(response, token)
     return response
