@@ -24,7 +24,7 @@ from web_ui.i18n import N_, gettext_
 from web_ui.labels import FACET_LABELS
 from web_ui.templating import STATIC_DIR, STATIC_FILES, render, request_lang, static_hash, url_keeping_lang
 from web_ui.views import (FACET_MORE, FACET_SHOWN, UI_FACETS, UI_PER_PAGE, RecordView, SearchView, api_operations,
-                          empty_field)
+                          empty_field, markdown_blocks)
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,10 +53,9 @@ def search_page(request: Request) -> Response:
     no_words = parse_query(params.q) is None
     # Nothing to rank by: "relevance" shows the newest works (and says so); links keep the default order.
     newest = no_words and params.sort == Sort.relevance
-    if params.cursor is None and params.page * params.per_page > MAX_WINDOW:
-        notes.append(gettext_("Only the first %(n)s results can be paged through; showing page %(page)s. "
-                              "Add words or filters to narrow the search.")
-                     % {"n": format_decimal(MAX_WINDOW, locale=lang), "page": MAX_WINDOW // params.per_page})
+    asked_page = params.page
+    past_window = params.cursor is None and params.page * params.per_page > MAX_WINDOW
+    if past_window:
         params.page = MAX_WINDOW // params.per_page
     facet_size = FACET_MORE if params.facet_size >= FACET_MORE else FACET_SHOWN
 
@@ -76,9 +75,13 @@ def search_page(request: Request) -> Response:
     last = max(1, -(-min(response.total, MAX_WINDOW) // params.per_page))
     if params.cursor is None and params.page > last:
         notes.append(gettext_("There is no page %(page)s; showing page %(last)s, the last one.")
-                     % {"page": params.page, "last": last})
+                     % {"page": asked_page, "last": last})
         params.page = last
         response = run()
+    elif past_window:
+        notes.append(gettext_("Only the first %(n)s results can be paged through; showing page %(page)s. "
+                              "Add words or filters to narrow the search.")
+                     % {"n": format_decimal(MAX_WINDOW, locale=lang), "page": params.page})
     view = SearchView(params, response, _linker(request), lang, names, facet_size=facet_size, notes=notes,
                       no_words=no_words, field_hint=empty_field(params.q))
     return render(request, "search.html", {"view": view})
@@ -132,7 +135,8 @@ def record_page(request: Request, record_id: str) -> Response:
 @router.get("/api/v1/docs")
 def api_docs(request: Request) -> Response:
     schema = request.app.openapi()
-    return render(request, "api_docs.html", {"schema": schema, "operations": api_operations(schema)})
+    return render(request, "api_docs.html", {"schema": schema, "operations": api_operations(schema),
+                                             "markdown": markdown_blocks})
 
 
 @cache

@@ -171,3 +171,11 @@ def test_catalogs_translate_every_message_of_the_templates_and_code():
         translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
                       if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))}
         assert wanted - translated == set(), f"{lang}: untranslated {sorted(wanted - translated)}"
+
+
+def test_api_docs_markdown_is_escaped_and_structured():
+    from web_ui.views import markdown_blocks
+
+    html = str(markdown_blocks("Intro `<b>` line\nwraps.\n\n* one `a`\n  wrapped\n* <script>two</script>\n"))
+    assert html == ("<p>Intro <code>&lt;b&gt;</code> line wraps.</p>"
+                    "<ul><li>one <code>a</code> wrapped</li><li>&lt;script&gt;two&lt;/script&gt;</li></ul>")

@@ -355,3 +355,14 @@ def test_the_degree_is_read_from_a_catalogue_dissertation_note(source):
         "utf-8")
     record = normalize(RawRecord(local_id="d2", format="unimarc", payload=diss), source)
     assert record.dissertation.degree == "доктор геолого-минералогических наук"
+
+
+def test_a_subtitle_joined_with_a_full_stop_gets_its_colon_back(source):
+    """A repository's "Title. a textbook" (issue 14); abbreviations keep their full stops."""
+    for given, kept in (("Monitoring of anti-corruption policy. a textbook", "Monitoring of anti-corruption policy : a textbook"),
+                        ("Экология озера. учебное пособие", "Экология озера : учебное пособие"),
+                        ("Вестник КНУ им. Ж. Баласагына и т. д.", "Вестник КНУ им. Ж. Баласагына и т. д."),
+                        ("Proc. of the conference", "Proc. of the conference"),
+                        ("Climate change. Part 2", "Climate change. Part 2")):
+        record = normalize(dc(f"<dc:title>{given}</dc:title><dc:date>2019</dc:date>"), source)
+        assert record.main_title == kept
