@@ -39,7 +39,8 @@ def home(request: Request) -> Response:
     lang = request_lang(request)
     sources = service.sources()
     names = service.source_names(lang)
-    return render(request, "home.html", {"sources": sources, "source_names": names})
+    works = service.count(SearchParams())  # what an empty search finds: each work once, however many hold it
+    return render(request, "home.html", {"sources": sources, "source_names": names, "works": works})
 
 
 @router.get("/search")

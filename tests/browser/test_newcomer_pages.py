@@ -51,7 +51,9 @@ def _records() -> list[Record]:
                   title=[LangText(value="Monitoring of anti-corruption policy : a textbook", lang="en")],
                   title_alt=[LangText(value="Monitoring of anti - corruption policy : a textbook", lang="en"),
                              LangText(value="Мониторинг антикоррупционной политики", lang="ru")],
-                  year=2019, languages=["en"])
+                  year=2019, languages=["en"],
+                  holdings=[Holding(source="nlkr", source_record_id="b1", record_id=BOOK_ID),  # held by two sources
+                            Holding(source="knu", source_record_id="oai:b1", record_id=make_record_id("knu", "oai:b1"))])
     return [diss, book, *others]
 
 
@@ -210,3 +212,15 @@ def test_the_api_docs_render_their_markdown(open_page):
     text = pg.locator("main").inner_text()
     assert "`" not in text and "\n* " not in text and "* Free" not in text
     assert_accessible(pg)
+
+
+@pytest.mark.parametrize("lang, says", [("en", "counts each work once: 26 works in all."),
+                                        ("ru", "поиск считает каждую работу один раз: всего 26 работ."),
+                                        ("ky", "издөө ар бир эмгекти бир жолу эсептейт: бардыгы 26 эмгек.")])
+def test_the_home_page_says_what_its_numbers_count(open_page, lang, says):
+    pg = open_page(locale="en-US")
+    pg.goto(f"/?lang={lang}")
+    assert "27" in pg.locator("#sources-h").inner_text()  # records: the book counts once per source
+    assert says in pg.locator("#counts-explained").inner_text()
+    pg.goto(f"/search?lang={lang}")
+    assert pg.locator("#count").inner_text().startswith("26")
