@@ -75,8 +75,8 @@ def test_add_test_save_harvest_and_open_a_quarantined_record(page, session_partn
     assert_accessible(page)
 
     # Harvest, and watch it finish (the page polls, then reloads).
-    page.get_by_role("button", name="Harvest now").click()
-    page.wait_for_url(re.compile(r"done=started"))
+    page.get_by_role("button", name="Full harvest").click()  # the first harvest can only be full
+    page.wait_for_url(re.compile(r"done=started-full"))
     page.get_by_text("Last harvest started here: Finished").wait_for(timeout=30_000)
     assert page.locator('[data-field="records"]').inner_text() == "12"
     assert page.locator('[data-field="quarantined"]').inner_text() == "1"

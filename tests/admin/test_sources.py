@@ -179,6 +179,29 @@ def harvest(client: AdminClient, source_id: str, mode: str = "incremental"):
     return job
 
 
+def test_harvest_now_says_and_records_the_mode_it_runs(boss, partner):
+    """The page, the audit log, the runs table and the server log agree on full vs incremental (issue 14)."""
+    assert boss.post("/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": partner.url, "enabled": "on",
+                                                 "action": "save"}).status_code == 303
+    page = boss.get("/admin/sources/knu").text
+    assert "Harvest changes (incremental)" not in page and "can only be harvested in full now" in page  # no run yet
+    r = boss.post("/admin/sources/knu/harvest", {"mode": "incremental"})  # asked for changes: there is no last run
+    assert r.headers["location"].endswith("done=started-full")
+    admin = boss.http.app.state.admin
+    admin.harvests.wait("knu", timeout=60)
+    assert admin.store.last_run("knu").mode == "full"
+    assert admin.audit.entries(target="knu")[0].detail == {"mode": "full"}
+    page = boss.get("/admin/sources/knu").text
+    assert "Harvest changes (incremental)" in page and "can only be harvested in full now" not in page
+    r = boss.post("/admin/sources/knu/harvest", {"mode": "incremental"})
+    assert r.headers["location"].endswith("done=started-incremental")
+    admin.harvests.wait("knu", timeout=60)
+    assert admin.store.last_run("knu").mode == "incremental"
+    assert admin.audit.entries(target="knu")[0].detail == {"mode": "incremental"}
+    ru = boss.get("/admin/sources/knu?done=started-incremental&lang=ru").text
+    assert "у партнёра запрашивается то, что изменилось с прошлого сбора (инкрементальный)" in ru
+
+
 def test_harvest_from_the_admin_then_delete_with_its_records(boss, partner):
     assert boss.post("/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": partner.url, "enabled": "on",
                                                  "action": "save"}).status_code == 303
@@ -267,8 +290,9 @@ def test_a_harvest_running_in_another_process_shows_its_progress(boss):
     store.commit_page(run, [], [], {"page": 1}, new_page=True)
     page = boss.get("/admin/sources/knu").text
     assert "Harvesting in another process" in page and 'data-running="true"' in page
-    assert "Stop the harvest" not in page and "Harvest now" not in page
+    assert "Stop the harvest" not in page and "Full harvest" not in page
     progress = boss.get("/admin/api/sources/knu/progress").json()
     assert progress["state"] == "running" and progress["job"]["elsewhere"] and progress["job"]["pages"] == 1
     store.finish_run(run, "ok")
-    assert "Harvest now" in boss.get("/admin/sources/knu").text
+    page = boss.get("/admin/sources/knu").text
+    assert "Harvest changes (incremental)" in page and "Full harvest" in page  # OAI-PMH after a good run

@@ -34,7 +34,8 @@ from web_ui.admin.preview import preview, raw_text
 from web_ui.admin.rendering import render, static_response
 from web_ui.admin.sessions import COOKIE, LOGIN_COOKIE, same_token
 from web_ui.admin.site import AdminSite
-from web_ui.admin.status import RUN_STATUS_LABELS, STATE_LABELS, records_chart, records_over_time, source_row
+from web_ui.admin.status import (RUN_STATUS_LABELS, STATE_LABELS, planned_mode, records_chart, records_over_time,
+                                  source_row)
 from web_ui.admin.users import ROLES, AccountError
 from web_ui.i18n import gettext_ as _
 from web_ui.templating import request_lang
@@ -247,6 +248,7 @@ def source_page(request: Request, source_id: str) -> Response:
         "row": row, "source": source, "runs": runs, "chart": chart,
         "done": request.query_params.get("done"), "plain": plain, "RUN_STATUS_LABELS": RUN_STATUS_LABELS,
         "STATE_LABELS": STATE_LABELS, "in_config_file": site.in_config_file(source_id),
+        "next_mode": planned_mode(site.settings, source, site.store, full=False),
         "config_yaml": yaml.safe_dump(source_dict(source), allow_unicode=True, sort_keys=False),
     })
 
@@ -254,14 +256,15 @@ def source_page(request: Request, source_id: str) -> Response:
 @router.post("/sources/{source_id}/harvest")
 def start_harvest(request: Request, source_id: str) -> Response:
     site = site_of(request)
-    _source(request, source_id)
+    source = _source(request, source_id)
     full = _form(request).get("mode") == "full"
+    mode = planned_mode(site.settings, source, site.store, full=full)  # what the run will record, not what was asked
     try:
         site.harvests.start(source_id, full=full, trigger=_user(request))
     except AlreadyRunning:
         return _redirect(_source_path(source_id), "busy")
-    site.audit.record(_user(request), "harvest.start", source_id, {"mode": "full" if full else "incremental"})
-    return _redirect(_source_path(source_id), "started")
+    site.audit.record(_user(request), "harvest.start", source_id, {"mode": mode})
+    return _redirect(_source_path(source_id), f"started-{mode}")
 
 
 @router.post("/sources/{source_id}/stop")
