@@ -26,12 +26,16 @@ def field_errors(html: str) -> dict[str, str]:
 
 
 def test_every_connector_gets_a_form_from_its_options_model(settings):
+    from web_ui.admin.option_texts import option_texts
+    from web_ui.i18n import gettext_
+
     for name, cls in installed().items():
         form = forms.source_form(settings, cls)
         schema = cls.Options.model_json_schema()
         assert [f.name for f in form.options] == [f"opt.{k}" for k in schema["properties"]], name
-        for f in form.options:
-            assert f.help == schema["properties"][f.name[4:]]["description"], f.name
+        for f in form.options:  # the librarians' help (web_ui/admin/option_texts.py), else the developers' description
+            texts = option_texts(name, f.name[4:])
+            assert f.help == (gettext_(texts[1]) if texts else schema["properties"][f.name[4:]]["description"]), f.name
     tabular = {f.name: f for f in forms.source_form(settings, installed()["tabular"]).options}
     assert tabular["opt.mapping"].kind == "pairs" and tabular["opt.required"].kind == "lines"
     assert tabular["opt.file_type"].kind == "select" and tabular["opt.header_row"].kind == "number"
