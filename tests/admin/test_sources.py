@@ -300,3 +300,32 @@ def test_a_harvest_running_in_another_process_shows_its_progress(boss):
     store.finish_run(run, "ok")
     page = boss.get("/admin/sources/knu").text
     assert "Harvest changes (incremental)" in page and "Full harvest" in page  # OAI-PMH after a good run
+
+
+def test_times_are_shown_in_the_configured_zone():
+    """Bishkek time by default (UTC+6), configurable; a bad zone is a config error naming the key (issue 14)."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from fedsearch.config import ConfigError, validate_settings
+    from web_ui.admin.rendering import local_time
+
+    stamp = "2026-11-25T14:03:00+00:00"
+    assert validate_settings({}, "<test>").server.timezone == "Asia/Bishkek"
+    assert local_time(stamp, ZoneInfo("Asia/Bishkek")) == "2026-11-25 20:03 UTC+6"
+    assert local_time(stamp, ZoneInfo("Asia/Kolkata")) == "2026-11-25 19:33 UTC+5:30"
+    assert local_time(datetime(2026, 11, 25, 14, 3), timezone.utc) == "2026-11-25 14:03 UTC"
+    with pytest.raises(ConfigError, match=r"server.timezone.*unknown time zone 'Mars/Olympus'"):
+        validate_settings({"server": {"timezone": "Mars/Olympus"}}, "<test>")
+
+
+def test_the_runs_table_shows_local_time(boss):
+    from datetime import datetime, timedelta, timezone
+
+    store = boss.http.app.state.admin.store
+    run = store.start_run("knu", mode="full", since=None)
+    store.finish_run(run, "ok")
+    started = datetime.fromisoformat(store.last_run("knu").started_at)
+    page = boss.get("/admin/sources/knu").text
+    local = started.astimezone(timezone(timedelta(hours=6))).strftime("%Y-%m-%d %H:%M") + " UTC+6"
+    assert local in page

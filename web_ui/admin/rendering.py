@@ -5,12 +5,13 @@ overlaid with the admin's own templates, and get `no-store` on top of the UI's s
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -54,14 +55,27 @@ def static_response(request: Request, name: str) -> Response:
     return Response(content, media_type=STATIC_FILES[name], headers=headers)
 
 
-def when(value: str | datetime | None) -> str:
-    """A time as the admin shows it: 2026-11-25 14:03 UTC."""
+def local_time(value: str | datetime | None, zone: tzinfo = timezone.utc) -> str:
+    """A time as the admin shows it, in the server's zone (server.timezone): 2026-11-25 20:03 UTC+6."""
     if not value:
         return "—"
     t = datetime.fromisoformat(value) if isinstance(value, str) else value
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    t = t.astimezone(zone)
+    minutes = int((t.utcoffset() or timedelta()).total_seconds() // 60)
+    offset = "" if minutes == 0 else f"{'+' if minutes > 0 else '-'}{abs(minutes) // 60}" + (
+        f":{abs(minutes) % 60:02d}" if minutes % 60 else "")
+    return t.strftime("%Y-%m-%d %H:%M") + f" UTC{offset}"
+
+
+@pass_context
+def when(context: Any, value: str | datetime | None) -> str:
+    return local_time(value, context.get("zone") or timezone.utc)
+
+
+def zone_of(request: Request) -> tzinfo:
+    return ZoneInfo(request.app.state.settings.server.timezone)
 
 
 def duration(seconds: float | None) -> str:
@@ -93,6 +107,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "session": session,
         "user": session.user if session else None,
         "csrf": session.csrf if session else getattr(request.state, "login_token", ""),
+        "zone": zone_of(request),
     }
     ctx.update(context or {})
     html = env.get_template(template).render(ctx)

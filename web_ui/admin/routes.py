@@ -31,7 +31,7 @@ from indexers.scheduler import AlreadyRunning
 from web_ui.admin import forms
 from web_ui.admin.plain import plain
 from web_ui.admin.preview import preview, raw_text
-from web_ui.admin.rendering import render, static_response
+from web_ui.admin.rendering import local_time, render, static_response, zone_of
 from web_ui.admin.sessions import COOKIE, LOGIN_COOKIE, same_token
 from web_ui.admin.site import AdminSite
 from web_ui.admin.status import (RUN_STATUS_LABELS, STATE_LABELS, planned_mode, records_chart, records_over_time,
@@ -148,10 +148,10 @@ def login_form(request: Request) -> Response:
     return _login_page(request)
 
 
-def _locked_message(until: datetime) -> str:
+def _locked_message(request: Request, until: datetime) -> str:
     minutes = max(1, int((until - datetime.now(timezone.utc)).total_seconds() + 59) // 60)
     return _("Too many failed attempts. Logging in with this name is locked until %(time)s (in %(minutes)s "
-             "min).") % {"time": until.astimezone(timezone.utc).strftime("%H:%M UTC"), "minutes": minutes}
+             "min).") % {"time": local_time(until, zone_of(request)), "minutes": minutes}
 
 
 @public.post("/login")
@@ -166,13 +166,13 @@ async def login(request: Request) -> Response:
     address = request.client.host if request.client else None
     until = site.throttle.locked_until(username, address)
     if until is not None:
-        return _login_page(request, error=_locked_message(until), status=429, username=username)
+        return _login_page(request, error=_locked_message(request, until), status=429, username=username)
     user = site.users.verify(username, password)
     if user is None:
         until = site.throttle.failed(username, address)
         log.warning("failed admin login for %r from %s", username, address)
         if until is not None:
-            return _login_page(request, error=_locked_message(until), status=429, username=username)
+            return _login_page(request, error=_locked_message(request, until), status=429, username=username)
         return _login_page(request, error=_("Wrong username or password."), status=401, username=username)
     site.throttle.succeeded(user.username)
     cookie, _session = site.sessions.create(user)
