@@ -111,7 +111,10 @@ def _page_params(query: QueryParams) -> tuple[SearchParams, list[str]]:
                 label = gettext_(_PARAM_LABELS.get(name, N_("Search")))
                 notes.append(gettext_("A value for “%(field)s” in this address can't be used, so it was left out.")
                              % {"field": label})
-            items = [(k, v) for k, v in items if k not in bad]
+            kept = [(k, v) for k, v in items if k not in bad]
+            if len(kept) == len(items):  # a problem no single parameter carries: start from the words alone
+                break
+            items = kept
     if params.year_from is not None and params.year_to is not None and params.year_from > params.year_to:
         params.year_from, params.year_to = params.year_to, params.year_from
         notes.append(gettext_("The years were the wrong way round, so they were swapped: %(start)s–%(end)s.")
