@@ -9,6 +9,17 @@ from __future__ import annotations
 
 from web_ui.i18n import N_
 
+# What each connector is for, by connector name.
+CONNECTOR_TEXTS: dict[str, str] = {
+    "oai-pmh": N_("A repository or journal site that speaks OAI-PMH (DSpace, EPrints, OJS, Zenodo, Dataverse). "
+                  "Later harvests fetch only what changed."),
+    "sru": N_("A library catalogue searched over SRU (Koha, Zebra, IRBIS with an SRU server), in MARC or Dublin Core."),
+    "marc-file": N_("MARC files exported from a catalogue (ISO 2709 or MARCXML; MARC 21, UNIMARC, RUSMARC), "
+                    "on the server or at a web address."),
+    "tabular": N_("A table — CSV, TSV, Excel, JSON — such as a register of dissertations, patents or projects, "
+                  "with its columns matched to record fields."),
+}
+
 OPTION_TEXTS: dict[str, tuple[str, str]] = {
     'type': (N_('Type of the records'),
         N_("What the records are when their own description doesn't say, e.g. Dissertation for a register of theses. Empty: found from each record.")),

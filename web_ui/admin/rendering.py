@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 
 from search_api.http import etag_for, not_modified
 from web_ui import i18n, templating
+from web_ui.admin.option_texts import CONNECTOR_TEXTS
 from web_ui.i18n import gettext_ as _
 
 HERE = Path(__file__).parent
@@ -89,7 +90,7 @@ def duration(seconds: float | None) -> str:
     return _("%(h)s h %(m)s min") % {"h": s // 3600, "m": (s % 3600) // 60}
 
 
-env.globals.update(admin_static_url=admin_static_url)
+env.globals.update(admin_static_url=admin_static_url, CONNECTOR_TEXTS=CONNECTOR_TEXTS)
 env.filters.update(when=when, duration=duration)
 
 
