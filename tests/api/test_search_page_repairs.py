@@ -32,7 +32,7 @@ def test_a_page_past_the_end_shows_the_last_page_in_the_ui_language(client):
     assert "next_cursor" not in html and '<ol class="hits"' in html
     assert re.search(rf'<a href="[^"]*page={n}[^"]*" aria-current="page">', html)
     deep = page(client, "/search?page=999&lang=ky")  # past the paging window (page × 20 > 10 000)
-    assert "next_cursor" not in deep and "Биринчи 10" in deep and '<ol class="hits"' in deep
+    assert "next_cursor" not in deep and "-барак жок" in deep and "<ol class=\"hits\"" in deep
 
 
 def test_an_unusable_value_is_left_out_and_the_rest_of_the_search_kept(client):
