@@ -201,8 +201,9 @@ def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progre
         _safe_flush(flush)
     store.finish_run(run, status, error)
     level = logging.INFO if status == "ok" else logging.WARNING if status == "stopped" else logging.ERROR
-    log.log(level, "harvest %s: %s records (%s new, %s changed, %s deleted, %s unchanged, %s quarantined) in %s pages%s",
+    log.log(level, "harvest %s: %s records (%s new, %s changed, %s deleted, %s unchanged, %s quarantined) in %s page%s%s",
             status, run.records, run.new, run.changed, run.deleted, run.unchanged, run.quarantined, run.pages,
+            "" if run.pages == 1 else "s",
             f"; {error}" if error else "", extra={**extra, "count": run.records})
     return run
 

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -17,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from fedsearch.record import SOURCE_ID_PATTERN
 
 ENV_VAR = "FEDSEARCH_CONFIG"
-DEFAULT_PATHS = (Path("fedsearch.yaml"), Path("config/fedsearch.yaml"))
+# Last: the configuration `fedsearch demo` writes into its default data_dir, so that `fedsearch admin
+# create-user` (and every other command) run next to a demo reach the demo's databases.
+DEFAULT_PATHS = (Path("fedsearch.yaml"), Path("config/fedsearch.yaml"), Path("demo-data/fedsearch.yaml"))
 
 
 class ConfigError(Exception):
@@ -67,6 +70,17 @@ class ServerConfig(_Strict):
     engine_breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
     engine_breaker_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
     health_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    # The zone the admin shows times in (stored times stay UTC): an IANA name like Asia/Bishkek or UTC.
+    timezone: str = "Asia/Bishkek"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name like Asia/Bishkek or UTC") from None
+        return v
 
 
 @dataclass(frozen=True)

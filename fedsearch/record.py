@@ -100,6 +100,16 @@ class Container(BaseModel):
     pages: str | None = None
 
 
+class Dissertation(BaseModel):
+    """A dissertation's defence, as the register or catalogue states it (GOST R 7.0.100 cites these)."""
+
+    degree: Annotated[str | None, Field(max_length=300)] = None  # "кандидат технических наук", as given
+    specialty: Annotated[str | None, Field(max_length=100)] = None  # the VAK specialty code: "05.13.01"
+    specialty_name: Annotated[str | None, Field(max_length=500)] = None  # "Системный анализ, управление ..."
+    council: Annotated[str | None, Field(max_length=500)] = None  # the dissertation council: "Д 05.23.677"
+    defence_date: Annotated[str | None, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] = None  # ISO 8601
+
+
 class Link(BaseModel):
     url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)]
     kind: Annotated[str, Field(pattern=r"^(fulltext|landing|other)$")] = "landing"
@@ -168,6 +178,7 @@ class Record(BaseModel):
     publisher: str | None = None
     container: Container | None = None
     institution: str | None = None
+    dissertation: Dissertation | None = None  # for dissertations: degree, specialty, council, defence date
 
     identifiers: Identifiers = Identifiers()
     access: Access = Access.unknown

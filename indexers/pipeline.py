@@ -354,7 +354,15 @@ def forget_source(settings: Settings, source_id: str, engine: SearchEngine | Non
 
 # --- commands --------------------------------------------------------------------------
 
+_last_printed: list[tuple[int, int, int]] = []  # (run id, pages, records) of the line printed last
+
+
 def _print_run(run: RunSummary) -> None:
+    # The harvest reports after each page and once more at the end, often with nothing new: print changes only.
+    now = (run.id, run.pages, run.records)
+    if _last_printed[-1:] == [now]:
+        return
+    _last_printed[:] = [now]
     print(f"  {run.source}: page {run.pages}, {run.records} records", file=sys.stderr, flush=True)
 
 

@@ -38,5 +38,9 @@ if [ ! -x .venv/bin/fedsearch ]; then
   "$PYTHON" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
 fi
-.venv/bin/pip install -q -e .
+# Quiet unless it fails: build tools print warning banners a demo user can do nothing about.
+if ! .venv/bin/pip install -q -e . >.venv/install.log 2>&1; then
+  cat .venv/install.log >&2
+  exit 1
+fi
 exec .venv/bin/fedsearch demo "$@"

@@ -30,6 +30,7 @@ from search_api.guard import CircuitOpen, EngineGate
 from search_api.http import cached_response, urls_for
 from search_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from search_api.metrics import Metrics, MetricsMiddleware
+from search_api.methods import HeadAndOptions
 from search_api.problems import BadParameter, BadParameters, bad_parameters, problem_response
 from search_api.ratelimit import RateLimitMiddleware
 from search_api.routes import router as api_router
@@ -96,6 +97,7 @@ def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAP
     mount_admin(app)
 
     server = settings.server
+    app.add_middleware(HeadAndOptions)  # innermost: CORS answers allowed preflights before it
     app.add_middleware(EngineGate, max_in_flight=server.engine_max_in_flight, queue_seconds=server.engine_queue_seconds)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.server.rate_limit_per_minute, metrics=metrics)
     app.add_middleware(GZipMiddleware, minimum_size=500)

@@ -42,9 +42,19 @@ class Name:
     literal: str
 
 
+# Kyrgyz (and Kazakh, Turkic) patronymic forms: "Канат Шаршен уулу" is Канат, son of Шаршен. There is no
+# family name to invert or abbreviate, so citations keep the name whole, in its natural order.
+_PATRONYMIC_WORD = re.compile(r"(?:^|\s)(?:уулу|кызы|улы|қызы|uulu|kyzy|uly|kyzi)(?:\s|$)", re.I)
+
+
 def split_name(p: Person) -> Name:
     """Family and given names: from the record if known, else from 'Family, Given'."""
     literal = _clean(p.name)
+    if _PATRONYMIC_WORD.search(literal.replace(",", " ")):
+        family, comma, given = literal.partition(",")
+        if comma and _PATRONYMIC_WORD.search(family) and given.strip():
+            literal = f"{given.strip()} {family.strip()}"  # "Шаршен уулу, Канат" -> "Канат Шаршен уулу"
+        return Name(None, None, literal)
     if p.family:
         return Name(_clean(p.family), _clean(p.given) or None, literal)
     if "," in literal:
@@ -124,6 +134,8 @@ def bibtex_entry(record: Record, key: str | None = None) -> str:
         fields.append(("pages", re.sub(r"\s*[-–—]+\s*", "--", pages)))
     if record.publisher:
         fields.append(("publisher", record.publisher))
+    if record.dissertation and record.dissertation.degree:
+        fields.append(("type", record.dissertation.degree))
     if record.institution:
         fields.append(("school" if kind in ("phdthesis", "mastersthesis") else "institution" if kind == "techreport" else "organization", record.institution))
     ids = record.identifiers
@@ -236,6 +248,8 @@ def ris_entry(record: Record) -> str:
         lines.append(("SN", v))
     for v in ids.patent:
         lines.append(("M1", v))
+    if record.dissertation and record.dissertation.degree:
+        lines.append(("M3", record.dissertation.degree))
     for lang in record.languages:
         lines.append(("LA", lang))
     for s in record.subjects:
@@ -288,7 +302,9 @@ def csl_item(record: Record) -> dict:
     if record.publisher or record.institution:
         item["publisher"] = record.publisher or record.institution
     if record.type == RecordType.dissertation:
-        item["genre"] = "dissertation"
+        item["genre"] = record.dissertation.degree if record.dissertation and record.dissertation.degree else "dissertation"
+    if record.dissertation and record.dissertation.defence_date:
+        item["issued"] = {"date-parts": [[int(p) for p in record.dissertation.defence_date.split("-")]]}
     ids = record.identifiers
     if ids.doi:
         item["DOI"] = ids.doi[0]
@@ -377,6 +393,29 @@ def reference_apa(record: Record) -> str:
     return " ".join(p for p in parts if p).strip()
 
 
+def degree_genitive(degree: str) -> str:
+    """'кандидат технических наук' -> 'кандидата технических наук' (as "степени …" needs); others as given."""
+    first, _, rest = degree.partition(" ")
+    if first.lower() in ("кандидат", "доктор") and rest:
+        return f"{first}а {rest}"
+    return degree
+
+
+def _gost_dissertation(record: Record, cyr: bool) -> str:
+    """" : специальность 05.13.01 «…» : диссертация на соискание ученой степени кандидата технических наук"."""
+    d = record.dissertation
+    out = ""
+    if d and d.specialty:
+        out += (" : специальность " if cyr else " : specialty ") + _clean(d.specialty)
+        if d.specialty_name:
+            out += f" «{_clean(d.specialty_name)}»" if cyr else f" \"{_clean(d.specialty_name)}\""
+    if cyr:
+        out += " : диссертация" + (f" на соискание ученой степени {degree_genitive(_clean(d.degree))}" if d and d.degree else "")
+    else:
+        out += " : dissertation" + (f" for the degree of {_clean(d.degree)}" if d and d.degree else "")
+    return out
+
+
 def reference_gost(record: Record) -> str:
     """A GOST R 7.0.100-2018-like reference, as plain text (Russian conventions for Cyrillic records)."""
     cyr = _is_cyrillic_record(record)
@@ -386,11 +425,17 @@ def reference_gost(record: Record) -> str:
         first = f"{n.family} {initials(n.given)}".strip() if n.family else n.literal
     title = _clean(record.main_title).rstrip(".")
     s = f"{first} {title}" if first else title
+    diss = record.dissertation if record.type == RecordType.dissertation else None
     if record.type == RecordType.dissertation:
-        s += " : дис. ... канд. наук" if cyr else " : dissertation"
+        s += _gost_dissertation(record, cyr)
     elif record.type == RecordType.patent:
         s += " : патент" if cyr else " : patent"
-    if len(record.authors) > 1:
+    if diss is not None and record.authors:
+        # GOST R 7.0.100-2018 §5.4: the author's full name, then the institution, after " / ".
+        s += " / " + ", ".join(_clean(p.name) for p in record.authors[:4])
+        if record.institution:
+            s += " ; " + _clean(record.institution)
+    elif len(record.authors) > 1:
         others = []
         for p in record.authors[:4]:
             n = split_name(p)
@@ -409,7 +454,7 @@ def reference_gost(record: Record) -> str:
         if c.pages:
             pieces.append(("С. " if cyr else "P. ") + _clean(c.pages))
     else:
-        where = _clean(record.publisher or record.institution)
+        where = _clean(record.publisher or (record.institution if diss is None else None))
         pieces.append(", ".join(x for x in (where, str(record.year) if record.year else "") if x))
     if record.identifiers.patent:
         pieces.append(("№ " if cyr else "No. ") + record.identifiers.patent[0])

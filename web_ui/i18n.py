@@ -97,9 +97,16 @@ def choose_lang(query_lang: str | None, cookie_lang: str | None, accept_language
     return parse_accept_language(accept_language) or DEFAULT_LANG
 
 
+# Where CLDR's name is not the one the state uses: Kyrgyzstan writes «кыргызский» in Russian.
+_LANGUAGE_NAMES = {("ky", "ru"): "кыргызский"}
+
+
 @cache
 def language_name(code: str, ui_lang: str) -> str:
-    """A content language's name in the UI language ('ky' in Russian: 'киргизский')."""
+    """A content language's name in the UI language ('ky' in Russian: 'Кыргызский')."""
+    name: str | None = _LANGUAGE_NAMES.get((code, ui_lang))
+    if name:
+        return name[:1].upper() + name[1:]
     try:
         name = Locale.parse(ui_lang).languages.get(code)
     except Exception:  # noqa: BLE001 - an unknown locale: show the code

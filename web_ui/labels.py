@@ -45,6 +45,38 @@ SORT_LABELS = {
     "title": N_("Title A–Z"),
 }
 
+# Contributor roles (indexers/vocab.py ROLES); an unknown role is shown as catalogued.
+ROLE_LABELS = {
+    "editor": N_("editor"),
+    "translator": N_("translator"),
+    "supervisor": N_("scientific supervisor"),
+    "opponent": N_("official opponent"),
+    "compiler": N_("compiler"),
+    "illustrator": N_("illustrator"),
+    "contributor": N_("contributor"),
+    "reviewer": N_("reviewer"),
+    "inventor": N_("inventor"),
+    "applicant": N_("patent holder"),
+    "project leader": N_("project leader"),
+    "contact": N_("contact person"),
+    "data curator": N_("data curator"),
+}
+
+# Classification schemes (Record.classifications), as each UI language abbreviates them.
+SCHEME_LABELS = {
+    "udc": N_("UDC"),
+    "grnti": N_("GRNTI"),
+    "ipc": N_("IPC"),
+    "bbk": N_("BBK"),
+    "ddc": N_("DDC"),
+    "lcc": N_("LCC"),
+    "vak": N_("VAK specialty code"),
+    "other": N_("Classification"),
+}
+
+# Reference styles on the record page.
+STYLE_LABELS = {"gost": N_("GOST R 7.0.100"), "apa": N_("APA style")}
+
 LINK_LABELS = {"fulltext": N_("Full text"), "landing": N_("Record at the source"), "other": N_("Link")}
 
 # Why a work was merged from several records (Record.match.rule); %(value)s is the shared identifier.

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from functools import cache
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, FastAPI, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from fedsearch.engines.base import InvalidCursor
+from fedsearch.engines.query import MAX_WINDOW, Sort
+from fedsearch.engines.query import parse as parse_query
 from search_api.http import etag_for, not_modified, urls_for
-from search_api.problems import BadParameter, BadParameters
-from search_api.service import RecordNotFound, SearchParams, SearchService
+from search_api.problems import BadParameters
+from search_api.service import RecordNotFound, SearchParams, SearchResponse, SearchService
 from web_ui.i18n import N_, gettext_
+from web_ui.labels import FACET_LABELS
 from web_ui.templating import STATIC_DIR, STATIC_FILES, render, request_lang, static_hash, url_keeping_lang
-from web_ui.views import FACET_MORE, FACET_SHOWN, UI_FACETS, UI_PER_PAGE, RecordView, SearchView, api_operations
+from web_ui.views import (FACET_MORE, FACET_SHOWN, UI_FACETS, UI_PER_PAGE, RecordView, SearchView, api_operations,
+                          empty_field, markdown_blocks)
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +39,8 @@ def home(request: Request) -> Response:
     lang = request_lang(request)
     sources = service.sources()
     names = service.source_names(lang)
-    return render(request, "home.html", {"sources": sources, "source_names": names})
+    works = service.count(SearchParams())  # what an empty search finds: each work once, however many hold it
+    return render(request, "home.html", {"sources": sources, "source_names": names, "works": works})
 
 
 @router.get("/search")
@@ -41,26 +48,78 @@ def search_page(request: Request) -> Response:
     service = _service(request)
     lang = request_lang(request)
     names = service.source_names(lang)
-    try:
-        params = SearchParams.from_query_string(request.query_params)
-        if "per_page" not in request.query_params:
-            params.per_page = UI_PER_PAGE
-        facet_size = FACET_MORE if params.facet_size >= FACET_MORE else FACET_SHOWN
+    params, notes = _page_params(request.query_params)
+    if "per_page" not in request.query_params:
+        params.per_page = UI_PER_PAGE
+    no_words = parse_query(params.q) is None
+    # Nothing to rank by: "relevance" shows the newest works (and says so); links keep the default order.
+    newest = no_words and params.sort == Sort.relevance
+    asked_page = params.page
+    past_window = params.cursor is None and params.page * params.per_page > MAX_WINDOW
+    if past_window:
+        params.page = MAX_WINDOW // params.per_page
+    facet_size = FACET_MORE if params.facet_size >= FACET_MORE else FACET_SHOWN
+
+    def run() -> SearchResponse:
         # One value more than shown tells whether a "more" link is needed.
-        response, _ = service.run_search(params, urls_for(request), facets=UI_FACETS,
+        asked = params.model_copy(update={"sort": Sort.newest}) if newest else params
+        response, _ = service.run_search(asked, urls_for(request), facets=UI_FACETS,
                                          facet_size=min(facet_size + 1, FACET_MORE))
-    except (BadParameters, BadParameter, InvalidCursor) as err:
-        problems = err.errors if isinstance(err, BadParameters) else [err] if isinstance(err, BadParameter) else [
-            BadParameter("cursor", str(err))]
-        view = SearchView(SearchParams(q=request.query_params.get("q", "")[:2000]), None,
-                          _linker(request), lang, names, errors=[_param_message(p) for p in problems])
-        return render(request, "search.html", {"view": view}, status_code=400)
-    view = SearchView(params, response, _linker(request), lang, names, facet_size=facet_size)
+        return response
+
+    try:
+        response = run()
+    except InvalidCursor:
+        notes.append(gettext_("That link to a further page has expired; showing the first page."))
+        params.cursor, params.page = None, 1
+        response = run()
+    last = max(1, -(-min(response.total, MAX_WINDOW) // params.per_page))
+    if params.cursor is None and params.page > last:
+        notes.append(gettext_("There is no page %(page)s; showing page %(last)s, the last one.")
+                     % {"page": asked_page, "last": last})
+        params.page = last
+        response = run()
+    elif past_window:
+        notes.append(gettext_("Only the first %(n)s results can be paged through; showing page %(page)s. "
+                              "Add words or filters to narrow the search.")
+                     % {"n": format_decimal(MAX_WINDOW, locale=lang), "page": params.page})
+    view = SearchView(params, response, _linker(request), lang, names, facet_size=facet_size, notes=notes,
+                      no_words=no_words, field_hint=empty_field(params.q))
     return render(request, "search.html", {"view": view})
 
 
-def _param_message(p: BadParameter) -> str:
-    return gettext_("The value of “%(param)s” can't be used: %(message)s") % {"param": p.param, "message": p.message}
+# What a parameter is called on the page (a person never sees "year_from").
+_PARAM_LABELS = {**FACET_LABELS, "year_from": N_("Years"), "year_to": N_("Years"), "page": N_("Page"),
+                 "sort": N_("Sort by"), "per_page": N_("Page"), "facet_size": N_("Show more"), "facets": N_("Refine results")}
+
+
+def _page_params(query: QueryParams) -> tuple[SearchParams, list[str]]:
+    """The page's search, mended where a person's slip has one obvious fix; each mend is told in a note.
+
+    Unusable values are left out (the rest of the search and its filters stay), and years given
+    the wrong way round are swapped. The API keeps refusing both (search_api/service.py)."""
+    notes: list[str] = []
+    items = list(query.multi_items())
+    params = SearchParams(q=query.get("q", "")[:2000])
+    for _ in range(len(SearchParams.model_fields)):
+        try:
+            params = SearchParams.from_query_string(QueryParams(items))
+            break
+        except BadParameters as err:
+            bad = {p.param for p in err.errors}
+            for name in sorted(bad):
+                label = gettext_(_PARAM_LABELS.get(name, N_("Search")))
+                notes.append(gettext_("A value for “%(field)s” in this address can't be used, so it was left out.")
+                             % {"field": label})
+            kept = [(k, v) for k, v in items if k not in bad]
+            if len(kept) == len(items):  # a problem no single parameter carries: start from the words alone
+                break
+            items = kept
+    if params.year_from is not None and params.year_to is not None and params.year_from > params.year_to:
+        params.year_from, params.year_to = params.year_to, params.year_from
+        notes.append(gettext_("The years were the wrong way round, so they were swapped: %(start)s–%(end)s.")
+                     % {"start": params.year_from, "end": params.year_to})
+    return params, notes
 
 
 def _linker(request: Request):
@@ -80,7 +139,8 @@ def record_page(request: Request, record_id: str) -> Response:
 @router.get("/api/v1/docs")
 def api_docs(request: Request) -> Response:
     schema = request.app.openapi()
-    return render(request, "api_docs.html", {"schema": schema, "operations": api_operations(schema)})
+    return render(request, "api_docs.html", {"schema": schema, "operations": api_operations(schema),
+                                             "markdown": markdown_blocks})
 
 
 @cache

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -64,6 +66,14 @@ def _number(n: int) -> str:
     return format_decimal(n, locale=i18n.current_lang())
 
 
+def _iso_date(value: str) -> str:
+    """An ISO 8601 date as the UI language writes it ("2024-08-27" -> "27 августа 2024 г."); others as given."""
+    try:
+        return format_date(date.fromisoformat(value), format="long", locale=i18n.current_lang())
+    except (ValueError, TypeError):
+        return value
+
+
 def _make_env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -83,10 +93,13 @@ def _make_env() -> Environment:
         SORT_LABELS=labels.SORT_LABELS,
         LINK_LABELS=labels.LINK_LABELS,
         MATCH_LABELS=labels.MATCH_LABELS,
+        ROLE_LABELS=labels.ROLE_LABELS,
+        SCHEME_LABELS=labels.SCHEME_LABELS,
         language_name=i18n.language_name,
         json_ld=json_ld,
     )
     env.filters["number"] = _number
+    env.filters["iso_date"] = _iso_date
     return env
 
 

@@ -7,18 +7,31 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from fedsearch.engines.query import MAX_WINDOW
-from fedsearch.record import Access, Record, RecordType
+from markupsafe import Markup, escape
+
+from fedsearch.engines.query import FIELD_ALIASES, MAX_WINDOW
+from fedsearch.record import Access, LangText, Record, RecordType
 from search_api import exports
 from search_api.service import Alternative, SearchParams, SearchResponse, Urls
 from web_ui.i18n import gettext_
-from web_ui.labels import FACET_LABELS, value_label
+from web_ui.labels import FACET_LABELS, STYLE_LABELS, value_label
 
 # The facets of the sidebar, in order.
 UI_FACETS: tuple[str, ...] = ("type", "access", "language", "source", "subject", "institution")
 FACET_SHOWN = 8  # values shown before "more"
 FACET_MORE = 100  # values shown after "more"
 UI_PER_PAGE = 20
+
+
+_EMPTY_FIELD = re.compile(r"(?:^|[\s(])([^\W\d_]\w*):(?=\s|\)|$)")
+
+
+def empty_field(q: str) -> str | None:
+    """A known field name typed with nothing after it ("title:", "автор: "), as typed; else None."""
+    for m in _EMPTY_FIELD.finditer(q):
+        if m.group(1).lower() in FIELD_ALIASES:
+            return m.group(1)
+    return None
 
 
 @dataclass
@@ -61,6 +74,9 @@ class SearchView:
     source_names: dict[str, str]
     facet_size: int = FACET_SHOWN
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was mended in the request (web_ui/routes.py)
+    no_words: bool = False  # the query had nothing to search for: newest works are shown
+    field_hint: str | None = None  # a field name typed with nothing after it ("title:")
 
     def url(self, **changes: Any) -> str:
         changes.setdefault("page", 1)
@@ -254,6 +270,42 @@ def citation_meta(record: Record, permalink: str) -> list[tuple[str, str]]:
     return meta
 
 
+def _title_key(title: str) -> str:
+    return "".join(ch for ch in title.casefold().replace("ё", "е") if ch.isalnum())
+
+
+@dataclass
+class SourceHoldings:
+    """What one source holds of a work: however many copies it has, one heading and each link once."""
+
+    source: str
+    access: str
+    links: list[tuple[str, str, bool]]  # (url, kind, is PDF)
+    ids: list[str]  # the source's own identifiers, when it gives no link
+
+
+_ACCESS_ORDER = [Access.open, Access.free, Access.restricted, Access.unknown]
+
+
+def holdings_by_source(record: Record) -> list[SourceHoldings]:
+    groups: dict[str, SourceHoldings] = {}
+    for h in record.holdings:
+        g = groups.setdefault(h.source, SourceHoldings(h.source, h.access.value, [], []))
+        if _ACCESS_ORDER.index(h.access) < _ACCESS_ORDER.index(Access(g.access)):
+            g.access = h.access.value
+        seen = {url.rstrip("/") for url, _, _ in g.links}
+        candidates = [(lk.url, lk.kind, lk.mime == "application/pdf") for lk in h.links]
+        if h.source_url:
+            candidates.append((h.source_url, "landing", False))
+        for url, kind, pdf in candidates:
+            if url.rstrip("/") not in seen:  # the landing link is often the source_url again
+                seen.add(url.rstrip("/"))
+                g.links.append((url, kind, pdf))
+        if not h.links and not h.source_url and h.source_record_id not in g.ids:
+            g.ids.append(h.source_record_id)
+    return list(groups.values())
+
+
 @dataclass
 class RecordView:
     record: Record
@@ -266,7 +318,7 @@ class RecordView:
 
     @property
     def references(self) -> list[tuple[str, str]]:
-        return [("GOST", exports.reference_gost(self.record)), ("APA", exports.reference_apa(self.record))]
+        return [(STYLE_LABELS["gost"], exports.reference_gost(self.record)), (STYLE_LABELS["apa"], exports.reference_apa(self.record))]
 
     @property
     def exports(self) -> list[tuple[str, str, str]]:
@@ -283,11 +335,55 @@ class RecordView:
     def meta(self) -> list[tuple[str, str]]:
         return citation_meta(self.record, self.permalink)
 
+    @property
+    def other_titles(self) -> list[LangText]:
+        """Titles besides the main one, without spelling variants of it ("anti - corruption" = "anti-corruption")."""
+        seen = {_title_key(self.record.main_title)}
+        out = []
+        for t in self.record.title[1:] + self.record.title_alt:
+            key = _title_key(t.value)
+            if key and key not in seen:
+                seen.add(key)
+                out.append(t)
+        return out
+
+    @property
+    def holdings(self) -> list[SourceHoldings]:
+        return holdings_by_source(self.record)
+
     def source_name(self, source: str) -> str:
         return self.source_names.get(source, source)
 
 
 # --- the API docs page ----------------------------------------------------------------------------
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+_BULLET = re.compile(r"^[*-]\s+")
+
+
+def _inline(text: str) -> str:
+    return _CODE_SPAN.sub(r"<code>\1</code>", str(escape(" ".join(text.split()))))
+
+
+def markdown_blocks(text: str) -> Markup:
+    """The Markdown our OpenAPI descriptions use: paragraphs, "* " lists (wrapped lines), `code`. Escaped first."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        items: list[str] = []
+        para: list[str] = []
+        for line in block.splitlines():
+            if _BULLET.match(line.strip()):
+                items.append(_BULLET.sub("", line.strip()))
+            elif items and line[:1].isspace():
+                items[-1] += " " + line.strip()  # a list item wrapped onto the next line
+            else:
+                para.append(line)
+        if para:
+            out.append(f"<p>{_inline(' '.join(para))}</p>")
+        if items:
+            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+    return Markup("".join(out))  # noqa: S704 - every piece of text went through escape()
+
 
 @dataclass
 class ApiParam:

@@ -158,6 +158,7 @@ def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: b
             say(f"  NOTE: {why}")
         settings = write_config(data_dir, partners.sources(), engine, port)
         say(f"configuration: {settings.config_path}")
+        say(f"an account for {f'http://127.0.0.1:{port}/admin'}: fedsearch --config {settings.config_path} admin create-user NAME --role admin")
 
         from indexers.pipeline import harvest
 

@@ -161,6 +161,8 @@ def _options(partner: str, url: str) -> dict[str, Any]:
                     "title": "Тема диссертации", "authors": "ФИО соискателя", "year": "Год защиты",
                     "date": "Дата защиты", "classifications.vak": "Шифр специальности",
                     "subjects": "Специальность", "institution": "Организация", "identifiers.register_number": "Рег. номер",
+                    "dissertation.degree": "Ученая степень", "dissertation.specialty": "Шифр специальности",
+                    "dissertation.specialty_name": "Специальность", "dissertation.defence_date": "Дата защиты",
                     "contributors.supervisor": "Научный руководитель", "language": "Язык",
                     "abstract": "Аннотация"},
                 "required": ["title", "year"]}

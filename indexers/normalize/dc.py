@@ -16,7 +16,7 @@ from indexers.normalize import identifiers as ids
 from indexers.normalize.draft import Draft
 from indexers.normalize.errors import NormalizationError
 from indexers.normalize.people import parse_person, split_names
-from indexers.normalize.text import split_subjects
+from indexers.normalize.text import split_subjects, subtitle_colon
 from indexers.normalize.xml import XML_LANG, children, find_first, local, namespace, parse_xml, text_of
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -77,7 +77,7 @@ def _dc_element(draft: Draft, name: str, value: str, lang: str | None, el, bare_
     if not value:
         return
     if name == "title":
-        draft.add_title(value, lang)
+        draft.add_title(subtitle_colon(value), lang)
     elif name in ("creator", "contributor"):
         for one in split_names(value):
             person = parse_person(one, role=None if name == "creator" else "contributor")

@@ -20,6 +20,8 @@ from fedsearch.record import (
     Access,
     Classification,
     Container,
+    DatePrecision,
+    Dissertation,
     Identifiers,
     LangText,
     Link,
@@ -42,6 +44,7 @@ _FULLTEXT_MIME = ("application/pdf", "application/epub+zip", "application/msword
 
 
 _NO_IDENTIFIERS: dict[str, list[str]] = {name: [] for name in Identifiers.model_fields}
+_DEGREE_NOTE = re.compile(r"\b(кандидат|доктор)(?:а|у)?\s+((?:[а-яё]+-)?[а-яё]+(?:\s+и\s+[а-яё]+)?\s+наук)\b", re.I)
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Draft:
     publisher: str | None = None
     institution: str | None = None
     container: dict[str, str] = field(default_factory=dict)
+    dissertation: dict[str, str] = field(default_factory=dict)  # Dissertation's fields, as given
     warnings: list[str] = field(default_factory=list)
 
     # ---- filling
@@ -94,6 +98,19 @@ class Draft:
         code = (code or "").strip()
         if code and len(code) <= 100:
             self.classifications.append((scheme, code))
+
+    def set_dissertation(self, name: str, text: str | None) -> None:
+        """One detail of a dissertation's defence (fedsearch/record.py Dissertation); the first given wins."""
+        value = title_text(text)
+        if value and name not in self.dissertation:
+            self.dissertation[name] = value
+
+    def add_dissertation_note(self, text: str | None) -> None:
+        """The degree from a catalogue's dissertation note (MARC 502, UNIMARC 328):
+        "…на соискание ученой степени кандидата технических наук" -> "кандидат технических наук"."""
+        m = _DEGREE_NOTE.search(text or "")
+        if m:
+            self.set_dissertation("degree", f"{m.group(1).lower()} {m.group(2).lower()}")
 
     def add_date(self, text: str | None) -> None:
         if text and text.strip():
@@ -206,6 +223,10 @@ class Draft:
             return [LangText(value=v, lang=lg or text_language(v, declared)) for v, lg in items]
 
         container = Container(**self.container) if self.container else None
+        dissertation = self._dissertation(warnings)
+        if dissertation and dissertation.defence_date and chosen and chosen.date == str(chosen.year) \
+                and dissertation.defence_date.startswith(str(chosen.year)):
+            chosen = parse_date(dissertation.defence_date)  # "Год защиты" 2024 + "Дата защиты" 27.08.2024: keep the day
         try:
             record = Record(
                 id=make_record_id(self.source.id, self.raw.local_id),
@@ -228,6 +249,7 @@ class Draft:
                 publisher=title_text(self.publisher),
                 container=container,
                 institution=title_text(self.institution) or self.source.institution,
+                dissertation=dissertation,
                 # Every list given, none left to its default: pydantic deep-copies mutable defaults (~7 a record).
                 identifiers=Identifiers(**{**_NO_IDENTIFIERS, **{k: list(dict.fromkeys(v)) for k, v in self.identifiers.items()}}),
                 access=access,
@@ -241,6 +263,19 @@ class Draft:
             where = ".".join(str(p) for p in first["loc"])
             raise NormalizationError(f"invalid {where}: {first['msg']}") from None
         return record, warnings
+
+    def _dissertation(self, warnings: list[str]) -> Dissertation | None:
+        if not self.dissertation:
+            return None
+        fields = dict(self.dissertation)
+        if "defence_date" in fields:
+            parsed = parse_date(fields["defence_date"])
+            if parsed is None or parsed.precision not in (DatePrecision.year, DatePrecision.month, DatePrecision.day):
+                warnings.append(f"defence date {fields['defence_date']!r} is not a date")
+                del fields["defence_date"]
+            else:
+                fields["defence_date"] = parsed.date or str(parsed.year)
+        return Dissertation(**fields) if fields else None
 
     def _languages(self, main: tuple[str, str | None], warnings: list[str]) -> tuple[list[str], bool]:
         codes: list[str] = []

@@ -34,6 +34,8 @@ def read(draft: Draft, rec: MarcRecord) -> None:
         kind = "fulltext" if f.ind2 in ("0", "1") and _looks_fulltext(f) else ("other" if f.ind2 == "2" else "landing")
         for url in f.get_all("u"):
             draft.add_link(url, kind, f.get("q"))
+    for f in rec.get_fields("502"):
+        draft.add_dissertation_note(" ".join(f.get_all("a", "b")))
     for f in rec.get_fields("506"):
         draft.rights.append(" ".join(f.get_all("a", "f")))
     for f in rec.get_fields("540"):

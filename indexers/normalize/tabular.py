@@ -8,7 +8,8 @@ The tabular connector's options hold `mapping: {record field: column name}`,
   type, institution, publisher, url, fulltext_url, access, rights,
   container.title (or journal), container.volume, container.issue, container.pages,
   classifications.<udc|grnti|ipc|bbk|ddc|lcc|vak|other>,
-  identifiers.<doi|isbn|issn|handle|urn|patent|register_number|other>
+  identifiers.<doi|isbn|issn|handle|urn|patent|register_number|other>,
+  dissertation.<degree|specialty|specialty_name|council|defence_date>
 
 People, subjects, languages and identifiers are split on ";" (and on new lines).
 Without a mapping, columns named like the fields are used.
@@ -27,6 +28,7 @@ from indexers.normalize.people import parse_person
 
 CLASSIFICATION_SCHEMES = ("udc", "grnti", "ipc", "bbk", "ddc", "lcc", "vak", "other")
 IDENTIFIER_KINDS = ("doi", "isbn", "issn", "handle", "urn", "patent", "register_number", "other")
+DISSERTATION_FIELDS = ("degree", "specialty", "specialty_name", "council", "defence_date")
 PLAIN_FIELDS = (
     "title", "title_alt", "abstract", "authors", "contributors", "subjects", "keywords", "year", "date",
     "languages", "language", "type", "institution", "publisher", "url", "fulltext_url", "access", "rights",
@@ -46,6 +48,8 @@ def mapping_problems(mapping: dict[str, str]) -> list[str]:
         if prefix == "classifications" and rest in CLASSIFICATION_SCHEMES:
             continue
         if prefix == "identifiers" and rest in IDENTIFIER_KINDS:
+            continue
+        if prefix == "dissertation" and rest in DISSERTATION_FIELDS:
             continue
         problems.append(f"unknown record field {target!r} in mapping")
     return problems
@@ -106,6 +110,10 @@ def _apply(draft: Draft, target: str, value: Any) -> None:
     if prefix == "identifiers":
         for v in _values(value, split=True):
             draft.add_identifier(rest, v)
+        return
+    if prefix == "dissertation":
+        for v in _values(value, split=False)[:1]:
+            draft.set_dissertation(rest, v)
         return
     if prefix == "container" or target == "journal":
         for v in _values(value, split=False)[:1]:

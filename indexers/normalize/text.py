@@ -28,6 +28,16 @@ def title_text(value: str | None) -> str | None:
     return _truncate(clean_text(value))
 
 
+# "Title. a textbook": a repository that joins the subtitle with a full stop. A full stop after a word of 5+
+# letters before a lower-case word is no sentence end ("и т. д.", "им. Ж.", "Trans. on" stay): it is ISBD's " : ".
+_SUBTITLE_STOP = re.compile(r"(?<=[^\W\d_]{5})\.\s+(?!(?:of|on|and|in|for|to|at|by|the)\b)(?=[a-zа-яёөүң])")
+
+
+def subtitle_colon(title: str | None) -> str | None:
+    """'Monitoring of anti-corruption policy. a textbook' -> 'Monitoring of anti-corruption policy : a textbook'."""
+    return _SUBTITLE_STOP.sub(" : ", title, count=1) if title else title
+
+
 def abstract_text(value: str | None) -> str | None:
     """Plain text of an abstract that may be HTML or escaped HTML."""
     if not value:

@@ -52,6 +52,7 @@ def read(draft: Draft, rec: MarcRecord) -> None:
             draft.add_link(url, "fulltext" if f.ind2 in ("0", "1") else "landing", f.get("q"))
     for f in rec.get_fields("328"):
         draft.institution = draft.institution or strip_isbd(f.get("e"))
+        draft.add_dissertation_note(" ".join(f.get_all("a", "b", "c")))
     draft.type = _type(rec)
 
 

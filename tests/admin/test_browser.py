@@ -51,8 +51,8 @@ def test_add_test_save_harvest_and_open_a_quarantined_record(page, session_partn
     page.get_by_label("Identifier").fill("kg-repo")
     page.get_by_label("Name in English").fill("Kyrgyz test repository")
     page.get_by_label("Schedule").fill("12h")
-    page.get_by_label("Url").fill(session_partner.url)
-    assert page.get_by_text("Base URL of the repository's OAI-PMH endpoint").count() == 1  # Field description
+    page.get_by_label("Repository address (OAI-PMH)").fill(session_partner.url)
+    assert page.get_by_text("The repository's OAI-PMH address, e.g.").count() == 1  # help written for librarians
     assert_accessible(page)
 
     # Test the connection with the unsaved settings: raw beside normalized, the <script> title as text.
@@ -75,8 +75,8 @@ def test_add_test_save_harvest_and_open_a_quarantined_record(page, session_partn
     assert_accessible(page)
 
     # Harvest, and watch it finish (the page polls, then reloads).
-    page.get_by_role("button", name="Harvest now").click()
-    page.wait_for_url(re.compile(r"done=started"))
+    page.get_by_role("button", name="Full harvest").click()  # the first harvest can only be full
+    page.wait_for_url(re.compile(r"done=started-full"))
     page.get_by_text("Last harvest started here: Finished").wait_for(timeout=30_000)
     assert page.locator('[data-field="records"]').inner_text() == "12"
     assert page.locator('[data-field="quarantined"]').inner_text() == "1"
@@ -115,7 +115,7 @@ def test_inline_errors_and_the_other_admin_pages_are_accessible(page):
     page.goto("/admin/add-source?connector=tabular")
     page.get_by_label("Identifier").fill("Bad Id!")
     page.get_by_label("Schedule").fill("every tuesday")
-    page.get_by_label("Mapping").fill("title = Тема\nthis line has no equals sign")
+    page.get_by_label("Columns and what they hold").fill("title = Тема\nthis line has no equals sign")
     page.get_by_role("button", name="Save").click()
     summary = page.locator("#error-summary")
     summary.wait_for()

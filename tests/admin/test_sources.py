@@ -26,12 +26,16 @@ def field_errors(html: str) -> dict[str, str]:
 
 
 def test_every_connector_gets_a_form_from_its_options_model(settings):
+    from web_ui.admin.option_texts import option_texts
+    from web_ui.i18n import gettext_
+
     for name, cls in installed().items():
         form = forms.source_form(settings, cls)
         schema = cls.Options.model_json_schema()
         assert [f.name for f in form.options] == [f"opt.{k}" for k in schema["properties"]], name
-        for f in form.options:
-            assert f.help == schema["properties"][f.name[4:]]["description"], f.name
+        for f in form.options:  # the librarians' help (web_ui/admin/option_texts.py), else the developers' description
+            texts = option_texts(name, f.name[4:])
+            assert f.help == (gettext_(texts[1]) if texts else schema["properties"][f.name[4:]]["description"]), f.name
     tabular = {f.name: f for f in forms.source_form(settings, installed()["tabular"]).options}
     assert tabular["opt.mapping"].kind == "pairs" and tabular["opt.required"].kind == "lines"
     assert tabular["opt.file_type"].kind == "select" and tabular["opt.header_row"].kind == "number"
@@ -179,6 +183,29 @@ def harvest(client: AdminClient, source_id: str, mode: str = "incremental"):
     return job
 
 
+def test_harvest_now_says_and_records_the_mode_it_runs(boss, partner):
+    """The page, the audit log, the runs table and the server log agree on full vs incremental (issue 14)."""
+    assert boss.post("/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": partner.url, "enabled": "on",
+                                                 "action": "save"}).status_code == 303
+    page = boss.get("/admin/sources/knu").text
+    assert "Harvest changes (incremental)" not in page and "can only be harvested in full now" in page  # no run yet
+    r = boss.post("/admin/sources/knu/harvest", {"mode": "incremental"})  # asked for changes: there is no last run
+    assert r.headers["location"].endswith("done=started-full")
+    admin = boss.http.app.state.admin
+    admin.harvests.wait("knu", timeout=60)
+    assert admin.store.last_run("knu").mode == "full"
+    assert admin.audit.entries(target="knu")[0].detail == {"mode": "full"}
+    page = boss.get("/admin/sources/knu").text
+    assert "Harvest changes (incremental)" in page and "can only be harvested in full now" not in page
+    r = boss.post("/admin/sources/knu/harvest", {"mode": "incremental"})
+    assert r.headers["location"].endswith("done=started-incremental")
+    admin.harvests.wait("knu", timeout=60)
+    assert admin.store.last_run("knu").mode == "incremental"
+    assert admin.audit.entries(target="knu")[0].detail == {"mode": "incremental"}
+    ru = boss.get("/admin/sources/knu?done=started-incremental&lang=ru").text
+    assert "у партнёра запрашивается то, что изменилось с прошлого сбора (инкрементальный)" in ru
+
+
 def test_harvest_from_the_admin_then_delete_with_its_records(boss, partner):
     assert boss.post("/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": partner.url, "enabled": "on",
                                                  "action": "save"}).status_code == 303
@@ -267,8 +294,38 @@ def test_a_harvest_running_in_another_process_shows_its_progress(boss):
     store.commit_page(run, [], [], {"page": 1}, new_page=True)
     page = boss.get("/admin/sources/knu").text
     assert "Harvesting in another process" in page and 'data-running="true"' in page
-    assert "Stop the harvest" not in page and "Harvest now" not in page
+    assert "Stop the harvest" not in page and "Full harvest" not in page
     progress = boss.get("/admin/api/sources/knu/progress").json()
     assert progress["state"] == "running" and progress["job"]["elsewhere"] and progress["job"]["pages"] == 1
     store.finish_run(run, "ok")
-    assert "Harvest now" in boss.get("/admin/sources/knu").text
+    page = boss.get("/admin/sources/knu").text
+    assert "Harvest changes (incremental)" in page and "Full harvest" in page  # OAI-PMH after a good run
+
+
+def test_times_are_shown_in_the_configured_zone():
+    """Bishkek time by default (UTC+6), configurable; a bad zone is a config error naming the key (issue 14)."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from fedsearch.config import ConfigError, validate_settings
+    from web_ui.admin.rendering import local_time
+
+    stamp = "2026-11-25T14:03:00+00:00"
+    assert validate_settings({}, "<test>").server.timezone == "Asia/Bishkek"
+    assert local_time(stamp, ZoneInfo("Asia/Bishkek")) == "2026-11-25 20:03 UTC+6"
+    assert local_time(stamp, ZoneInfo("Asia/Kolkata")) == "2026-11-25 19:33 UTC+5:30"
+    assert local_time(datetime(2026, 11, 25, 14, 3), timezone.utc) == "2026-11-25 14:03 UTC"
+    with pytest.raises(ConfigError, match=r"server.timezone.*unknown time zone 'Mars/Olympus'"):
+        validate_settings({"server": {"timezone": "Mars/Olympus"}}, "<test>")
+
+
+def test_the_runs_table_shows_local_time(boss):
+    from datetime import datetime, timedelta, timezone
+
+    store = boss.http.app.state.admin.store
+    run = store.start_run("knu", mode="full", since=None)
+    store.finish_run(run, "ok")
+    started = datetime.fromisoformat(store.last_run("knu").started_at)
+    page = boss.get("/admin/sources/knu").text
+    local = started.astimezone(timezone(timedelta(hours=6))).strftime("%Y-%m-%d %H:%M") + " UTC+6"
+    assert local in page

@@ -107,3 +107,45 @@ def test_source_changes_are_audited_with_what_changed(app, boss, librarian):
     assert entries[0].detail["changes"] == {"enabled": [None, False]}
     page = boss.get("/admin/audit").text
     assert "changed a source" in page and "6h → 1d" in page
+
+
+def test_create_user_finds_the_demo_configuration_and_says_which_data_dir(tmp_path, settings):
+    """README's command, run next to `fedsearch demo`, reaches the demo's data_dir (issue 14)."""
+    import os
+
+    from fedsearch.config import load_config
+    from fedsearch.demo import write_config
+    from search_api.app import create_app
+
+    workdir = tmp_path / "clone"
+    demo_dir = workdir / "demo-data"
+    demo_dir.mkdir(parents=True)
+    demo = write_config(demo_dir.resolve(), [], "embedded", 8000)  # what `fedsearch demo` writes
+    env = {k: v for k, v in os.environ.items() if k != "FEDSEARCH_CONFIG"}
+
+    def run(*args: str, env: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "fedsearch.cli", *args], input="Бишкек-2026-пароль\n",
+                              capture_output=True, text=True, cwd=workdir, env=env)
+
+    made = run("admin", "create-user", "gulnara", "--role", "admin")
+    assert made.returncode == 0, made.stderr
+    assert f"data_dir {demo.data_dir}" in made.stdout and str(demo.config_path) in made.stdout
+    assert not (workdir / "data").exists()  # nothing written next to the current folder
+    server = create_app(load_config(demo.config_path))
+    assert AdminClient(http_client(server)).login("gulnara", "Бишкек-2026-пароль").status_code == 303
+    # FEDSEARCH_CONFIG still wins over the demo's file.
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"data_dir": str(settings.data_dir)}))
+    made = run("admin", "create-user", "nurlan", env={**env, "FEDSEARCH_CONFIG": str(other)})
+    assert made.returncode == 0 and f"data_dir {settings.data_dir}" in made.stdout
+    assert UserStore(AdminDB.for_data_dir(settings.data_dir)).get("nurlan") is not None
+
+
+def test_the_empty_login_page_names_this_servers_configuration(tmp_path):
+    from fedsearch.config import load_config
+    from search_api.app import create_app
+
+    config = tmp_path / "site.yaml"
+    config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data")}))
+    html = http_client(create_app(load_config(config))).get("/admin/login").text
+    assert f"<code>fedsearch --config {config} admin create-user NAME --role admin</code>" in html

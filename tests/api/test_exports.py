@@ -83,3 +83,24 @@ def test_transliteration_and_keyboard_layout():
     assert transliterated("1234") is None
     assert other_layout("'rjkjubz") == "экология"
     assert other_layout("руддщ") == "hello"
+
+
+def test_kyrgyz_patronymic_names_stay_whole_in_every_format():
+    """"Канат Шаршен уулу" has no family name: no inversion, no initials (issue 14)."""
+    from indexers.normalize.people import parse_person
+
+    people = [parse_person("Канат Шаршен уулу"), parse_person("Гүлзат Темир кызы"), parse_person("Шаршен уулу, Бакыт")]
+    r = record(type=RecordType.book, title=[LangText(value="Тоо экологиясы", lang="ky")], year=2020, authors=people,
+               publisher="Илим")
+    whole = ["Канат Шаршен уулу", "Гүлзат Темир кызы", "Бакыт Шаршен уулу"]
+    gost, apa = exports.reference_gost(r), exports.reference_apa(r)
+    assert gost.startswith("Канат Шаршен уулу Тоо экологиясы / Канат Шаршен уулу, Гүлзат Темир кызы, Бакыт Шаршен уулу")
+    assert apa.startswith("Канат Шаршен уулу, Гүлзат Темир кызы, & Бакыт Шаршен уулу (2020).")
+    for text in (gost, apa):
+        assert "Ш. у." not in text and "Т. к." not in text
+    assert "author = {{Канат Шаршен уулу} and {Гүлзат Темир кызы} and {Бакыт Шаршен уулу}}" in exports.bibtex_entry(r)
+    assert [ln[6:] for ln in exports.ris_entry(r).split("\r\n") if ln.startswith("AU")] == whole
+    assert json.loads(exports.to_csl_json([r]))[0]["author"] == [{"literal": n} for n in whole]
+    # Russian patronymics are still split and abbreviated.
+    assert exports.reference_gost(record(title=[LangText(value="Т")], authors=[parse_person("Айтматов Чингиз Торекулович")])) \
+        .startswith("Айтматов Ч. Т. Т")

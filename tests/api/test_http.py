@@ -59,6 +59,23 @@ def test_other_methods_are_405_problems(client):
     assert "GET" in r.headers["allow"]
 
 
+@pytest.mark.parametrize("path", ["/", "/search?q=climate", f"/records/{rid('oai:knu:1')}", "/api/v1/search?q=climate",
+                                  "/api/v1/docs", "/healthz", "/static/app.css", "/admin/login"])
+def test_head_answers_wherever_get_does(client, path):
+    get, head = client.get(path), client.head(path)
+    assert get.status_code == 200 and head.status_code == 200, (path, head.status_code)
+    assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers.get("etag") == get.headers.get("etag")
+
+
+def test_options_lists_the_allowed_methods_and_unknown_paths_stay_404(client):
+    r = client.options("/search")
+    assert r.status_code == 204 and r.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert "POST" in client.options("/admin/login").headers["allow"]
+    assert client.head("/no/such/page").status_code == 404
+    problem(client.post("/api/v1/search"), 405)  # other methods are still refused
+
+
 def test_etag_and_304_on_search_record_and_suggest(client):
     for url in ("/api/v1/search?q=climate", f"/api/v1/records/{rid('oai:knu:1')}", "/api/v1/suggest?q=эколог"):
         first = client.get(url)

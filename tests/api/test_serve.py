@@ -34,6 +34,11 @@ def test_fedsearch_serve_runs_the_api_and_the_ui(tmp_path):
         assert health.status_code == 200 and health.json()["documents"] == 41
         assert httpx.get(f"{base}/api/v1/search", params={"q": "climate"}).json()["total"] == 2
         assert '<html lang="ky">' in httpx.get(f"{base}/", headers={"Accept-Language": "ky"}).text
+        # `curl -I` and uptime monitors; a CORS preflight with CORS off (issue 14).
+        head = httpx.head(f"{base}/")
+        assert head.status_code == 200 and head.content == b"" and head.headers["content-type"].startswith("text/html")
+        pre = httpx.options(f"{base}/api/v1/search", headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"})
+        assert pre.status_code == 204 and "GET" in pre.headers["allow"] and "access-control-allow-origin" not in pre.headers
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=20)

@@ -130,8 +130,8 @@ def test_json_ld_cannot_close_its_script_element(client):
 def test_unknown_record_and_bad_parameters_get_friendly_pages(client):
     html = page(client, "/records/knu-0000000000000000?lang=en", status=404)
     assert "Page not found" in html and "Traceback" not in html
-    html = page(client, "/search?q=x&year_from=abc&lang=en", status=400)
-    assert "The value of “year_from” can&#39;t be used" in html
+    html = page(client, "/search?q=x&year_from=abc&lang=en")  # mended: tests/api/test_search_page_repairs.py
+    assert "A value for “Years” in this address can&#39;t be used, so it was left out." in html
     assert 'id="q"' in html  # the search box is still there
 
 
@@ -171,3 +171,11 @@ def test_catalogs_translate_every_message_of_the_templates_and_code():
         translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
                       if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))}
         assert wanted - translated == set(), f"{lang}: untranslated {sorted(wanted - translated)}"
+
+
+def test_api_docs_markdown_is_escaped_and_structured():
+    from web_ui.views import markdown_blocks
+
+    html = str(markdown_blocks("Intro `<b>` line\nwraps.\n\n* one `a`\n  wrapped\n* <script>two</script>\n"))
+    assert html == ("<p>Intro <code>&lt;b&gt;</code> line wraps.</p>"
+                    "<ul><li>one <code>a</code> wrapped</li><li>&lt;script&gt;two&lt;/script&gt;</li></ul>")

@@ -315,3 +315,54 @@ def test_datacite_bare_resource_with_subtitle_and_classification(source):
     assert record.identifiers.doi == ["10.48550/kg.2020.1"]
     assert [(c.scheme, c.code) for c in record.classifications] == [("udc", "551.578.4")]
     assert record.subjects == ["snow"]
+
+
+def test_dissertation_details_are_kept_and_cited_as_gost_requires():
+    """Defence date, degree, specialty and council survive normalization (issue 14)."""
+    from search_api import exports
+
+    source = tabular_source(id_column="№", type="dissertation", mapping={
+        "title": "Тема", "authors": "Соискатель", "year": "Год защиты", "date": "Дата защиты",
+        "dissertation.defence_date": "Дата защиты", "dissertation.degree": "Ученая степень",
+        "dissertation.specialty": "Шифр", "dissertation.specialty_name": "Специальность",
+        "dissertation.council": "Совет", "institution": "Организация"})
+    assert mapping_problems(source.options["mapping"]) == []
+    record = normalize(row(**{
+        "№": 3, "Тема": "Модели управления водными ресурсами", "Соискатель": "Канат Шаршен уулу", "Год защиты": "2024",
+        "Дата защиты": "27.08.2024", "Ученая степень": "кандидат технических наук", "Шифр": "05.13.01",
+        "Специальность": "Системный анализ, управление и обработка информации", "Совет": "Д 05.23.677",
+        "Организация": "КГТУ им. И. Раззакова"}), source)
+    d = record.dissertation
+    assert (d.defence_date, d.degree, d.specialty, d.council) == ("2024-08-27", "кандидат технических наук", "05.13.01", "Д 05.23.677")
+    assert record.date == "2024-08-27" and record.year == 2024  # not shrunk to the year
+    gost = exports.reference_gost(record)
+    assert gost == ("Канат Шаршен уулу Модели управления водными ресурсами : специальность 05.13.01 «Системный анализ, "
+                    "управление и обработка информации» : диссертация на соискание ученой степени кандидата технических "
+                    "наук / Канат Шаршен уулу ; КГТУ им. И. Раззакова. – 2024.")
+    assert "канд. наук" not in gost
+    assert "type = {кандидат технических наук}" in exports.bibtex_entry(record)
+    assert "M3  - кандидат технических наук" in exports.ris_entry(record)
+    item = exports.csl_item(record)
+    assert item["genre"] == "кандидат технических наук" and item["issued"] == {"date-parts": [[2024, 8, 27]]}
+    bad = normalize_with_warnings(row(**{"№": 4, "Тема": "Т", "Год защиты": "2020", "Дата защиты": "скоро"}), source)
+    assert bad[0].dissertation is None and any("defence date 'скоро'" in w for w in bad[1])
+
+
+def test_the_degree_is_read_from_a_catalogue_dissertation_note(source):
+    diss = iso2709("00000nam0 2200000   450 ", [
+        ("200", "1 ", [("a", "Геология Тянь-Шаня")]), ("210", "  ", [("d", "2016")]),
+        ("328", "  ", [("a", "Дис. на соискание ученой степени доктора геолого-минералогических наук"), ("e", "НАН КР")])],
+        "utf-8")
+    record = normalize(RawRecord(local_id="d2", format="unimarc", payload=diss), source)
+    assert record.dissertation.degree == "доктор геолого-минералогических наук"
+
+
+def test_a_subtitle_joined_with_a_full_stop_gets_its_colon_back(source):
+    """A repository's "Title. a textbook" (issue 14); abbreviations keep their full stops."""
+    for given, kept in (("Monitoring of anti-corruption policy. a textbook", "Monitoring of anti-corruption policy : a textbook"),
+                        ("Экология озера. учебное пособие", "Экология озера : учебное пособие"),
+                        ("Вестник КНУ им. Ж. Баласагына и т. д.", "Вестник КНУ им. Ж. Баласагына и т. д."),
+                        ("Proc. of the conference", "Proc. of the conference"),
+                        ("Climate change. Part 2", "Climate change. Part 2")):
+        record = normalize(dc(f"<dc:title>{given}</dc:title><dc:date>2019</dc:date>"), source)
+        assert record.main_title == kept

@@ -100,6 +100,10 @@ def test_harvest_indexes_merges_and_follows_changes(deployment):
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "vak: ok: 2 records" in done.stdout and "1 quarantined" in done.stdout  # the row without a title
+    # No noise (issue 14): each progress line once, and "1 page", not "1 pages".
+    progress = [ln for ln in done.stderr.splitlines() if ln.startswith("  ") and ": page " in ln]
+    assert progress and len(progress) == len(set(progress)), progress
+    assert "in 1 page " in done.stderr and "in 1 pages" not in done.stderr
 
     everything = search(config_path)
     assert everything.total == 4  # 2 theses (1 quarantined) + 2 books, B-1 and L-77 merged

@@ -28,6 +28,7 @@ from fedsearch.config import HarvestPolicy, Settings, SourceConfig
 from fedsearch.managed_sources import source_dict
 from fedsearch.record import SOURCE_ID_PATTERN
 from indexers.scheduler import InvalidSchedule, parse_schedule
+from web_ui.admin.option_texts import option_texts
 from web_ui.i18n import N_
 from web_ui.i18n import gettext_ as _
 
@@ -213,6 +214,10 @@ def source_form(settings: Settings, connector_cls: type, source: Mapping[str, An
                          "the local network). Only admins can change this.")),
     ]
     options = model_fields(connector_cls.Options, {k: v for k, v in src.items() if k not in _COMMON}, OPTION)
+    for f in options:  # the librarians' words, in the UI language, where we have them
+        texts = option_texts(connector_cls.name, f.name[len(OPTION):])
+        if texts:
+            f.label, f.help, f.help_lang = _(texts[0]), _(texts[1]), None
     policy_values = src.get("policy") or {}
     policy = []
     for f in model_fields(HarvestPolicy, policy_values, POLICY, help_lang=None):

@@ -5,17 +5,19 @@ overlaid with the admin's own templates, and get `no-store` on top of the UI's s
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from search_api.http import etag_for, not_modified
 from web_ui import i18n, templating
+from web_ui.admin.option_texts import CONNECTOR_TEXTS
 from web_ui.i18n import gettext_ as _
 
 HERE = Path(__file__).parent
@@ -54,14 +56,27 @@ def static_response(request: Request, name: str) -> Response:
     return Response(content, media_type=STATIC_FILES[name], headers=headers)
 
 
-def when(value: str | datetime | None) -> str:
-    """A time as the admin shows it: 2026-11-25 14:03 UTC."""
+def local_time(value: str | datetime | None, zone: tzinfo = timezone.utc) -> str:
+    """A time as the admin shows it, in the server's zone (server.timezone): 2026-11-25 20:03 UTC+6."""
     if not value:
         return "—"
     t = datetime.fromisoformat(value) if isinstance(value, str) else value
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    t = t.astimezone(zone)
+    minutes = int((t.utcoffset() or timedelta()).total_seconds() // 60)
+    offset = "" if minutes == 0 else f"{'+' if minutes > 0 else '-'}{abs(minutes) // 60}" + (
+        f":{abs(minutes) % 60:02d}" if minutes % 60 else "")
+    return t.strftime("%Y-%m-%d %H:%M") + f" UTC{offset}"
+
+
+@pass_context
+def when(context: Any, value: str | datetime | None) -> str:
+    return local_time(value, context.get("zone") or timezone.utc)
+
+
+def zone_of(request: Request) -> tzinfo:
+    return ZoneInfo(request.app.state.settings.server.timezone)
 
 
 def duration(seconds: float | None) -> str:
@@ -75,7 +90,7 @@ def duration(seconds: float | None) -> str:
     return _("%(h)s h %(m)s min") % {"h": s // 3600, "m": (s % 3600) // 60}
 
 
-env.globals.update(admin_static_url=admin_static_url)
+env.globals.update(admin_static_url=admin_static_url, CONNECTOR_TEXTS=CONNECTOR_TEXTS)
 env.filters.update(when=when, duration=duration)
 
 
@@ -93,6 +108,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "session": session,
         "user": session.user if session else None,
         "csrf": session.csrf if session else getattr(request.state, "login_token", ""),
+        "zone": zone_of(request),
     }
     ctx.update(context or {})
     html = env.get_template(template).render(ctx)

@@ -36,10 +36,11 @@ from web_ui.admin import forms
 from web_ui.admin.db import stamp
 from web_ui.admin.plain import plain
 from web_ui.admin.preview import preview, raw_text, stored_titles
-from web_ui.admin.rendering import render, static_response
+from web_ui.admin.rendering import local_time, render, static_response, zone_of
 from web_ui.admin.sessions import COOKIE, LOGIN_COOKIE, same_token
 from web_ui.admin.site import AdminSite
-from web_ui.admin.status import RUN_STATUS_LABELS, STATE_LABELS, records_chart, records_over_time, source_row
+from web_ui.admin.status import (RUN_STATUS_LABELS, STATE_LABELS, planned_mode, records_chart, records_over_time,
+                                  source_row)
 from web_ui.admin.users import ROLES, AccountError
 from web_ui.i18n import gettext_ as _
 from web_ui.templating import request_lang
@@ -138,6 +139,8 @@ def _login_page(request: Request, *, error: str | None = None, status: int = 200
     response = render(request, "admin/login.html", {
         "error": error, "username": username, "next": _safe_next(request.query_params.get("next")),
         "no_users": not site.users.all(),
+        # The command must reach this server's data_dir: name the configuration it was started with.
+        "config_path": config.resolve() if (config := request.app.state.settings.config_path) else None,
     }, status_code=status)
     site.sessions.set_login_cookie(response, token)
     return response
@@ -151,10 +154,10 @@ def login_form(request: Request) -> Response:
     return _login_page(request)
 
 
-def _locked_message(until: datetime) -> str:
+def _locked_message(request: Request, until: datetime) -> str:
     minutes = max(1, int((until - datetime.now(timezone.utc)).total_seconds() + 59) // 60)
     return _("Too many failed attempts. Logging in with this name is locked until %(time)s (in %(minutes)s "
-             "min).") % {"time": until.astimezone(timezone.utc).strftime("%H:%M UTC"), "minutes": minutes}
+             "min).") % {"time": local_time(until, zone_of(request)), "minutes": minutes}
 
 
 @public.post("/login")
@@ -169,13 +172,13 @@ async def login(request: Request) -> Response:
     address = request.client.host if request.client else None
     until = site.throttle.locked_until(username, address)
     if until is not None:
-        return _login_page(request, error=_locked_message(until), status=429, username=username)
+        return _login_page(request, error=_locked_message(request, until), status=429, username=username)
     user = site.users.verify(username, password)
     if user is None:
         until = site.throttle.failed(username, address)
         log.warning("failed admin login for %r from %s", username, address)
         if until is not None:
-            return _login_page(request, error=_locked_message(until), status=429, username=username)
+            return _login_page(request, error=_locked_message(request, until), status=429, username=username)
         return _login_page(request, error=_("Wrong username or password."), status=401, username=username)
     site.throttle.succeeded(user.username)
     cookie, _session = site.sessions.create(user)
@@ -253,6 +256,7 @@ def source_page(request: Request, source_id: str) -> Response:
         "row": row, "source": source, "runs": runs, "chart": chart, "sweeps": sweeps,
         "done": request.query_params.get("done"), "plain": plain, "RUN_STATUS_LABELS": RUN_STATUS_LABELS,
         "STATE_LABELS": STATE_LABELS, "in_config_file": site.in_config_file(source_id),
+        "next_mode": planned_mode(site.settings, source, site.store, full=False),
         "config_yaml": yaml.safe_dump(source_dict(source), allow_unicode=True, sort_keys=False),
     })
 
@@ -260,14 +264,15 @@ def source_page(request: Request, source_id: str) -> Response:
 @router.post("/sources/{source_id}/harvest")
 def start_harvest(request: Request, source_id: str) -> Response:
     site = site_of(request)
-    _source(request, source_id)
+    source = _source(request, source_id)
     full = _form(request).get("mode") == "full"
+    mode = planned_mode(site.settings, source, site.store, full=full)  # what the run will record, not what was asked
     try:
         site.harvests.start(source_id, full=full, trigger=_user(request))
     except AlreadyRunning:
         return _redirect(_source_path(source_id), "busy")
-    site.audit.record(_user(request), "harvest.start", source_id, {"mode": "full" if full else "incremental"})
-    return _redirect(_source_path(source_id), "started")
+    site.audit.record(_user(request), "harvest.start", source_id, {"mode": mode})
+    return _redirect(_source_path(source_id), f"started-{mode}")
 
 
 @router.post("/sources/{source_id}/sweeps/{sweep_id}/{decision}")

@@ -7,8 +7,10 @@ from datetime import datetime, timezone
 
 from markupsafe import Markup, escape
 
+from connectors.harvest import _plan
 from connectors.rawstore import RawStore, RunSummary, SourceCounts, parse_time
-from fedsearch.config import SourceConfig
+from connectors.registry import get_connector
+from fedsearch.config import Settings, SourceConfig
 from indexers.scheduler import HarvestJob, InvalidSchedule, source_next_run
 from web_ui.admin.plain import Plain, plain
 from web_ui.admin.rendering import duration
@@ -91,6 +93,17 @@ def source_row(source: SourceConfig, store: RawStore, job: HarvestJob | None, la
         error = plain(job.error)  # e.g. indexing failed after a good harvest
     return SourceRow(source, source.display_name(lang), managed, state, status.counts, status.last_run, upcoming,
                      schedule_problem, error, job)
+
+
+def planned_mode(settings: Settings, source: SourceConfig, store: RawStore, *, full: bool) -> str:
+    """'full' or 'incremental': what a harvest started now will do, decided as the harvest runner decides
+    (connectors/harvest.py), so the page, the audit log, the runs table and the server log agree."""
+    try:
+        cls = get_connector(source.connector)
+        connector = cls(source, cls.Options.model_validate(source.options), settings.policy_for(source))
+    except Exception:  # noqa: BLE001 - a source that can't be built fails its harvest; its plan is moot
+        return "full"
+    return _plan(connector, source, store, full)[1]
 
 
 STATE_LABELS = {"running": N_("Running"), "disabled": N_("Disabled"), "failing": N_("Failing"),

@@ -164,5 +164,7 @@ def create_user_cli(settings: Settings, username: str, role: str) -> int:
         print(f"fedsearch admin create-user: {err}", file=sys.stderr)
         return 1
     AuditLog(db).record("command line", "user.create", user.username, {"role": user.role})
-    print(f"created the {user.role} account {user.username!r} in {db.path}")
+    where = settings.config_path.resolve() if settings.config_path else "no configuration file: built-in defaults"
+    print(f"created the {user.role} account {user.username!r} in {db.path}\n"
+          f"  data_dir {settings.data_dir} (configuration: {where}); a server must use this data_dir to accept it")
     return 0
