@@ -218,9 +218,9 @@ def highlight_text(text: str, terms: tuple[set[str], set[str], tuple[str, ...]])
         if not word:
             continue
         hit = (
-            analysis.stem(word) in stems
-            or analysis.skeleton(word) in skels
-            or any(analysis.fold(word).startswith(p) or analysis.skeleton(word).startswith(p) for p in prefixes)
+            not stems.isdisjoint(analysis.query_stems(word))
+            or not skels.isdisjoint(analysis.query_keys(word))
+            or any(analysis.fold(word).startswith(p) or analysis.key_prefix(word).startswith(p) for p in prefixes)
         )
         if hit:
             out.append(html.escape(text[pos : m.start()]))
@@ -234,7 +234,7 @@ def highlight_text(text: str, terms: tuple[set[str], set[str], tuple[str, ...]])
 def highlight(record: Record, terms: tuple[set[str], set[str], tuple[str, ...]]) -> dict[str, list[str]]:
     fields = {
         "title": [t.value for t in record.title + record.title_alt],
-        "authors": [p.name for p in record.authors],
+        "authors": [p.name for p in record.authors + record.contributors],
         "subjects": list(record.subjects),
         "abstract": [t.value for t in record.abstract],
     }
@@ -252,7 +252,7 @@ def _window(text: str, terms: tuple[set[str], set[str], tuple[str, ...]], size: 
         return text
     stems, skels, _ = terms
     for m in analysis._WORD_RE.finditer(text):
-        if analysis.stem(m.group()) in stems or analysis.skeleton(m.group()) in skels:
+        if not stems.isdisjoint(analysis.query_stems(m.group())) or not skels.isdisjoint(analysis.query_keys(m.group())):
             start = max(0, m.start() - size // 3)
             return ("…" if start else "") + text[start : start + size] + "…"
     return text[:size] + "…"

@@ -36,15 +36,17 @@ KEYWORD_FACETS = ("source", "type", "language", "subject", "access", "institutio
 YEAR_SORT_MISSING = 0  # records without a year sort after every dated record
 
 
-def _texts(record: Record, group: str) -> list[str]:
+def _texts(record: Record, group: str) -> list[tuple[str, str | None]]:
+    """(text, language) pairs: a text's own tag, else the record's language when it has one."""
+    rec_lang = record.languages[0] if len(record.languages) == 1 else None
     if group == "title":
-        return [t.value for t in record.title + record.title_alt]
+        return [(t.value, t.lang or rec_lang) for t in record.title + record.title_alt]
     if group == "author":
-        return [p.name for p in record.authors + record.contributors]
+        return [(p.name, None) for p in record.authors + record.contributors]  # names: not inflected
     if group == "subject":
-        return list(record.subjects)
+        return [(s, rec_lang) for s in record.subjects]
     if group == "abstract":
-        return [t.value for t in record.abstract]
+        return [(t.value, t.lang or rec_lang) for t in record.abstract]
     raise ValueError(group)
 
 
@@ -69,8 +71,8 @@ def index_document(record: Record) -> dict[str, Any]:
     doc: dict[str, Any] = {"id": record.id}
     for group in ("title", "author", "subject", "abstract"):
         stems, skels = [], []
-        for text in _texts(record, group):
-            st, sk = analysis.analyzed(text)
+        for text, lang in _texts(record, group):
+            st, sk = analysis.analyzed(text, analysis.text_language(text, lang))
             if st:
                 stems.append(st)
                 skels.append(sk)

@@ -335,13 +335,13 @@ def _word_clause(word: str, field: str | None) -> Clause:
         return Term("type", word.lower())
     if field == "identifier":
         return Term("codes", analysis.bare_code_term(word), CODE_BOOST)
-    st, sk = analysis.stem(word), analysis.skeleton(word)
+    # The word's language is unknown: its Russian and its Kyrgyz readings are both tried.
+    stems, keys = analysis.query_stems(word), analysis.query_keys(word)
     clauses: list[Clause] = []
     for group in GROUPS_FOR_FIELD.get(field, GROUPS_FOR_FIELD[None]):
         boost = TEXT_GROUPS[group]
-        clauses.append(Term(f"{group}_stem", st, boost))
-        if sk:
-            clauses.append(Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT))
+        clauses += [Term(f"{group}_stem", st, boost) for st in stems if st]
+        clauses += [Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT) for sk in keys if sk]
     if field is None and any(ch.isdigit() for ch in word):
         clauses.append(Term("codes", analysis.bare_code_term(word), CODE_BOOST))
     return Bool(should=tuple(clauses))
@@ -356,11 +356,19 @@ def _phrase_clause(text: str, field: str | None) -> Clause:
     clauses: list[Clause] = []
     for group in GROUPS_FOR_FIELD.get(field, GROUPS_FOR_FIELD[None]):
         boost = TEXT_GROUPS[group] * PHRASE_BONUS
-        clauses.append(Phrase(f"{group}_stem", tuple(analysis.stem(w) for w in ws), boost))
-        clauses.append(Phrase(f"{group}_skel", tuple(analysis.skeleton(w) for w in ws), boost * SKELETON_WEIGHT))
+        for lang in _readings(ws):
+            clauses.append(Phrase(f"{group}_stem", tuple(analysis.stem(w, lang) for w in ws), boost))
+            clauses.append(Phrase(f"{group}_skel", tuple(analysis.key(w, lang) for w in ws), boost * SKELETON_WEIGHT))
     if field is None and any(ch.isdigit() for ch in text):
         clauses.append(Term("codes", analysis.bare_code_term(text), CODE_BOOST))
     return Bool(should=tuple(clauses))
+
+
+def _readings(ws: list[str]) -> tuple[str | None, ...]:
+    """The languages to read a phrase in: Russian, and Kyrgyz when that stems it differently."""
+    if all(analysis.stem(w) == analysis.stem(w, "ky") and analysis.key(w) == analysis.key(w, "ky") for w in ws):
+        return (None,)
+    return (None, "ky")
 
 
 def _prefix_clause(text: str, field: str | None) -> Clause:
@@ -371,7 +379,7 @@ def _prefix_clause(text: str, field: str | None) -> Clause:
         boost = TEXT_GROUPS[group]
         # Prefixes are folded but not stemmed: a stem may be longer than the prefix typed.
         clauses.append(Prefix(f"{group}_stem", analysis.fold(text), boost))
-        clauses.append(Prefix(f"{group}_skel", analysis.skeleton(text), boost * SKELETON_WEIGHT))
+        clauses.append(Prefix(f"{group}_skel", analysis.key_prefix(text), boost * SKELETON_WEIGHT))
     return Bool(should=tuple(clauses))
 
 
@@ -419,7 +427,8 @@ def _title_phrase(node: AndNode) -> tuple[Clause, ...]:
         return ()
     # Over the stem form only: a skeleton phrase as well changed no judged ranking
     # and doubles the cost of a common phrase ("перспективы развития").
-    return (Phrase("title_stem", tuple(analysis.stem(w) for w in ws), TEXT_GROUPS["title"] * TITLE_PHRASE_BOOST),)
+    boost = TEXT_GROUPS["title"] * TITLE_PHRASE_BOOST
+    return tuple(Phrase("title_stem", tuple(analysis.stem(w, lang) for w in ws), boost) for lang in _readings(ws))
 
 
 @dataclass
@@ -466,11 +475,11 @@ def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:
             return
         if isinstance(node, PrefixNode):
             prefixes.append(analysis.fold(node.text))
-            prefixes.append(analysis.skeleton(node.text))
+            prefixes.append(analysis.key_prefix(node.text))
             return
         for w in analysis.words(node.text):
-            stems.add(analysis.stem(w))
-            skels.add(analysis.skeleton(w))
+            stems.update(analysis.query_stems(w))
+            skels.update(analysis.query_keys(w))
 
     walk(parse(text))
     return stems, skels, tuple(p for p in prefixes if p)
