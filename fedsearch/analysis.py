@@ -254,6 +254,8 @@ def code_term(scheme: str, code: str) -> str:
     return f"{scheme.lower()}:{bare_code_term(code)}"
 
 
+# A patent number with a country code, typed with a space or hyphen: "KG 1001", "KG-20190012.1".
+_PATENT_RE = re.compile(r"^([a-z]{2})[\s\-]+(\d[\d.]*)$")
 _RESOLVER_RE = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://hdl\.handle\.net/|hdl:\s*)", re.I)
 _DIGITS_ONLY_RE = re.compile(r"[0-9xX][0-9xX\- ]*")
 
@@ -265,6 +267,25 @@ def bare_code_term(code: str) -> str:
     or spaces (ISBN, ISSN) lose them: '978-9967-00000-1' -> '9789967000001'.
     """
     code = _RESOLVER_RE.sub("", code).strip().lower()
+    code = _PATENT_RE.sub(r"\1\2", code)
     if _DIGITS_ONLY_RE.fullmatch(code):
         return code.replace("-", "").replace(" ", "")
     return _CODE_RE.sub("_", code).strip("_")
+
+
+# UDC: a main number ("502.51", "821.512.154") and auxiliaries after it: place "(575.2)",
+# form "-3", relations ":", language "=", and so on. The main number is indexed alone too,
+# so "502.51" finds "502.51(575.2)", and its leading parts find it by prefix.
+_UDC_MAIN_RE = re.compile(r"^\s*(\d+(?:\.\d+)*)")
+_UDC_NUMBER_RE = re.compile(r"^\d{1,3}(?:\.\d+)*$")
+
+
+def udc_main(code: str) -> str | None:
+    """The main number of a UDC code ('502.51(575.2)' -> '502.51'), None if it has none."""
+    m = _UDC_MAIN_RE.match(code)
+    return m.group(1) if m else None
+
+
+def looks_like_udc_number(text: str) -> bool:
+    """'502', '502.5', '821.512.154': a UDC main number or a leading part of one."""
+    return bool(_UDC_NUMBER_RE.match(text.strip()))

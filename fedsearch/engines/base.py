@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from fedsearch import analysis
-from fedsearch.engines.query import Plan, SearchQuery, highlight_terms, plan_for
+from fedsearch.engines.query import Plan, SearchQuery, highlight_terms, plan_for, relaxed_plan
 from fedsearch.record import Record
 
 
@@ -65,12 +65,20 @@ class Hit(BaseModel):
     highlights: dict[str, list[str]] = {}
 
 
+class Relaxed(BaseModel):
+    """Set when no record held every word and the hits hold `required` of the `of` words."""
+
+    required: int
+    of: int
+
+
 class SearchResult(BaseModel):
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = {}
     next_cursor: str | None = None
     took_ms: float = 0.0
+    relaxed: Relaxed | None = None
 
 
 class Suggestion(BaseModel):
@@ -147,6 +155,12 @@ class SearchEngine(ABC):
         started = time.perf_counter()
         after = decode_cursor(query.cursor, query.sort.value) if query.cursor else None
         result = self.execute(plan_for(query), query, after)
+        relaxed = None
+        if result.total == 0 and query.relax and (relaxation := relaxed_plan(query)) is not None:
+            # Every word required found nothing: most of them ("Нарын облусу животноводство").
+            result = self.execute(relaxation.plan, query, after)
+            if result.total:
+                relaxed = Relaxed(required=relaxation.required, of=relaxation.of)
         hits = []
         terms = highlight_terms(query.q) if query.highlight and query.q.strip() else None
         for record, score, _ in result.hits:
@@ -155,7 +169,8 @@ class SearchEngine(ABC):
         if result.has_more and result.hits:
             next_cursor = encode_cursor(query.sort.value, result.hits[-1][2])
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(total=result.total, hits=hits, facets=result.facets, next_cursor=next_cursor, took_ms=round(took, 2))
+        return SearchResult(total=result.total, hits=hits, facets=result.facets, next_cursor=next_cursor,
+                            took_ms=round(took, 2), relaxed=relaxed)
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Completions over titles, authors and subjects, from Cyrillic or Latin input."""

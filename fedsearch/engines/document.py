@@ -55,6 +55,8 @@ def codes(record: Record) -> list[str]:
     terms: list[str] = []
     for c in record.classifications:
         terms += [analysis.code_term(c.scheme, c.code), analysis.bare_code_term(c.code)]
+        if c.scheme == "udc" and (main := analysis.udc_main(c.code)) and main != c.code.strip():
+            terms += [analysis.code_term("udc", main), analysis.bare_code_term(main)]
     ids = record.identifiers
     for scheme in type(ids).model_fields:
         for value in getattr(ids, scheme):

@@ -10,6 +10,8 @@ never raises.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -47,6 +49,7 @@ class SearchQuery(BaseModel):
     per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)] = 20
     cursor: str | None = None  # from SearchResult.next_cursor; replaces page
     highlight: bool = True
+    relax: bool = True  # when every word finds nothing, look for most of them (SearchResult.relaxed)
 
     @field_validator("filters")
     @classmethod
@@ -256,8 +259,18 @@ def _looks_like_code(text: str) -> bool:
     return bool(_CODE_LIKE.search(text)) and bool(re.search(r"[./\-:]", text))
 
 
+# A scheme word typed before an identifier, as people paste them: "ISBN 978-9967-00-356-9",
+# "УДК 502.51(575.2)", "патент KG 1001", "DOI 10.1000/xyz".
+_SCHEME_WORDS = "isbn|issn|doi|udc|удк|grnti|грнти|гринти|ipc|мпк|patent|патент|handle|urn|bbk|ббк"
+# One code: a single token with a digit, or the two-token forms "KG 1001" and "A01B 79/00".
+_CODE_FORMS = r"[A-Za-z]{2}\s+\d[\d.]*|[A-Za-z]\d\d[A-Za-z]\s+\d+/\d+|[^\s\"]*\d[^\s\"]*"
+_SCHEME_RE = re.compile(rf"^\s*(?:{_SCHEME_WORDS})(?:\s*[:№#]\s*|\s+)(?P<code>{_CODE_FORMS})\s*$", re.I)
+
+
 def parse(text: str) -> Node | None:
     """Parse user text into an AST; never raises. None means "match everything"."""
+    if (m := _SCHEME_RE.match(text[:500])) and not re.search(r"\b(?:AND|OR|NOT)\b", m.group("code")):
+        return Word(m.group("code"), "identifier")
     words = text.split()
     if len(words) > MAX_WORDS * 2:
         text = " ".join(words[: MAX_WORDS * 2])
@@ -334,7 +347,7 @@ def _word_clause(word: str, field: str | None) -> Clause:
     if field == "type":
         return Term("type", word.lower())
     if field == "identifier":
-        return Term("codes", analysis.bare_code_term(word), CODE_BOOST)
+        return _code_clause(word)
     # The word's language is unknown: its Russian and its Kyrgyz readings are both tried.
     stems, keys = analysis.query_stems(word), analysis.query_keys(word)
     clauses: list[Clause] = []
@@ -343,8 +356,21 @@ def _word_clause(word: str, field: str | None) -> Clause:
         clauses += [Term(f"{group}_stem", st, boost) for st in stems if st]
         clauses += [Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT) for sk in keys if sk]
     if field is None and any(ch.isdigit() for ch in word):
-        clauses.append(Term("codes", analysis.bare_code_term(word), CODE_BOOST))
+        clauses.append(_code_clause(word))
     return Bool(should=tuple(clauses))
+
+
+# A leading part of a UDC number finds the longer ones (502.5 finds 502.51(575.2)), below
+# an exact match: "ranked by closeness".
+UDC_PREFIX_BOOST = CODE_BOOST / 2
+
+
+def _code_clause(code: str) -> Clause:
+    bare = analysis.bare_code_term(code)
+    exact = Term("codes", bare, CODE_BOOST)
+    if not analysis.looks_like_udc_number(code):
+        return exact
+    return Bool(should=(exact, Prefix("codes", f"udc:{bare}", UDC_PREFIX_BOOST)))
 
 
 def _phrase_clause(text: str, field: str | None) -> Clause:
@@ -454,6 +480,43 @@ def plan_for(query: SearchQuery) -> Plan:
         year_from=query.year_from,
         year_to=query.year_to,
     )
+
+
+# --- forgiving queries: most of the words, when all of them find nothing ------------------
+
+_OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT)(?:\s|$)")
+MAX_COMBINATIONS = 20  # "k of n" is spelled out as the OR of every k-word AND; past this, any word
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A query whose every word was required and found nothing, run again needing fewer."""
+
+    plan: Plan
+    required: int  # words a record must hold (1: any of them)
+    of: int  # words in the query
+
+
+def relaxed_plan(query: SearchQuery) -> Relaxation | None:
+    """The query needing most of its words (all but one; at least 60% of long ones), or None
+    when it is not a run of plain words (operators, fields, NOT and phrases are meant)."""
+    if '"' in query.q or _OPERATOR_RE.search(query.q):
+        return None  # quotes and AND say the user meant every word
+    node = parse(query.q)
+    if not isinstance(node, AndNode):
+        return None
+    if any(not isinstance(c, (Word, PhraseNode)) or c.field is not None for c in node.children):
+        return None
+    n = len(node.children)
+    k = n - 1 if n <= 5 else math.ceil(n * 0.6)
+    children = [compile_node(c) for c in node.children]
+    if k <= 1 or math.comb(n, k) > MAX_COMBINATIONS:
+        k, clause = 1, Bool(should=tuple(children))
+    else:
+        clause = Bool(should=tuple(Bool(must=tuple(combo)) for combo in itertools.combinations(children, k)))
+    clause = Bool(must=(clause,), should=tuple(children) + _title_phrase(node))  # more words, higher
+    plan = Plan(clause=clause, filters=dict(query.filters), year_from=query.year_from, year_to=query.year_to)
+    return Relaxation(plan=plan, required=k, of=n)
 
 
 def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:
