@@ -325,6 +325,7 @@ class SearchResponse(BaseModel):
     next: str | None = Field(None, description="URL of the next page (by cursor), if there is one.")
     alternatives: list[Alternative] = Field(default_factory=list, description="When nothing was found: queries that do find something.")
     relaxed: Relaxed | None = Field(None, description="Set when no record held every word of the query: the hits hold `required` of its `of` words.")
+    corrected: str | None = Field(None, description="Set when nothing matched the words as typed and a word one edit away did: the query as the hits spell it (\"did you mean\").")
     took_ms: float
 
 
@@ -487,6 +488,7 @@ class SearchService:
             next=next_url,
             alternatives=alts,
             relaxed=result.relaxed,
+            corrected=result.corrected,
             took_ms=result.took_ms,
         ), result
 

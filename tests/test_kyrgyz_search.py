@@ -128,3 +128,20 @@ def test_highlights_in_alternative_titles_and_contributors(engine):
     hit = next(h for h in engine.search(SearchQuery(q="Жумабаев")).hits)
     assert hit.record.source_record_id == "muller"
     assert any("<mark>" in f for f in hit.highlights.get("authors", []))
+
+
+def test_one_wrong_letter_is_forgiven_and_offered_as_did_you_mean(engine):
+    assert found(engine, "землетресений") == []  # strict: as typed
+    result = engine.search(SearchQuery(q="землетресений"))
+    assert [h.record.source_record_id for h in result.hits] == ["quake"]
+    assert result.corrected == "землетрясений"
+    assert any("<mark>" in f for f in result.hits[0].highlights.get("title", []))
+
+
+def test_short_words_are_not_loosened(engine):
+    assert engine.search(SearchQuery(q="почвa")).total == 0  # Latin a: 5 letters, no fuzzy match
+
+
+def test_exact_match_wins_over_one_edit(engine):
+    result = engine.search(SearchQuery(q="землетрясений"))
+    assert result.corrected is None and result.total == 1

@@ -14,6 +14,7 @@ import html
 import json
 import time
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from fedsearch import analysis
-from fedsearch.engines.query import Plan, SearchQuery, highlight_terms, plan_for, relaxed_plan
+from fedsearch.engines.query import (
+    Plan,
+    SearchQuery,
+    fuzzy_plan,
+    highlight_terms,
+    plan_for,
+    relaxed_plan,
+    within_one_edit,
+)
 from fedsearch.record import Record
 
 
@@ -79,6 +88,7 @@ class SearchResult(BaseModel):
     next_cursor: str | None = None
     took_ms: float = 0.0
     relaxed: Relaxed | None = None
+    corrected: str | None = None  # the query as the hits spell it, when a typo was forgiven
 
 
 class Suggestion(BaseModel):
@@ -161,8 +171,14 @@ class SearchEngine(ABC):
             result = self.execute(relaxation.plan, query, after)
             if result.total:
                 relaxed = Relaxed(required=relaxation.required, of=relaxation.of)
+        corrected = None
+        if result.total == 0 and query.relax and (fuzzy := fuzzy_plan(query)) is not None:
+            # A typo ("землетресений"): words of 6+ letters one edit away, offered as "did you mean".
+            result = self.execute(fuzzy[0], query, after)
+            if result.total:
+                corrected = _corrected(query.q, fuzzy[1], [r for r, _, _ in result.hits])
         hits = []
-        terms = highlight_terms(query.q) if query.highlight and query.q.strip() else None
+        terms = highlight_terms(corrected or query.q) if query.highlight and query.q.strip() else None
         for record, score, _ in result.hits:
             hits.append(Hit(id=record.id, score=score, record=record, highlights=highlight(record, terms) if terms else {}))
         next_cursor = None
@@ -170,7 +186,7 @@ class SearchEngine(ABC):
             next_cursor = encode_cursor(query.sort.value, result.hits[-1][2])
         took = (time.perf_counter() - started) * 1000
         return SearchResult(total=result.total, hits=hits, facets=result.facets, next_cursor=next_cursor,
-                            took_ms=round(took, 2), relaxed=relaxed)
+                            took_ms=round(took, 2), relaxed=relaxed, corrected=corrected)
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Completions over titles, authors and subjects, from Cyrillic or Latin input."""
@@ -197,6 +213,25 @@ class SearchEngine(ABC):
                     if len(out) >= limit:
                         return out
         return out
+
+
+def _corrected(q: str, loose: tuple[str, ...], records: list[Record]) -> str | None:
+    """The query with each loosened word replaced by the hits' word it was taken for: the
+    one spelled nearest the word as typed, then the commonest in the best hits."""
+    out = q
+    for word in loose:
+        stems = set(analysis.query_stems(word))
+        typed = analysis.fold(word)
+        seen: Counter[str] = Counter()
+        for record in records[:10]:
+            for t in [t.value for t in record.title + record.title_alt + record.abstract] + list(record.subjects):
+                for w in analysis.words(t):
+                    if analysis.fold(w) != typed and any(within_one_edit(a, b) for a in stems for b in analysis.query_stems(w)):
+                        seen[w.lower()] += 1
+        if seen:
+            best = min(seen, key=lambda w: (not within_one_edit(analysis.fold(w), typed), -seen[w], w))
+            out = out.replace(word, best)
+    return out if out != q else None
 
 
 # --- cursors ---------------------------------------------------------------------------

@@ -307,6 +307,15 @@ class Prefix:
 
 
 @dataclass(frozen=True)
+class Fuzzy:
+    """A term within one edit (insertion, deletion, substitution, transposition)."""
+
+    field: str
+    term: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
 class Bool:
     must: tuple["Clause", ...] = ()
     should: tuple["Clause", ...] = ()  # at least one must match when there is no `must`
@@ -318,7 +327,7 @@ class MatchAll:
     pass
 
 
-Clause = Union[Term, Phrase, Prefix, Bool, MatchAll]
+Clause = Union[Term, Phrase, Prefix, Fuzzy, Bool, MatchAll]
 
 # Field groups: each text group is indexed twice (see fedsearch/analysis.py).
 # Boosts: title above subjects above abstract; the exact-script (stem) form
@@ -517,6 +526,52 @@ def relaxed_plan(query: SearchQuery) -> Relaxation | None:
     clause = Bool(must=(clause,), should=tuple(children) + _title_phrase(node))  # more words, higher
     plan = Plan(clause=clause, filters=dict(query.filters), year_from=query.year_from, year_to=query.year_to)
     return Relaxation(plan=plan, required=k, of=n)
+
+
+# --- "did you mean": one edit away, for long words --------------------------------------
+
+FUZZY_MIN_LETTERS = 6  # shorter words have too many neighbours one edit away
+FUZZY_MAX_LETTERS = 30  # a Levenshtein automaton over a huge "word" costs the engine dearly
+FUZZY_WEIGHT = 0.5  # below any exact match
+
+
+def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
+    """The query with each word of 6+ letters also matching stems one edit away, and the
+    words so loosened; None when no word qualifies or the query has operators."""
+    if '"' in query.q or _OPERATOR_RE.search(query.q):
+        return None
+    node = parse(query.q)
+    children = node.children if isinstance(node, AndNode) else (node,)
+    if any(not isinstance(c, Word) or c.field is not None for c in children):
+        return None
+    loose = tuple(c.text for c in children if FUZZY_MIN_LETTERS <= len(c.text) <= FUZZY_MAX_LETTERS and c.text.isalpha())
+    if not loose:
+        return None
+    must: list[Clause] = []
+    for child in children:
+        clause = compile_node(child)
+        if child.text in loose:
+            fuzzy = [Fuzzy(f"{group}_stem", st, boost * FUZZY_WEIGHT)
+                     for group, boost in TEXT_GROUPS.items() for st in analysis.query_stems(child.text)]
+            clause = Bool(should=(clause, *fuzzy))
+        must.append(clause)
+    plan = Plan(clause=Bool(must=tuple(must)), filters=dict(query.filters), year_from=query.year_from, year_to=query.year_to)
+    return plan, loose
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance <= 1 (adjacent transposition counts one)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1 :] == shorter[i:]
 
 
 def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:

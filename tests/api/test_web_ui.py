@@ -171,3 +171,12 @@ def test_catalogs_translate_every_message_of_the_templates_and_code():
         translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
                       if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))}
         assert wanted - translated == set(), f"{lang}: untranslated {sorted(wanted - translated)}"
+
+
+def test_most_words_and_did_you_mean_are_said(client):
+    html = page(client, "/search?q=экология+озера+марсианского&lang=en")
+    assert "No record holds every word of your query; these hold 2 of the 3 words." in html
+    html = page(client, "/search?q=экология+озера+марсианского&lang=ky")
+    assert "бул жазууларда 3 сөздүн 2 бар" in html
+    html = page(client, "/search?q=экалогия&lang=ru")
+    assert "По словам в написанном виде ничего не найдено" in html and "<b>экология</b>" in html
