@@ -79,6 +79,11 @@ def fold(word: str) -> str:
     return _APOS_RE.sub("", word.lower()).translate(_STEM_FOLD)
 
 
+def exact(word: str) -> str:
+    """A word as written, lowercased (Kyrgyz letters, ё and endings kept): exact forms rank first."""
+    return _APOS_RE.sub("", word.lower())
+
+
 def _stem(word: str, lang: str | None = None) -> str:
     w = fold(word)
     if not w or w.replace(".", "").isdigit():

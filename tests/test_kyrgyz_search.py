@@ -145,3 +145,21 @@ def test_short_words_are_not_loosened(engine):
 def test_exact_match_wins_over_one_edit(engine):
     result = engine.search(SearchQuery(q="землетрясений"))
     assert result.corrected is None and result.total == 1
+
+
+def test_the_exact_surname_ranks_above_its_masculine_or_feminine_twin(tmp_path):
+    from fedsearch.engines.embedded import EmbeddedEngine
+
+    eng = EmbeddedEngine(tmp_path / "index", writer=True)
+    eng.ensure_index()
+    recs = [rec("s", str(n), f"Исследование почв {n}", year=2000 + n, authors=(name,))
+            for n, name in enumerate(["Калыкбаев, А.", "Калыкбаев, Б.", "Калыкбаева, Гүлнара", "Калыкбаев, В."])]
+    eng.upsert(recs)
+    eng.refresh()
+    try:
+        hits = eng.search(SearchQuery(q="Калыкбаева")).hits
+        assert len(hits) == 4 and hits[0].record.authors[0].name == "Калыкбаева, Гүлнара"
+        hits = eng.search(SearchQuery(q="Калыкбаев")).hits
+        assert hits[-1].record.authors[0].name == "Калыкбаева, Гүлнара"
+    finally:
+        eng.close()

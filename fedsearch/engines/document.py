@@ -20,6 +20,7 @@ FIELDS: dict[str, str] = {
     "id": "keyword",
     **{f"{group}_{variant}": "text" for group in ("title", "author", "subject", "abstract") for variant in ("stem", "skel")},
     "codes": "text",
+    "exact": "text",  # title and author words as written (lowercase): exact forms rank above folded ones
     "source": "keyword",
     "type": "keyword",
     "year": "int",
@@ -81,6 +82,8 @@ def index_document(record: Record) -> dict[str, Any]:
         doc[f"{group}_stem"] = stems
         doc[f"{group}_skel"] = skels
     doc["codes"] = codes(record)
+    doc["exact"] = [" ".join(analysis.exact(w) for w in analysis.words(text))
+                    for group in ("title", "author") for text, _ in _texts(record, group)]
     doc["source"] = record.sources
     doc["type"] = [record.type.value]
     doc["year"] = record.year

@@ -338,6 +338,9 @@ TEXT_GROUPS: dict[str, float] = {"title": 4.0, "author": 3.0, "subject": 2.0, "a
 # Оша), and meets unrelated words across scripts (Kyrgyz тоо, English "to"): keep it low.
 SKELETON_WEIGHT = 0.4
 CODE_BOOST = 5.0
+# A title or author word typed exactly as written (Калыкбаева, not Калыкбаев; мөңгү, not мунгу)
+# gets this much more: folding and stemming make them one term in the other fields.
+EXACT_BOOST = 1.5
 PHRASE_BONUS = 2.0
 # Several plain words typed without quotes: a title holding them side by side, in
 # the order typed, gets this much more (times the title boost). 0 turns it off.
@@ -364,6 +367,8 @@ def _word_clause(word: str, field: str | None) -> Clause:
         boost = TEXT_GROUPS[group]
         clauses += [Term(f"{group}_stem", st, boost) for st in stems if st]
         clauses += [Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT) for sk in keys if sk]
+    if field in (None, "title", "author") and EXACT_BOOST > 0:
+        clauses.append(Term("exact", analysis.exact(word), EXACT_BOOST))
     if field is None and any(ch.isdigit() for ch in word):
         clauses.append(_code_clause(word))
     return Bool(should=tuple(clauses))
