@@ -28,7 +28,7 @@ from fedsearch.engines.query import (
     fuzzy_plan,
     highlight_terms,
     plan_for,
-    relaxed_plan,
+    relaxed_plans,
     within_one_edit,
 )
 from fedsearch.record import Record
@@ -166,11 +166,12 @@ class SearchEngine(ABC):
         after = decode_cursor(query.cursor, query.sort.value) if query.cursor else None
         result = self.execute(plan_for(query), query, after)
         relaxed = None
-        if result.total == 0 and query.relax and (relaxation := relaxed_plan(query)) is not None:
+        for relaxation in relaxed_plans(query) if result.total == 0 and query.relax else []:
             # Every word required found nothing: most of them ("Нарын облусу животноводство").
             result = self.execute(relaxation.plan, query, after)
             if result.total:
                 relaxed = Relaxed(required=relaxation.required, of=relaxation.of)
+                break
         corrected = None
         if result.total == 0 and query.relax and (fuzzy := fuzzy_plan(query)) is not None:
             # A typo ("землетресений"): words of 6+ letters one edit away, offered as "did you mean".

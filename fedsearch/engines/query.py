@@ -511,26 +511,34 @@ class Relaxation:
     of: int  # words in the query
 
 
-def relaxed_plan(query: SearchQuery) -> Relaxation | None:
-    """The query needing most of its words (all but one; at least 60% of long ones), or None
-    when it is not a run of plain words (operators, fields, NOT and phrases are meant)."""
+def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
+    """The query needing fewer of its words, most first: all but one, then half, then any
+    one. Empty when it is not a run of plain words (operators, fields, NOT and quotes mean
+    what they say)."""
     if '"' in query.q or _OPERATOR_RE.search(query.q):
-        return None  # quotes and AND say the user meant every word
+        return []  # quotes and AND say the user meant every word
     node = parse(query.q)
     if not isinstance(node, AndNode):
-        return None
+        return []
     if any(not isinstance(c, (Word, PhraseNode)) or c.field is not None for c in node.children):
-        return None
+        return []
     n = len(node.children)
-    k = n - 1 if n <= 5 else math.ceil(n * 0.6)
     children = [compile_node(c) for c in node.children]
-    if k <= 1 or math.comb(n, k) > MAX_COMBINATIONS:
-        k, clause = 1, Bool(should=tuple(children))
-    else:
-        clause = Bool(should=tuple(Bool(must=tuple(combo)) for combo in itertools.combinations(children, k)))
-    clause = Bool(must=(clause,), should=tuple(children) + _title_phrase(node))  # more words, higher
-    plan = Plan(clause=clause, filters=dict(query.filters), year_from=query.year_from, year_to=query.year_to)
-    return Relaxation(plan=plan, required=k, of=n)
+    ranking = tuple(children) + _title_phrase(node)  # more words, higher
+    out = []
+    for k in sorted({n - 1, math.ceil(n / 2), 1}, reverse=True):
+        if k < 1 or k >= n:
+            continue
+        if k == 1 or math.comb(n, k) > MAX_COMBINATIONS:
+            if out and out[-1].required == 1:
+                continue
+            k, clause = 1, Bool(should=tuple(children))
+        else:
+            clause = Bool(should=tuple(Bool(must=tuple(combo)) for combo in itertools.combinations(children, k)))
+        plan = Plan(clause=Bool(must=(clause,), should=ranking), filters=dict(query.filters),
+                    year_from=query.year_from, year_to=query.year_to)
+        out.append(Relaxation(plan=plan, required=k, of=n))
+    return out
 
 
 # --- "did you mean": one edit away, for long words --------------------------------------
