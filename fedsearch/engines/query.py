@@ -367,7 +367,7 @@ def _word_clause(word: str, field: str | None) -> Clause:
         boost = TEXT_GROUPS[group]
         clauses += [Term(f"{group}_stem", st, boost) for st in stems if st]
         clauses += [Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT) for sk in keys if sk]
-    if field in (None, "title", "author") and EXACT_BOOST > 0:
+    if field is None and EXACT_BOOST > 0:  # one field for titles and authors: not for title:, author:
         clauses.append(Term("exact", analysis.exact(word), EXACT_BOOST))
     if field is None and any(ch.isdigit() for ch in word):
         clauses.append(_code_clause(word))
