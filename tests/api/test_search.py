@@ -139,7 +139,7 @@ def test_atom_feed_keeps_markup_in_titles_as_text(client):
 
 def test_relaxed_and_corrected_queries_say_so(client):
     body = client.get("/api/v1/search", params={"q": "экология озера марсианского"}).json()
-    assert body["total"] >= 1 and body["relaxed"] == {"required": 2, "of": 3}
+    assert body["total"] >= 1 and body["relaxed"] == {"required": 2, "of": 3, "all_words": 0}
     body = client.get("/api/v1/search", params={"q": "экология озера"}).json()
     assert body["relaxed"] is None and body["corrected"] is None
     body = client.get("/api/v1/search", params={"q": "экалогия"}).json()
