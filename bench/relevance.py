@@ -16,6 +16,7 @@ before changing the code.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import re
@@ -37,9 +38,9 @@ JUDGMENTS_FILE = FIXTURE / "judgments.jsonl"
 DOC = ROOT / "docs" / "relevance.md"
 BEGIN, END = "<!-- relevance:results:begin -->", "<!-- relevance:results:end -->"
 DEFAULT_ES_URL = "http://127.0.0.1:9200"
-ENGINES = ("embedded", "elasticsearch")
+ENGINES = ("embedded", "elasticsearch", "baseline")  # baseline: bench/baseline.py, plain tantivy
 K_NDCG, K_RECALL = 10, 100
-TUNABLES = ("TEXT_GROUPS", "SKELETON_WEIGHT", "PHRASE_BONUS", "CODE_BOOST", "TITLE_PHRASE_BOOST")
+TUNABLES = ("TEXT_GROUPS", "SKELETON_WEIGHT", "PHRASE_BONUS", "CODE_BOOST", "TITLE_PHRASE_BOOST", "EXACT_BOOST")
 
 
 def say(message: str) -> None:
@@ -90,6 +91,16 @@ class QueryResult:
     recall: float
     grades: dict[str, int] = field(repr=False, default_factory=dict)
 
+    @property
+    def split(self) -> str:
+        return split_of(self.query)
+
+
+def split_of(query: str) -> str:
+    """'tune' or 'held-out', fixed by the query's text: tune boosts and rules on the tune half
+    only (`--tune-only` shows it alone); the held-out half is there to catch overfitting."""
+    return "held-out" if int(hashlib.sha1(query.encode("utf-8")).hexdigest(), 16) % 2 else "tune"
+
 
 def evaluate(engine, judgments: list[dict[str, Any]], progress: Callable[[str], None] | None = None) -> list[QueryResult]:
     from fedsearch.engines import SearchQuery
@@ -109,12 +120,19 @@ def evaluate(engine, judgments: list[dict[str, Any]], progress: Callable[[str], 
 def summarize(results: list[QueryResult]) -> dict[str, Any]:
     """Means overall, by query language and by kind."""
     def means(rs: list[QueryResult]) -> dict[str, float]:
-        return {"ndcg@10": statistics.fmean(r.ndcg for r in rs), "recall@100": statistics.fmean(r.recall for r in rs), "queries": len(rs)}
+        return {"ndcg@10": statistics.fmean(r.ndcg for r in rs), "recall@100": statistics.fmean(r.recall for r in rs),
+                "zero": statistics.fmean(1.0 if r.total == 0 else 0.0 for r in rs), "queries": len(rs)}
 
-    out: dict[str, Any] = {"all": means(results), "lang": {}, "kind": {}}
+    out: dict[str, Any] = {"all": means(results), "lang": {}, "kind": {}, "held-out": {}}
     for attr in ("lang", "kind"):
         for value in sorted({getattr(r, attr) for r in results}):
             out[attr][value] = means([r for r in results if getattr(r, attr) == value])
+    held = [r for r in results if r.split == "held-out"]
+    if held:
+        out["held-out"]["all"] = means(held)
+        for attr in ("lang", "kind"):
+            for value in sorted({getattr(r, attr) for r in held}):
+                out["held-out"][f"{attr} {value}"] = means([r for r in held if getattr(r, attr) == value])
     return out
 
 
@@ -123,6 +141,11 @@ def summarize(results: list[QueryResult]) -> dict[str, Any]:
 @contextmanager
 def indexed_engine(kind: str, records: list, es_url: str = DEFAULT_ES_URL) -> Iterator[Any]:
     """A fresh engine of `kind` holding `records`; its index is removed afterwards."""
+    if kind == "baseline":
+        from bench.baseline import PlainBaseline
+
+        yield PlainBaseline(records)
+        return
     if kind == "embedded":
         from fedsearch.engines.embedded import EmbeddedEngine
 
@@ -203,13 +226,14 @@ def current_settings() -> dict[str, Any]:
 
 def table(summaries: dict[str, dict[str, Any]]) -> str:
     engines = list(summaries)
-    head = "| queries | n | " + " | ".join(f"{e} nDCG@10 | {e} recall@100" for e in engines) + " |"
-    rule = "|---|---:|" + "---:|---:|" * len(engines)
+    head = "| queries | n | " + " | ".join(f"{e} nDCG@10 | {e} recall@100 | {e} zero-result" for e in engines) + " |"
+    rule = "|---|---:|" + "---:|---:|---:|" * len(engines)
     rows = [head, rule]
     first = summaries[engines[0]]
 
     def row(label: str, pick: Callable[[dict[str, Any]], dict[str, float]]) -> str:
-        cells = " | ".join(f"{pick(summaries[e])['ndcg@10']:.4f} | {pick(summaries[e])['recall@100']:.4f}" for e in engines)
+        cells = " | ".join(f"{pick(summaries[e])['ndcg@10']:.4f} | {pick(summaries[e])['recall@100']:.4f} | "
+                           f"{pick(summaries[e])['zero']:.0%}" for e in engines)
         return f"| {label} | {pick(first)['queries']} | {cells} |"
 
     rows.append(row("**all**", lambda s: s["all"]))
@@ -217,13 +241,15 @@ def table(summaries: dict[str, dict[str, Any]]) -> str:
         rows.append(row(f"lang {lang}", lambda s, lang=lang: s["lang"][lang]))
     for kind in first["kind"]:
         rows.append(row(f"kind {kind}", lambda s, kind=kind: s["kind"][kind]))
+    for label in first["held-out"]:
+        rows.append(row(f"held-out: {label}", lambda s, label=label: s["held-out"][label]))
     return "\n".join(rows)
 
 
 def failures(results: dict[str, list[QueryResult]], titles: dict[str, str], limit: int = 40) -> list[str]:
     """Queries worth a look: nDCG@10 under 0.6 or a grade 2-3 record missing from the top 100 (on any engine)."""
     lines = []
-    engines = list(results)
+    engines = [e for e in results if e != "baseline"] or list(results)
     for n, r in enumerate(results[engines[0]]):
         per = {e: results[e][n] for e in engines}
         missed = sorted({i for e in engines for i, g in r.grades.items() if g >= 2 and i not in per[e].ranked[:K_RECALL]})
@@ -272,9 +298,10 @@ def write_doc(block: str) -> None:
 
 # --- main ------------------------------------------------------------------------------------
 
-def run(engines: list[str], es_url: str, progress: Callable[[str], None] | None = say) -> tuple[dict, dict, list, list]:
+def run(engines: list[str], es_url: str, progress: Callable[[str], None] | None = say,
+        tune_only: bool = False) -> tuple[dict, dict, list, list]:
     records = load_corpus()
-    judgments = load_judgments()
+    judgments = [j for j in load_judgments() if not tune_only or split_of(j["query"]) == "tune"]
     results: dict[str, list[QueryResult]] = {}
     for kind in engines:
         if progress:
@@ -294,18 +321,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="update the numbers in docs/relevance.md")
     parser.add_argument("--json", type=Path, help="also write per-query results as JSON here")
     parser.add_argument("--queries", action="store_true", help="print every query's nDCG@10 and recall@100")
+    parser.add_argument("--tune-only", action="store_true", help="only the tune half of the queries (use it when tuning)")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if unknown := [e for e in engines if e not in ENGINES]:
         parser.error(f"unknown engine(s) {unknown}; choose from {ENGINES}")
-    if args.write and args.set:
-        parser.error("--write records the code's own boosts; run without --set")
+    if args.write and (args.set or args.tune_only):
+        parser.error("--write records the code's own boosts on every query; run without --set and --tune-only")
     overrides = apply_overrides(args.set)
     started = time.perf_counter()
     from fedsearch.engines import EngineError
 
     try:
-        summaries, results, records, judgments = run(engines, args.es_url)
+        summaries, results, records, judgments = run(engines, args.es_url, tune_only=args.tune_only)
     except EngineError as err:
         say(f"failed: {err}")
         return 2

@@ -24,6 +24,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from fedsearch import kyrgyz
+
 # Apostrophe-like marks used for ь/ъ by romanization systems, or typed instead.
 APOSTROPHES = "'’ʼʹʺ`´‘′″ˮ\""
 _APOS_RE = re.compile(f"[{re.escape(APOSTROPHES)}]")
@@ -77,10 +79,17 @@ def fold(word: str) -> str:
     return _APOS_RE.sub("", word.lower()).translate(_STEM_FOLD)
 
 
-def _stem(word: str) -> str:
+def exact(word: str) -> str:
+    """A word as written, lowercased (Kyrgyz letters, ё and endings kept): exact forms rank first."""
+    return _APOS_RE.sub("", word.lower())
+
+
+def _stem(word: str, lang: str | None = None) -> str:
     w = fold(word)
     if not w or w.replace(".", "").isdigit():
         return w
+    if lang == "ky" and is_cyrillic(w):
+        return kyrgyz.stem(w)
     if is_cyrillic(w):
         # Айтматова and Айтматов must meet: Snowball strips -а from one and -ов from the other.
         w = _CYR_FEMININE_SURNAME.sub(r"\1", w)
@@ -116,13 +125,83 @@ def _skeleton(word: str) -> str:
 stem = lru_cache(maxsize=200_000)(_stem)
 skeleton = lru_cache(maxsize=200_000)(_skeleton)
 
+# --- the cross-script key: the skeleton of a stem ---------------------------------------
+# skeleton() alone is built from the word as written, so Бишкеке (Russian locative) or
+# Таласской never met Bishkek, Talas. The key indexed is the skeleton of the *stem*: a
+# Cyrillic word is stemmed in its language (Russian, or Kyrgyz for Kyrgyz text), a Latin
+# word is read back into Cyrillic letters and stemmed the same way. Adjectives of place
+# (Таласской, Чуйской, Иссык-Кульской) lose -ск-/-цк- too, and ю after a consonant
+# is u (Мюллер/Müller), Latin o may stand for ө (Ysyk-Kol/Ысык-Көл), so o and u merge.
 
-def stem_terms(text: str) -> list[str]:
-    return [stem(w) for w in words(text)]
+_LAT_TO_CYR = str.maketrans({
+    "a": "а", "b": "б", "c": "ц", "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и",
+    "j": "ж", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с",
+    "t": "т", "u": "у", "v": "в", "z": "з",
+})
+_PLACE_ADJ_RE = re.compile(r"^(.{3,}?)(?:с|ц)к$")
+_IU_AFTER_CONSONANT_RE = re.compile(r"(?<=[b-df-hj-np-tv-z])iu")
+
+
+def _cyrillic_stem(word: str, lang: str | None) -> str:
+    st = _stem(word, lang)
+    if lang != "ky":
+        m = _PLACE_ADJ_RE.match(st)
+        if m:  # таласск -> талас; чуйск -> чуй -> чу
+            st = _stem(m.group(1))
+    return st
+
+
+def _key(word: str, lang: str | None = None) -> str:
+    """The cross-script key of one word read as `lang` ("ky", or anything else for Russian)."""
+    if not word or word.replace(".", "").isdigit():
+        return fold(word)
+    if is_cyrillic(word):
+        st = _cyrillic_stem(word, lang)
+    else:
+        latin = _skeleton(word)
+        if not latin.isalpha() or not latin.isascii():
+            return latin
+        st = _cyrillic_stem(latin.translate(_LAT_TO_CYR), lang)
+    return key_prefix(st)
+
+
+key = lru_cache(maxsize=200_000)(_key)
+
+
+def key_prefix(text: str) -> str:
+    """A typed prefix (or a stem) in the form of the cross-script keys, unstemmed."""
+    return _IU_AFTER_CONSONANT_RE.sub("u", _skeleton(text)).replace("o", "u")
+
+
+def query_stems(word: str) -> tuple[str, ...]:
+    """A query word's stem terms: its Russian and its Kyrgyz reading when they differ."""
+    return tuple(dict.fromkeys((stem(word), stem(word, "ky"))))
+
+
+def query_keys(word: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((key(word), key(word, "ky"))))
+
+
+def stem_terms(text: str, lang: str | None = None) -> list[str]:
+    return [stem(w, lang) for w in words(text)]
 
 
 def skeleton_terms(text: str) -> list[str]:
     return [skeleton(w) for w in words(text)]
+
+
+def key_terms(text: str, lang: str | None = None) -> list[str]:
+    return [key(w, lang) for w in words(text)]
+
+
+_KYRGYZ_LETTERS_RE = re.compile("[өүңӨҮҢ]")
+
+
+def text_language(text: str, lang: str | None) -> str | None:
+    """The language to analyse a text in: its own tag, else Kyrgyz if it has Kyrgyz letters."""
+    if lang:
+        return lang
+    return "ky" if _KYRGYZ_LETTERS_RE.search(text) else None
 
 
 # Indexing analyses every word of every record, and the vocabulary repeats hugely (names,
@@ -132,36 +211,38 @@ def skeleton_terms(text: str) -> list[str]:
 _WORD_CACHE_MAX = 300_000
 _TEXT_CACHE_MAX = 100_000
 _TEXT_CACHE_CHARS = 300  # longer texts (abstracts) rarely repeat
-_word_cache: dict[str, tuple[str, str, str]] = {}
-_text_cache: dict[str, tuple[str, str, str]] = {}  # text -> (stems, skeletons, folds)
+_word_cache: dict[tuple[str, str | None], tuple[str, str, str]] = {}
+_text_cache: dict[tuple[str, str | None], tuple[str, str, str]] = {}  # -> (stems, keys, folds)
 
 
-def _word_terms(word: str) -> tuple[str, str, str]:
-    """(stem, skeleton, fold) of one word, from the cache."""
-    terms = _word_cache.get(word)
+def _word_terms(word: str, lang: str | None) -> tuple[str, str, str]:
+    """(stem, cross-script key, fold) of one word in a language, from the cache."""
+    terms = _word_cache.get((word, lang))
     if terms is None:
         if len(_word_cache) >= _WORD_CACHE_MAX:
             _word_cache.clear()
-        terms = _word_cache[word] = (_stem(word), _skeleton(word), fold(word))
+        terms = _word_cache[(word, lang)] = (_stem(word, lang), _key(word, lang), fold(word))
     return terms
 
 
-def _text_terms(text: str) -> tuple[str, str, str]:
-    hit = _text_cache.get(text)
+def _text_terms(text: str, lang: str | None = None) -> tuple[str, str, str]:
+    hit = _text_cache.get((text, lang))
     if hit is not None:
         return hit
-    terms = [_word_terms(w) for w in words(text)]
+    terms = [_word_terms(w, lang) for w in words(text)]
     out = (" ".join(t[0] for t in terms), " ".join(t[1] for t in terms), " ".join(t[2] for t in terms))
     if len(text) <= _TEXT_CACHE_CHARS:
         if len(_text_cache) >= _TEXT_CACHE_MAX:
             _text_cache.clear()
-        _text_cache[text] = out
+        _text_cache[(text, lang)] = out
     return out
 
 
-def analyzed(text: str) -> tuple[str, str]:
-    """The (stem, skeleton) strings that engines index with a whitespace tokenizer."""
-    st, sk, _ = _text_terms(text)
+def analyzed(text: str, lang: str | None = None) -> tuple[str, str]:
+    """The (stem, cross-script key) strings that engines index with a whitespace tokenizer.
+
+    `lang` is the text's language ("ky" stems Cyrillic words as Kyrgyz; see text_language)."""
+    st, sk, _ = _text_terms(text, text_language(text, lang) if lang is None else lang)
     return st, sk
 
 
@@ -178,6 +259,8 @@ def code_term(scheme: str, code: str) -> str:
     return f"{scheme.lower()}:{bare_code_term(code)}"
 
 
+# A patent number with a country code, typed with a space or hyphen: "KG 1001", "KG-20190012.1".
+_PATENT_RE = re.compile(r"^([a-z]{2})[\s\-]+(\d[\d.]*)$")
 _RESOLVER_RE = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://hdl\.handle\.net/|hdl:\s*)", re.I)
 _DIGITS_ONLY_RE = re.compile(r"[0-9xX][0-9xX\- ]*")
 
@@ -189,6 +272,25 @@ def bare_code_term(code: str) -> str:
     or spaces (ISBN, ISSN) lose them: '978-9967-00000-1' -> '9789967000001'.
     """
     code = _RESOLVER_RE.sub("", code).strip().lower()
+    code = _PATENT_RE.sub(r"\1\2", code)
     if _DIGITS_ONLY_RE.fullmatch(code):
         return code.replace("-", "").replace(" ", "")
     return _CODE_RE.sub("_", code).strip("_")
+
+
+# UDC: a main number ("502.51", "821.512.154") and auxiliaries after it: place "(575.2)",
+# form "-3", relations ":", language "=", and so on. The main number is indexed alone too,
+# so "502.51" finds "502.51(575.2)", and its leading parts find it by prefix.
+_UDC_MAIN_RE = re.compile(r"^\s*(\d+(?:\.\d+)*)")
+_UDC_NUMBER_RE = re.compile(r"^\d{1,3}(?:\.\d+)*$")
+
+
+def udc_main(code: str) -> str | None:
+    """The main number of a UDC code ('502.51(575.2)' -> '502.51'), None if it has none."""
+    m = _UDC_MAIN_RE.match(code)
+    return m.group(1) if m else None
+
+
+def looks_like_udc_number(text: str) -> bool:
+    """'502', '502.5', '821.512.154': a UDC main number or a leading part of one."""
+    return bool(_UDC_NUMBER_RE.match(text.strip()))

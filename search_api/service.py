@@ -29,6 +29,7 @@ from fedsearch.engines.base import (
     Hit,
     InvalidCursor,
     SearchEngine,
+    Relaxed,
     SearchResult,
     Suggestion,
 )
@@ -323,6 +324,8 @@ class SearchResponse(BaseModel):
     next_cursor: str | None = None
     next: str | None = Field(None, description="URL of the next page (by cursor), if there is one.")
     alternatives: list[Alternative] = Field(default_factory=list, description="When nothing was found: queries that do find something.")
+    relaxed: Relaxed | None = Field(None, description="Set when no record held every word of the query: the hits hold `required` of its `of` words.")
+    corrected: str | None = Field(None, description="Set when nothing matched the words as typed and a word one edit away did: the query as the hits spell it (\"did you mean\").")
     took_ms: float
 
 
@@ -484,6 +487,8 @@ class SearchService:
             next_cursor=result.next_cursor,
             next=next_url,
             alternatives=alts,
+            relaxed=result.relaxed,
+            corrected=result.corrected,
             took_ms=result.took_ms,
         ), result
 

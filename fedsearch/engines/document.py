@@ -20,6 +20,7 @@ FIELDS: dict[str, str] = {
     "id": "keyword",
     **{f"{group}_{variant}": "text" for group in ("title", "author", "subject", "abstract") for variant in ("stem", "skel")},
     "codes": "text",
+    "exact": "text",  # title and author words as written (lowercase): exact forms rank above folded ones
     "source": "keyword",
     "type": "keyword",
     "year": "int",
@@ -36,15 +37,17 @@ KEYWORD_FACETS = ("source", "type", "language", "subject", "access", "institutio
 YEAR_SORT_MISSING = 0  # records without a year sort after every dated record
 
 
-def _texts(record: Record, group: str) -> list[str]:
+def _texts(record: Record, group: str) -> list[tuple[str, str | None]]:
+    """(text, language) pairs: a text's own tag, else the record's language when it has one."""
+    rec_lang = record.languages[0] if len(record.languages) == 1 else None
     if group == "title":
-        return [t.value for t in record.title + record.title_alt]
+        return [(t.value, t.lang or rec_lang) for t in record.title + record.title_alt]
     if group == "author":
-        return [p.name for p in record.authors + record.contributors]
+        return [(p.name, None) for p in record.authors + record.contributors]  # names: not inflected
     if group == "subject":
-        return list(record.subjects)
+        return [(s, rec_lang) for s in record.subjects]
     if group == "abstract":
-        return [t.value for t in record.abstract]
+        return [(t.value, t.lang or rec_lang) for t in record.abstract]
     raise ValueError(group)
 
 
@@ -53,6 +56,8 @@ def codes(record: Record) -> list[str]:
     terms: list[str] = []
     for c in record.classifications:
         terms += [analysis.code_term(c.scheme, c.code), analysis.bare_code_term(c.code)]
+        if c.scheme == "udc" and (main := analysis.udc_main(c.code)) and main != c.code.strip():
+            terms += [analysis.code_term("udc", main), analysis.bare_code_term(main)]
     ids = record.identifiers
     for scheme in type(ids).model_fields:
         for value in getattr(ids, scheme):
@@ -69,14 +74,16 @@ def index_document(record: Record) -> dict[str, Any]:
     doc: dict[str, Any] = {"id": record.id}
     for group in ("title", "author", "subject", "abstract"):
         stems, skels = [], []
-        for text in _texts(record, group):
-            st, sk = analysis.analyzed(text)
+        for text, lang in _texts(record, group):
+            st, sk = analysis.analyzed(text, analysis.text_language(text, lang))
             if st:
                 stems.append(st)
                 skels.append(sk)
         doc[f"{group}_stem"] = stems
         doc[f"{group}_skel"] = skels
     doc["codes"] = codes(record)
+    doc["exact"] = [" ".join(analysis.exact(w) for w in analysis.words(text))
+                    for group in ("title", "author") for text, _ in _texts(record, group)]
     doc["source"] = record.sources
     doc["type"] = [record.type.value]
     doc["year"] = record.year

@@ -48,6 +48,7 @@ from fedsearch.engines.query import (
     MAX_WINDOW,
     Bool,
     Clause,
+    Fuzzy,
     MatchAll,
     Phrase,
     Plan,
@@ -461,6 +462,10 @@ def _clause(clause: Clause) -> dict[str, Any]:
         if not clause.prefix:  # a prefix with no letters left after folding matches nothing
             return _MATCH_NONE
         return {"prefix": {clause.field: {"value": clause.prefix, "boost": clause.boost}}}
+    if isinstance(clause, Fuzzy):
+        if not clause.term:
+            return _MATCH_NONE
+        return {"fuzzy": {clause.field: {"value": clause.term, "fuzziness": 1, "transpositions": True, "boost": clause.boost}}}
     if isinstance(clause, Bool):
         if not clause.must and not clause.should:  # "at least one should" of none: nothing
             return _MATCH_NONE

@@ -66,10 +66,10 @@ from fedsearch.engines.base import (
     SearchEngine,
 )
 from fedsearch.engines.document import FIELDS, index_document
-from fedsearch.engines.query import Bool, Clause, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
+from fedsearch.engines.query import Bool, Clause, Fuzzy, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
 from fedsearch.record import Record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: issue 13's Kyrgyz stems, cross-script keys from stems, the exact field
 POINTER = "CURRENT"
 META_FILE = "fedsearch.json"
 LOCK_FILE = "writer.lock"
@@ -863,6 +863,10 @@ def _translate(clause: Clause, schema: tantivy.Schema) -> tantivy.Query:
         if not clause.prefix:
             return TQ.empty_query()
         return _boost(TQ.regex_query(schema, clause.field, _REGEX_META.sub(r"\\\1", clause.prefix) + ".*"), clause.boost)
+    if isinstance(clause, Fuzzy):
+        if not clause.term:
+            return TQ.empty_query()
+        return _boost(TQ.fuzzy_term_query(schema, clause.field, clause.term, distance=1, transposition_cost_one=True), clause.boost)
     if isinstance(clause, Bool):
         if not clause.must and not clause.should:
             return TQ.empty_query()  # "at least one should" of none: nothing

@@ -10,6 +10,8 @@ never raises.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -47,6 +49,7 @@ class SearchQuery(BaseModel):
     per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)] = 20
     cursor: str | None = None  # from SearchResult.next_cursor; replaces page
     highlight: bool = True
+    relax: bool = True  # when every word finds nothing, look for most of them (SearchResult.relaxed)
 
     @field_validator("filters")
     @classmethod
@@ -256,8 +259,18 @@ def _looks_like_code(text: str) -> bool:
     return bool(_CODE_LIKE.search(text)) and bool(re.search(r"[./\-:]", text))
 
 
+# A scheme word typed before an identifier, as people paste them: "ISBN 978-9967-00-356-9",
+# "УДК 502.51(575.2)", "патент KG 1001", "DOI 10.1000/xyz".
+_SCHEME_WORDS = "isbn|issn|doi|udc|удк|grnti|грнти|гринти|ipc|мпк|patent|патент|handle|urn|bbk|ббк"
+# One code: a single token with a digit, or the two-token forms "KG 1001" and "A01B 79/00".
+_CODE_FORMS = r"[A-Za-z]{2}\s+\d[\d.]*|[A-Za-z]\d\d[A-Za-z]\s+\d+/\d+|[^\s\"]*\d[^\s\"]*"
+_SCHEME_RE = re.compile(rf"^\s*(?:{_SCHEME_WORDS})(?:\s*[:№#]\s*|\s+)(?P<code>{_CODE_FORMS})\s*$", re.I)
+
+
 def parse(text: str) -> Node | None:
     """Parse user text into an AST; never raises. None means "match everything"."""
+    if (m := _SCHEME_RE.match(text[:500])) and not re.search(r"\b(?:AND|OR|NOT)\b", m.group("code")):
+        return Word(m.group("code"), "identifier")
     words = text.split()
     if len(words) > MAX_WORDS * 2:
         text = " ".join(words[: MAX_WORDS * 2])
@@ -294,6 +307,15 @@ class Prefix:
 
 
 @dataclass(frozen=True)
+class Fuzzy:
+    """A term within one edit (insertion, deletion, substitution, transposition)."""
+
+    field: str
+    term: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
 class Bool:
     must: tuple["Clause", ...] = ()
     should: tuple["Clause", ...] = ()  # at least one must match when there is no `must`
@@ -305,7 +327,7 @@ class MatchAll:
     pass
 
 
-Clause = Union[Term, Phrase, Prefix, Bool, MatchAll]
+Clause = Union[Term, Phrase, Prefix, Fuzzy, Bool, MatchAll]
 
 # Field groups: each text group is indexed twice (see fedsearch/analysis.py).
 # Boosts: title above subjects above abstract; the exact-script (stem) form
@@ -316,6 +338,9 @@ TEXT_GROUPS: dict[str, float] = {"title": 4.0, "author": 3.0, "subject": 2.0, "a
 # Оша), and meets unrelated words across scripts (Kyrgyz тоо, English "to"): keep it low.
 SKELETON_WEIGHT = 0.4
 CODE_BOOST = 5.0
+# A title or author word typed exactly as written (Калыкбаева, not Калыкбаев; мөңгү, not мунгу)
+# gets this much more: folding and stemming make them one term in the other fields.
+EXACT_BOOST = 1.5
 PHRASE_BONUS = 2.0
 # Several plain words typed without quotes: a title holding them side by side, in
 # the order typed, gets this much more (times the title boost). 0 turns it off.
@@ -334,17 +359,32 @@ def _word_clause(word: str, field: str | None) -> Clause:
     if field == "type":
         return Term("type", word.lower())
     if field == "identifier":
-        return Term("codes", analysis.bare_code_term(word), CODE_BOOST)
-    st, sk = analysis.stem(word), analysis.skeleton(word)
+        return _code_clause(word)
+    # The word's language is unknown: its Russian and its Kyrgyz readings are both tried.
+    stems, keys = analysis.query_stems(word), analysis.query_keys(word)
     clauses: list[Clause] = []
     for group in GROUPS_FOR_FIELD.get(field, GROUPS_FOR_FIELD[None]):
         boost = TEXT_GROUPS[group]
-        clauses.append(Term(f"{group}_stem", st, boost))
-        if sk:
-            clauses.append(Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT))
+        clauses += [Term(f"{group}_stem", st, boost) for st in stems if st]
+        clauses += [Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT) for sk in keys if sk]
+    if field is None and EXACT_BOOST > 0:  # one field for titles and authors: not for title:, author:
+        clauses.append(Term("exact", analysis.exact(word), EXACT_BOOST))
     if field is None and any(ch.isdigit() for ch in word):
-        clauses.append(Term("codes", analysis.bare_code_term(word), CODE_BOOST))
+        clauses.append(_code_clause(word))
     return Bool(should=tuple(clauses))
+
+
+# A leading part of a UDC number finds the longer ones (502.5 finds 502.51(575.2)), below
+# an exact match: "ranked by closeness".
+UDC_PREFIX_BOOST = CODE_BOOST / 2
+
+
+def _code_clause(code: str) -> Clause:
+    bare = analysis.bare_code_term(code)
+    exact = Term("codes", bare, CODE_BOOST)
+    if not analysis.looks_like_udc_number(code):
+        return exact
+    return Bool(should=(exact, Prefix("codes", f"udc:{bare}", UDC_PREFIX_BOOST)))
 
 
 def _phrase_clause(text: str, field: str | None) -> Clause:
@@ -356,11 +396,19 @@ def _phrase_clause(text: str, field: str | None) -> Clause:
     clauses: list[Clause] = []
     for group in GROUPS_FOR_FIELD.get(field, GROUPS_FOR_FIELD[None]):
         boost = TEXT_GROUPS[group] * PHRASE_BONUS
-        clauses.append(Phrase(f"{group}_stem", tuple(analysis.stem(w) for w in ws), boost))
-        clauses.append(Phrase(f"{group}_skel", tuple(analysis.skeleton(w) for w in ws), boost * SKELETON_WEIGHT))
+        for lang in _readings(ws):
+            clauses.append(Phrase(f"{group}_stem", tuple(analysis.stem(w, lang) for w in ws), boost))
+            clauses.append(Phrase(f"{group}_skel", tuple(analysis.key(w, lang) for w in ws), boost * SKELETON_WEIGHT))
     if field is None and any(ch.isdigit() for ch in text):
         clauses.append(Term("codes", analysis.bare_code_term(text), CODE_BOOST))
     return Bool(should=tuple(clauses))
+
+
+def _readings(ws: list[str]) -> tuple[str | None, ...]:
+    """The languages to read a phrase in: Russian, and Kyrgyz when that stems it differently."""
+    if all(analysis.stem(w) == analysis.stem(w, "ky") and analysis.key(w) == analysis.key(w, "ky") for w in ws):
+        return (None,)
+    return (None, "ky")
 
 
 def _prefix_clause(text: str, field: str | None) -> Clause:
@@ -371,7 +419,7 @@ def _prefix_clause(text: str, field: str | None) -> Clause:
         boost = TEXT_GROUPS[group]
         # Prefixes are folded but not stemmed: a stem may be longer than the prefix typed.
         clauses.append(Prefix(f"{group}_stem", analysis.fold(text), boost))
-        clauses.append(Prefix(f"{group}_skel", analysis.skeleton(text), boost * SKELETON_WEIGHT))
+        clauses.append(Prefix(f"{group}_skel", analysis.key_prefix(text), boost * SKELETON_WEIGHT))
     return Bool(should=tuple(clauses))
 
 
@@ -419,7 +467,8 @@ def _title_phrase(node: AndNode) -> tuple[Clause, ...]:
         return ()
     # Over the stem form only: a skeleton phrase as well changed no judged ranking
     # and doubles the cost of a common phrase ("перспективы развития").
-    return (Phrase("title_stem", tuple(analysis.stem(w) for w in ws), TEXT_GROUPS["title"] * TITLE_PHRASE_BOOST),)
+    boost = TEXT_GROUPS["title"] * TITLE_PHRASE_BOOST
+    return tuple(Phrase("title_stem", tuple(analysis.stem(w, lang) for w in ws), boost) for lang in _readings(ws))
 
 
 @dataclass
@@ -447,6 +496,97 @@ def plan_for(query: SearchQuery) -> Plan:
     )
 
 
+# --- forgiving queries: most of the words, when all of them find nothing ------------------
+
+_OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT)(?:\s|$)")
+MAX_COMBINATIONS = 20  # "k of n" is spelled out as the OR of every k-word AND; past this, any word
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A query whose every word was required and found nothing, run again needing fewer."""
+
+    plan: Plan
+    required: int  # words a record must hold (1: any of them)
+    of: int  # words in the query
+
+
+def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
+    """The query needing fewer of its words, most first: all but one, then half, then any
+    one. Empty when it is not a run of plain words (operators, fields, NOT and quotes mean
+    what they say)."""
+    if '"' in query.q or _OPERATOR_RE.search(query.q):
+        return []  # quotes and AND say the user meant every word
+    node = parse(query.q)
+    if not isinstance(node, AndNode):
+        return []
+    if any(not isinstance(c, (Word, PhraseNode)) or c.field is not None for c in node.children):
+        return []
+    n = len(node.children)
+    children = [compile_node(c) for c in node.children]
+    ranking = tuple(children) + _title_phrase(node)  # more words, higher
+    out = []
+    for k in sorted({n - 1, math.ceil(n / 2), 1}, reverse=True):
+        if k < 1 or k >= n:
+            continue
+        if k == 1 or math.comb(n, k) > MAX_COMBINATIONS:
+            if out and out[-1].required == 1:
+                continue
+            k, clause = 1, Bool(should=tuple(children))
+        else:
+            clause = Bool(should=tuple(Bool(must=tuple(combo)) for combo in itertools.combinations(children, k)))
+        plan = Plan(clause=Bool(must=(clause,), should=ranking), filters=dict(query.filters),
+                    year_from=query.year_from, year_to=query.year_to)
+        out.append(Relaxation(plan=plan, required=k, of=n))
+    return out
+
+
+# --- "did you mean": one edit away, for long words --------------------------------------
+
+FUZZY_MIN_LETTERS = 6  # shorter words have too many neighbours one edit away
+FUZZY_MAX_LETTERS = 30  # a Levenshtein automaton over a huge "word" costs the engine dearly
+FUZZY_WEIGHT = 0.5  # below any exact match
+
+
+def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
+    """The query with each word of 6+ letters also matching stems one edit away, and the
+    words so loosened; None when no word qualifies or the query has operators."""
+    if '"' in query.q or _OPERATOR_RE.search(query.q):
+        return None
+    node = parse(query.q)
+    children = node.children if isinstance(node, AndNode) else (node,)
+    if any(not isinstance(c, Word) or c.field is not None for c in children):
+        return None
+    loose = tuple(c.text for c in children if FUZZY_MIN_LETTERS <= len(c.text) <= FUZZY_MAX_LETTERS and c.text.isalpha())
+    if not loose:
+        return None
+    must: list[Clause] = []
+    for child in children:
+        clause = compile_node(child)
+        if child.text in loose:
+            fuzzy = [Fuzzy(f"{group}_stem", st, boost * FUZZY_WEIGHT)
+                     for group, boost in TEXT_GROUPS.items() for st in analysis.query_stems(child.text)]
+            clause = Bool(should=(clause, *fuzzy))
+        must.append(clause)
+    plan = Plan(clause=Bool(must=tuple(must)), filters=dict(query.filters), year_from=query.year_from, year_to=query.year_to)
+    return plan, loose
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance <= 1 (adjacent transposition counts one)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1 :] == shorter[i:]
+
+
 def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:
     """The (stem terms, skeleton terms, folded prefixes) a query looks for, for highlighting."""
     stems: set[str] = set()
@@ -466,11 +606,11 @@ def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:
             return
         if isinstance(node, PrefixNode):
             prefixes.append(analysis.fold(node.text))
-            prefixes.append(analysis.skeleton(node.text))
+            prefixes.append(analysis.key_prefix(node.text))
             return
         for w in analysis.words(node.text):
-            stems.add(analysis.stem(w))
-            skels.add(analysis.skeleton(w))
+            stems.update(analysis.query_stems(w))
+            skels.update(analysis.query_keys(w))
 
     walk(parse(text))
     return stems, skels, tuple(p for p in prefixes if p)

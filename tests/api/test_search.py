@@ -135,3 +135,12 @@ def test_atom_feed_keeps_markup_in_titles_as_text(client):
     assert b"<script>" not in r.content
     titles = [e.text for e in ET.fromstring(r.content).iter("{http://www.w3.org/2005/Atom}title")]
     assert "<script>alert(1)</script> Экология" in titles
+
+
+def test_relaxed_and_corrected_queries_say_so(client):
+    body = client.get("/api/v1/search", params={"q": "экология озера марсианского"}).json()
+    assert body["total"] >= 1 and body["relaxed"] == {"required": 2, "of": 3, "all_words": 0}
+    body = client.get("/api/v1/search", params={"q": "экология озера"}).json()
+    assert body["relaxed"] is None and body["corrected"] is None
+    body = client.get("/api/v1/search", params={"q": "экалогия"}).json()
+    assert body["total"] >= 1 and body["corrected"] == "экология"

@@ -37,7 +37,8 @@ def test_harvested_markup_is_shown_as_text_everywhere(client):
 
 def test_only_highlighter_fragments_are_marked_safe_in_templates():
     uses = [(p.name, m) for p in TEMPLATES.glob("*.html") for m in re.findall(r"\{\{[^}]*\|\s*safe[^}]*\}\}", p.read_text())]
-    assert uses == [("search.html", "{{ hit.title_html|safe }}")]
+    assert uses == [("search.html", "{{ hit.title_html|safe }}"), ("search.html", "{{ alt_titles[0]|safe }}"),
+                    ("search.html", '{{ hit.highlights["authors"][:3]|join("; ")|safe }}')]
 
 
 def test_facets_are_checkboxes_with_counts_and_or_within_a_facet(client):
@@ -179,3 +180,19 @@ def test_api_docs_markdown_is_escaped_and_structured():
     html = str(markdown_blocks("Intro `<b>` line\nwraps.\n\n* one `a`\n  wrapped\n* <script>two</script>\n"))
     assert html == ("<p>Intro <code>&lt;b&gt;</code> line wraps.</p>"
                     "<ul><li>one <code>a</code> wrapped</li><li>&lt;script&gt;two&lt;/script&gt;</li></ul>")
+
+
+def test_most_words_and_did_you_mean_are_said(client):
+    html = page(client, "/search?q=экология+озера+марсианского&lang=en")
+    assert "No record holds every word of your query; these hold 2 of the 3 words." in html
+    html = page(client, "/search?q=экология+озера+марсианского&lang=ky")
+    assert "бул жазууларда 3 сөздүн 2 бар" in html
+    html = page(client, "/search?q=экалогия&lang=ru")
+    assert "По словам в написанном виде ничего не найдено" in html and "<b>экология</b>" in html
+
+
+def test_hits_found_through_a_parallel_title_or_an_author_show_the_match(client):
+    html = page(client, "/search?q=Водные+ресурсы+Кыргызстана&lang=en")
+    assert '<p class="meta alt-title"><mark>Водные</mark> <mark>ресурсы</mark> <mark>Кыргызстана</mark></p>' in html
+    html = page(client, "/search?q=Petrov&lang=en")
+    assert '<span class="hit-authors"><mark>Petrov</mark>, Ivan</span>' in html

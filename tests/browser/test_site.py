@@ -39,7 +39,8 @@ def test_search_with_suggestions(page):
     box.press("Enter")
     page.wait_for_url(re.compile(r"/search\?q="))
     assert page.locator("h1").inner_text() == "4 results"
-    assert page.locator(".hit-title mark").first.inner_text() == "Экология"
+    # Kyrgyz "экологиясы" is a match too since issue 13 (the Kyrgyz reading of the word), and may rank first.
+    assert "Экология" in page.locator(".hit-title mark").all_inner_texts()
     # The untrusted title shows as text, and ran nothing.
     assert "<script>alert(1)</script> Экология" in page.locator(".hit-title").all_inner_texts()
     assert_accessible(page)

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 CORPUS_FILE = HERE / "corpus.jsonl"
 JUDGMENTS_FILE = HERE / "judgments.jsonl"
 SEED = 20251
-GENERATED = 260
+GENERATED = 900
 STAMP = datetime(2025, 11, 1, tzinfo=timezone.utc)
 _OPEN_RU = "В работе рассматриваются проблемы "
 

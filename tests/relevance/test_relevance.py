@@ -17,9 +17,13 @@ from fedsearch.engines import SearchQuery
 from fedsearch.engines.query import Bool, Phrase, plan_for
 from fedsearch.record import make_record_id
 
-# Measured 0.8177 / 0.5687 on both engines (docs/relevance.md).
-NDCG_FLOOR = 0.80
-RECALL_FLOOR = 0.55
+# Measured 0.8037 / 0.5175 on both engines (docs/relevance.md) over issue 13's set: 900 generated
+# works instead of 260 and 44 more queries, so more relevant records per query (lower recall@100);
+# the 66 queries before it went from 0.8132 to 0.8819 nDCG@10 on their own corpus.
+NDCG_FLOOR = 0.78
+RECALL_FLOOR = 0.50
+KY_NDCG_FLOOR = 0.75  # measured 0.7743
+ZERO_RESULT_CEILING = 0.03  # judged queries that find nothing; measured 0
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +79,10 @@ def _check(results) -> None:
     detail = "; ".join(f"{r.query!r} {r.ndcg:.2f}" for r in worst)
     assert summary["ndcg@10"] >= NDCG_FLOOR, f"nDCG@10 fell to {summary['ndcg@10']:.4f} (worst: {detail})"
     assert summary["recall@100"] >= RECALL_FLOOR, f"recall@100 fell to {summary['recall@100']:.4f}"
+    ky = summarize(results)["lang"]["ky"]
+    assert ky["ndcg@10"] >= KY_NDCG_FLOOR, f"Kyrgyz queries' nDCG@10 fell to {ky['ndcg@10']:.4f}"
+    empty = [r.query for r in results if r.total == 0]
+    assert len(empty) / len(results) <= ZERO_RESULT_CEILING, f"these judged queries find nothing: {empty}"
     codes = [r for r in results if r.kind == "code"]
     assert codes and all(r.ndcg == 1.0 for r in codes), [r.query for r in codes if r.ndcg < 1.0]
 
