@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fedsearch.record import Record
+from indexers.dedup.features import FEATURES_VERSION, Features, features, pack, unpack
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS works (
@@ -30,6 +31,11 @@ CREATE TABLE IF NOT EXISTS blocks (
     PRIMARY KEY (key, record_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blocks_record ON blocks (record_id);
+CREATE TABLE IF NOT EXISTS dedup_features (
+    record_id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    data BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS decisions (
     a TEXT NOT NULL,
     b TEXT NOT NULL,
@@ -70,6 +76,7 @@ class IndexState:
             self.conn.execute("BEGIN")
             self.conn.execute("DELETE FROM works")
             self.conn.execute("DELETE FROM blocks")
+            self.conn.execute("DELETE FROM dedup_features")
 
     # --- reading ---------------------------------------------------------------------
     def keys_to_ids(self, keys: Iterable[str], max_block: int = MAX_BLOCK) -> dict[str, set[str]]:
@@ -108,6 +115,22 @@ class IndexState:
             marks = ",".join("?" * len(chunk))
             for rid, js in self.conn.execute(f"SELECT record_id, json FROM works WHERE record_id IN ({marks})", chunk):
                 out[rid] = Record.model_validate_json(js)
+        return out
+
+    def features_of(self, record_ids: Iterable[str]) -> dict[str, Features]:
+        """Stored records' dedup features: read back compact, or computed from the record when the
+        stored ones are missing (a state from before they were kept) or of another code version."""
+        record_ids = sorted(set(record_ids))
+        out: dict[str, Features] = {}
+        for chunk in _chunks(record_ids):
+            marks = ",".join("?" * len(chunk))
+            for rid, version, data in self.conn.execute(
+                    f"SELECT record_id, version, data FROM dedup_features WHERE record_id IN ({marks})", chunk):
+                if version == FEATURES_VERSION:
+                    out[rid] = unpack(data)
+        missing = [rid for rid in record_ids if rid not in out]
+        for rid, record in self.records(missing).items():
+            out[rid] = features(record)
         return out
 
     def clusters_of(self, record_ids: Iterable[str]) -> dict[str, str]:
@@ -180,8 +203,11 @@ class IndexState:
             return self.conn.execute("DELETE FROM decisions WHERE a = ? AND b = ?", (a, b)).rowcount > 0
 
     # --- writing ---------------------------------------------------------------------
-    def apply(self, put: list[tuple[Record, list[str]]], removed: Iterable[str], clusters: dict[str, str]) -> None:
-        """In one transaction: store records with their blocking keys, drop removed ids, set clusters."""
+    def apply(self, put: list[tuple[Record, list[str]]], removed: Iterable[str], clusters: dict[str, str],
+              feats: dict[str, Features] | None = None) -> None:
+        """In one transaction: store records with their blocking keys and dedup features (`feats`, or
+        computed here), drop removed ids, set clusters."""
+        feats = feats or {}
         with self.conn:
             self.conn.execute("BEGIN")
             gone = sorted(set(removed))
@@ -189,6 +215,7 @@ class IndexState:
                 marks = ",".join("?" * len(chunk))
                 self.conn.execute(f"DELETE FROM works WHERE record_id IN ({marks})", chunk)
                 self.conn.execute(f"DELETE FROM blocks WHERE record_id IN ({marks})", chunk)
+                self.conn.execute(f"DELETE FROM dedup_features WHERE record_id IN ({marks})", chunk)
             for record, keys in put:
                 self.conn.execute(
                     "INSERT OR REPLACE INTO works (record_id, source, local_id, cluster, json) VALUES (?, ?, ?, ?, ?)",
@@ -198,5 +225,8 @@ class IndexState:
                 self.conn.execute("DELETE FROM blocks WHERE record_id = ?", (record.id,))
                 self.conn.executemany("INSERT OR IGNORE INTO blocks (key, record_id) VALUES (?, ?)",
                                       [(k, record.id) for k in keys])
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO dedup_features (record_id, version, data) VALUES (?, ?, ?)",
+                [(record.id, FEATURES_VERSION, pack(feats.get(record.id) or features(record))) for record, _ in put])
             self.conn.executemany("UPDATE works SET cluster = ? WHERE record_id = ?",
                                   [(c, rid) for rid, c in clusters.items()])
