@@ -31,7 +31,7 @@ from indexers.normalize import NormalizationError, normalize
 
 def corpus_records(corpus: Path) -> list[Record]:
     """Every record of a corpus, normalized as the pipeline does (records that fail are left out)."""
-    settings = Settings(data_dir=corpus, sources=file_sources(corpus))
+    settings = Settings(data_dir=corpus, sources=file_sources(corpus), reach={"import_dirs": [corpus]})
     out: list[Record] = []
     for source in settings.sources:
         raws = oai_raw_records(corpus / FILES[OAI]) if source.connector == "oai-pmh" \
@@ -46,7 +46,7 @@ def corpus_records(corpus: Path) -> list[Record]:
 
 def source_records(corpus: Path, source_id: str) -> list[Record]:
     """One source's records (e.g. the patents), normalized."""
-    settings = Settings(data_dir=corpus, sources=file_sources(corpus))
+    settings = Settings(data_dir=corpus, sources=file_sources(corpus), reach={"import_dirs": [corpus]})
     source: SourceConfig = settings.source(source_id)
     raws = oai_raw_records(corpus / FILES[OAI]) if source.connector == "oai-pmh" \
         else connector_raw_records(settings, source)
