@@ -196,9 +196,14 @@ def pack(f: Features) -> bytes:
 
 def unpack(data: bytes) -> Features:
     values = list(marshal.loads(data))
-    values[_RTYPE] = RecordType(values[_RTYPE])
-    return Features(*values)
+    values[_RTYPE] = _RTYPES[values[_RTYPE]]
+    # Filled in directly: a frozen dataclass's __init__ sets each field through object.__setattr__,
+    # which costs more than the rest of reading features back (they were valid when packed).
+    f = object.__new__(Features)
+    f.__dict__.update(zip(_FIELDS, values))
+    return f
 
 
 _FIELDS = tuple(f.name for f in fields(Features))
 _RTYPE = _FIELDS.index("rtype")
+_RTYPES = {t.value: t for t in RecordType}
