@@ -106,6 +106,8 @@ def _update_works(
     wanted = {rid: lookup_keys(f) for rid, f in feats.items()}
     filed = state.keys_to_ids(k for keys in wanted.values() for k in keys)
     pairs = {(rid, other) for rid, keys in wanted.items() for k in keys for other in filed.get(k, ()) if other not in by_id}
+    source_of = state.sources_of({other for _, other in pairs})  # same-source pairs mostly need no features
+    pairs = {(rid, other) for rid, other in pairs if dedup.worth_deciding(feats[rid], other, source_of[other])}
     stored = state.features_of({other for _, other in pairs})
     matched = {other for rid, other in pairs if dedup.decide_features(feats[rid], stored[other]).same}
     matched |= {other for rid in by_id for other in dedup.joined_with(rid)}  # joined by a librarian

@@ -119,6 +119,13 @@ class IndexState:
                 out[rid] = Record.model_validate_json(js)
         return out
 
+    def sources_of(self, record_ids: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(record_ids))):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT record_id, source FROM works WHERE record_id IN ({marks})", chunk))
+        return out
+
     def features_of(self, record_ids: Iterable[str]) -> dict[str, Features]:
         """Stored records' dedup features: read back compact, or computed from the record when the
         stored ones are missing (a state from before they were kept) or of another code version."""

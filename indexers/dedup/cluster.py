@@ -159,6 +159,12 @@ class Deduplicator:
             return Decision(False, 0, "never_merge in the configuration")
         return self._compare(a, b)
 
+    def worth_deciding(self, a: Features, other_id: str, other_source: str) -> bool:
+        """False when decide_features(a, other) is "not the same" whatever other's features say:
+        one source's two records are one work only through a shared strong identifier or a
+        librarian's join (rules.compare, step 2), and `a` has no strong identifier to share."""
+        return a.source != other_source or bool(a.strong) or other_id in self._joined.get(a.id, ())
+
     def _compare(self, a: Features, b: Features) -> Decision:
         who = self._joined.get(a.id, {}).get(b.id)
         if who is not None and strong_conflict(a, b) is None:

@@ -70,3 +70,32 @@ def test_features_of_another_code_version_or_missing_are_computed_from_the_recor
         assert got == {r.id: features(r) for r in RECORDS}
     finally:
         state.close()
+
+
+def test_pairs_skipped_before_reading_features_are_never_the_same_work():
+    from indexers.dedup import Deduplicator
+
+    doi = Identifiers(doi=["10.1234/x.1"])
+    records = [
+        rec("knu", "1", "Экология озера Иссык-Куль", identifiers=doi),
+        rec("knu", "2", "Экология озера Иссык-Куль", identifiers=doi),  # one source, shared DOI: one work
+        rec("knu", "3", "Экология озера Иссык-Куль"),
+        rec("knu", "4", "Экология озера Иссык-Куль"),  # one source, no identifier: two items ...
+        rec("knu", "5", "Экология озера Иссык-Куль"),  # ... unless a librarian joined them
+        rec("nlkr", "6", "Экология озера Иссык-Куль"),
+    ]
+    ids = [r.id for r in records]
+    dedup = Deduplicator(decisions=[(ids[2], ids[4], "join", "librarian", "2026-01-01")])
+    feats = {r.id: features(r) for r in records}
+    skipped = kept_same = 0
+    for a in records:
+        for b in records:
+            if a is b:
+                continue
+            same = dedup.decide_features(feats[a.id], feats[b.id]).same
+            if dedup.worth_deciding(feats[a.id], b.id, b.source):
+                kept_same += same
+            else:
+                skipped += 1
+                assert not same, (a.id, b.id)
+    assert skipped >= 4 and kept_same >= 6  # knu-3/knu-4 skipped both ways; the DOI, join and cross-source pairs kept
