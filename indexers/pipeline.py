@@ -55,7 +55,7 @@ from connectors.rawstore import RawStore, RunSummary, StoredRecord
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import EngineError, SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id
-from indexers.dedup import Deduplicator, block_keys, candidate_keys, features, merge, title_prefix, title_uses
+from indexers.dedup import Deduplicator, features, file_keys, lookup_keys, merge, title_prefix, title_uses
 from indexers.gcpolicy import relaxed_gc
 from indexers.normalize import NormalizationError, normalize
 from indexers.state import IndexState
@@ -188,22 +188,25 @@ def _update_works(
     """
     # Load only the works this can touch: the old clusters of changed and removed records, and the
     # clusters of stored records that match a fresh one (candidates come from the blocking keys).
+    # Features are computed once per fresh record; stored records' come compact from the state.
     dedup = Deduplicator(settings.dedup, state.decisions())
     by_id = {r.id: r for r in fresh}
+    feats = {r.id: features(r) for r in fresh}
     # Who else uses the fresh records' main titles: generic titles never merge on the title alone.
-    dedup.know_titles(title_uses(state.keys_under(title_prefix(features(r)) for r in fresh)))
-    wanted = {r.id: candidate_keys(r) for r in fresh}
+    dedup.know_titles(title_uses(state.keys_under(title_prefix(f) for f in feats.values())))
+    wanted = {rid: lookup_keys(f) for rid, f in feats.items()}
     filed = state.keys_to_ids(k for keys in wanted.values() for k in keys)
     pairs = {(rid, other) for rid, keys in wanted.items() for k in keys for other in filed.get(k, ()) if other not in by_id}
-    candidates = state.records({other for _, other in pairs})
-    feats = {rid: features(r) for rid, r in [*by_id.items(), *candidates.items()]}
-    matched = {other for rid, other in pairs
-               if dedup.decide(by_id[rid], candidates[other], feats[rid], feats[other]).same}
+    source_of = state.sources_of({other for _, other in pairs})  # same-source pairs mostly need no features
+    pairs = {(rid, other) for rid, other in pairs if dedup.worth_deciding(feats[rid], other, source_of[other])}
+    stored = state.features_of({other for _, other in pairs})
+    matched = {other for rid, other in pairs if dedup.decide_features(feats[rid], stored[other]).same}
     matched |= {other for rid in by_id for other in dedup.joined_with(rid)}  # joined by a librarian
     old_clusters = state.clusters_of(matched | set(by_id) | removed)
     loaded = state.members_of(set(old_clusters.values()))
+    stored.update(state.features_of(set(loaded) - set(stored)))
     for rid in sorted(loaded):
-        dedup.assign(loaded[rid])
+        dedup.assign(loaded[rid], stored[rid])
     dedup.take_changes()
     # A stored cluster that no longer comes out the same (e.g. never_merge was edited) is rewritten.
     # (Every loaded member is checked: a split by a librarian changes members no fresh record matches.)
@@ -212,7 +215,7 @@ def _update_works(
     for rid in sorted(removed):
         dedup.remove(rid)
     for record in sorted(fresh, key=lambda r: r.id):
-        dedup.assign(record)
+        dedup.assign(record, feats[record.id])
     changes = dedup.take_changes()
     live = set(dedup.cluster_keys())
     upsert_keys = set(changes.upsert) | {dedup.cluster_key(rid) for rid in stale if rid in dedup}
@@ -220,7 +223,8 @@ def _update_works(
 
     clusters = {m.id: key for key in upsert_keys for m in dedup.members(key)}
     touched = upsert_keys | delete_ids
-    state.apply([(r, block_keys(r)) for r in fresh], removed, clusters, dirty=touched if engine else ())
+    state.apply([(r, file_keys(feats[r.id])) for r in fresh], removed, clusters, feats,
+                dirty=touched if engine else ())
     if engine is not None:
         _write(engine, [dedup.merged(key) for key in sorted(upsert_keys)], delete_ids, summary)
     return touched

@@ -3,7 +3,9 @@
 SQLite in data_dir (index-state.sqlite). Keeping normalized records lets the
 pipeline re-merge a cluster when one member changes without re-reading every
 source, and the blocking keys let it find a changed record's possible
-duplicates without loading the whole collection.
+duplicates without loading the whole collection. Each record's dedup features
+are kept packed beside it, so deciding against those candidates reads small
+tuples, not whole records.
 
 Crash safety (docs/engines.md, "Crashes"). The engine commits separately from
 this file, so the state also keeps what the engine may not have yet:
@@ -28,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fedsearch.record import Record
+from indexers.dedup.features import FEATURES_VERSION, Features, features, pack, unpack
 
 STAGING = "next_"  # table-name prefix of a rebuild's state
 
@@ -53,6 +56,11 @@ CREATE TABLE IF NOT EXISTS {p}marks (
     local_id TEXT NOT NULL,
     state TEXT NOT NULL,
     PRIMARY KEY (source, local_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS {p}dedup_features (
+    record_id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    data BLOB NOT NULL
 ) WITHOUT ROWID;
 {_indexes(p)}
 """
@@ -95,6 +103,7 @@ class IndexState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self.works, self.blocks, self.marks = f"{prefix}works", f"{prefix}blocks", f"{prefix}marks"
+        self.features = f"{prefix}dedup_features"
         self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a transaction (and so the journal entry for what the engine is about to get) is on
@@ -115,7 +124,7 @@ class IndexState:
         """Forget every record, cluster and blocking key (for a rebuild); librarians' decisions stay."""
         with self.conn:
             self.conn.execute("BEGIN")
-            for table in (self.works, self.blocks, self.marks):
+            for table in (self.works, self.blocks, self.marks, self.features):
                 self.conn.execute(f"DELETE FROM {table}")
             if not self.prefix:
                 self.conn.execute("DELETE FROM dirty")
@@ -157,6 +166,29 @@ class IndexState:
             marks = ",".join("?" * len(chunk))
             for rid, js in self.conn.execute(f"SELECT record_id, json FROM {self.works} WHERE record_id IN ({marks})", chunk):
                 out[rid] = Record.model_validate_json(js)
+        return out
+
+    def sources_of(self, record_ids: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(record_ids))):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT record_id, source FROM {self.works} WHERE record_id IN ({marks})", chunk))
+        return out
+
+    def features_of(self, record_ids: Iterable[str]) -> dict[str, Features]:
+        """Stored records' dedup features: read back compact, or computed from the record when the
+        stored ones are missing (a state from before they were kept) or of another code version."""
+        record_ids = sorted(set(record_ids))
+        out: dict[str, Features] = {}
+        for chunk in _chunks(record_ids):
+            marks = ",".join("?" * len(chunk))
+            for rid, version, data in self.conn.execute(
+                    f"SELECT record_id, version, data FROM {self.features} WHERE record_id IN ({marks})", chunk):
+                if version == FEATURES_VERSION:
+                    out[rid] = unpack(data)
+        missing = [rid for rid in record_ids if rid not in out]
+        for rid, record in self.records(missing).items():
+            out[rid] = features(record)
         return out
 
     def clusters_of(self, record_ids: Iterable[str]) -> dict[str, str]:
@@ -247,9 +279,10 @@ class IndexState:
 
     # --- writing ---------------------------------------------------------------------
     def apply(self, put: list[tuple[Record, list[str]]], removed: Iterable[str], clusters: dict[str, str],
-              dirty: Iterable[str] = ()) -> None:
-        """In one transaction: store records with their blocking keys, drop removed ids, set clusters,
-        and journal `dirty`, the work ids the engine must now be told about."""
+              feats: dict[str, Features] | None = None, dirty: Iterable[str] = ()) -> None:
+        """In one transaction: store records with their blocking keys and dedup features (`feats`, or
+        computed here), drop removed ids, set clusters, and journal `dirty`, the work ids the engine must now be told about."""
+        feats = feats or {}
         with self.conn:
             self.conn.execute("BEGIN")
             gone = sorted(set(removed))
@@ -257,6 +290,7 @@ class IndexState:
                 marks = ",".join("?" * len(chunk))
                 self.conn.execute(f"DELETE FROM {self.works} WHERE record_id IN ({marks})", chunk)
                 self.conn.execute(f"DELETE FROM {self.blocks} WHERE record_id IN ({marks})", chunk)
+                self.conn.execute(f"DELETE FROM {self.features} WHERE record_id IN ({marks})", chunk)
             for record, keys in put:
                 self.conn.execute(
                     f"INSERT OR REPLACE INTO {self.works} (record_id, source, local_id, cluster, json) VALUES (?, ?, ?, ?, ?)",
@@ -266,6 +300,9 @@ class IndexState:
                 self.conn.execute(f"DELETE FROM {self.blocks} WHERE record_id = ?", (record.id,))
                 self.conn.executemany(f"INSERT OR IGNORE INTO {self.blocks} (key, record_id) VALUES (?, ?)",
                                       [(k, record.id) for k in keys])
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO {self.features} (record_id, version, data) VALUES (?, ?, ?)",
+                [(record.id, FEATURES_VERSION, pack(feats.get(record.id) or features(record))) for record, _ in put])
             self.conn.executemany(f"UPDATE {self.works} SET cluster = ? WHERE record_id = ?",
                                   [(c, rid) for rid, c in clusters.items()])
             self.conn.executemany("INSERT OR IGNORE INTO dirty (work_id) VALUES (?)", [(w,) for w in sorted(set(dirty))])
@@ -322,7 +359,7 @@ class IndexState:
         """Forget a rebuild that never switched the engine: the live tables still describe it."""
         with self.conn:
             self.conn.execute("BEGIN")
-            for table in ("works", "blocks", "marks"):
+            for table in ("works", "blocks", "marks", "dedup_features"):
                 self.conn.execute(f"DROP TABLE IF EXISTS {STAGING}{table}")
             self.conn.execute("DELETE FROM meta WHERE key = 'rebuild_generation'")
 
@@ -331,7 +368,7 @@ class IndexState:
         live ones (their marks still to be applied) and the journal, which was about the old index, empties."""
         with self.conn:
             self.conn.execute("BEGIN")
-            for table in ("works", "blocks", "marks"):
+            for table in ("works", "blocks", "marks", "dedup_features"):
                 self.conn.execute(f"DROP TABLE {table}")
                 self.conn.execute(f"ALTER TABLE {STAGING}{table} RENAME TO {table}")
             for index in ("works_cluster", "works_source", "blocks_record"):

@@ -149,11 +149,21 @@ class Deduplicator:
 
     def decide(self, a: Record, b: Record, fa: Features | None = None, fb: Features | None = None) -> Decision:
         """Are a and b the same work? Pass their features when you have them: computing them dominates."""
+        return self.decide_features(fa or features(a), fb or features(b))
+
+    def decide_features(self, a: Features, b: Features) -> Decision:
+        """decide() for two records known only by their features (as the index state keeps them)."""
         if frozenset((a.id, b.id)) in self._split:
             return Decision(False, 0, "split by a librarian")
         if b.id in self._never.get(a.id, ()):
             return Decision(False, 0, "never_merge in the configuration")
-        return self._compare(fa or features(a), fb or features(b))
+        return self._compare(a, b)
+
+    def worth_deciding(self, a: Features, other_id: str, other_source: str) -> bool:
+        """False when decide_features(a, other) is "not the same" whatever other's features say:
+        one source's two records are one work only through a shared strong identifier or a
+        librarian's join (rules.compare, step 2), and `a` has no strong identifier to share."""
+        return a.source != other_source or bool(a.strong) or other_id in self._joined.get(a.id, ())
 
     def _compare(self, a: Features, b: Features) -> Decision:
         who = self._joined.get(a.id, {}).get(b.id)
@@ -162,11 +172,12 @@ class Deduplicator:
         return compare(a, b, self.config.fuzzy_threshold, self.title_authors)
 
     # ---- changes
-    def assign(self, record: Record) -> str:
-        """Add a record (or replace the one with its id); its cluster key afterwards."""
+    def assign(self, record: Record, feats: Features | None = None) -> str:
+        """Add a record (or replace the one with its id); its cluster key afterwards.
+        `feats`: the record's features, if the caller has them already (they must be `features(record)`)."""
         if record.id in self._records:
             self.remove(record.id)
-        feats = features(record)
+        feats = feats or features(record)
         before = self.title_authors(feats)
         self._add(record, feats)
         self._title_use_changed(feats, before)
@@ -230,9 +241,9 @@ class Deduplicator:
         ]
 
     def _readd(self, rid: str) -> None:
-        record = self._records[rid]
+        record, feats = self._records[rid], self._features[rid]
         self._remove(rid)
-        self._add(record)
+        self._add(record, feats)
 
     def remove(self, record_id: str) -> None:
         """Forget a record (deleted at its source); its cluster may shrink or split."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
 
 from fedsearch import analysis
 from fedsearch.record import Person, Record, RecordType
@@ -162,3 +166,44 @@ def features(record: Record) -> Features:
         publisher=_text_key(record.publisher),
         autoref=bool(AUTOREF.search(" ".join(every))),
     )
+
+
+# --- compact storage: the index state keeps each record's Features, so finding a fresh record's
+# duplicates reads these small tuples instead of parsing and re-analysing whole stored records.
+
+def _version() -> str:
+    """Changes whenever the code that computes features may have changed: stored features of another
+    version are recomputed from the stored record instead of being trusted."""
+    from fedsearch import analysis, record
+    from indexers.dedup import titles
+    from indexers.normalize import text
+
+    digest = hashlib.sha1()
+    for module in (sys.modules[__name__], titles, analysis, record, text):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+FEATURES_VERSION = _version()
+
+
+def pack(f: Features) -> bytes:
+    """Features -> bytes (marshal: tuples, frozensets and strings round-trip exactly and fast)."""
+    values = [getattr(f, name) for name in _FIELDS]
+    values[_RTYPE] = f.rtype.value
+    return marshal.dumps(tuple(values))
+
+
+def unpack(data: bytes) -> Features:
+    values = list(marshal.loads(data))
+    values[_RTYPE] = _RTYPES[values[_RTYPE]]
+    # Filled in directly: a frozen dataclass's __init__ sets each field through object.__setattr__,
+    # which costs more than the rest of reading features back (they were valid when packed).
+    f = object.__new__(Features)
+    f.__dict__.update(zip(_FIELDS, values))
+    return f
+
+
+_FIELDS = tuple(f.name for f in fields(Features))
+_RTYPE = _FIELDS.index("rtype")
+_RTYPES = {t.value: t for t in RecordType}
