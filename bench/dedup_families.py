@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 
 
 SOURCES = ["knu", "nlkr", "auca", "cyberleninka", "elibrary", "osh-su", "ksucta", "krsu", "manas", "iuk",
@@ -259,14 +260,19 @@ def isbn13(first12: str) -> str:
     return first12 + str((10 - total % 10) % 10)
 
 
+# The base set's romanization (bench/make_dedup_labeled.py), given to build().
+translit: Callable[[str, str], str]
+
+
 def split_of(group: str) -> str:
     """Fixed by the group id: about a third of the families is held out."""
     return "heldout" if int(hashlib.sha1(group.encode()).hexdigest(), 16) % 3 == 0 else "adversarial"
 
 
-def build(translit, seed: int = 1014) -> list[dict]:
-    """The families' labeled lines; `translit(text, system)` is the base set's romanization."""
-    globals()["translit"] = translit
+def build(romanize: Callable[[str, str], str], seed: int = 1014) -> list[dict]:
+    """The families' labeled lines; `romanize(text, system)` is the base set's romanization."""
+    global translit
+    translit = romanize
     fam = Families(seed)
     for make in (fam.series, fam.translated, fam.generic, fam.patents, fam.theses, fam.editions, fam.in_source):
         make()

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api.app import create_app
-from tests.api.conftest import free_port, make_settings
+from tests.api.conftest import free_port
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ rebuild. Bounds on time are generous: the speed is measured in bench/.
 from __future__ import annotations
 
 import asyncio
-import re
-import shutil
 import socket
 import threading
 import time

@@ -19,7 +19,7 @@ from connectors.http import (
     parse_retry_after,
 )
 from tests.connectors.conftest import local_policy
-from tests.connectors.peers import LocalHTTPServer, Reply, Request, free_port
+from tests.connectors.peers import LocalHTTPServer, Reply, free_port
 
 
 def policy(**overrides):

@@ -47,7 +47,6 @@ from fedsearch.record import Record, make_record_id
 from indexers.dedup import merge
 from indexers.normalize import NormalizationError, normalize
 from connectors.base import RawRecord
-from tests.conftest import delete_es_indices
 
 SEED = 20261207
 CORPUS_SIZE = 1200  # ~570 OAI records, ~370 catalogue records, ~140 dissertations
