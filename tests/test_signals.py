@@ -24,16 +24,10 @@ from connectors.harvest import harvest_source
 from connectors.rawstore import RawStore
 from fedsearch.config import load_config
 from tests.conftest import ROOT
-from tests.connectors.peers import OaiPeer, pyoai_token_fix
+from tests.connectors.peers import OaiPeer, free_port, pyoai_token_fix
 
 STOP_GUARD = 20
 TOTAL = 100
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Fedsearch:
