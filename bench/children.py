@@ -8,7 +8,7 @@
     python -m bench.children fastbuild --config CFG --corpus DIR   (normalize in parallel, engine.rebuild; no dedup)
     python -m bench.children copy    --config CFG --source-config OTHER  (index the other engine's records)
     python -m bench.children rawbulk --config CFG --out FILE       (the engine's own bulk load of pre-built docs)
-    python -m bench.children serve   --config CFG --port N         (search_api.app.serve; prints when ready)
+    python -m bench.children serve   --config CFG --port N         (fedsearch_app.app.serve; prints when ready)
 
 Each prints one JSON line (its result) on stdout; progress goes to stderr.
 """
@@ -40,7 +40,7 @@ def searchable_count(settings) -> int:
 
 
 def cmd_corpus(args: argparse.Namespace) -> dict[str, Any]:
-    from fedsearch.corpus import generate
+    from fedsearch_app.corpus import generate
 
     started = time.perf_counter()
     manifest = generate(args.out, args.size, seed=args.seed,
@@ -61,7 +61,7 @@ def cmd_harvest(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_fetch(args: argparse.Namespace) -> dict[str, Any]:
     """Connectors only: every source into the raw store, nothing indexed."""
-    from connectors.harvest import harvest_sources
+    from rawstore.harvest import harvest_sources
 
     settings = load_config(args.config)
     started = time.perf_counter()
@@ -73,7 +73,7 @@ def cmd_fetch(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
     """The index step of a harvest (`indexers.pipeline.harvest` after fetching): raw store -> searchable."""
-    from connectors.rawstore import RawStore
+    from rawstore.store import RawStore
     from fedsearch.engines import open_engine
     from indexers.pipeline import index_changes
     from indexers.state import IndexState
@@ -121,7 +121,7 @@ def cmd_reindex(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_build(args: argparse.Namespace) -> dict[str, Any]:
     from bench.rawload import fill
-    from connectors.rawstore import RawStore
+    from rawstore.store import RawStore
     from indexers.pipeline import reindex
 
     settings = load_config(args.config)
@@ -169,7 +169,7 @@ def cmd_fastbuild(args: argparse.Namespace) -> dict[str, Any]:
     import os
 
     from bench.rawload import connector_raw_records, oai_raw_records
-    from fedsearch.corpus import FILES
+    from fedsearch_app.corpus import FILES
     from fedsearch.engines import open_engine
     from fedsearch.record import Record
 
@@ -234,7 +234,7 @@ def cmd_rawbulk(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
     import socket
 
-    from search_api.app import serve
+    from fedsearch_app.app import serve
 
     settings = load_config(args.config)
 

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from connectors.rawstore import FILENAME, RawStore
+from rawstore.store import FILENAME, RawStore
 from fedsearch.config import load_config
 from fedsearch.engines.embedded import EmbeddedEngine
 from indexers.pipeline import index_changes

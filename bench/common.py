@@ -108,7 +108,7 @@ def corpus_dir(size: int) -> Path:
 
 
 def ensure_corpus(size: int) -> tuple[Path, dict[str, Any]]:
-    from fedsearch.corpus import is_current, load_manifest
+    from fedsearch_app.corpus import is_current, load_manifest
 
     out = corpus_dir(size)
     manifest = load_manifest(out)

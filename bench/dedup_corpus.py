@@ -22,8 +22,8 @@ from typing import Any
 
 from bench.rawload import connector_raw_records, file_sources, oai_raw_records
 from fedsearch.config import Settings, SourceConfig
-from fedsearch.corpus import FILES
-from fedsearch.corpus.works import OAI
+from fedsearch_app.corpus import FILES
+from fedsearch_app.corpus.works import OAI
 from fedsearch.record import Record
 from indexers.dedup import Deduplicator
 from indexers.normalize import NormalizationError, normalize

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from bench.common import WORK, background, drop_es_indices, ensure_corpus, progress, run_child, settings_dict, write_settings
-from connectors.rawstore import FILENAME as RAW_STORE
+from rawstore.store import FILENAME as RAW_STORE
 
 
 def _fresh(engine: str, size: int, tag: str) -> tuple[Any, str]:
@@ -50,7 +50,7 @@ def measure(size: int, engines: list[str], *, timeout: float = 7200, with_reinde
         fetched, _ = _fresh("embedded", size, "fetch")
         cfg = fetched / "fetch.yaml"
         write_settings(cfg, settings_dict(fetched, "embedded", sources, "fsbench-ingest-fetch"))
-        progress(f"fetch: connectors.harvest of {manifest['records']:,} records from the partners")
+        progress(f"fetch: rawstore.harvest of {manifest['records']:,} records from the partners")
         t = time.perf_counter()
         fetch = run_child("bench.children", "fetch", "--config", str(cfg), timeout=timeout)
         fetch["wall_seconds"] = time.perf_counter() - t

@@ -113,7 +113,7 @@ def quiet_harvest(settings) -> tuple[float, float]:
 
 
 def last_run(data: Path):
-    from connectors.rawstore import RawStore
+    from rawstore.store import RawStore
 
     with RawStore(data / "raw.sqlite3") as store:
         return store.last_run("repo")

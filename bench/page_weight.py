@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from fastapi.testclient import TestClient  # noqa: E402
 
 from fedsearch.config import Settings, load_config  # noqa: E402
-from search_api.app import create_app  # noqa: E402
+from fedsearch_app.app import create_app  # noqa: E402
 
 BUDGET_BYTES = 60 * 1024  # the results page with all its assets, compressed
 START, END = "<!-- page-weight:start -->", "<!-- page-weight:end -->"

@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from fedsearch.demo.partners import SamplePartners
+from fedsearch_app.demo.partners import SamplePartners
 
 
 def main(argv: list[str] | None = None) -> int:

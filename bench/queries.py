@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from fedsearch.corpus import vocab
-from fedsearch.corpus.vocab import transliterate
+from fedsearch_app.corpus import vocab
+from fedsearch_app.corpus.vocab import transliterate
 
 FACETS = ("source", "type", "year", "language", "subject")
 

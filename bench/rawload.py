@@ -19,12 +19,12 @@ from pathlib import Path
 from lxml import etree
 
 from connectors.base import RawRecord
-from connectors.rawstore import RawStore
+from rawstore.store import RawStore
 from connectors.registry import get_connector
 from fedsearch.config import Settings, SourceConfig
-from fedsearch.corpus import FILES, SOURCE_IDS
-from fedsearch.corpus.works import CSV, OAI, PATENTS, SRU
-from fedsearch.demo.partners import source_options
+from fedsearch_app.corpus import FILES, SOURCE_IDS
+from fedsearch_app.corpus.works import CSV, OAI, PATENTS, SRU
+from fedsearch_app.demo.partners import source_options
 
 _HEADER = re.compile(rb"<identifier>([^<]+)</identifier><datestamp>([^<]+)</datestamp>")
 _SET = re.compile(rb"<setSpec>([^<]+)</setSpec>")

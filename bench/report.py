@@ -65,7 +65,7 @@ def corpus_section() -> str:
     results = load_results("corpus")
     if not results:
         return "## Corpus generation\n\n(not measured yet: `python -m bench.run corpus --size 1000000`)"
-    lines = ["## Corpus generation (fedsearch/corpus)", "",
+    lines = ["## Corpus generation (fedsearch_app/corpus)", "",
              "Streaming: one work at a time, written straight to the four partner files; memory does not grow with size.", "",
              "| records | time | records/s | peak RSS | repository / catalogue / dissertations / patents | duplicate pairs |",
              "|---|---|---|---|---|---|"]
@@ -73,7 +73,7 @@ def corpus_section() -> str:
         p = r["records_by_partner"]
         lines.append(f"| {r['size']:,} | {r['seconds']:.0f}s | {r['size'] / r['seconds']:,.0f} | {r['peak_rss_mib']:.0f} MiB "
                      f"| {p['oai']:,} / {p['sru']:,} / {p['csv']:,} / {p['patents']:,} | {r['duplicate_pairs']:,} |")
-    lines += ["", "Command: `python -m bench.run corpus --size N` (or `python -m fedsearch.corpus --size N --out DIR`)."]
+    lines += ["", "Command: `python -m bench.run corpus --size N` (or `python -m fedsearch_app.corpus --size N --out DIR`)."]
     return "\n".join(lines)
 
 
@@ -216,7 +216,7 @@ def memory_section() -> str:
         b = r.get("build") or {}
         if not b.get("reused") and not b.get("copied_from") and b.get("dedup") is not False and b.get("peak_rss_mib"):
             lines.append(f"| indexer: `indexers.pipeline.reindex` (search index build) | {r['engine']} | {b['searchable']:,} | {b['peak_rss_mib']:.0f} MiB |")
-        lines.append(f"| server (`search_api.app.serve`) after the search benchmark | {r['engine']} | {r['searchable']:,} | {_f(r.get('server_peak_rss_mib'), 0)} MiB |")
+        lines.append(f"| server (`fedsearch_app.app.serve`) after the search benchmark | {r['engine']} | {r['searchable']:,} | {_f(r.get('server_peak_rss_mib'), 0)} MiB |")
     lines += ["", "Elasticsearch's own JVM is not counted (it runs as a separate service). Index builds done by "
               "benchmark helpers (copying one engine's records into the other, the parallel 1M build) are left out: "
               "they measure bench/ code, not fedsearch.", "", _notes("memory")]

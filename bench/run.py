@@ -108,7 +108,7 @@ def cmd_dedup(args: argparse.Namespace) -> None:
 def cmd_dedup_corpus(args: argparse.Namespace) -> None:
     from bench import dedup_corpus
     from bench.common import WORK
-    from fedsearch.corpus import generate, is_current, load_manifest
+    from fedsearch_app.corpus import generate, is_current, load_manifest
 
     out = WORK / f"dedup-corpus-{args.size}"
     if not is_current(load_manifest(out), args.size, args.seed):

@@ -2,7 +2,7 @@
 
 For one engine and corpus size: build the index once (raw store filled from the
 corpus files, then the real `indexers.pipeline.reindex`), start the server
-(`search_api.app.serve`) in its own process, and send the same queries through
+(`fedsearch_app.app.serve`) in its own process, and send the same queries through
 the API and straight to the engine, in alternating passes at concurrency 1
 and 8, so both sides see the same machine noise.
 """

@@ -3,7 +3,7 @@
 A connector knows one protocol or file format. It does not normalize and it
 does not index: it yields `RawRecord`s (kept as-is in the raw store),
 `Quarantine`s for input it could not read, and `Checkpoint`s. The harvest
-runner (connectors/harvest.py) stores everything up to a checkpoint in one
+runner (rawstore/harvest.py) stores everything up to a checkpoint in one
 transaction, so a killed harvest resumes there, losing and duplicating nothing.
 """
 

@@ -3,7 +3,7 @@
     fedsearch harvest [--source ID] [--full] [--confirm-deletions]   -> harvest()
     fedsearch reindex                          -> reindex()
 
-Indexing works in batches of changed raw records (connectors/rawstore.py
+Indexing works in batches of changed raw records (rawstore/store.py
 `iter_changed`). For each batch it loads, from the index state, only the works
 that might be affected: the changed records' old clusters and the clusters of
 records sharing a blocking key with them. It re-clusters those with the
@@ -50,8 +50,8 @@ from itertools import chain
 from pathlib import Path
 
 from connectors.base import Quarantine
-from connectors.harvest import confirm_held_sweeps, harvest_sources
-from connectors.rawstore import RawStore, RunSummary, StoredRecord
+from rawstore.harvest import confirm_held_sweeps, harvest_sources
+from rawstore.store import RawStore, RunSummary, StoredRecord
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import EngineError, SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id

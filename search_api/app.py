@@ -1,7 +1,8 @@
-"""The application: the JSON API and the web UI in one process, over one SearchService.
+"""The JSON API application over one SearchService.
 
-`create_app(settings, engine=None)` builds it (tests pass an engine they filled);
-`serve(settings, host, port)` runs it with uvicorn (`fedsearch serve`).
+`create_app(settings, engine=None, mount=None)` builds it (tests pass an engine they filled;
+`mount` adds the layers above, see fedsearch_app/app.py, which puts the API, the web UI
+and the admin in one process); `serve(settings, host, port, app=)` runs it with uvicorn.
 
 Middleware, outermost first: metrics (counts everything, 429s included), trusted
 hosts (400 for a Host header we don't serve), CORS (so a 429 or 503 still carries
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
@@ -61,7 +63,8 @@ def _is_api_path(path: str) -> bool:
     return path.startswith("/api/") or path in ("/healthz", "/metrics", "/opensearch.xml")
 
 
-def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: SearchEngine | None = None, *,
+               mount: Callable[[FastAPI], None] | None = None) -> FastAPI:
     metrics = Metrics()
     service = SearchService(settings, engine, metrics=metrics)
 
@@ -89,12 +92,8 @@ def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAP
     app.include_router(api_router)
     _install_ops_routes(app)
 
-    from web_ui.routes import mount as mount_web_ui  # the UI sits on top of the API layer
-
-    mount_web_ui(app)
-    from web_ui.admin import mount as mount_admin  # /admin: librarians' pages, scheduler (docs/admin.md)
-
-    mount_admin(app)
+    if mount is not None:  # the layers above (web UI, admin): fedsearch_app.app
+        mount(app)
 
     server = settings.server
     app.add_middleware(HeadAndOptions)  # innermost: CORS answers allowed preflights before it
@@ -252,13 +251,13 @@ def _stopped(signum: int, frame: object) -> None:
     raise _Stopped()
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
+def serve(settings: Settings, host: str | None = None, port: int | None = None, *, app: FastAPI | None = None) -> int:
     import signal
     import threading
 
     import uvicorn
 
-    app = create_app(settings)
+    app = app if app is not None else create_app(settings)
     previous = ({s: signal.signal(s, _stopped) for s in (signal.SIGINT, signal.SIGTERM)}
                 if threading.current_thread() is threading.main_thread() else {})
     try:

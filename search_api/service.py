@@ -611,13 +611,13 @@ class SearchService:
 # --- the raw store's harvest runs -------------------------------------------------------------
 
 def last_harvests(settings: Settings) -> dict[str, LastHarvest]:
-    """The newest harvest run of each source, from the raw store (connectors/rawstore.py); {} if unknown.
+    """The newest harvest run of each source, from the raw store (rawstore/store.py); {} if unknown.
 
     Read lazily and never created here: a search-only deployment (or an index
     built elsewhere) has no raw store, and then last_harvest is null.
     """
     try:
-        from connectors import rawstore  # noqa: PLC0415 - optional at run time
+        from rawstore import store as rawstore  # noqa: PLC0415 - optional at run time
     except Exception as err:  # noqa: BLE001 - not importable: degrade to null
         log.info("raw store unavailable: %s", err)
         return {}
@@ -647,7 +647,7 @@ def harvest_metrics(settings: Settings) -> list[tuple[str, dict[str, str], float
     Read from the raw store like `last_harvests`; nothing when there is none.
     """
     try:
-        from connectors import rawstore  # noqa: PLC0415 - optional at run time
+        from rawstore import store as rawstore  # noqa: PLC0415 - optional at run time
     except Exception:  # noqa: BLE001
         return []
     path = Path(settings.data_dir) / getattr(rawstore, "FILENAME", "rawstore.sqlite3")

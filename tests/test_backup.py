@@ -11,21 +11,21 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from fedsearch.backup import BackupError, backup, restore
+from fedsearch_app.backup import BackupError, backup, restore
 from fedsearch.config import load_config
 from fedsearch.engines.embedded import EmbeddedEngine
 from fedsearch.engines.query import SearchQuery
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.corpus import CORPUS, rec
-from web_ui.admin.db import AdminDB
-from web_ui.admin.users import UserStore
+from fedsearch_app.admin.db import AdminDB
+from fedsearch_app.admin.users import UserStore
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ["", "манас", "диссертация", "тема 7", "year:2019"]
 
 
 def fedsearch(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fedsearch.cli", "--config", str(config), *args],
+    return subprocess.run([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 

@@ -15,7 +15,7 @@ EXAMPLE = ROOT / "config" / "fedsearch.example.yaml"
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fedsearch.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT)
+    return subprocess.run([sys.executable, "-m", "fedsearch_app.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT)
 
 
 def test_example_configuration_is_valid():

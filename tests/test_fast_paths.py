@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fedsearch import analysis
-from fedsearch.corpus import vocab as vocabulary
+from fedsearch_app.corpus import vocab as vocabulary
 from tests import analysis_reference as ref
 
 CORPUS = Path(__file__).parent / "relevance" / "corpus.jsonl"

@@ -20,7 +20,7 @@ import kyrgyz as kyrgyz_oracle  # noqa: E402  (the test extra: pip install -e ".
 from kyrgyz.cases import Case  # noqa: E402
 
 from fedsearch import analysis, kyrgyz  # noqa: E402
-from fedsearch.corpus import vocab  # noqa: E402
+from fedsearch_app.corpus import vocab  # noqa: E402
 
 ROOT = Path(__file__).parent
 _WORD = re.compile(r"^[а-яөүң]{3,}$")

@@ -20,8 +20,8 @@ import httpx
 import pytest
 import yaml
 
-from connectors.harvest import harvest_source
-from connectors.rawstore import RawStore
+from rawstore.harvest import harvest_source
+from rawstore.store import RawStore
 from fedsearch.config import load_config
 from tests.conftest import ROOT
 from tests.connectors.peers import OaiPeer, free_port, pyoai_token_fix
@@ -34,7 +34,7 @@ class Fedsearch:
     """`fedsearch ARGS` in a subprocess; its output (stdout and stderr) collected as it comes."""
 
     def __init__(self, *args: str, config: Path | None = None):
-        cmd = [sys.executable, "-m", "fedsearch.cli", "--log-level", "INFO"]
+        cmd = [sys.executable, "-m", "fedsearch_app.cli", "--log-level", "INFO"]
         if config is not None:
             cmd += ["--config", str(config)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "FEDSEARCH_SCHEDULER": "on"}

@@ -19,13 +19,13 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-import fedsearch.demo.oai  # noqa: F401 - patches pyoai 2.5's resumption tokens for Python 3 (see there)
+import fedsearch_app.demo.oai  # noqa: F401 - patches pyoai 2.5's resumption tokens for Python 3 (see there)
 from fedsearch.config import Settings, validate_settings
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.api.conftest import free_port
 from tests.connectors.peers import OaiPeer
-from web_ui.admin.db import AdminDB
-from web_ui.admin.users import UserStore
+from fedsearch_app.admin.db import AdminDB
+from fedsearch_app.admin.users import UserStore
 
 PASSWORD = "correct horse battery staple"
 SCRIPT_TITLE = "<script>alert('title')</script> Манас эпосу"

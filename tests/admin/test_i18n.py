@@ -9,6 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 WEB_UI = Path(__file__).parents[2] / "web_ui"
+ADMIN = Path(__file__).parents[2] / "fedsearch_app" / "admin"  # its strings live in the UI's catalogs
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
 KEYWORDS = {"_": None, "gettext_": None, "N_": None, "ngettext": (1, 2), "gettext": None}
@@ -16,7 +17,7 @@ KEYWORDS = {"_": None, "gettext_": None, "N_": None, "ngettext": (1, 2), "gettex
 
 def admin_messages() -> set[str]:
     found = set()
-    for _, _, message, _, _ in extract_from_dir(WEB_UI / "admin", METHODS, OPTIONS, KEYWORDS):
+    for _, _, message, _, _ in extract_from_dir(ADMIN, METHODS, OPTIONS, KEYWORDS):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
@@ -44,11 +45,11 @@ def test_the_admin_speaks_the_chosen_language(boss, lang, heading, button):
 
 
 def test_every_connector_option_has_words_for_librarians():
-    """Labels and help of connector options come from web_ui/admin/option_texts.py, not developers' English."""
+    """Labels and help of connector options come from fedsearch_app/admin/option_texts.py, not developers' English."""
     from connectors.registry import installed
-    from web_ui.admin.option_texts import option_texts
+    from fedsearch_app.admin.option_texts import option_texts
 
-    from web_ui.admin.option_texts import CONNECTOR_TEXTS
+    from fedsearch_app.admin.option_texts import CONNECTOR_TEXTS
 
     missing = [f"{name}:{option}" for name, cls in installed().items()
                for option in cls.Options.model_json_schema().get("properties", {}) if option_texts(name, option) is None]

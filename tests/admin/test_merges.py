@@ -10,7 +10,7 @@ import pytest
 from fedsearch.engines import SearchQuery, open_engine
 from fedsearch.record import make_record_id
 from indexers.pipeline import harvest, reindex
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.admin.conftest import AdminClient, add_user, admin_settings, http_client
 
 BOOKS = [{"id": "B-1", "title": "История Кыргызстана", "author": "Абдрахманов, Т.", "year": 2005, "isbn": "978-9967-00000-1"},

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.admin.conftest import AdminClient, add_user, admin_settings, http_client
 from tests.connectors.peers import LocalHTTPServer, Reply
-from web_ui.admin.sessions import SECRET_FILE
+from fedsearch_app.admin.sessions import SECRET_FILE
 
 
 @pytest.fixture

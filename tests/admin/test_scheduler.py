@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connectors.harvest import source_lock
-from connectors.rawstore import RawStore
-from indexers.scheduler import (
+from rawstore.harvest import source_lock
+from rawstore.store import RawStore
+from fedsearch_app.scheduler import (
     AlreadyRunning,
     Harvests,
     InvalidSchedule,
@@ -25,7 +25,7 @@ from indexers.scheduler import (
     parse_schedule,
     source_next_run,
 )
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.admin.conftest import AdminClient, admin_settings, http_client
 
 UTC = timezone.utc
@@ -99,7 +99,7 @@ def test_the_same_source_never_runs_twice_at_once(tmp_path, partner):
     assert Scheduler(lambda: settings, harvests).tick() == []  # due, but running here already
     harvests.stop("knu")
     assert harvests.wait("knu", 30).status == "stopped"
-    # Another process harvesting it (it holds connectors.harvest's lock): the run does not start.
+    # Another process harvesting it (it holds rawstore.harvest's lock): the run does not start.
     with RawStore.for_settings(settings) as store, source_lock(store, "knu"):
         job = harvests.start("knu", trigger="schedule")
         harvests.wait("knu", 30)
@@ -139,7 +139,7 @@ def test_fedsearch_scheduler_runs_due_harvests_until_sigterm(tmp_path, partner):
         "data_dir": str(data), "harvest": {"delay_seconds": 0, "timeout_seconds": 5, "max_retries": 0},
         "sources": [{"id": "knu", "connector": "oai-pmh", "url": partner.url, "schedule": "1d",
                      "allow_private_networks": True}]}))
-    proc = subprocess.Popen([sys.executable, "-m", "fedsearch.cli", "--config", str(config), "scheduler"],
+    proc = subprocess.Popen([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "scheduler"],
                             cwd=Path(__file__).parents[2], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 import fastapi.routing
 import pytest
 
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.admin.conftest import PASSWORD, AdminClient, add_user, admin_settings, csrf_of, http_client
-from web_ui.admin.db import AdminDB, stamp
-from web_ui.admin.sessions import COOKIE, MAX_FAILURES
+from fedsearch_app.admin.db import AdminDB, stamp
+from fedsearch_app.admin.sessions import COOKIE, MAX_FAILURES
 
 # The only /admin routes reachable without a session: the login form and the admin's CSS and JS.
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/static/{name}")}

@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from connectors.registry import installed
-from fedsearch.cli import main as cli_main
+from fedsearch_app.cli import main as cli_main
 from fedsearch.engines import open_engine
-from fedsearch.managed_sources import ManagedSources
-from search_api.app import create_app
+from fedsearch_app.managed_sources import ManagedSources
+from fedsearch_app.app import create_app
 from tests.admin.conftest import AdminClient, http_client
-from web_ui.admin import forms
+from fedsearch_app.admin import forms
 
 
 def field_errors(html: str) -> dict[str, str]:
@@ -26,14 +26,14 @@ def field_errors(html: str) -> dict[str, str]:
 
 
 def test_every_connector_gets_a_form_from_its_options_model(settings):
-    from web_ui.admin.option_texts import option_texts
+    from fedsearch_app.admin.option_texts import option_texts
     from web_ui.i18n import gettext_
 
     for name, cls in installed().items():
         form = forms.source_form(settings, cls)
         schema = cls.Options.model_json_schema()
         assert [f.name for f in form.options] == [f"opt.{k}" for k in schema["properties"]], name
-        for f in form.options:  # the librarians' help (web_ui/admin/option_texts.py), else the developers' description
+        for f in form.options:  # the librarians' help (fedsearch_app/admin/option_texts.py), else the developers' description
             texts = option_texts(name, f.name[4:])
             assert f.help == (gettext_(texts[1]) if texts else schema["properties"][f.name[4:]]["description"]), f.name
     tabular = {f.name: f for f in forms.source_form(settings, installed()["tabular"]).options}
@@ -144,7 +144,7 @@ def test_a_saved_source_survives_a_restart_and_passes_check_config(tmp_path, set
     assert cli_main(["--config", str(config), "check-config"]) == 0
     # A source the admin keeps that the configuration can no longer accept makes check-config fail, naming it.
     ManagedSources.for_settings(settings).put([{"id": "auca", "connector": "oai-pmh", "url": "ftp://x"}], "test")
-    out = subprocess.run([sys.executable, "-m", "fedsearch.cli", "--config", str(config), "check-config"],
+    out = subprocess.run([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "check-config"],
                          capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert out.returncode == 2
     assert "sources[1] (id auca).url" in out.stderr and "web admin's sources" in out.stderr
@@ -308,7 +308,7 @@ def test_times_are_shown_in_the_configured_zone():
     from zoneinfo import ZoneInfo
 
     from fedsearch.config import ConfigError, validate_settings
-    from web_ui.admin.rendering import local_time
+    from fedsearch_app.admin.rendering import local_time
 
     stamp = "2026-11-25T14:03:00+00:00"
     assert validate_settings({}, "<test>").server.timezone == "Asia/Bishkek"

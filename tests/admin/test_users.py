@@ -11,15 +11,15 @@ import pytest
 import yaml
 
 from tests.admin.conftest import PASSWORD, AdminClient, http_client
-from web_ui.admin.db import AdminDB
-from web_ui.admin.users import AccountError, UserStore, create_user_cli, read_password
+from fedsearch_app.admin.db import AdminDB
+from fedsearch_app.admin.users import AccountError, UserStore, create_user_cli, read_password
 
 
 def test_create_user_from_the_command_line_reads_the_password_from_stdin(tmp_path, app, settings):
     config = tmp_path / "fedsearch.yaml"
     config.write_text(yaml.safe_dump({"data_dir": str(settings.data_dir)}))
     run = lambda *args, password: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "fedsearch.cli", "--config", str(config), "admin", "create-user", *args],
+        [sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "admin", "create-user", *args],
         input=password + "\n", capture_output=True, text=True, cwd=Path(__file__).parents[2])
     made = run("Gulnara", "--role", "admin", password="Бишкек-2026-пароль")
     assert made.returncode == 0, made.stderr
@@ -114,8 +114,8 @@ def test_create_user_finds_the_demo_configuration_and_says_which_data_dir(tmp_pa
     import os
 
     from fedsearch.config import load_config
-    from fedsearch.demo import write_config
-    from search_api.app import create_app
+    from fedsearch_app.demo import write_config
+    from fedsearch_app.app import create_app
 
     workdir = tmp_path / "clone"
     demo_dir = workdir / "demo-data"
@@ -124,7 +124,7 @@ def test_create_user_finds_the_demo_configuration_and_says_which_data_dir(tmp_pa
     env = {k: v for k, v in os.environ.items() if k != "FEDSEARCH_CONFIG"}
 
     def run(*args: str, env: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "fedsearch.cli", *args], input="Бишкек-2026-пароль\n",
+        return subprocess.run([sys.executable, "-m", "fedsearch_app.cli", *args], input="Бишкек-2026-пароль\n",
                               capture_output=True, text=True, cwd=workdir, env=env)
 
     made = run("admin", "create-user", "gulnara", "--role", "admin")
@@ -143,7 +143,7 @@ def test_create_user_finds_the_demo_configuration_and_says_which_data_dir(tmp_pa
 
 def test_the_empty_login_page_names_this_servers_configuration(tmp_path):
     from fedsearch.config import load_config
-    from search_api.app import create_app
+    from fedsearch_app.app import create_app
 
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data")}))

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from fedsearch.config import ElasticsearchConfig, ServerConfig, Settings, SourceConfig
 from fedsearch.engines.base import SearchEngine
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.test_engine_conformance import drop_engine, make_engine
 
 ENGINES = ["embedded", "elasticsearch"]

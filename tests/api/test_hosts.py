@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.api.conftest import free_port
 
 
@@ -57,7 +57,7 @@ def _serve(tmp_path: Path, extra: str) -> tuple[subprocess.Popen, str]:
     config.write_text(f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 3\n{extra}",
                       encoding="utf-8")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "fedsearch.cli", "--config", str(config), "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fedsearch.config import ElasticsearchConfig
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from search_api.ratelimit import TokenBuckets
 from tests.api.conftest import EMBED_ORIGIN, free_port, make_settings
 from tests.corpus import rid

@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.api.conftest import build_engine, make_settings
 
 MAX_EXAMPLES = 60  # per operation; 8 operations

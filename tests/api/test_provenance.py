@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from fedsearch.engines.embedded import EmbeddedEngine
 from fedsearch.record import Identifiers, LangText, Person, Record, RecordType, make_record_id
 from indexers.dedup import Deduplicator
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.api.conftest import make_settings
 
 DOI = "10.24412/1694-5220-2019-3-15"

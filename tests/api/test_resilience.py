@@ -23,7 +23,7 @@ import uvicorn
 
 from fedsearch.config import ElasticsearchConfig, ServerConfig, Settings
 from fedsearch.engines.embedded import EmbeddedEngine
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.api.conftest import SOURCES, build_engine, free_port
 from tests.corpus import CORPUS
 

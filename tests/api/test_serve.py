@@ -1,4 +1,4 @@
-"""`fedsearch serve` (search_api.app.serve) in a real process: it serves, and stops cleanly on Ctrl-C."""
+"""`fedsearch serve` (fedsearch_app.app.serve) in a real process: it serves, and stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_fedsearch_serve_runs_the_api_and_the_ui(tmp_path):
     config = tmp_path / "fedsearch.yaml"
     config.write_text(f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 1000\n", encoding="utf-8")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "fedsearch.cli", "--config", str(config), "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

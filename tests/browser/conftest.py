@@ -13,7 +13,7 @@ import httpx
 import pytest
 import uvicorn
 
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.api.conftest import build_engine, free_port, make_settings
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import uvicorn
 from fedsearch.engines.embedded import EmbeddedEngine
 from fedsearch.record import (Classification, Dissertation, Holding, LangText, Link, Person, Record, RecordType,
                               make_record_id)
-from search_api.app import create_app
+from fedsearch_app.app import create_app
 from tests.api.conftest import free_port, make_settings
 from tests.browser.test_site import assert_accessible
 

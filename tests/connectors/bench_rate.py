@@ -14,8 +14,8 @@ import types
 import urllib.parse
 from pathlib import Path
 
-from connectors.harvest import harvest_source
-from connectors.rawstore import RawStore
+from rawstore.harvest import harvest_source
+from rawstore.store import RawStore
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import OaiPeer, ZebraPeer, marcxml_record
 

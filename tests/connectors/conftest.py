@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors.rawstore import RawStore
+from rawstore.store import RawStore
 from fedsearch.config import HarvestPolicy, Reach, Settings, validate_settings
 from tests.connectors.peers import OaiPeer, ZebraPeer, pyoai_token_fix
 

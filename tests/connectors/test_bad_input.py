@@ -11,7 +11,7 @@ import time
 
 from lxml import etree
 
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import HangingServer, LocalHTTPServer, Reply, Request
 

@@ -11,8 +11,8 @@ import time
 
 import yaml
 
-from connectors.harvest import harvest_source
-from connectors.rawstore import RawStore
+from rawstore.harvest import harvest_source
+from rawstore.store import RawStore
 from fedsearch.config import load_config
 from tests.connectors.conftest import FAST_POLICY
 from tests.connectors.peers import OaiPeer, pyoai_token_fix
@@ -31,7 +31,7 @@ def test_killed_harvest_resumes_losing_and_duplicating_nothing(tmp_path, monkeyp
             "sources": [{"id": "repo", "connector": "oai-pmh", "url": peer.url, "allow_private_networks": True}],
         }))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "connectors.harvest", "--config", str(config), "--progress", "--log-level", "WARNING"],
+            [sys.executable, "-m", "rawstore.harvest", "--config", str(config), "--progress", "--log-level", "WARNING"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import FaultProxy, OaiPeer, ScriptedOai, pyoai_token_fix
 

@@ -10,7 +10,7 @@ import json
 import pytest
 from pymarc import Field, Record, Subfield
 
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import FaultProxy, LocalHTTPServer, Reply, marcxml_record
 

@@ -6,11 +6,11 @@ import io
 import json
 import threading
 
-from connectors import harvest as harvest_module
+from rawstore import harvest as harvest_module
 from connectors.base import Checkpoint, Connector, ConnectorOptions, RawRecord
-from connectors.harvest import harvest_source, harvest_sources, source_lock
-from connectors.rawstore import RawStore
-from connectors.status import print_sources
+from rawstore.harvest import harvest_source, harvest_sources, source_lock
+from rawstore.store import RawStore
+from rawstore.status import print_sources
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import free_port
 

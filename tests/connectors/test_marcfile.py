@@ -10,7 +10,7 @@ from lxml import etree
 from pymarc import Field, Record, Subfield
 
 from connectors import files
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import LocalHTTPServer, Reply
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from lxml import etree
 
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from connectors.http import PoliteClient
 from connectors.oaipmh import OaiClient
-from connectors.rawstore import parse_time
+from rawstore.store import parse_time
 
 from tests.connectors.conftest import local_policy, make_settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from connectors.http import PoliteClient
 from connectors.oaipmh import OaiClient
 

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from connectors.base import ConnectorOptions
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from connectors.registry import installed
 from fedsearch.config import ConfigError, validate_settings
 from tests.connectors.conftest import make_settings

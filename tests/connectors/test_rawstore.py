@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from connectors.base import Quarantine, RawRecord
-from connectors.rawstore import RawStore
+from rawstore.store import RawStore
 
 
 def rec(local_id: str, payload: bytes = b"<dc/>", *, deleted: bool = False, sets=()) -> RawRecord:

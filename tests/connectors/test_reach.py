@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from connectors import reach
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from connectors.http import PartnerRefused, PoliteClient
 from fedsearch.config import HarvestPolicy, Reach, validate_settings
 from tests.connectors.conftest import FAST_POLICY

@@ -12,7 +12,7 @@ import re
 import pytest
 from lxml import etree
 
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import LocalHTTPServer, Reply
 

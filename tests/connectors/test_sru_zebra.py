@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import marcxml_record
 

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from connectors.base import RawRecord
-from connectors.harvest import harvest_source
-from connectors.status import print_sources
-from fedsearch.cli import main as cli_main
+from rawstore.harvest import harvest_source
+from rawstore.status import print_sources
+from fedsearch_app.cli import main as cli_main
 from fedsearch.config import load_config
 from tests.connectors.conftest import FAST_POLICY, make_settings
 from tests.connectors.peers import OaiPeer, pyoai_token_fix
@@ -95,7 +95,7 @@ def test_deleted_markers_apply_at_once_whatever_the_brake(peer, tmp_path, store)
 
 
 def test_a_listing_with_unidentifiable_records_does_not_sweep(tmp_path, store):
-    from connectors.rawstore import RunSummary  # noqa: F401 - the runner reads the untrusted note
+    from rawstore.store import RunSummary  # noqa: F401 - the runner reads the untrusted note
     from tests.connectors.peers import LocalHTTPServer, Reply
 
     def body(records: str) -> bytes:
@@ -128,7 +128,7 @@ def test_the_command_line_shows_held_deletions_and_confirms_them(peer, tmp_path)
     assert "--confirm-deletions" in out.getvalue()
 
     assert cli_main(["--config", str(config), "harvest", "--source", "repo", "--confirm-deletions"]) == 0
-    from connectors.rawstore import RawStore
+    from rawstore.store import RawStore
 
     with RawStore.for_settings(load_config(config)) as store:
         assert store.counts("repo").deleted == 20 and store.held_sweeps("repo") == []

@@ -9,7 +9,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from connectors.harvest import harvest_source
+from rawstore.harvest import harvest_source
 from connectors.tabular import TabularOptions
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import LocalHTTPServer, Reply

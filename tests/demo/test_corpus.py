@@ -13,8 +13,8 @@ import pytest
 from lxml import etree
 from rapidfuzz import fuzz
 
-from fedsearch.corpus import FILES, generate
-from fedsearch.corpus.vocab import BY_KEY
+from fedsearch_app.corpus import FILES, generate
+from fedsearch_app.corpus.vocab import BY_KEY
 from fedsearch.record import make_record_id
 
 OAI_NS = {"oai": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fedsearch.corpus import FILES
-from fedsearch.corpus.works import CSV, OAI, PATENTS, SRU
-from fedsearch.demo import SIZE_ENV, demo_size, ensure_corpus, previous_ports, write_config
-from fedsearch.demo.partners import source_options
+from fedsearch_app.corpus import FILES
+from fedsearch_app.corpus.works import CSV, OAI, PATENTS, SRU
+from fedsearch_app.demo import SIZE_ENV, demo_size, ensure_corpus, previous_ports, write_config
+from fedsearch_app.demo.partners import source_options
 
 
 def test_the_corpus_is_reused_for_the_same_size_and_written_again_for_another(tmp_path):
@@ -23,7 +23,7 @@ def test_the_corpus_is_reused_for_the_same_size_and_written_again_for_another(tm
 
 def test_an_interrupted_corpus_is_not_taken_for_a_complete_one(tmp_path, monkeypatch):
     ensure_corpus(tmp_path, 120)
-    from fedsearch import corpus
+    from fedsearch_app import corpus
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt

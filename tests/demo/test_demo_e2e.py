@@ -42,7 +42,7 @@ class Demo:
     def __init__(self, data_dir: Path, port: int):
         env = {**os.environ, "FEDSEARCH_DEMO_SIZE": str(SIZE), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fedsearch.cli", "--log-level", "WARNING", "demo", "--data-dir", str(data_dir),
+            [sys.executable, "-m", "fedsearch_app.cli", "--log-level", "WARNING", "demo", "--data-dir", str(data_dir),
              "--port", str(port)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.output = ""

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from connectors.rawstore import RawStore
+from rawstore.store import RawStore
 from tests.demo.test_demo_e2e import Demo, free_port, port_open
 
 STOP_GUARD = 20  # the goal is 10 s; this only keeps a hung demo from hanging the suite

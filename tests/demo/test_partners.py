@@ -11,10 +11,10 @@ import httpx
 import pytest
 from lxml import etree
 
-from fedsearch.corpus import FILES, generate
-from fedsearch.demo.oai import OaiPmhPartner
-from fedsearch.demo.partners import FileServer
-from fedsearch.demo.zebra import INSTALL_HINT, ZebraCatalogue, port_open, zebra_installed
+from fedsearch_app.corpus import FILES, generate
+from fedsearch_app.demo.oai import OaiPmhPartner
+from fedsearch_app.demo.partners import FileServer
+from fedsearch_app.demo.zebra import INSTALL_HINT, ZebraCatalogue, port_open, zebra_installed
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 SRW = "{http://www.loc.gov/zing/srw/}"
@@ -151,14 +151,14 @@ def test_registers_are_served_byte_for_byte(corpus):
 
 def test_zebra_missing_is_explained(monkeypatch, corpus):
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    from fedsearch.demo import zebra
+    from fedsearch_app.demo import zebra
 
     with pytest.raises(zebra.ZebraNotInstalled, match="apt-get install idzebra-2.0"):
         zebra.ZebraCatalogue(corpus[0] / FILES["sru"], corpus[0] / "z")
 
 
 def test_without_zebra_the_other_partners_still_run_and_the_catalogue_is_explained(monkeypatch, corpus):
-    from fedsearch.demo import partners as partners_module
+    from fedsearch_app.demo import partners as partners_module
 
     monkeypatch.setattr(partners_module, "zebra_installed", lambda: False)
     root, _ = corpus

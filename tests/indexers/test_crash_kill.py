@@ -38,10 +38,10 @@ import pytest
 import yaml
 
 from fedsearch.config import load_config
-from fedsearch.corpus import FILES, generate
-from fedsearch.corpus.works import CSV, OAI, SRU
-from fedsearch.demo.oai import OaiPmhPartner
-from fedsearch.demo.partners import source_options
+from fedsearch_app.corpus import FILES, generate
+from fedsearch_app.corpus.works import CSV, OAI, SRU
+from fedsearch_app.demo.oai import OaiPmhPartner
+from fedsearch_app.demo.partners import source_options
 from fedsearch.engines import SearchQuery, open_engine
 from fedsearch.record import Record, make_record_id
 from indexers.dedup import merge
@@ -378,8 +378,8 @@ class DiesAtSwitch:
 @pytest.mark.parametrize("after_switch", [False, True], ids=["before-switch", "after-switch"])
 def test_reindex_killed_at_the_switch_then_harvest_converges(tmp_path: Path, corpus: Path,
                                                               repository: OaiPmhPartner, after_switch: bool):
-    from connectors.harvest import harvest_sources
-    from connectors.rawstore import RawStore
+    from rawstore.harvest import harvest_sources
+    from rawstore.store import RawStore
     from indexers.pipeline import harvest, rebuild_index
 
     dep = make_deployment(tmp_path, corpus, repository, "embedded")

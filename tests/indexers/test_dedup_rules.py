@@ -226,8 +226,8 @@ def _linked_by_identifiers(feats) -> bool:
 @pytest.fixture(scope="module")
 def demo_records(tmp_path_factory) -> list[Record]:
     from bench.dedup_corpus import corpus_records
-    from fedsearch.corpus import generate
-    from fedsearch.demo import DEFAULT_SIZE, SEED
+    from fedsearch_app.corpus import generate
+    from fedsearch_app.demo import DEFAULT_SIZE, SEED
 
     out = tmp_path_factory.mktemp("demo-corpus")
     generate(out, DEFAULT_SIZE, seed=SEED)

@@ -96,7 +96,7 @@ def search(config_path: Path, q: str = "", **kw):
 
 def test_harvest_indexes_merges_and_follows_changes(deployment):
     config_path, exports = deployment
-    done = subprocess.run([sys.executable, "-m", "fedsearch.cli", "--config", str(config_path), "harvest"],
+    done = subprocess.run([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config_path), "harvest"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "vak: ok: 2 records" in done.stdout and "1 quarantined" in done.stdout  # the row without a title
@@ -132,7 +132,7 @@ def test_harvest_indexes_merges_and_follows_changes(deployment):
     assert [h.source for h in book[0].record.holdings] == ["press"]
 
     # Nothing changed: the raw store sees no change and the indexer writes nothing.
-    again = subprocess.run([sys.executable, "-m", "fedsearch.cli", "--config", str(config_path), "harvest"],
+    again = subprocess.run([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config_path), "harvest"],
                            capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert again.returncode == 0, again.stderr
     assert "indexed: 0 changed records" in again.stdout

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.relevance.build
 
-The corpus is GENERATED background (the first works of fedsearch.corpus's
+The corpus is GENERATED background (the first works of fedsearch_app.corpus's
 stream, one Record each, as a partner would describe them) plus the
 hand-written records of records.py. The judgments (queries.py) grade records
 0-3 by what a reader typing the query wants:
@@ -26,9 +26,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from fedsearch.corpus import SOURCE_IDS, vocab
-from fedsearch.corpus.formats import isbn13, patent_number
-from fedsearch.corpus.works import Work, works
+from fedsearch_app.corpus import SOURCE_IDS, vocab
+from fedsearch_app.corpus.formats import isbn13, patent_number
+from fedsearch_app.corpus.works import Work, works
 from fedsearch.record import (
     Access,
     Classification,

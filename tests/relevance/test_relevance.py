@@ -43,7 +43,7 @@ def embedded(records):
 
 
 def test_fixture_files_hold_the_hand_written_records_and_grades(records, judgments):
-    # The generated part follows fedsearch.corpus and is rewritten only by rerunning the
+    # The generated part follows fedsearch_app.corpus and is rewritten only by rerunning the
     # builder; the hand-written part must always match records.py and queries.py.
     from tests.relevance.build import make_record
     from tests.relevance.queries import QUERIES

@@ -1,7 +1,7 @@
 """The admin's SQLite file in the data directory: accounts, sessions, failed logins, the audit log.
 
 `admin.sqlite3`, created on first use (a server nobody logs in to writes nothing).
-The sources the admin manages are elsewhere: fedsearch/managed_sources.py,
+The sources the admin manages are elsewhere: fedsearch_app/managed_sources.py,
 because the CLI and the scheduler read them too.
 """
 

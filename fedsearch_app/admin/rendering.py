@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, Response
 
 from search_api.http import etag_for, not_modified
 from web_ui import i18n, templating
-from web_ui.admin.option_texts import CONNECTOR_TEXTS
+from fedsearch_app.admin.option_texts import CONNECTOR_TEXTS
 from web_ui.i18n import gettext_ as _
 
 HERE = Path(__file__).parent

@@ -1,7 +1,7 @@
 """Harvests in background threads, and the scheduler that starts them on each source's schedule.
 
     harvests = Harvests(lambda: settings)
-    job = harvests.start("knu")          # harvest (connectors.harvest) then index what changed
+    job = harvests.start("knu")          # harvest (rawstore.harvest) then index what changed
     harvests.stop("knu")                 # stored records are kept; the next run resumes
     Scheduler(lambda: settings, harvests).tick()   # start what is due
 
@@ -15,7 +15,7 @@ Where scheduled runs happen (docs/admin.md): in the server process (a thread
 started with the app, unless FEDSEARCH_SCHEDULER=off) or in a `fedsearch
 scheduler` process. Whichever holds the scheduler lock (data_dir/locks/
 scheduler.lock) schedules; another one waits, so running both never doubles
-the runs. The same source never runs twice at once (connectors.harvest's
+the runs. The same source never runs twice at once (rawstore.harvest's
 per-source lock), whoever starts it.
 
 Indexing takes the one index writer: in this process one job at a time
@@ -40,8 +40,8 @@ from typing import Any, Literal
 
 from croniter import croniter
 
-from connectors.harvest import harvest_source
-from connectors.rawstore import RawStore, RunSummary, parse_time
+from rawstore.harvest import harvest_source
+from rawstore.store import RawStore, RunSummary, parse_time
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.signals import GracefulStop
 from fedsearch.engines import SearchEngine, open_engine
@@ -421,7 +421,7 @@ def enabled_in_server() -> bool:
 
 def run_scheduler(settings: Settings) -> int:
     """`fedsearch scheduler`: run scheduled harvests in this process until SIGTERM or Ctrl-C."""
-    from fedsearch.managed_sources import with_managed_sources
+    from fedsearch_app.managed_sources import with_managed_sources
 
     def current() -> Settings:
         return with_managed_sources(settings)  # the admin's changes, as the server saves them

@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from fedsearch.config import Settings
-from web_ui.admin.db import AdminDB, stamp
+from fedsearch_app.admin.db import AdminDB, stamp
 
 Role = Literal["admin", "librarian"]
 ROLES: tuple[Role, ...] = ("admin", "librarian")
@@ -151,7 +151,7 @@ def read_password(stdin: TextIO | None = None, stderr: TextIO | None = None) -> 
 
 def create_user_cli(settings: Settings, username: str, role: str) -> int:
     """`fedsearch admin create-user NAME [--role admin|librarian]`."""
-    from web_ui.admin.audit import AuditLog
+    from fedsearch_app.admin.audit import AuditLog
 
     db = AdminDB.for_data_dir(settings.data_dir)
     try:

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from connectors.base import UNTRUSTED, Checkpoint, HarvestFailed, HarvestIncomplete, HarvestStopped, Quarantine, RawRecord
 from connectors.http import PartnerError
-from connectors.rawstore import RawStore, RunSummary, parse_time, utcnow
+from rawstore.store import RawStore, RunSummary, parse_time, utcnow
 from connectors.registry import UnknownConnector, get_connector
 from fedsearch.config import Settings, SourceConfig
 
@@ -297,14 +297,14 @@ def harvest_sources(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m connectors.harvest --config FILE [--source ID] [--full]`: harvest into the raw store only."""
+    """`python -m rawstore.harvest --config FILE [--source ID] [--full]`: harvest into the raw store only."""
     import argparse
     import json
 
     from fedsearch.config import load_config
     from fedsearch.logs import setup_logging
 
-    p = argparse.ArgumentParser(prog="python -m connectors.harvest", description=main.__doc__)
+    p = argparse.ArgumentParser(prog="python -m rawstore.harvest", description=main.__doc__)
     p.add_argument("--config")
     p.add_argument("--source", action="append", metavar="ID")
     p.add_argument("--full", action="store_true")

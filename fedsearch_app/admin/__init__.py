@@ -1,6 +1,6 @@
 """The librarians' web admin under /admin: sources, mapping preview, harvests, schedules, accounts, audit.
 
-See docs/admin.md. `mount(app)` is called by search_api.app.create_app.
+See docs/admin.md. `mount(app)` is called by fedsearch_app.app.create_app.
 """
 
 from __future__ import annotations
@@ -12,6 +12,6 @@ if TYPE_CHECKING:
 
 
 def mount(app: "FastAPI") -> None:
-    from web_ui.admin.routes import mount as mount_routes  # the CLI imports web_ui.admin.users without FastAPI pages
+    from fedsearch_app.admin.routes import mount as mount_routes  # the CLI imports fedsearch_app.admin.users without FastAPI pages
 
     mount_routes(app)

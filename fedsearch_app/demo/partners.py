@@ -19,11 +19,11 @@ from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from fedsearch.corpus import FILES, SOURCE_IDS
-from fedsearch.corpus.works import CSV, OAI, PATENTS, SRU
-from fedsearch.demo.oai import OaiPmhPartner
-from fedsearch.demo.served import LocalHTTPServer
-from fedsearch.demo.zebra import INSTALL_HINT, ZebraCatalogue, port_open, zebra_installed
+from fedsearch_app.corpus import FILES, SOURCE_IDS
+from fedsearch_app.corpus.works import CSV, OAI, PATENTS, SRU
+from fedsearch_app.demo.oai import OaiPmhPartner
+from fedsearch_app.demo.served import LocalHTTPServer
+from fedsearch_app.demo.zebra import INSTALL_HINT, ZebraCatalogue, port_open, zebra_installed
 
 NAMES = {
     OAI: {"ky": "Илимий репозиторий (демо)", "ru": "Научный репозиторий (демо)", "en": "Research repository (demo)"},

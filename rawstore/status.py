@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from connectors.rawstore import RawStore, RunSummary, SourceStatus
+from rawstore.store import RawStore, RunSummary, SourceStatus
 from fedsearch.config import Settings
 
 

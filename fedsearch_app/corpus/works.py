@@ -12,8 +12,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from fedsearch.corpus import vocab
-from fedsearch.corpus.vocab import Discipline, transliterate
+from fedsearch_app.corpus import vocab
+from fedsearch_app.corpus.vocab import Discipline, transliterate
 
 AS_OF_YEAR = 2025
 # The day the synthetic partners "last changed"; every datestamp is before it.

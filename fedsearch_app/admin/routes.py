@@ -7,7 +7,7 @@ session's CSRF token, so no route can forget either. Admin-only routes add
 `require_admin`.
 
 Pages are thin: the work is in site.py (sources, deletion), forms.py,
-preview.py, status.py and indexers/scheduler.py (harvests).
+preview.py, status.py and fedsearch_app/scheduler.py (harvests).
 """
 
 from __future__ import annotations
@@ -26,22 +26,22 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from connectors.registry import UnknownConnector, get_connector, installed
 from fedsearch.config import ConfigError, SourceConfig
-from fedsearch.managed_sources import source_dict
+from fedsearch_app.managed_sources import source_dict
 from indexers.dedup import features, merge
 from indexers.dedup.merge import RULE_ORDER
 from indexers.dedup.rules import strong_conflict
-from indexers.scheduler import AlreadyRunning
+from fedsearch_app.scheduler import AlreadyRunning
 from indexers.state import IndexState
-from web_ui.admin import forms
-from web_ui.admin.db import stamp
-from web_ui.admin.plain import plain
-from web_ui.admin.preview import preview, raw_text, stored_titles
-from web_ui.admin.rendering import local_time, render, static_response, zone_of
-from web_ui.admin.sessions import COOKIE, LOGIN_COOKIE, same_token
-from web_ui.admin.site import AdminSite
-from web_ui.admin.status import (RUN_STATUS_LABELS, STATE_LABELS, planned_mode, records_chart, records_over_time,
+from fedsearch_app.admin import forms
+from fedsearch_app.admin.db import stamp
+from fedsearch_app.admin.plain import plain
+from fedsearch_app.admin.preview import preview, raw_text, stored_titles
+from fedsearch_app.admin.rendering import local_time, render, static_response, zone_of
+from fedsearch_app.admin.sessions import COOKIE, LOGIN_COOKIE, same_token
+from fedsearch_app.admin.site import AdminSite
+from fedsearch_app.admin.status import (RUN_STATUS_LABELS, STATE_LABELS, planned_mode, records_chart, records_over_time,
                                   source_row)
-from web_ui.admin.users import ROLES, AccountError
+from fedsearch_app.admin.users import ROLES, AccountError
 from web_ui.i18n import gettext_ as _
 from web_ui.templating import request_lang
 

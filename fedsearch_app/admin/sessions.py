@@ -26,8 +26,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
 
 from fedsearch.config import Settings
-from web_ui.admin.db import AdminDB, now, stamp
-from web_ui.admin.users import User
+from fedsearch_app.admin.db import AdminDB, now, stamp
+from fedsearch_app.admin.users import User
 
 COOKIE = "fedsearch_admin"
 LOGIN_COOKIE = "fedsearch_admin_login"

@@ -11,10 +11,10 @@ partners, each in the format that partner really publishes:
     manifest.json                seed, counts per partner, type and language, files
 
 It streams (constant memory) and is deterministic for a seed; a smaller
-corpus is a prefix of a larger one. The demo (fedsearch/demo) serves these
+corpus is a prefix of a larger one. The demo (fedsearch_app/demo) serves these
 files; bench/ ingests them; bench/dedup_eval.py scores dedup against the truth.
 
-    python -m fedsearch.corpus --size 100000 --out /tmp/corpus-100k
+    python -m fedsearch_app.corpus --size 100000 --out /tmp/corpus-100k
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fedsearch.corpus import formats
-from fedsearch.corpus.works import AS_OF, CSV, OAI, PATENTS, SRU, Work, works
+from fedsearch_app.corpus import formats
+from fedsearch_app.corpus.works import AS_OF, CSV, OAI, PATENTS, SRU, Work, works
 from fedsearch.record import make_record_id
 
 # Bump when the output for a seed changes, so saved corpora are written again.
@@ -161,7 +161,7 @@ def generate(
     if progress:
         progress(writer.records, size)
     manifest = {
-        "generator": "fedsearch.corpus",
+        "generator": "fedsearch_app.corpus",
         "version": VERSION,
         "seed": seed,
         "size": size,

@@ -13,8 +13,8 @@ import json
 import random
 from xml.sax.saxutils import escape
 
-from fedsearch.corpus.vocab import LANGS, transliterate
-from fedsearch.corpus.works import Person, Work
+from fedsearch_app.corpus.vocab import LANGS, transliterate
+from fedsearch_app.corpus.works import Person, Work
 
 MARC_LANG = {"ky": "kir", "ru": "rus", "en": "eng"}
 TYPE_EU_REPO = {

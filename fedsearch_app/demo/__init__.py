@@ -2,15 +2,15 @@
 
     fedsearch demo [--data-dir ./demo-data] [--port 8000] [--engine embedded]
 
-1. Writes a sample corpus (fedsearch/corpus, fixed seed; FEDSEARCH_DEMO_SIZE
+1. Writes a sample corpus (fedsearch_app/corpus, fixed seed; FEDSEARCH_DEMO_SIZE
    records, 3000 by default) into DATA_DIR/partners, unless the same one is there.
-2. Starts the partners (fedsearch/demo/partners.py): an OAI-PMH repository
+2. Starts the partners (fedsearch_app/demo/partners.py): an OAI-PMH repository
    (pyoai), an SRU catalogue (Zebra's zebrasrv; left out with a message when
    idzebra-2.0 is not installed), a CSV dissertation register and a JSON Lines
    patent register over HTTP.
 3. Writes DATA_DIR/fedsearch.yaml for them and harvests (indexers.pipeline):
    in full when the corpus was just written; otherwise only what changed.
-4. Serves the web UI and the API (search_api.app.serve) on --port and prints
+4. Serves the web UI and the API (fedsearch_app.app.serve) on --port and prints
    the URL. Ctrl-C (or SIGTERM) stops the server and every partner.
 """
 
@@ -57,7 +57,7 @@ def demo_size() -> int:
 
 def ensure_corpus(corpus_dir: Path, size: int, seed: int = SEED) -> tuple[dict[str, Any], bool]:
     """The sample corpus in `corpus_dir`: reused when it is the same size and seed; True if written now."""
-    from fedsearch.corpus import generate, is_current, load_manifest
+    from fedsearch_app.corpus import generate, is_current, load_manifest
 
     manifest = load_manifest(corpus_dir)
     if is_current(manifest, size, seed):
@@ -77,7 +77,7 @@ def _port_free(port: int) -> bool:
 
 def previous_ports(config_path: Path) -> dict[str, int]:
     """Partner ports of the last run, so the configuration stays the same when they are free."""
-    from fedsearch.corpus import SOURCE_IDS
+    from fedsearch_app.corpus import SOURCE_IDS
 
     if not config_path.exists():
         return {}
@@ -129,7 +129,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: bool = False,
              engine: str = "embedded") -> int:
-    from fedsearch.demo.partners import SamplePartners
+    from fedsearch_app.demo.partners import SamplePartners
 
     data_dir = Path(data_dir).expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,7 @@ def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: b
         say(f"fedsearch demo is ready ({time.perf_counter() - started:.1f}s): open {url}  (API: {url}api/v1/search?q=)  Ctrl-C stops")
         if open_browser:
             webbrowser.open(url)
-        from search_api.app import serve
+        from fedsearch_app.app import serve
 
         return serve(settings, host="127.0.0.1", port=port)
     except (KeyboardInterrupt, _Stop):
@@ -195,5 +195,5 @@ def _main_thread() -> bool:
 
 __all__ = ["run_demo", "ensure_corpus", "write_config", "DEFAULT_SIZE", "SIZE_ENV"]
 
-if __name__ == "__main__":  # python -m fedsearch.demo
+if __name__ == "__main__":  # python -m fedsearch_app.demo
     sys.exit(run_demo("./demo-data"))

@@ -20,7 +20,7 @@ from connectors.registry import get_connector
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.record import Person, Record
 from indexers.normalize import NormalizationError, normalize_with_warnings
-from web_ui.admin.plain import Plain, plain
+from fedsearch_app.admin.plain import Plain, plain
 from web_ui.i18n import gettext_ as _
 from web_ui.labels import TYPE_LABELS
 

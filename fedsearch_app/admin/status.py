@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 
 from markupsafe import Markup, escape
 
-from connectors.harvest import _plan
-from connectors.rawstore import RawStore, RunSummary, SourceCounts, parse_time
+from rawstore.harvest import _plan
+from rawstore.store import RawStore, RunSummary, SourceCounts, parse_time
 from connectors.registry import get_connector
 from fedsearch.config import Settings, SourceConfig
-from indexers.scheduler import HarvestJob, InvalidSchedule, source_next_run
-from web_ui.admin.plain import Plain, plain
-from web_ui.admin.rendering import duration
+from fedsearch_app.scheduler import HarvestJob, InvalidSchedule, source_next_run
+from fedsearch_app.admin.plain import Plain, plain
+from fedsearch_app.admin.rendering import duration
 from web_ui.i18n import N_
 
 
@@ -97,7 +97,7 @@ def source_row(source: SourceConfig, store: RawStore, job: HarvestJob | None, la
 
 def planned_mode(settings: Settings, source: SourceConfig, store: RawStore, *, full: bool) -> str:
     """'full' or 'incremental': what a harvest started now will do, decided as the harvest runner decides
-    (connectors/harvest.py), so the page, the audit log, the runs table and the server log agree."""
+    (rawstore/harvest.py), so the page, the audit log, the runs table and the server log agree."""
     try:
         cls = get_connector(source.connector)
         connector = cls(source, cls.Options.model_validate(source.options), settings.policy_for(source))

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from web_ui.admin.db import AdminDB, stamp
+from fedsearch_app.admin.db import AdminDB, stamp
 
 
 @dataclass

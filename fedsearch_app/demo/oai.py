@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from lxml import etree
 
-from fedsearch.demo.served import LocalHTTPServer
+from fedsearch_app.demo.served import LocalHTTPServer
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # pyoai imports cgi and pkg_resources, both deprecated
@@ -36,7 +36,7 @@ with warnings.catch_warnings():
 if not hasattr(_pyoai_server.cgi, "parse_qs"):
     _pyoai_server.cgi = types.SimpleNamespace(parse_qs=parse_qs)
 
-log = logging.getLogger("fedsearch.demo.oai")
+log = logging.getLogger("fedsearch_app.demo.oai")
 
 PAGE_SIZE = 100
 _HEADER_RE = re.compile(

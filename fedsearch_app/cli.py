@@ -15,7 +15,7 @@ EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_STOPPED = 0, 1, 2, 130
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from fedsearch.managed_sources import with_managed_sources  # sources added in the web admin (docs/admin.md)
+    from fedsearch_app.managed_sources import with_managed_sources  # sources added in the web admin (docs/admin.md)
 
     return with_managed_sources(load_config(args.config))
 
@@ -28,13 +28,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from search_api.app import serve
+    from fedsearch_app.app import serve
 
     return serve(_settings(args), host=args.host, port=args.port)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from fedsearch.demo import run_demo
+    from fedsearch_app.demo import run_demo
 
     return run_demo(data_dir=args.data_dir, port=args.port, open_browser=False, engine=args.engine)
 
@@ -57,7 +57,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from connectors.status import print_sources
+    from rawstore.status import print_sources
 
     return print_sources(_settings(args), as_json=args.json)
 
@@ -89,19 +89,19 @@ def cmd_connectors(args: argparse.Namespace) -> int:
 
 
 def cmd_admin_create_user(args: argparse.Namespace) -> int:
-    from web_ui.admin.users import create_user_cli
+    from fedsearch_app.admin.users import create_user_cli
 
     return create_user_cli(_settings(args), username=args.username, role=args.role)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    from indexers.scheduler import run_scheduler
+    from fedsearch_app.scheduler import run_scheduler
 
     return run_scheduler(_settings(args))
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from fedsearch.backup import backup_cli, restore_cli  # docs/operations.md
+    from fedsearch_app.backup import backup_cli, restore_cli  # docs/operations.md
 
     return (backup_cli if args.command == "backup" else restore_cli)(_settings(args), args.dir)
 

@@ -1,4 +1,4 @@
-"""python -m fedsearch.corpus --size 100000 --out DIR [--seed N] [--dup-rate 0.08]"""
+"""python -m fedsearch_app.corpus --size 100000 --out DIR [--seed N] [--dup-rate 0.08]"""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 import sys
 import time
 
-from fedsearch.corpus import DEFAULT_DUP_RATE, DEFAULT_SEED, generate
+from fedsearch_app.corpus import DEFAULT_DUP_RATE, DEFAULT_SEED, generate
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m fedsearch.corpus", description="Write a synthetic partner corpus.")
+    p = argparse.ArgumentParser(prog="python -m fedsearch_app.corpus", description="Write a synthetic partner corpus.")
     p.add_argument("--size", type=int, required=True, help="number of records (all partners together)")
     p.add_argument("--out", required=True, help="directory to write into")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
