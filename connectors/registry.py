@@ -10,7 +10,9 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from fedsearch.config import validation_problems
 
 if TYPE_CHECKING:
     from connectors.base import Connector
@@ -43,3 +45,19 @@ def get_connector(name: str) -> type["Connector"]:
 def validate_options(source: "SourceConfig") -> BaseModel:
     """The source's connector options, validated by the connector's own model."""
     return get_connector(source.connector).Options.model_validate(source.options)
+
+
+def source_problems(sources: list["SourceConfig"]) -> list[tuple[str, str]]:
+    """(key, message) for each source whose connector is unknown or whose options it refuses.
+
+    Pass it as `check_sources` to fedsearch.config's loaders (fedsearch_app.settings does).
+    """
+    problems: list[tuple[str, str]] = []
+    for i, source in enumerate(sources):
+        try:
+            validate_options(source)
+        except UnknownConnector as err:
+            problems.append((f"sources[{i}].connector", str(err)))
+        except ValidationError as err:
+            problems.extend(validation_problems(err, ("sources", i)))
+    return problems

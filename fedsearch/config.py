@@ -7,6 +7,7 @@ the key (like `sources[1].url`) and what would be valid.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -229,7 +230,7 @@ def _key(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+def validation_problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
     problems = []
     for e in err.errors():
         loc = prefix + tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
@@ -242,8 +243,13 @@ def _problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
     return problems
 
 
-def validate_settings(data: Any, path: Path | str = "<memory>") -> Settings:
-    """Validate a parsed configuration, including each source's connector options."""
+# Checks the core can't make itself, such as each source's connector options (the
+# connector registry makes them: fedsearch_app.settings passes connectors.registry's).
+SourcesCheck = Callable[[list["SourceConfig"]], list[tuple[str, str]]]
+
+
+def validate_settings(data: Any, path: Path | str = "<memory>", *, check_sources: SourcesCheck | None = None) -> Settings:
+    """Validate a parsed configuration; `check_sources` adds the problems of the sources it finds."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -251,18 +257,8 @@ def validate_settings(data: Any, path: Path | str = "<memory>") -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(path, _problems(err)) from None
-
-    from connectors.registry import UnknownConnector, validate_options  # plugins live there
-
-    problems: list[tuple[str, str]] = []
-    for i, source in enumerate(settings.sources):
-        try:
-            validate_options(source)
-        except UnknownConnector as err:
-            problems.append((f"sources[{i}].connector", str(err)))
-        except ValidationError as err:
-            problems.extend(_problems(err, ("sources", i)))
+        raise ConfigError(path, validation_problems(err)) from None
+    problems = check_sources(settings.sources) if check_sources is not None else []
     if problems:
         raise ConfigError(path, problems)
     settings.config_path = Path(path) if path != "<memory>" else None
@@ -277,11 +273,11 @@ def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | N
     return next((p for p in DEFAULT_PATHS if p.exists()), None)
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None) -> Settings:
+def load_config(explicit: str | os.PathLike[str] | None = None, *, check_sources: SourcesCheck | None = None) -> Settings:
     """Load and validate the configuration; defaults when no file is found."""
     path = find_config_path(explicit)
     if path is None:
-        return validate_settings({}, "<defaults>")
+        return validate_settings({}, "<defaults>", check_sources=check_sources)
     if not path.exists():
         raise ConfigError(path, [("", f"file not found (from {'--config' if explicit else ENV_VAR})")])
     try:
@@ -292,7 +288,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(path, [("", f"not valid YAML {where}: {getattr(err, 'problem', err)}")]) from None
     except UnicodeDecodeError:
         raise ConfigError(path, [("", "the file is not UTF-8 text")]) from None
-    settings = validate_settings(data, path)
+    settings = validate_settings(data, path, check_sources=check_sources)
     if not settings.data_dir.is_absolute():
         # Relative data_dir is relative to the working directory, like every CLI path.
         settings.data_dir = Path.cwd() / settings.data_dir

@@ -2,7 +2,8 @@
 
 The API (search_api/app.py) builds the FastAPI app, its error handlers and its
 middleware; here the layers above it are mounted into it: the public pages
-(web_ui) and the librarians' admin with its harvest scheduler (fedsearch_app/admin).
+(web_ui) and the librarians' admin with its harvest scheduler (fedsearch_app/admin),
+and the raw store's harvest runs are handed to the API for /api/v1/sources and /metrics.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 
 from fedsearch.config import Settings
 from fedsearch.engines.base import SearchEngine
+from rawstore.runs import RawStoreHarvestLog
 from search_api import app as api
 
 
@@ -24,7 +26,7 @@ def mount_ui(app: FastAPI) -> None:
 
 def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAPI:
     """The whole site (tests pass an engine they filled)."""
-    return api.create_app(settings, engine, mount=mount_ui)
+    return api.create_app(settings, engine, mount=mount_ui, harvests=RawStoreHarvestLog(settings))
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:

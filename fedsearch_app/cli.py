@@ -8,8 +8,9 @@ import logging
 import sys
 from collections.abc import Callable
 
-from fedsearch.config import ConfigError, Settings, load_config
+from fedsearch.config import ConfigError, Settings
 from fedsearch.logs import setup_logging
+from fedsearch_app.settings import load_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_STOPPED = 0, 1, 2, 130
 
@@ -17,7 +18,7 @@ EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_STOPPED = 0, 1, 2, 130
 def _settings(args: argparse.Namespace) -> Settings:
     from fedsearch_app.managed_sources import with_managed_sources  # sources added in the web admin (docs/admin.md)
 
-    return with_managed_sources(load_config(args.config))
+    return with_managed_sources(load_settings(args.config))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

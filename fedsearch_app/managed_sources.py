@@ -5,7 +5,7 @@ source id: the source's whole configuration, or a tombstone for a deleted
 one. The effective list of sources is the YAML file's, each replaced by the
 row with its id (a tombstone removes it), then the admin's new sources in the
 order they were added. That list is validated by the same code as
-`fedsearch check-config` (`validate_settings`), so the server, `fedsearch
+`fedsearch check-config` (`fedsearch_app.settings.validate`), so the server, `fedsearch
 harvest`, the scheduler and check-config all see the same sources.
 
 Every process reads the rows when it loads its settings (the CLI) or on each
@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from fedsearch.config import ConfigError, Settings, SourceConfig, validate_settings
+from fedsearch.config import ConfigError, Settings, SourceConfig
+from fedsearch_app.settings import validate
 
 FILENAME = "sources.sqlite3"
 
@@ -148,7 +149,7 @@ class ManagedSources:
         data["sources"] = sources
         where = f"{settings.config_path or '<configuration>'} with the web admin's sources ({self.path})"
         try:
-            merged = validate_settings(data, where)
+            merged = validate(data, where)
         except ConfigError as err:
             problems = [(_name_source(key, sources), msg) for key, msg in err.problems]
             raise ConfigError(where, problems) from None

@@ -124,6 +124,11 @@ def _plan(connector, source: SourceConfig, store: RawStore, full: bool) -> tuple
     return None, "incremental", success.window_start
 
 
+def planned_mode(connector, source: SourceConfig, store: RawStore, *, full: bool) -> str:
+    """'full' or 'incremental': what a run started now would do (for the admin's notice and audit log)."""
+    return _plan(connector, source, store, full)[1]
+
+
 def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progress: Progress | None,
          stop: threading.Event | None, confirm_deletions: bool = False) -> RunSummary:
     resume, mode, since = _plan(connector, source, store, full)

@@ -27,6 +27,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fedsearch.config import Settings
 from fedsearch.engines.base import EngineError, EngineUnavailable, InvalidCursor, SearchEngine
+from fedsearch.harvest_log import HarvestLog
 from search_api import feeds
 from search_api.guard import CircuitOpen, EngineGate
 from search_api.http import cached_response, urls_for
@@ -64,9 +65,9 @@ def _is_api_path(path: str) -> bool:
 
 
 def create_app(settings: Settings, engine: SearchEngine | None = None, *,
-               mount: Callable[[FastAPI], None] | None = None) -> FastAPI:
+               mount: Callable[[FastAPI], None] | None = None, harvests: HarvestLog | None = None) -> FastAPI:
     metrics = Metrics()
-    service = SearchService(settings, engine, metrics=metrics)
+    service = SearchService(settings, engine, metrics=metrics, harvests=harvests)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -217,7 +218,7 @@ def _install_ops_routes(app: FastAPI) -> None:
             extra["fedsearch_index_documents"] = health.documents
         if health.index_age_seconds is not None:
             extra["fedsearch_index_age_seconds"] = health.index_age_seconds
-        harvests = harvest_metrics(service.settings)  # last run status, incomplete reasons, held deletions
+        harvests = harvest_metrics(service.harvests, service.settings)  # last run status, incomplete reasons, held deletions
         return Response(service.metrics.render(extra, harvests), media_type=METRICS_CONTENT_TYPE,
                         headers={"Cache-Control": "no-store"})
 

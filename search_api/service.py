@@ -34,6 +34,7 @@ from fedsearch.engines.base import (
     Suggestion,
 )
 from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, SearchQuery, Sort
+from fedsearch.harvest_log import HarvestLog
 from fedsearch.record import Access, Holding, Link, Record, RecordType
 from search_api import alternatives
 from search_api.guard import CircuitBreaker
@@ -371,8 +372,10 @@ class HealthOut(BaseModel):
 class SearchService:
     """One per app: opens the engine lazily (and again after a failure) and answers queries."""
 
-    def __init__(self, settings: Settings, engine: SearchEngine | None = None, metrics: Metrics | None = None):
+    def __init__(self, settings: Settings, engine: SearchEngine | None = None, metrics: Metrics | None = None,
+                 harvests: HarvestLog | None = None):
         self.settings = settings
+        self.harvests = harvests  # the raw store's runs, for /sources and /metrics
         self.metrics = metrics or Metrics()
         self._engine = engine
         self._owns_engine = engine is None
@@ -533,7 +536,7 @@ class SearchService:
 
     def sources(self) -> SourcesResponse:
         counts: dict[str, int] = self._call(lambda: self.engine.count_by_source())
-        runs = last_harvests(self.settings)
+        runs = last_harvests(self.harvests, self.settings)
         out: list[SourceOut] = []
         configured = {s.id for s in self.settings.sources}
         for s in self.settings.sources:
@@ -608,66 +611,32 @@ class SearchService:
 
 
 
-# --- the raw store's harvest runs -------------------------------------------------------------
+# --- harvest runs (fedsearch.harvest_log; the raw store's, when fedsearch_app passes it) --------
 
-def last_harvests(settings: Settings) -> dict[str, LastHarvest]:
-    """The newest harvest run of each source, from the raw store (rawstore/store.py); {} if unknown.
-
-    Read lazily and never created here: a search-only deployment (or an index
-    built elsewhere) has no raw store, and then last_harvest is null.
-    """
-    try:
-        from rawstore import store as rawstore  # noqa: PLC0415 - optional at run time
-    except Exception as err:  # noqa: BLE001 - not importable: degrade to null
-        log.info("raw store unavailable: %s", err)
-        return {}
-    path = Path(settings.data_dir) / getattr(rawstore, "FILENAME", "rawstore.sqlite3")
-    if not path.exists():
-        return {}
-    out: dict[str, LastHarvest] = {}
-    try:
-        with rawstore.RawStore(path) as store:
-            for sid in dict.fromkeys([s.id for s in settings.sources] + store.sources()):
-                run = store.last_run(sid)
-                if run is not None:
-                    out[sid] = LastHarvest(started_at=run.started_at, finished_at=run.ended_at,
-                                           status=str(run.status), records=run.records)
-    except Exception as err:  # noqa: BLE001 - locked, corrupt, older schema: degrade to null
-        log.warning("could not read harvest runs from %s: %s", path, err)
-        return {}
-    return out
+def last_harvests(harvests: HarvestLog | None, settings: Settings) -> dict[str, LastHarvest]:
+    """The newest harvest run of each source; {} if unknown (a search-only deployment has no raw store)."""
+    runs = harvests.last_runs([s.id for s in settings.sources]) if harvests is not None else {}
+    return {sid: LastHarvest(started_at=run.started_at, finished_at=run.finished_at, status=run.status,
+                             records=run.records)
+            for sid, run in runs.items() if run.status is not None}
 
 
 HARVEST_STATUSES = ("ok", "running", "failed", "stopped", "incomplete")
 
 
-def harvest_metrics(settings: Settings) -> list[tuple[str, dict[str, str], float]]:
+def harvest_metrics(harvests: HarvestLog | None, settings: Settings) -> list[tuple[str, dict[str, str], float]]:
     """(name, labels, value) of each source's last harvest: its status, why it is incomplete, held deletions.
 
-    Read from the raw store like `last_harvests`; nothing when there is none.
+    Nothing when there is no harvest log (no raw store).
     """
-    try:
-        from rawstore import store as rawstore  # noqa: PLC0415 - optional at run time
-    except Exception:  # noqa: BLE001
-        return []
-    path = Path(settings.data_dir) / getattr(rawstore, "FILENAME", "rawstore.sqlite3")
-    if not path.exists():
-        return []
+    runs = harvests.last_runs([s.id for s in settings.sources]) if harvests is not None else {}
     out: list[tuple[str, dict[str, str], float]] = []
-    try:
-        with rawstore.RawStore(path) as store:
-            for sid in dict.fromkeys([s.id for s in settings.sources] + store.sources()):
-                run = store.last_run(sid)
-                if run is not None:
-                    for status in HARVEST_STATUSES:
-                        out.append(("fedsearch_harvest_last_run_status", {"source": sid, "status": status},
-                                    1 if run.status == status else 0))
-                    if run.status == "incomplete":
-                        out.append(("fedsearch_harvest_incomplete", {"source": sid, "reason": (run.error or "")[:300]},
-                                    1))
-                held = store.held_sweeps(sid)
-                out.append(("fedsearch_harvest_held_deletions", {"source": sid}, sum(h.count for h in held)))
-    except Exception as err:  # noqa: BLE001 - locked, corrupt, older schema: no harvest metrics
-        log.warning("could not read harvest runs from %s: %s", path, err)
-        return []
+    for sid, run in runs.items():
+        if run.status is not None:
+            for status in HARVEST_STATUSES:
+                out.append(("fedsearch_harvest_last_run_status", {"source": sid, "status": status},
+                            1 if run.status == status else 0))
+            if run.status == "incomplete":
+                out.append(("fedsearch_harvest_incomplete", {"source": sid, "reason": (run.error or "")[:300]}, 1))
+        out.append(("fedsearch_harvest_held_deletions", {"source": sid}, run.held_deletions))
     return out

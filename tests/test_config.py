@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fedsearch.config import ConfigError, load_config
+from fedsearch.config import ConfigError
+from fedsearch_app.settings import load_settings as load_config  # the file, checked down to connector options
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "config" / "fedsearch.example.yaml"

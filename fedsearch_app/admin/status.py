@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from markupsafe import Markup, escape
 
-from rawstore.harvest import _plan
+from rawstore import harvest
 from rawstore.store import RawStore, RunSummary, SourceCounts, parse_time
 from connectors.registry import get_connector
 from fedsearch.config import Settings, SourceConfig
@@ -103,7 +103,7 @@ def planned_mode(settings: Settings, source: SourceConfig, store: RawStore, *, f
         connector = cls(source, cls.Options.model_validate(source.options), settings.policy_for(source))
     except Exception:  # noqa: BLE001 - a source that can't be built fails its harvest; its plan is moot
         return "full"
-    return _plan(connector, source, store, full)[1]
+    return harvest.planned_mode(connector, source, store, full=full)
 
 
 STATE_LABELS = {"running": N_("Running"), "disabled": N_("Disabled"), "failing": N_("Failing"),

@@ -30,7 +30,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from fedsearch.config import Settings, validate_settings
+from fedsearch.config import Settings
+from fedsearch_app.settings import validate
 
 DEFAULT_SIZE = 3000
 SIZE_ENV = "FEDSEARCH_DEMO_SIZE"
@@ -112,7 +113,7 @@ def write_config(data_dir: Path, sources: list[dict[str, Any]], engine: str, por
     header = ("# Written by `fedsearch demo` for its sample partners on 127.0.0.1; rewritten at every run.\n"
               f"# Use it with: fedsearch --config {path} sources | harvest | serve\n")
     path.write_text(header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return validate_settings(config, path)
+    return validate(config, path)
 
 
 class _Stop(BaseException):
