@@ -153,7 +153,7 @@ class Families:
         for i, title in enumerate(GENERIC):
             g = f"ag{i:02d}"
             year = self.rng.randint(2014, 2022)
-            lang = "en" if title.isascii() else ("ky" if any(ch in title for ch in "өүң") or title.startswith("Жыл") or title.startswith("Ата") else "ru")
+            lang = "en" if title.isascii() else ("ky" if any(ch in title for ch in "өүң") or title.startswith(("Жыл", "Ата")) else "ru")
             people = self.people(5)
             for j, (f, gv) in enumerate(people):
                 src = self.rng.choice(SOURCES)

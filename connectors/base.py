@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Union
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,7 +63,7 @@ class Checkpoint:
     state: dict[str, Any]
 
 
-HarvestItem = Union[RawRecord, Quarantine, Checkpoint]
+HarvestItem = RawRecord | Quarantine | Checkpoint
 
 
 class HarvestStopped(Exception):

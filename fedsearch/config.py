@@ -170,7 +170,8 @@ class SourceConfig(BaseModel):
         return dict(self.model_extra or {})
 
     def display_name(self, lang: str = "en") -> str:
-        return self.name.get(lang) or next(iter(self.name.values()), self.id)
+        mine = next((text for code, text in self.name.items() if code == lang), None)
+        return mine or next(iter(self.name.values()), self.id)
 
 
 class Settings(_Strict):

@@ -32,7 +32,7 @@ _HARMONY = {
     "о": "оу", "у": "аоу", "ю": "аоу",
 }
 
-A, I = "[аео]", "[ыиу]"  # archiphonemes: a low and a high suffix vowel (folded)
+A, I = "[аео]", "[ыиу]"  # noqa: E741 - archiphonemes: a low and a high suffix vowel (folded)
 
 # Each slot: (pattern of the suffix, what must come before it). "V": a vowel,
 # "Z": a voiced consonant (including й р л м н з ж), "S": voiceless, "C": any consonant,

@@ -34,7 +34,7 @@ from fedsearch.config import Settings
 MANIFEST = "backup.json"
 INDEX = "index"
 POINTER = "CURRENT"  # fedsearch/engines/embedded.py: the live generation's name
-SECRET = "secret_key"
+SECRET = "secret_key"  # noqa: S105 - a file name
 SQLITE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 FORMAT = 1
 

@@ -280,7 +280,7 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
         values = data["v"]
         if not isinstance(values, list):
             raise TypeError
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever a malformed cursor breaks, it is not valid
         raise InvalidCursor("this cursor is not valid; start again from the first page") from None
     if data.get("s") != sort:
         raise InvalidCursor(f"this cursor belongs to sort {data.get('s')!r}, not {sort!r}; start again from the first page")

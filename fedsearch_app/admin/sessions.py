@@ -37,7 +37,7 @@ LOGIN_FORM_LIFETIME = timedelta(hours=1)
 MAX_FAILURES = 5  # per account name
 MAX_FAILURES_PER_ADDRESS = 20
 LOCKOUT = timedelta(minutes=15)
-SECRET_FILE = "secret_key"
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name
 
 
 def secret_key(settings: Settings) -> str:

@@ -221,6 +221,6 @@ def _handler(partner: OaiPmhPartner) -> type[BaseHTTPRequestHandler]:
             self._answer(self.rfile.read(length).decode("utf-8", "replace"))
 
         def log_message(self, format: str, *args) -> None:  # quiet: the demo's console shows progress
-            log.debug("%s " + format, self.address_string(), *args)
+            log.debug("%s " + format, self.address_string(), *args)  # noqa: G003 - http.server's own format
 
     return Handler

@@ -97,7 +97,7 @@ class SamplePartners:
             if part is not None:
                 try:
                     part.stop()
-                except Exception:  # noqa: BLE001 - stop the others whatever happens
+                except Exception:  # noqa: BLE001, S110 - stop the others whatever happens
                     pass
         self.files = self.zebra = self.oai = None
 

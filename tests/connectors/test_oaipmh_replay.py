@@ -34,9 +34,11 @@ class Replay(LocalHTTPServer):
     the original list. `real_list_size=False` serves them without it, for tests about other things.
     """
 
-    def __init__(self, fixtures: Path, first: str | tuple[str, int], by_token: dict[str, str | tuple[str, int]] = {},
-                 verbs: dict[str, str] = {}, incremental: str | tuple[str, int] | None = None,
+    def __init__(self, fixtures: Path, first: str | tuple[str, int], by_token: dict[str, str | tuple[str, int]] | None = None,
+                 verbs: dict[str, str] | None = None, incremental: str | tuple[str, int] | None = None,
                  real_list_size: bool = False):
+        by_token, verbs = by_token or {}, verbs or {}
+
         def load(entry):
             name, status = (entry, 200) if isinstance(entry, str) else entry
             body = (fixtures / name).read_bytes()
