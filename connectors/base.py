@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fedsearch.config import HarvestPolicy, SourceConfig
 from fedsearch.record import RecordType
+from fedsearch.errors import FedsearchError
 
 
 class ConnectorOptions(BaseModel):
@@ -66,12 +67,14 @@ class Checkpoint:
 HarvestItem = RawRecord | Quarantine | Checkpoint
 
 
-class HarvestStopped(Exception):
+class HarvestStopped(FedsearchError):
     """A stop was requested (admin UI "stop", Ctrl-C); stored records are kept and the run can resume."""
+    error_code = "harvest.stopped"
 
 
-class HarvestFailed(Exception):
+class HarvestFailed(FedsearchError):
     """The harvest had to stop; records stored before it are kept."""
+    error_code = "harvest.failed"
 
     def __init__(self, source: str, message: str, *, detail: str | None = None):
         self.source = source

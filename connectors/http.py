@@ -24,6 +24,7 @@ import httpx
 from connectors import reach
 from connectors.base import HarvestStopped
 from fedsearch.config import HarvestPolicy
+from fedsearch.errors import FedsearchError
 
 log = logging.getLogger("fedsearch.harvest.http")
 
@@ -39,8 +40,9 @@ _STATUS_WORDS = {
 }
 
 
-class PartnerError(Exception):
+class PartnerError(FedsearchError):
     """A partner's server could not give us an answer we can use."""
+    error_code = "partner.http.failed"
 
     def __init__(self, source: str, url: str, message: str):
         self.source = source
@@ -51,6 +53,7 @@ class PartnerError(Exception):
 
 class PartnerHTTPError(PartnerError):
     """The server answered with an error status."""
+    error_code = "partner.http.status"
 
     def __init__(self, source: str, url: str, message: str, *, status: int, body: bytes = b"",
                  retry_after: float | None = None):
@@ -62,18 +65,27 @@ class PartnerHTTPError(PartnerError):
 
 class PartnerTimeout(PartnerError):
     """The server did not answer, or did not finish answering, in time."""
+    error_code = "partner.http.timeout"
 
 
 class PartnerUnreachable(PartnerError):
     """No connection could be made (DNS, refused, reset, TLS)."""
+    error_code = "partner.http.unreachable"
+
+
+class PartnerConnectionBroken(PartnerUnreachable):
+    """The connection was made, then broke (reset, cut) before the answer was complete."""
+    error_code = "partner.http.connection_broken"
 
 
 class PartnerRefused(PartnerError):
     """The URL is not one this source may reach (connectors/reach.py); never retried."""
+    error_code = "partner.reach_refused"
 
 
 class PartnerResponseTooLarge(PartnerError):
     """The answer was larger than we accept for one request."""
+    error_code = "partner.http.too_large"
 
 
 @dataclass
@@ -279,9 +291,9 @@ class PoliteClient:
             detail = str(err) or type(err).__name__
             if isinstance(err, httpx.ConnectError):
                 message = f"could not connect to {host} for {what}: {detail}; check the URL and that the server is up"
-            else:
-                message = f"the connection to {host} broke while we asked for {what}: {detail}"
-            raise PartnerUnreachable(self.source, shown, message) from None
+                raise PartnerUnreachable(self.source, shown, message) from None
+            message = f"the connection to {host} broke while we asked for {what}: {detail}"
+            raise PartnerConnectionBroken(self.source, shown, message) from None
         except httpx.HTTPError as err:
             raise PartnerUnreachable(self.source, shown, f"the request for {what} failed: {err}") from None
         finally:

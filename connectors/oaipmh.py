@@ -34,6 +34,7 @@ from connectors import xmlsafe
 from connectors.base import (UNTRUSTED, Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete,
                              HarvestItem, Quarantine, RawRecord)
 from connectors.http import PartnerError, PartnerHTTPError, PoliteClient
+from fedsearch.errors import FedsearchError
 
 log = logging.getLogger("fedsearch.harvest.oai")
 
@@ -57,7 +58,7 @@ FORMATS = {
 # -- protocol errors (one class per OAI-PMH error code) ------------------------------
 
 
-class OaiError(Exception):
+class OaiError(FedsearchError):
     """An OAI-PMH error the repository answered with."""
 
     code: ClassVar[str] = "unknown"
@@ -68,6 +69,7 @@ class OaiError(Exception):
         self.url = url
         if code:
             self.code = code
+        self.error_code = f"partner.oai.{self.code}"  # type: ignore[misc] - the repository's own code
         super().__init__(self.describe())
 
     def describe(self) -> str:
@@ -125,8 +127,9 @@ OAI_ERRORS: dict[str, type[OaiError]] = {
 }
 
 
-class OaiResponseError(Exception):
+class OaiResponseError(FedsearchError):
     """An answer we cannot read as OAI-PMH (not XML, unsafe XML, another kind of document)."""
+    error_code = "partner.oai.unreadable"
 
     def __init__(self, message: str, *, url: str | None = None):
         self.message = message + (f" (URL: {url})" if url else "")
@@ -136,6 +139,7 @@ class OaiResponseError(Exception):
 
 class DamagedPage(OaiResponseError):
     """A ListRecords answer too damaged to read at all (garbage, or cut before its first record)."""
+    error_code = "partner.oai.damaged_page"
 
 
 def parse_datestamp(value: str | None) -> datetime | None:

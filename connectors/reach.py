@@ -32,14 +32,16 @@ import httpcore
 import httpx
 
 from fedsearch.config import Reach
+from fedsearch.errors import FedsearchError
 
 SCHEMES = ("http", "https")
 HOW_TO_ALLOW_PRIVATE = ("an admin can allow it for this source (allow_private_networks) "
                         "or in the configuration (reach.allow_private_networks)")
 
 
-class ReachRefused(Exception):
+class ReachRefused(FedsearchError):
     """A path or address this source may not reach; the message says which and why, never what is there."""
+    error_code = "partner.reach_refused"
 
 
 # -- files -------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ValidationError
 
 from fedsearch.config import validation_problems
+from fedsearch.errors import FedsearchError
 
 if TYPE_CHECKING:
     from connectors.base import Connector
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 GROUP = "fedsearch.connectors"
 
 
-class UnknownConnector(LookupError):
+class UnknownConnector(FedsearchError, LookupError):
+    error_code = "config.unknown_connector"
     pass
 
 

@@ -27,6 +27,7 @@ from connectors import xmlsafe
 from connectors.base import (Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete, HarvestItem,
                              Quarantine, RawRecord)
 from connectors.http import PartnerHTTPError, PoliteClient
+from fedsearch.errors import FedsearchError
 
 log = logging.getLogger("fedsearch.harvest.sru")
 
@@ -47,7 +48,9 @@ DIAGNOSTICS = {
 }
 
 
-class SruDiagnostic(Exception):
+class SruDiagnostic(FedsearchError):
+    error_code = "partner.sru.diagnostic"
+
     def __init__(self, uri: str | None, message: str | None, details: str | None, url: str):
         self.uri, self.message_text, self.details, self.url = uri, message, details, url
         number = (uri or "").rsplit("/", 1)[-1]

@@ -12,14 +12,16 @@ import copy
 import re
 
 from lxml import etree
+from fedsearch.errors import FedsearchError
 
 # Characters XML 1.0 forbids; MARC exports carry them (field and subfield marks).
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _BOMS = (b"\xef\xbb\xbf",)
 
 
-class BadXML(ValueError):
+class BadXML(FedsearchError, ValueError):
     """Not well-formed XML; the message says where."""
+    error_code = "partner.bad_xml"
 
 
 class UnsafeXML(BadXML):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from fedsearch.errors import FedsearchError
 from fedsearch.record import SOURCE_ID_PATTERN
 
 ENV_VAR = "FEDSEARCH_CONFIG"
@@ -24,8 +25,9 @@ ENV_VAR = "FEDSEARCH_CONFIG"
 DEFAULT_PATHS = (Path("fedsearch.yaml"), Path("config/fedsearch.yaml"), Path("demo-data/fedsearch.yaml"))
 
 
-class ConfigError(Exception):
+class ConfigError(FedsearchError):
     """A configuration file that can't be used; `problems` are (key, message) pairs."""
+    error_code = "config.invalid"
 
     def __init__(self, path: Path | str, problems: list[tuple[str, str]]):
         self.path = str(path)

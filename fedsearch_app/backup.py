@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fedsearch.config import Settings
+from fedsearch.errors import FedsearchError
 
 MANIFEST = "backup.json"
 INDEX = "index"
@@ -39,8 +40,9 @@ SQLITE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 FORMAT = 1
 
 
-class BackupError(Exception):
+class BackupError(FedsearchError):
     """A backup or restore that can't be done; the message says what and where."""
+    error_code = "backup.failed"
 
 
 @dataclass

@@ -45,6 +45,7 @@ from rawstore.store import RawStore, RunSummary, parse_time
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.signals import GracefulStop
 from fedsearch.engines import SearchEngine, open_engine
+from fedsearch.errors import FedsearchError
 from indexers.pipeline import IndexSummary, forget_source, index_changes
 from indexers.state import IndexState
 
@@ -58,12 +59,14 @@ _INTERVAL = re.compile(r"^\s*(\d{1,5})\s*([mhd])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
-class InvalidSchedule(ValueError):
+class InvalidSchedule(FedsearchError, ValueError):
+    error_code = "schedule.invalid"
     pass
 
 
-class AlreadyRunning(Exception):
+class AlreadyRunning(FedsearchError):
     """A job for this source is running in this process."""
+    error_code = "harvest.already_running"
 
 
 def utcnow() -> datetime:

@@ -33,6 +33,7 @@ from connectors.http import PartnerError
 from rawstore.store import RawStore, RunSummary, parse_time, utcnow
 from connectors.registry import UnknownConnector, get_connector
 from fedsearch.config import Settings, SourceConfig
+from fedsearch.errors import FedsearchError
 
 log = logging.getLogger("fedsearch.harvest")
 
@@ -42,8 +43,9 @@ Progress = Callable[[RunSummary], None]
 FLUSH_EVERY = 1000
 
 
-class SourceBusy(Exception):
+class SourceBusy(FedsearchError):
     """Another harvest of the same source is running."""
+    error_code = "harvest.source_busy"
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fedsearch.config import Settings
 from fedsearch.engines.base import EngineError, EngineUnavailable, InvalidCursor, SearchEngine
+from fedsearch.errors import FedsearchError
 from fedsearch.harvest_log import HarvestLog
 from search_api import feeds
 from search_api.guard import CircuitOpen, EngineGate
@@ -132,7 +133,7 @@ def trusted_hosts(settings: Settings) -> list[str]:
 
 # --- errors ------------------------------------------------------------------------------------
 
-def _error(request: Request, status: int, title: str, detail: str, *, kind: str,
+def _error(request: Request, status: int, title: str, detail: str, *, kind: str, code: str,
            headers: dict[str, str] | None = None) -> Response:
     """problem+json for API paths, the UI's friendly page for the rest."""
     html_error = request.app.state.html_error
@@ -140,7 +141,10 @@ def _error(request: Request, status: int, title: str, detail: str, *, kind: str,
         response = html_error(request, status, title, detail)
         response.headers.update(headers or {})
         return response
-    return problem_response(status, title, detail, kind=kind, instance=request.url.path, headers=headers)
+    return problem_response(status, title, detail, kind=kind, instance=request.url.path, code=code, headers=headers)
+
+
+HTTP_CODES = {404: "api.not_found", 405: "api.method_not_allowed"}  # error codes of plain HTTP errors
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -162,7 +166,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RecordNotFound)
     async def _not_found(request: Request, exc: RecordNotFound) -> Response:
-        return _error(request, 404, "Record not found", str(exc), kind="not-found")
+        return _error(request, 404, "Record not found", str(exc), kind="not-found", code=exc.error_code)
 
     @app.exception_handler(EngineError)
     async def _engine(request: Request, exc: EngineError) -> Response:
@@ -174,7 +178,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             else "the search engine could not answer this request; please try again in a minute"
         )
         return _error(request, 503, "Search is temporarily unavailable", detail, kind="engine-unavailable",
-                      headers={"Retry-After": ENGINE_RETRY_AFTER})
+                      code=exc.error_code, headers={"Retry-After": ENGINE_RETRY_AFTER})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -185,14 +189,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             detail = f"{request.method} is not supported here; use GET"
         return _error(request, exc.status_code, titles.get(exc.status_code, "Request failed"), detail,
-                      kind="not-found" if exc.status_code == 404 else "http", headers=dict(exc.headers or {}))
+                      kind="not-found" if exc.status_code == 404 else "http",
+                      code=HTTP_CODES.get(exc.status_code, "api.http"), headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
         return _error(request, 500, "Internal error",
                       "something went wrong on our side and it has been logged; please try again later",
-                      kind="internal")
+                      kind="internal", code=FedsearchError.error_code)
 
 
 # --- operations: health, metrics, OpenSearch ------------------------------------------------

@@ -127,7 +127,8 @@ async def _busy(scope: Scope, send: Send) -> None:
     detail = "the search engine is answering slowly and too many searches are waiting; please try again shortly"
     if scope["path"].startswith("/api/"):
         body = json.dumps({"type": TYPE_BASE + "engine-unavailable", "title": "Search is temporarily unavailable",
-                           "status": 503, "detail": detail, "instance": scope["path"]}).encode()
+                           "status": 503, "detail": detail, "instance": scope["path"],
+                           "code": "engine.busy"}).encode()
         media_type = PROBLEM_MEDIA_TYPE
     else:
         body = ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>503</title>"

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from fedsearch.errors import FedsearchError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Problem types resolve against the API's docs page (relative references, RFC 9457 §3.1.1).
@@ -27,11 +28,13 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str | None = None
+    code: str | None = None  # the stable error code (fedsearch/errors.py), e.g. api.bad_parameter
     errors: list[ParamError] | None = None  # for bad parameters: one entry per parameter
 
 
-class BadParameter(ValueError):
+class BadParameter(FedsearchError, ValueError):
     """A request parameter we can't use; `param` names it, the message says what is valid."""
+    error_code = "api.bad_parameter"
 
     def __init__(self, param: str, message: str):
         self.param = param
@@ -39,7 +42,9 @@ class BadParameter(ValueError):
         super().__init__(f"{param}: {message}")
 
 
-class BadParameters(ValueError):
+class BadParameters(FedsearchError, ValueError):
+    error_code = "api.bad_parameter"
+
     def __init__(self, errors: list[BadParameter]):
         self.errors = errors
         super().__init__("; ".join(str(e) for e in errors))
@@ -52,10 +57,12 @@ def problem_response(
     *,
     kind: str,
     instance: str | None = None,
+    code: str | None = None,
     errors: list[ParamError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = Problem(type=TYPE_BASE + kind, title=title, status=status, detail=detail, instance=instance, errors=errors)
+    body = Problem(type=TYPE_BASE + kind, title=title, status=status, detail=detail, instance=instance, code=code,
+                   errors=errors)
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,
@@ -72,6 +79,7 @@ def bad_parameters(errors: list[BadParameter], instance: str | None = None) -> J
         detail,
         kind="bad-parameter",
         instance=instance,
+        code=BadParameter.error_code,
         errors=[ParamError(param=e.param, message=e.message) for e in errors],
     )
 

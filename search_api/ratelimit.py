@@ -77,6 +77,7 @@ class RateLimitMiddleware:
                 "detail": f"this client sent more than {self.per_minute} requests a minute; "
                 f"retry after {retry_after} seconds",
                 "instance": scope["path"],
+                "code": "api.rate_limited",
             }).encode()
             media_type = PROBLEM_MEDIA_TYPE
         else:

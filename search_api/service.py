@@ -36,6 +36,7 @@ from fedsearch.engines.base import (
 from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, SearchQuery, Sort
 from fedsearch.harvest_log import HarvestLog
 from fedsearch.record import Access, Holding, Link, Record, RecordType
+from fedsearch.errors import FedsearchError
 from search_api import alternatives
 from search_api.guard import CircuitBreaker
 from search_api.metrics import Metrics
@@ -233,7 +234,9 @@ def bad_parameters_from(err: ValidationError) -> BadParameters:
     return BadParameters(problems)
 
 
-class RecordNotFound(LookupError):
+class RecordNotFound(FedsearchError, LookupError):
+    error_code = "api.record_not_found"
+
     def __init__(self, record_id: str):
         self.record_id = record_id
         super().__init__(

@@ -33,18 +33,22 @@ from fedsearch.engines.query import (
     within_one_edit,
 )
 from fedsearch.record import Record
+from fedsearch.errors import FedsearchError
 
 
-class EngineError(Exception):
+class EngineError(FedsearchError):
     """The engine failed in a way the caller can't fix by changing the query."""
+    error_code = "engine.failed"
 
 
 class EngineUnavailable(EngineError):
     """The engine can't be reached (down, or not yet started). The API answers 503."""
+    error_code = "engine.unavailable"
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(FedsearchError, ValueError):
     """A cursor that is not one we issued, or from another sort order."""
+    error_code = "api.invalid_cursor"
 
 
 class BulkError(BaseModel):

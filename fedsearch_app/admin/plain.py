@@ -4,6 +4,11 @@ Connectors and the normalizer explain problems in English for logs and the
 CLI. Here the common ones become a translated sentence saying what to do;
 the original text stays available as the technical detail. Anything not
 recognized is shown as it is.
+
+An error we hold as an exception is translated by its stable code
+(`plain_error`, fedsearch/errors.py). Runs and quarantine entries keep only
+their text in the raw store, so `plain` still recognizes those by their words
+until the store keeps codes too.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
+from fedsearch.errors import causes
 from web_ui.i18n import gettext_ as _
 
 
@@ -38,9 +46,58 @@ def _status_words(status: int, what: str) -> str:
              "format, query).") % {"status": status, "what": what}
 
 
+def _busy() -> str:
+    return _("Another harvest of this source was running at the time, so this one did not start.")
+
+
+def _unreachable(host: str) -> str:
+    return _("Could not connect to %(host)s. Check the address, and that the partner's server is "
+             "running.") % {"host": host}
+
+
+def _broken(host: str) -> str:
+    return _("The connection to %(host)s broke during the transfer. Try again later.") % {"host": host}
+
+
+def _too_slow() -> str:
+    return _("The partner's server answered too slowly; it may be overloaded or down. Try again later, "
+             "or raise the time limit for this source.")
+
+
+def _too_large() -> str:
+    return _("The partner's server sent an answer that is too large to read.")
+
+
+def _host(err: BaseException) -> str:
+    return urlsplit(getattr(err, "url", "") or "").hostname or "?"
+
+
+# Errors we hold as exceptions are translated by their stable code (fedsearch/errors.py).
+_BY_CODE: dict[str, Callable[[Any], str]] = {
+    "partner.http.status": lambda e: _status_words(e.status, e.url),
+    "partner.http.unreachable": lambda e: _unreachable(_host(e)),
+    "partner.http.connection_broken": lambda e: _broken(_host(e)),
+    "partner.http.timeout": lambda e: _too_slow(),
+    "partner.http.too_large": lambda e: _too_large(),
+    "harvest.source_busy": lambda e: _busy(),
+}
+
+
+def plain_error(err: BaseException) -> Plain:
+    """The librarian's version of an error: by its code (or its cause's), else by its text."""
+    for e in causes(err):
+        code = getattr(e, "error_code", None)
+        words = _BY_CODE.get(code) if isinstance(code, str) else None
+        if words is not None:
+            return Plain(words(e), str(e))
+    text = getattr(err, "message", None)
+    return plain(text if isinstance(text, str) and text else str(err)) or Plain(type(err).__name__, None)
+
+
+# Texts we only have as stored text (runs, quarantine reasons written before codes were kept)
+# are still recognized by their words.
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"another harvest of this source is running"),
-     lambda m: _("Another harvest of this source was running at the time, so this one did not start.")),
+    (re.compile(r"another harvest of this source is running"), lambda m: _busy()),
     (re.compile(r"^interrupted"),
      lambda m: _("The harvest was interrupted (the program stopped or crashed). The next run continues where "
                  "it stopped.")),
@@ -48,17 +105,10 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: _("Stopped by a user. The next run continues where it stopped.")),
     (re.compile(r"the server answered (\d{3})\b.*? for (.+?)(?:[;,]|$)"),
      lambda m: _status_words(int(m.group(1)), m.group(2))),
-    (re.compile(r"could not connect to (\S+)"),
-     lambda m: _("Could not connect to %(host)s. Check the address, and that the partner's server is "
-                 "running.") % {"host": m.group(1)}),
-    (re.compile(r"the connection to (\S+) broke"),
-     lambda m: _("The connection to %(host)s broke during the transfer. Try again later.") % {
-         "host": m.group(1)}),
-    (re.compile(r"^the server .* while we asked for|took longer than .* in total"),
-     lambda m: _("The partner's server answered too slowly; it may be overloaded or down. Try again later, "
-                 "or raise the time limit for this source.")),
-    (re.compile(r"is larger than .*; we stopped reading it"),
-     lambda m: _("The partner's server sent an answer that is too large to read.")),
+    (re.compile(r"could not connect to (\S+)"), lambda m: _unreachable(m.group(1))),
+    (re.compile(r"the connection to (\S+) broke"), lambda m: _broken(m.group(1))),
+    (re.compile(r"^the server .* while we asked for|took longer than .* in total"), lambda m: _too_slow()),
+    (re.compile(r"is larger than .*; we stopped reading it"), lambda m: _too_large()),
     (re.compile(r"^the source's configuration is not valid"),
      lambda m: _("The source's settings are not valid: edit the source and correct them.")),
     (re.compile(r"^indexing failed: .*(another process is writing)"),

@@ -19,8 +19,8 @@ from connectors.http import PartnerError
 from connectors.registry import get_connector
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.record import Person, Record
+from fedsearch_app.admin.plain import Plain, plain, plain_error
 from indexers.normalize import NormalizationError, normalize_with_warnings
-from fedsearch_app.admin.plain import Plain, plain
 from web_ui.i18n import gettext_ as _
 from web_ui.labels import TYPE_LABELS
 
@@ -132,9 +132,9 @@ def preview(settings: Settings, source: SourceConfig, limit: int = SAMPLE_SIZE) 
             elif isinstance(item, RawRecord):
                 records.append(_record(item, source))
     except PartnerError as err:
-        problem = Plain(plain(err.message).message, f"{type(err).__name__}: {err.message}\nURL: {err.url}")
+        problem = Plain(plain_error(err).message, f"{type(err).__name__}: {err.message}\nURL: {err.url}")
     except HarvestFailed as err:
-        problem = Plain(plain(err.message).message, "\n".join(x for x in (err.message, err.detail) if x))
+        problem = Plain(plain_error(err).message, "\n".join(x for x in (err.message, err.detail) if x))
     except Exception as err:  # noqa: BLE001 - a connector's bug is shown, not a 500
         problem = Plain(_("The connector failed: %(error)s") % {"error": f"{type(err).__name__}: {err}"},
                         traceback.format_exc(limit=8))

@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from fedsearch.config import Settings
+from fedsearch.errors import FedsearchError
 from fedsearch_app.admin.db import AdminDB, stamp
 
 Role = Literal["admin", "librarian"]
@@ -29,8 +30,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
-class AccountError(ValueError):
+class AccountError(FedsearchError, ValueError):
     """A username, role or password that can't be used; the message says why."""
+    error_code = "admin.account"
 
 
 @dataclass

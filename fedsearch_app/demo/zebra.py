@@ -22,6 +22,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from fedsearch.errors import FedsearchError
 
 DATABASE = "catalogue"
 INSTALL_HINT = "apt-get install idzebra-2.0"
@@ -165,7 +166,9 @@ YAZGFS_XML = """\
 """
 
 
-class ZebraNotInstalled(RuntimeError):
+class ZebraNotInstalled(FedsearchError, RuntimeError):
+    error_code = "demo.zebra_not_installed"
+
     def __init__(self) -> None:
         super().__init__(f"Zebra (zebrasrv, zebraidx) is not installed; install it with `{INSTALL_HINT}`")
 
