@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from fedsearch import sqlite
 from fedsearch.config import ConfigError, Settings, SourceConfig
 from fedsearch_app.settings import validate
 
@@ -68,9 +69,7 @@ class ManagedSources:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = sqlite.connect(self.path, threads=False)
         conn.executescript(_SCHEMA)
         return conn
 

@@ -29,6 +29,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from fedsearch import sqlite
 from fedsearch.record import Record
 from indexers.dedup.features import FEATURES_VERSION, Features, features, pack, unpack
 
@@ -104,11 +105,9 @@ class IndexState:
         self.prefix = prefix
         self.works, self.blocks, self.marks = f"{prefix}works", f"{prefix}blocks", f"{prefix}marks"
         self.features = f"{prefix}dedup_features"
-        self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a transaction (and so the journal entry for what the engine is about to get) is on
         # disk before the engine write that follows, even through a power cut. One fsync a batch.
-        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn = sqlite.connect(self.path, synchronous="FULL", named_rows=False)
         self.conn.executescript(SCHEMA)
         if prefix:
             self.conn.executescript(_tables(prefix))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from connectors.base import Quarantine, RawRecord
+from fedsearch import sqlite
 
 FILENAME = "raw.sqlite3"
 QUARANTINE_PAYLOAD_CAP = 1024 * 1024  # bytes of a quarantined payload kept for inspection
@@ -361,10 +362,8 @@ class RawStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, never corrupt
-            conn.execute("PRAGMA foreign_keys=ON")
+            # WAL is set once, in __init__. NORMAL with WAL: durable at checkpoints, never corrupt.
+            conn = sqlite.connect(self.path, wal=False, synchronous="NORMAL", foreign_keys=True)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -372,14 +371,8 @@ class RawStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with sqlite.immediate_transaction(self._conn()) as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- records ---------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from fedsearch import sqlite
+
 FILENAME = "admin.sqlite3"
 
 _SCHEMA = """
@@ -73,9 +75,7 @@ class AdminDB:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys=ON")
+            conn = sqlite.connect(self.path, wal=False, foreign_keys=True)
             with self._lock:
                 if not self._ready:
                     conn.execute("PRAGMA journal_mode=WAL")
@@ -86,11 +86,5 @@ class AdminDB:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with sqlite.immediate_transaction(self.conn()) as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
