@@ -8,7 +8,6 @@ program that puts the layers together passes one in (fedsearch_app/app.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 
@@ -17,8 +16,8 @@ class LastRun:
     """A source's newest harvest run (status None: never harvested), and the deletions held back from its sweeps."""
 
     status: str | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: str | None = None  # ISO 8601, UTC
+    finished_at: str | None = None
     records: int | None = None
     error: str | None = None
     held_deletions: int = 0

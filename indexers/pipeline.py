@@ -70,6 +70,7 @@ MARKS_CHUNK = 5000
 
 class IndexBusy(EngineError):
     """Another process (or job) is indexing this data directory."""
+    error_code = "engine.index_busy"
 
 
 @dataclass
@@ -358,16 +359,19 @@ def forget_source(settings: Settings, source_id: str, engine: SearchEngine | Non
 
 # --- commands --------------------------------------------------------------------------
 
-_last_printed: list[tuple[int, int, int]] = []  # (run id, pages, records) of the line printed last
+class _RunPrinter:
+    """Prints a harvest's progress line. The harvest reports after each page and once more at the end,
+    often with nothing new: print changes only (one printer per command, so no state is shared)."""
 
+    def __init__(self) -> None:
+        self.last: tuple[int | None, int, int] | None = None  # (run id, pages, records) printed last
 
-def _print_run(run: RunSummary) -> None:
-    # The harvest reports after each page and once more at the end, often with nothing new: print changes only.
-    now = (run.id, run.pages, run.records)
-    if _last_printed[-1:] == [now]:
-        return
-    _last_printed[:] = [now]
-    print(f"  {run.source}: page {run.pages}, {run.records} records", file=sys.stderr, flush=True)
+    def __call__(self, run: RunSummary) -> None:
+        now = (run.id, run.pages, run.records)
+        if now == self.last:
+            return
+        self.last = now
+        print(f"  {run.source}: page {run.pages}, {run.records} records", file=sys.stderr, flush=True)
 
 
 def _clock(seconds: float) -> str:
@@ -421,7 +425,7 @@ def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool 
             confirmed = confirm_held_sweeps(store, wanted, by=f"command line ({_who()})")
             if confirmed:
                 print(f"held deletions confirmed: {confirmed} records marked deleted", flush=True)
-        runs = harvest_sources(settings, wanted, full=full, store=store, progress=_print_run if progress else None,
+        runs = harvest_sources(settings, wanted, full=full, store=store, progress=_RunPrinter() if progress else None,
                                stop=stop, confirm_deletions=confirm_deletions)
         for run in runs:
             rate = f", {run.rate:.0f} records/s" if run.rate else ""

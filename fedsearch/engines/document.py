@@ -37,6 +37,11 @@ KEYWORD_FACETS = ("source", "type", "language", "subject", "access", "institutio
 YEAR_SORT_MISSING = 0  # records without a year sort after every dated record
 
 
+def bucket_value(name: str, key: Any) -> str:
+    """A facet bucket's key as the value a client filters by (years come back as floats)."""
+    return str(int(key)) if FIELDS.get(name) == "int" else str(key)
+
+
 def _texts(record: Record, group: str) -> list[tuple[str, str | None]]:
     """(text, language) pairs: a text's own tag, else the record's language when it has one."""
     rec_lang = record.languages[0] if len(record.languages) == 1 else None

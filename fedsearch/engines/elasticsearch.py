@@ -43,6 +43,7 @@ from fedsearch.engines.base import (
     SearchEngine,
 )
 from fedsearch.engines.document import FIELDS, index_document
+from fedsearch.engines.document import bucket_value as _bucket_value
 from fedsearch.engines.query import (
     MAX_PER_PAGE,
     MAX_WINDOW,
@@ -508,10 +509,6 @@ def _facet_agg(name: str, filters: list[tuple[str, dict[str, Any]]], size: int, 
         # (nearly) exact on a multi-shard index. One shard is exact (docs/engines.md).
         terms["shard_size"] = max(size * 5, 100)
     return {"filter": {"bool": {"filter": others}} if others else {"match_all": {}}, "aggregations": {"values": {"terms": terms}}}
-
-
-def _bucket_value(name: str, key: Any) -> str:
-    return str(int(key)) if FIELDS.get(name) == "int" else str(key)
 
 
 def _check_cursor(after: list[Any], sort: Sort) -> None:

@@ -66,6 +66,7 @@ from fedsearch.engines.base import (
     SearchEngine,
 )
 from fedsearch.engines.document import FIELDS, index_document
+from fedsearch.engines.document import bucket_value as _bucket_value
 from fedsearch.engines.query import Bool, Clause, Fuzzy, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
 from fedsearch.record import Record
 
@@ -948,8 +949,3 @@ def _terms(searcher: tantivy.Searcher, scope: tantivy.Query, names: list[str], s
             out[name] = [FacetValue(value=v, count=c) for v, c in values[:size]]
         want = again
     return out
-
-
-def _bucket_value(name: str, key: Any) -> str:
-    return str(int(key)) if FIELDS.get(name) == "int" else str(key)
-

@@ -7,7 +7,6 @@ without a node the tests fail (tests/conftest.py es_url), they never skip.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 from fedsearch.config import ElasticsearchConfig, ServerConfig, Settings, SourceConfig
 from fedsearch.engines.base import SearchEngine
 from fedsearch_app.app import create_app
+from tests.net import free_port  # noqa: F401 - the tests import it from here
 from tests.test_engine_conformance import drop_engine, make_engine
 
 ENGINES = ["embedded", "elasticsearch"]
@@ -71,7 +71,3 @@ def embedded_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[SearchEng
     return engine, make_settings("embedded", data_dir)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from tests.net import free_port
+
 
 @dataclass
 class Request:
@@ -396,12 +398,6 @@ def marcxml_record(local_id: str, title: str, author: str = "Айтматов, �
         df = etree.SubElement(rec, f"{{{MARC_NS}}}datafield", tag=tag, ind1=ind[0], ind2=ind[1])
         etree.SubElement(df, f"{{{MARC_NS}}}subfield", code="a").text = value
     return etree.tostring(rec, encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def zebra_modules_dir() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,24 +15,13 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.net import free_port, port_open
 
 SIZE = 300
 READY = re.compile(r"fedsearch demo is ready \(([\d.]+)s\): open (http://127\.0\.0\.1:\d+/)")
 PARTNER = re.compile(r"^\s+(demo-[a-z-]+)\s+.*?(http://127\.0\.0\.1:(\d+)/\S*)", re.M)
 HARVEST = re.compile(r"harvest finished in ([\d.]+)s")
 SOURCES = {"demo-repository", "demo-library", "demo-dissertations", "demo-patents"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.3)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 class Demo:
