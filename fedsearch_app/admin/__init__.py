@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 
 def mount(app: "FastAPI") -> None:
-    from fedsearch_app.admin.routes import mount as mount_routes  # the CLI imports fedsearch_app.admin.users without FastAPI pages
+    from fedsearch_app.admin.routes import (
+        mount as mount_routes,  # the CLI imports fedsearch_app.admin.users without FastAPI pages
+    )
 
     mount_routes(app)

@@ -25,10 +25,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from fedsearch.config import HarvestPolicy, Settings, SourceConfig
-from fedsearch_app.managed_sources import source_dict
 from fedsearch.record import SOURCE_ID_PATTERN
-from fedsearch_app.scheduler import InvalidSchedule, parse_schedule
 from fedsearch_app.admin.option_texts import option_texts
+from fedsearch_app.managed_sources import source_dict
+from fedsearch_app.scheduler import InvalidSchedule, parse_schedule
 from web_ui.i18n import N_
 from web_ui.i18n import gettext_ as _
 

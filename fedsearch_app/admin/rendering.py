@@ -15,9 +15,9 @@ from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from fedsearch_app.admin.option_texts import CONNECTOR_TEXTS
 from search_api.http import etag_for, not_modified
 from web_ui import i18n, templating
-from fedsearch_app.admin.option_texts import CONNECTOR_TEXTS
 from web_ui.i18n import gettext_ as _
 
 HERE = Path(__file__).parent

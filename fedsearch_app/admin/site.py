@@ -6,15 +6,15 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from rawstore.store import QuarantineEntry, RawStore
 from fedsearch.config import ConfigError, Settings, SourceConfig
-from fedsearch_app.managed_sources import ManagedSource, ManagedSources, source_dict
-from fedsearch_app.scheduler import Harvests, Scheduler, enabled_in_server, remove_source_from_index
-from indexers.state import IndexState
 from fedsearch_app.admin.audit import AuditLog, changes
 from fedsearch_app.admin.db import AdminDB
 from fedsearch_app.admin.sessions import LoginThrottle, Sessions, secret_key
 from fedsearch_app.admin.users import UserStore
+from fedsearch_app.managed_sources import ManagedSource, ManagedSources, source_dict
+from fedsearch_app.scheduler import Harvests, Scheduler, enabled_in_server, remove_source_from_index
+from indexers.state import IndexState
+from rawstore.store import QuarantineEntry, RawStore
 
 log = logging.getLogger("fedsearch.admin")
 

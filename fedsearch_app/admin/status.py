@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 
 from markupsafe import Markup, escape
 
-from rawstore import harvest
-from rawstore.store import RawStore, RunSummary, SourceCounts, parse_time
 from connectors.registry import get_connector
 from fedsearch.config import Settings, SourceConfig
-from fedsearch_app.scheduler import HarvestJob, InvalidSchedule, source_next_run
 from fedsearch_app.admin.plain import Plain, plain
 from fedsearch_app.admin.rendering import duration
+from fedsearch_app.scheduler import HarvestJob, InvalidSchedule, source_next_run
+from rawstore import harvest
+from rawstore.store import RawStore, RunSummary, SourceCounts, parse_time
 from web_ui.i18n import N_
 
 
