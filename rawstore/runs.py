@@ -28,9 +28,18 @@ class RawStoreHarvestLog:
                 for sid in dict.fromkeys(source_ids + store.sources()):
                     run = store.last_run(sid)
                     held = sum(h.count for h in store.held_sweeps(sid))
-                    out[sid] = LastRun(held_deletions=held) if run is None else LastRun(
-                        status=str(run.status), started_at=run.started_at, finished_at=run.ended_at,
-                        records=run.records, error=run.error, held_deletions=held)
+                    out[sid] = (
+                        LastRun(held_deletions=held)
+                        if run is None
+                        else LastRun(
+                            status=str(run.status),
+                            started_at=run.started_at,
+                            finished_at=run.ended_at,
+                            records=run.records,
+                            error=run.error,
+                            held_deletions=held,
+                        )
+                    )
         except Exception as err:  # noqa: BLE001 - locked, corrupt, older schema: degrade to unknown
             log.warning("could not read harvest runs from %s: %s", self.path, err)
             return {}

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.base import ConnectorOptions
 from rawstore.harvest import harvest_source
-from connectors.registry import installed
+from connectors.registry import installed, source_problems
 from fedsearch.config import ConfigError, validate_settings
 from tests.connectors.conftest import make_settings
 
@@ -31,8 +31,10 @@ def test_the_four_connectors_are_installed_with_options_models_an_admin_form_can
 
 
 def test_a_bad_option_is_reported_with_its_key():
+    data = {"sources": [{"id": "repo", "connector": "oai-pmh", "metadata_prefx": "oai_dc"}]}
+    assert validate_settings(data, "f.yaml").sources[0].connector == "oai-pmh"  # the core knows no connector
     with pytest.raises(ConfigError) as caught:
-        validate_settings({"sources": [{"id": "repo", "connector": "oai-pmh", "metadata_prefx": "oai_dc"}]}, "f.yaml")
+        validate_settings(data, "f.yaml", check_sources=source_problems)  # the registry does
     keys = dict(caught.value.problems)
     assert "sources[0].url" in keys and "sources[0].metadata_prefx" in keys
 
