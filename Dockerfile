@@ -10,9 +10,11 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY fedsearch ./fedsearch
 COPY connectors ./connectors
+COPY rawstore ./rawstore
 COPY indexers ./indexers
 COPY search_api ./search_api
 COPY web_ui ./web_ui
+COPY fedsearch_app ./fedsearch_app
 RUN pip install . \
     && useradd --system --create-home --home-dir /home/fedsearch fedsearch \
     && mkdir -p /data && chown fedsearch: /data
