@@ -41,7 +41,8 @@ from typing import Any, Literal
 from croniter import croniter
 
 from rawstore.harvest import harvest_source
-from rawstore.store import RawStore, RunSummary, parse_time
+from rawstore.models import RunSummary, parse_time
+from rawstore.store import RawStore
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.signals import GracefulStop
 from fedsearch.engines import SearchEngine, open_engine

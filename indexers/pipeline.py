@@ -51,7 +51,8 @@ from pathlib import Path
 
 from connectors.base import Quarantine
 from rawstore.harvest import confirm_held_sweeps, harvest_sources
-from rawstore.store import RawStore, RunSummary, StoredRecord
+from rawstore.models import RunSummary, StoredRecord
+from rawstore.store import RawStore
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import EngineError, SearchEngine, open_engine
 from fedsearch.record import Record, make_record_id

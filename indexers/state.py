@@ -25,7 +25,6 @@ this file, so the state also keeps what the engine may not have yet:
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 

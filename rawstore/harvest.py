@@ -30,7 +30,8 @@ from pydantic import ValidationError
 
 from connectors.base import UNTRUSTED, Checkpoint, HarvestFailed, HarvestIncomplete, HarvestStopped, Quarantine, RawRecord
 from connectors.http import PartnerError
-from rawstore.store import RawStore, RunSummary, parse_time, utcnow
+from rawstore.models import RunSummary, parse_time, utcnow
+from rawstore.store import RawStore
 from connectors.registry import UnknownConnector, get_connector
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.errors import FedsearchError

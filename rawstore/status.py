@@ -6,7 +6,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from rawstore.store import RawStore, RunSummary, SourceStatus
+from rawstore.models import RunSummary, SourceStatus
+from rawstore.store import RawStore
 from fedsearch.config import Settings
 
 

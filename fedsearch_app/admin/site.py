@@ -14,7 +14,8 @@ from fedsearch_app.admin.users import UserStore
 from fedsearch_app.managed_sources import ManagedSource, ManagedSources, source_dict
 from fedsearch_app.scheduler import Harvests, Scheduler, enabled_in_server, remove_source_from_index
 from indexers.state import IndexState
-from rawstore.store import QuarantineEntry, RawStore
+from rawstore.models import QuarantineEntry
+from rawstore.store import RawStore
 
 log = logging.getLogger("fedsearch.admin")
 

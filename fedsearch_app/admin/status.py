@@ -13,7 +13,8 @@ from fedsearch_app.admin.plain import Plain, plain
 from fedsearch_app.admin.rendering import duration
 from fedsearch_app.scheduler import HarvestJob, InvalidSchedule, source_next_run
 from rawstore import harvest
-from rawstore.store import RawStore, RunSummary, SourceCounts, parse_time
+from rawstore.models import RunSummary, SourceCounts, parse_time
+from rawstore.store import RawStore
 from web_ui.i18n import N_
 
 

@@ -10,7 +10,7 @@ from lxml import etree
 from rawstore.harvest import harvest_source
 from connectors.http import PoliteClient
 from connectors.oaipmh import OaiClient
-from rawstore.store import parse_time
+from rawstore.models import parse_time
 
 from tests.connectors.conftest import local_policy, make_settings
 

@@ -95,7 +95,7 @@ def test_deleted_markers_apply_at_once_whatever_the_brake(peer, tmp_path, store)
 
 
 def test_a_listing_with_unidentifiable_records_does_not_sweep(tmp_path, store):
-    from rawstore.store import RunSummary  # noqa: F401 - the runner reads the untrusted note
+    from rawstore.models import RunSummary  # noqa: F401 - the runner reads the untrusted note
     from tests.connectors.peers import LocalHTTPServer, Reply
 
     def body(records: str) -> bytes:
