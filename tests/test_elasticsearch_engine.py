@@ -7,7 +7,6 @@ Behaviour both engines share is in tests/test_engine_conformance.py.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections import Counter
 
@@ -21,6 +20,7 @@ from fedsearch.engines.elasticsearch import ElasticsearchEngine, _clause
 from fedsearch.engines.query import plan_for
 from fedsearch.record import LangText
 from tests.corpus import CORPUS
+from tests.net import free_port
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -184,9 +184,7 @@ def test_upsert_of_many_records_goes_in_chunks(engine, monkeypatch):
 # --- the node is down ------------------------------------------------------------------
 
 def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_port()  # nothing listens there
 
 
 def test_unreachable_node_raises_engine_unavailable_naming_the_host():

@@ -26,38 +26,26 @@ from fedsearch.engines.embedded import EmbeddedEngine
 from fedsearch_app.app import create_app
 from tests.api.conftest import SOURCES, build_engine, free_port
 from tests.corpus import CORPUS
+from tests.net import AcceptLoop
 
 ENGINE_TIMEOUT = 8.0  # the engine's read timeout in these tests; every bound below is far above what is needed
 
 
-class BlackHole:
-    """A TCP server that accepts every connection, reads, and never answers."""
+class BlackHole(AcceptLoop):
+    """A TCP server that accepts every connection and never answers."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(512)
-        self.port = self.sock.getsockname()[1]
+        super().__init__(backlog=512)
         self.conns: list[socket.socket] = []
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.start()
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.05)
-        while not self.done.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.conns.append(conn)  # held open, never read from or written to
+    def on_connect(self, conn: socket.socket) -> None:
+        self.conns.append(conn)  # held open, never read from or written to
 
     def close(self) -> None:
-        self.done.set()
-        self.thread.join(timeout=5)
+        self.stop()
         for c in self.conns:
             c.close()
-        self.sock.close()
 
 
 class Served:

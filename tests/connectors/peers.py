@@ -26,7 +26,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from tests.net import free_port
+from tests.net import AcceptLoop, free_port
 
 
 @dataclass
@@ -94,7 +94,7 @@ class LocalHTTPServer:
         self.httpd.server_close()
 
 
-class HangingServer:
+class HangingServer(AcceptLoop):
     """A socket server for a partner that hangs mid-response.
 
     The first requests get the complete answers in `answers`; every later one gets the
@@ -104,31 +104,20 @@ class HangingServer:
 
     def __init__(self, answers: Iterable[bytes] = (), *, trickle: float | None = None,
                  half: bytes = b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>'):
+        super().__init__()
         self.answers = list(answers)
         self.trickle = trickle
         self.half = half
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.done = threading.Event()
         self.requests = 0
-        self.thread = threading.Thread(target=self._serve, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/oai"
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.05)
-        while not self.done.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.requests += 1
-            answer = self.answers.pop(0) if self.answers else None
-            threading.Thread(target=self._answer, args=(conn, answer), daemon=True).start()
+    def on_connect(self, conn: socket.socket) -> None:
+        self.requests += 1
+        answer = self.answers.pop(0) if self.answers else None
+        threading.Thread(target=self._answer, args=(conn, answer), daemon=True).start()
 
     def _answer(self, conn: socket.socket, answer: bytes | None) -> None:
         with conn:
@@ -150,12 +139,11 @@ class HangingServer:
                 pass
 
     def __enter__(self) -> "HangingServer":
-        self.thread.start()
+        self.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.done.set()
-        self.sock.close()
+        self.stop()
 
 
 # -- OAI-PMH: pyoai's data provider ---------------------------------------------------------
