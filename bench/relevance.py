@@ -40,7 +40,7 @@ BEGIN, END = "<!-- relevance:results:begin -->", "<!-- relevance:results:end -->
 DEFAULT_ES_URL = "http://127.0.0.1:9200"
 ENGINES = ("embedded", "elasticsearch", "baseline")  # baseline: bench/baseline.py, plain tantivy
 K_NDCG, K_RECALL = 10, 100
-TUNABLES = ("TEXT_GROUPS", "SKELETON_WEIGHT", "PHRASE_BONUS", "CODE_BOOST", "TITLE_PHRASE_BOOST", "EXACT_BOOST")
+TUNABLES = ("TEXT_GROUPS", "SKELETON_WEIGHT", "PHRASE_BONUS", "CODE_BOOST", "TITLE_PHRASE_BOOST", "EXACT_BOOST", "COVERAGE_SCORE")
 
 
 def say(message: str) -> None:

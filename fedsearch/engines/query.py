@@ -327,7 +327,16 @@ class MatchAll:
     pass
 
 
-Clause = Union[Term, Phrase, Prefix, Fuzzy, Bool, MatchAll]
+@dataclass(frozen=True)
+class Constant:
+    """Matches what `clause` matches, and adds exactly `score` (no term statistics): for
+    counting how many of a query's words a record holds."""
+
+    clause: "Clause"
+    score: float
+
+
+Clause = Union[Term, Phrase, Prefix, Fuzzy, Bool, MatchAll, Constant]
 
 # Field groups: each text group is indexed twice (see fedsearch/analysis.py).
 # Boosts: title above subjects above abstract; the exact-script (stem) form
@@ -499,6 +508,9 @@ def plan_for(query: SearchQuery) -> Plan:
 # --- forgiving queries: most of the words, when all of them find nothing ------------------
 
 _OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT)(?:\s|$)")
+# Each word a relaxed hit holds adds this to its score: above any word's BM25 share, so hits
+# come in tiers by how many of the words they hold, by relevance within a tier. 0: off.
+COVERAGE_SCORE = 1000.0
 MAX_COMBINATIONS = 20  # "k of n" is spelled out as the OR of every k-word AND; past this, any word
 
 
@@ -524,7 +536,10 @@ def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
         return []
     n = len(node.children)
     children = [compile_node(c) for c in node.children]
-    ranking = tuple(children) + _title_phrase(node)  # more words, higher
+    # More of the words first, whatever their term statistics: a record holding both words
+    # of "Osmonova Aigul" (one through its Cyrillic spelling) above one with a Latin "Aigul".
+    coverage = tuple(Constant(c, COVERAGE_SCORE) for c in children) if COVERAGE_SCORE > 0 else ()
+    ranking = tuple(children) + _title_phrase(node) + coverage
     out = []
     for k in sorted({n - 1, math.ceil(n / 2), 1}, reverse=True):
         if k < 1 or k >= n:
