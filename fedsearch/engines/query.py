@@ -445,20 +445,31 @@ def compile_node(node: Node | None) -> Clause:
     if isinstance(node, PrefixNode):
         return _prefix_clause(node.text, node.field)
     if isinstance(node, AndNode):
-        must, must_not = [], []
+        must, must_not, optional = [], [], []
+        stop = _stopword_children(node)
         for child in node.children:
             if isinstance(child, NotNode):
                 must_not.append(compile_node(child.child))
+            elif child in stop:
+                optional.append(compile_node(child))  # scores when present, never required
             else:
                 must.append(compile_node(child))
         if not must:
             must.append(MatchAll())
-        return Bool(must=tuple(must), must_not=tuple(must_not), should=_title_phrase(node))
+        return Bool(must=tuple(must), must_not=tuple(must_not), should=tuple(optional) + _title_phrase(node))
     if isinstance(node, OrNode):
         return Bool(should=tuple(compile_node(c) for c in node.children))
     if isinstance(node, NotNode):
         return Bool(must=(MatchAll(),), must_not=(compile_node(node.child),))
     raise TypeError(f"unknown query node {node!r}")
+
+
+def _stopword_children(node: AndNode) -> set[Node]:
+    """The plain function words of an AND ("of", "в", "жана"): optional, unless the query is
+    nothing but function words (then they are what was asked for)."""
+    stop = {c for c in node.children if isinstance(c, Word) and c.field is None and analysis.is_stopword(c.text)}
+    content = [c for c in node.children if c not in stop and not isinstance(c, NotNode)]
+    return stop if content else set()
 
 
 def _title_phrase(node: AndNode) -> tuple[Clause, ...]:
@@ -537,12 +548,15 @@ def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
         return []
     if any(not isinstance(c, (Word, PhraseNode)) or c.field is not None for c in node.children):
         return []
-    n = len(node.children)
-    children = [compile_node(c) for c in node.children]
+    stop = _stopword_children(node)
+    content = [c for c in node.children if c not in stop]
+    n = len(content)
+    children = [compile_node(c) for c in content]
+    optional = tuple(compile_node(c) for c in node.children if c in stop)
     # More of the words first, whatever their term statistics: a record holding both words
     # of "Osmonova Aigul" (one through its Cyrillic spelling) above one with a Latin "Aigul".
     coverage = tuple(Constant(c, COVERAGE_SCORE) for c in children) if COVERAGE_SCORE > 0 else ()
-    ranking = tuple(children) + _title_phrase(node) + coverage
+    ranking = tuple(children) + optional + _title_phrase(node) + coverage
     out = []
     for k in sorted({n - 1, math.ceil(n / 2), 1}, reverse=True):
         if k < 1 or k >= n:
@@ -579,14 +593,19 @@ def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
     if not loose:
         return None
     must: list[Clause] = []
+    stop = _stopword_children(node) if isinstance(node, AndNode) else set()
+    optional = tuple(compile_node(c) for c in children if c in stop)
     for child in children:
+        if child in stop:
+            continue
         clause = compile_node(child)
         if child.text in loose:
             fuzzy = [Fuzzy(f"{group}_stem", st, boost * FUZZY_WEIGHT)
                      for group, boost in TEXT_GROUPS.items() for st in analysis.query_stems(child.text)]
             clause = Bool(should=(clause, *fuzzy))
         must.append(clause)
-    plan = Plan(clause=Bool(must=tuple(must)), filters=dict(query.filters), year_from=query.year_from, year_to=query.year_to)
+    plan = Plan(clause=Bool(must=tuple(must), should=optional), filters=dict(query.filters),
+                year_from=query.year_from, year_to=query.year_to)
     return plan, loose
 
 
