@@ -22,8 +22,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from fedsearch import analysis
+from fedsearch.engines import parallel, query as query_module
 from fedsearch.engines.query import (
     Bool,
+    Constant,
     Plan,
     SearchQuery,
     fuzzy_plan,
@@ -196,10 +198,19 @@ class SearchEngine(ABC):
         result = self.execute(strict_plan, query, after)
         relaxed = None
         strict_total = result.total
-        for relaxation in relaxed_plans(query) if strict_total < RELAX_BELOW and query.relax else []:
+        translated: tuple = ()
+        if 0 < strict_total < RELAX_BELOW and query.relax:
+            # Few records hold the words as typed: the words their parallel titles share in another
+            # language read the query in it (fedsearch/engines/parallel.py), ranked after them.
+            translated = self._parallel_reading(strict_plan, query, after, result)
+            if translated:
+                plan = replace(strict_plan, clause=Bool(should=(strict_plan.clause, *translated)))
+                wider = self.execute(plan, query, after)
+                result = wider if wider.total > result.total else result
+        for relaxation in relaxed_plans(query) if result.total < RELAX_BELOW and query.relax else []:
             # Every word required found (next to) nothing: most of them ("Нарын облусу животноводство").
             # Records holding every word keep coming first: the strict clause scores again.
-            plan = replace(relaxation.plan, clause=Bool(must=(relaxation.plan.clause,), should=(strict_plan.clause,)))
+            plan = replace(relaxation.plan, clause=Bool(should=(relaxation.plan.clause, strict_plan.clause, *translated)))
             wider = self.execute(plan, query, after)
             if wider.total > result.total:
                 result = wider
@@ -222,6 +233,27 @@ class SearchEngine(ABC):
         took = (time.perf_counter() - started) * 1000
         return SearchResult(total=result.total, hits=hits, facets=result.facets, next_cursor=next_cursor,
                             took_ms=round(took, 2), relaxed=relaxed, corrected=corrected)
+
+    def _parallel_reading(self, strict_plan: Plan, query: SearchQuery, after: list[Any] | None,
+                          result: EngineHits) -> tuple:
+        """Optional clauses adding the query read through its hits' parallel titles: records
+        holding that reading score just under one holding every typed word (tiers of
+        query.COVERAGE_SCORE per word), and match as an alternative. () when there is none."""
+        words = parallel.content_words(query.q)
+        if not words or query_module.COVERAGE_SCORE <= 0:
+            return ()
+        seeds = [r for r, _, _ in result.hits]
+        if len(seeds) < result.total:  # a later page, or a small one: read the best hits
+            seed_query = query.model_copy(update={"page": 1, "per_page": parallel.SEED_HITS, "cursor": None,
+                                                  "facets": [], "sort": "relevance"})
+            seeds = [r for r, _, _ in self.execute(strict_plan, seed_query, None).hits]
+        reading = parallel.translation(query.q, seeds)
+        if not reading:
+            return ()
+        clause = parallel.translation_clause(reading)
+        n = len(words)
+        return (Constant(strict_plan.clause, query_module.COVERAGE_SCORE * n),
+                Constant(clause, query_module.COVERAGE_SCORE * (n - 0.5)), clause)
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Completions over titles, authors and subjects, from Cyrillic or Latin input."""

@@ -525,7 +525,13 @@ _OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT)(?:\s|$)")
 # Each word a relaxed hit holds adds this to its score: above any word's BM25 share, so hits
 # come in tiers by how many of the words they hold, by relevance within a tier. 0: off.
 COVERAGE_SCORE = 1000.0
-MAX_COMBINATIONS = 20  # "k of n" is spelled out as the OR of every k-word AND; past this, any word
+MAX_COMBINATIONS = 20
+
+
+def has_operators(q: str) -> bool:
+    """Quotes, AND, OR or NOT: the user said how the words combine, so they are not loosened."""
+    return '"' in q or bool(_OPERATOR_RE.search(q))
+  # "k of n" is spelled out as the OR of every k-word AND; past this, any word
 
 
 @dataclass(frozen=True)
@@ -541,7 +547,7 @@ def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
     """The query needing fewer of its words, most first: all but one, then half, then any
     one. Empty when it is not a run of plain words (operators, fields, NOT and quotes mean
     what they say)."""
-    if '"' in query.q or _OPERATOR_RE.search(query.q):
+    if has_operators(query.q):
         return []  # quotes and AND say the user meant every word
     node = parse(query.q)
     if not isinstance(node, AndNode):
@@ -583,7 +589,7 @@ FUZZY_WEIGHT = 0.5  # below any exact match
 def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
     """The query with each word of 6+ letters also matching stems one edit away, and the
     words so loosened; None when no word qualifies or the query has operators."""
-    if '"' in query.q or _OPERATOR_RE.search(query.q):
+    if has_operators(query.q):
         return None
     node = parse(query.q)
     children = node.children if isinstance(node, AndNode) else (node,)
