@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fedsearch import analysis
 from fedsearch.engines import SearchEngine, SearchQuery, parallel
 from tests.corpus import rec
 from tests.test_engine_conformance import ENGINES, _es_url_for, drop_engine
@@ -51,9 +52,13 @@ def order(engine: SearchEngine, q: str, **kw) -> list[str]:
 def test_the_parallel_titles_words_find_a_record_in_the_other_language(engine):
     assert order(engine, "тиричилик калдыктары", relax=False) == order(engine, "тиричилик AND калдыктары")
     assert set(order(engine, "тиричилик калдыктары", relax=False)) == {"bi1", "bi2"}
-    ids = order(engine, "тиричилик калдыктары")
+    result = engine.search(SearchQuery(q="тиричилик калдыктары", highlight=False))
+    ids = [h.record.source_record_id for h in result.hits]
     # As typed, then the Russian reading (бытовые отходы), then one typed word of two.
     assert set(ids[:2]) == {"bi1", "bi2"} and ids[2:] == ["ru_only", "partial"]
+    assert result.relaxed is not None  # the reading, as one of its titles spells it
+    assert [analysis.stem(w) for w in result.relaxed.translated] == ["бытов", "отход"]
+    assert (result.relaxed.all_words, result.relaxed.required, result.relaxed.of) == (2, 1, 2)
 
 
 def test_the_reading_is_what_every_parallel_title_shares():

@@ -22,7 +22,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from fedsearch import analysis
-from fedsearch.engines import parallel, query as query_module
+from fedsearch.engines import parallel
+from fedsearch.engines import query as query_module
 from fedsearch.engines.query import (
     Bool,
     Constant,
@@ -88,11 +89,14 @@ RELAX_BELOW = 10
 
 class Relaxed(BaseModel):
     """Set when the hits include records holding only `required` of the query's `of` words,
-    after the `all_words` records (0: none) that hold every word."""
+    after the `all_words` records (0: none) that hold every word; or records holding
+    `translated`, the query read through the parallel titles of those that hold it
+    (fedsearch/engines/parallel.py), ranked after them and before partial matches."""
 
     required: int
     of: int
     all_words: int = 0
+    translated: list[str] = []
 
 
 class SearchResult(BaseModel):
@@ -199,14 +203,20 @@ class SearchEngine(ABC):
         relaxed = None
         strict_total = result.total
         translated: tuple = ()
+        reading: list[str] = []
         if 0 < strict_total < RELAX_BELOW and query.relax:
             # Few records hold the words as typed: the words their parallel titles share in another
             # language read the query in it (fedsearch/engines/parallel.py), ranked after them.
-            translated = self._parallel_reading(strict_plan, query, after, result)
+            translated, reading = self._parallel_reading(strict_plan, query, after, result)
             if translated:
                 plan = replace(strict_plan, clause=Bool(should=(strict_plan.clause, *translated)))
                 wider = self.execute(plan, query, after)
-                result = wider if wider.total > result.total else result
+                if wider.total > result.total:
+                    result = wider
+                    n = len(parallel.content_words(query.q) or ())
+                    relaxed = Relaxed(required=n, of=n, all_words=strict_total, translated=reading)
+                else:
+                    translated, reading = (), []
         for relaxation in relaxed_plans(query) if result.total < RELAX_BELOW and query.relax else []:
             # Every word required found (next to) nothing: most of them ("Нарын облусу животноводство").
             # Records holding every word keep coming first: the strict clause scores again.
@@ -214,7 +224,8 @@ class SearchEngine(ABC):
             wider = self.execute(plan, query, after)
             if wider.total > result.total:
                 result = wider
-                relaxed = Relaxed(required=relaxation.required, of=relaxation.of, all_words=strict_total)
+                relaxed = Relaxed(required=relaxation.required, of=relaxation.of, all_words=strict_total,
+                                  translated=reading)
             if result.total >= RELAX_BELOW:
                 break
         corrected = None
@@ -235,13 +246,13 @@ class SearchEngine(ABC):
                             took_ms=round(took, 2), relaxed=relaxed, corrected=corrected)
 
     def _parallel_reading(self, strict_plan: Plan, query: SearchQuery, after: list[Any] | None,
-                          result: EngineHits) -> tuple:
-        """Optional clauses adding the query read through its hits' parallel titles: records
-        holding that reading score just under one holding every typed word (tiers of
-        query.COVERAGE_SCORE per word), and match as an alternative. () when there is none."""
+                          result: EngineHits) -> tuple[tuple, list[str]]:
+        """Optional clauses adding the query read through its hits' parallel titles, and the
+        words of that reading: records holding it score just under one holding every typed
+        word (tiers of query.COVERAGE_SCORE per word), and match as an alternative."""
         words = parallel.content_words(query.q)
         if not words or query_module.COVERAGE_SCORE <= 0:
-            return ()
+            return (), []
         seeds = [r for r, _, _ in result.hits]
         if len(seeds) < result.total:  # a later page, or a small one: read the best hits
             seed_query = query.model_copy(update={"page": 1, "per_page": parallel.SEED_HITS, "cursor": None,
@@ -249,11 +260,11 @@ class SearchEngine(ABC):
             seeds = [r for r, _, _ in self.execute(strict_plan, seed_query, None).hits]
         reading = parallel.translation(query.q, seeds)
         if not reading:
-            return ()
+            return (), []
         clause = parallel.translation_clause(reading)
         n = len(words)
         return (Constant(strict_plan.clause, query_module.COVERAGE_SCORE * n),
-                Constant(clause, query_module.COVERAGE_SCORE * (n - 0.5)), clause)
+                Constant(clause, query_module.COVERAGE_SCORE * (n - 0.5)), clause), list(reading)
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Completions over titles, authors and subjects, from Cyrillic or Latin input."""

@@ -525,13 +525,12 @@ _OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT)(?:\s|$)")
 # Each word a relaxed hit holds adds this to its score: above any word's BM25 share, so hits
 # come in tiers by how many of the words they hold, by relevance within a tier. 0: off.
 COVERAGE_SCORE = 1000.0
-MAX_COMBINATIONS = 20
+MAX_COMBINATIONS = 20  # "k of n" is spelled out as the OR of every k-word AND; past this, any word
 
 
 def has_operators(q: str) -> bool:
     """Quotes, AND, OR or NOT: the user said how the words combine, so they are not loosened."""
     return '"' in q or bool(_OPERATOR_RE.search(q))
-  # "k of n" is spelled out as the OR of every k-word AND; past this, any word
 
 
 @dataclass(frozen=True)
