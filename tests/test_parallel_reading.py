@@ -72,3 +72,10 @@ def test_a_record_found_outside_its_titles_lends_no_words():
     found_by_abstract = rec("p", "abs", "Тоо тектеринин тарыхы", lang="ky", year=2020,
                             title_alt=(("История горных пород", "ru"),), abstract="тиричилик калдыктары")
     assert parallel.translation("тиричилик калдыктары", [found_by_abstract, found_by_abstract.model_copy()]) == ()
+
+
+def test_a_later_page_reads_the_same_parallel_titles(engine):
+    whole = order(engine, "тиричилик калдыктары")
+    pages = [order(engine, "тиричилик калдыктары", per_page=1, page=p)[0] for p in range(1, len(whole) + 1)]
+    assert pages == whole
+

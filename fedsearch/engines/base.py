@@ -29,6 +29,7 @@ from fedsearch.engines.query import (
     Constant,
     Plan,
     SearchQuery,
+    Sort,
     fuzzy_plan,
     highlight_terms,
     plan_for,
@@ -256,7 +257,7 @@ class SearchEngine(ABC):
         seeds = [r for r, _, _ in result.hits]
         if len(seeds) < result.total:  # a later page, or a small one: read the best hits
             seed_query = query.model_copy(update={"page": 1, "per_page": parallel.SEED_HITS, "cursor": None,
-                                                  "facets": [], "sort": "relevance"})
+                                                  "facets": [], "sort": Sort.relevance})
             seeds = [r for r, _, _ in self.execute(strict_plan, seed_query, None).hits]
         reading = parallel.translation(query.q, seeds)
         if not reading:
