@@ -40,7 +40,7 @@ BEGIN, END = "<!-- relevance:results:begin -->", "<!-- relevance:results:end -->
 DEFAULT_ES_URL = "http://127.0.0.1:9200"
 ENGINES = ("embedded", "elasticsearch", "baseline")  # baseline: bench/baseline.py, plain tantivy
 K_NDCG, K_RECALL = 10, 100
-TUNABLES = ("TEXT_GROUPS", "SKELETON_WEIGHT", "PHRASE_BONUS", "CODE_BOOST", "TITLE_PHRASE_BOOST", "EXACT_BOOST")
+TUNABLES = ("TEXT_GROUPS", "SKELETON_WEIGHT", "PHRASE_BONUS", "CODE_BOOST", "TITLE_PHRASE_BOOST", "EXACT_BOOST", "COVERAGE_SCORE")
 
 
 def say(message: str) -> None:
@@ -123,16 +123,18 @@ def summarize(results: list[QueryResult]) -> dict[str, Any]:
         return {"ndcg@10": statistics.fmean(r.ndcg for r in rs), "recall@100": statistics.fmean(r.recall for r in rs),
                 "zero": statistics.fmean(1.0 if r.total == 0 else 0.0 for r in rs), "queries": len(rs)}
 
-    out: dict[str, Any] = {"all": means(results), "lang": {}, "kind": {}, "held-out": {}}
+    out: dict[str, Any] = {"all": means(results), "lang": {}, "kind": {}, "tune": {}, "held-out": {}}
     for attr in ("lang", "kind"):
         for value in sorted({getattr(r, attr) for r in results}):
             out[attr][value] = means([r for r in results if getattr(r, attr) == value])
-    held = [r for r in results if r.split == "held-out"]
-    if held:
-        out["held-out"]["all"] = means(held)
+    for half in ("tune", "held-out"):
+        part = [r for r in results if r.split == half]
+        if not part:
+            continue
+        out[half]["all"] = means(part)
         for attr in ("lang", "kind"):
-            for value in sorted({getattr(r, attr) for r in held}):
-                out["held-out"][f"{attr} {value}"] = means([r for r in held if getattr(r, attr) == value])
+            for value in sorted({getattr(r, attr) for r in part}):
+                out[half][f"{attr} {value}"] = means([r for r in part if getattr(r, attr) == value])
     return out
 
 
@@ -241,8 +243,9 @@ def table(summaries: dict[str, dict[str, Any]]) -> str:
         rows.append(row(f"lang {lang}", lambda s, lang=lang: s["lang"][lang]))
     for kind in first["kind"]:
         rows.append(row(f"kind {kind}", lambda s, kind=kind: s["kind"][kind]))
-    for label in first["held-out"]:
-        rows.append(row(f"held-out: {label}", lambda s, label=label: s["held-out"][label]))
+    for half in ("tune", "held-out"):
+        for label in first[half]:
+            rows.append(row(f"{half}: {label}", lambda s, half=half, label=label: s[half][label]))
     return "\n".join(rows)
 
 

@@ -194,6 +194,26 @@ def key_terms(text: str, lang: str | None = None) -> list[str]:
     return [key(w, lang) for w in words(text)]
 
 
+# Function words of the three languages: prepositions, conjunctions, articles, postpositions.
+# Indexed like any word (phrases and positions hold), but a query does not require them: "history
+# of Bishkek" must not miss "Бишкектин тарыхы", nor "туризм в Бишкеке" a title without "в".
+# Folded forms (ү -> у). Short and conservative: words that carry a topic stay out.
+STOPWORDS: frozenset[str] = frozenset({
+    # English
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "of", "on", "or",
+    "the", "to", "with",
+    # Russian
+    "а", "в", "во", "и", "из", "к", "ко", "на", "над", "о", "об", "от", "по", "при", "с", "со", "у", "для",
+    "до", "за", "или", "как",
+    # Kyrgyz
+    "жана", "менен", "учун", "боюнча", "жонундо", "же", "да", "дагы",
+})
+
+
+def is_stopword(word: str) -> bool:
+    return fold(word) in STOPWORDS
+
+
 _KYRGYZ_LETTERS_RE = re.compile("[өүңӨҮҢ]")
 
 

@@ -328,7 +328,7 @@ class SearchResponse(BaseModel):
     next_cursor: str | None = None
     next: str | None = Field(None, description="URL of the next page (by cursor), if there is one.")
     alternatives: list[Alternative] = Field(default_factory=list, description="When nothing was found: queries that do find something.")
-    relaxed: Relaxed | None = Field(None, description="Set when no record held every word of the query: the hits hold `required` of its `of` words.")
+    relaxed: Relaxed | None = Field(None, description="Set when few records (`all_words`, maybe 0) held every word of the query: they come first, then hits holding at least `required` of its `of` words; `translated`: the query read through their parallel titles in another language.")
     corrected: str | None = Field(None, description="Set when nothing matched the words as typed and a word one edit away did: the query as the hits spell it (\"did you mean\").")
     took_ms: float
 

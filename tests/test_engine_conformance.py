@@ -135,7 +135,30 @@ def test_boolean_operators(engine):
 
 
 def test_implicit_and(engine):
-    assert ids(engine, "water Kyrgyzstan") == {rid("oai:auca:13"), rid("oai:auca:14")}
+    assert ids(engine, "water Kyrgyzstan", relax=False) == {rid("oai:auca:13"), rid("oai:auca:14")}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("water in Kyrgyzstan", {"oai:auca:13", "oai:auca:14"}),  # "of" in the titles, not "in"
+    ("экология и озера", {"oai:knu:1"}),
+    ("экологические проблемы в Бишкеке", {"oai:knu:3"}),
+])
+def test_function_words_are_not_required(engine, query, expected):
+    assert ids(engine, query, relax=False) == {rid(i) for i in expected}
+
+
+def test_a_query_of_function_words_only_requires_them(engine):
+    assert ids(engine, "in the", relax=False) == ids(engine, "in AND the")
+    assert rid("oai:auca:11") in ids(engine, "in the", relax=False)  # "... in the Tien Shan"
+
+
+def test_few_records_with_every_word_come_first_then_records_with_fewer(engine):
+    result = engine.search(SearchQuery(q="water Kyrgyzstan", per_page=100))
+    both = {rid("oai:auca:13"), rid("oai:auca:14")}
+    assert result.relaxed is not None and (result.relaxed.all_words, result.relaxed.of) == (2, 2)
+    assert {h.id for h in result.hits[:2]} == both
+    rest = result.hits[2:]
+    assert rest and all(h.score < min(b.score for b in result.hits[:2]) for h in rest)
 
 
 @pytest.mark.parametrize(

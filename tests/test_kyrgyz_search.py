@@ -111,11 +111,15 @@ def test_mixed_language_queries_fall_back_to_most_words(engine):
     strict = engine.search(SearchQuery(q="Нарын облусу животноводство", relax=False))
     assert strict.total == 0
     result = engine.search(SearchQuery(q="Нарын облусу животноводство"))
-    assert result.relaxed is not None and (result.relaxed.required, result.relaxed.of) == (2, 3)
-    assert [h.record.source_record_id for h in result.hits] == ["naryn"]  # "cattle" has one word of three
+    # Two of three words find one record, too few for a first screen: one of three follows it.
+    assert result.relaxed is not None and (result.relaxed.required, result.relaxed.of) == (1, 3)
+    ids = [h.record.source_record_id for h in result.hits]
+    assert ids[0] == "naryn" and "cattle" in ids  # in tiers: two words of three before one
     result = engine.search(SearchQuery(q="Talas цифровые библиотеки"))
     assert result.hits[0].record.source_record_id == "talas_lib"
-    assert result.relaxed is None  # Таласа meets Talas: every word is there
+    # Таласа meets Talas: every word is there, and records holding fewer words come after it.
+    assert result.relaxed is None or result.relaxed.all_words >= 1
+    assert found(engine, "Talas цифровые библиотеки")[0] == "talas_lib"
 
 
 def test_operators_are_not_relaxed(engine):

@@ -49,6 +49,7 @@ from fedsearch.engines.query import (
     MAX_WINDOW,
     Bool,
     Clause,
+    Constant,
     Fuzzy,
     MatchAll,
     Phrase,
@@ -467,6 +468,8 @@ def _clause(clause: Clause) -> dict[str, Any]:
         if not clause.term:
             return _MATCH_NONE
         return {"fuzzy": {clause.field: {"value": clause.term, "fuzziness": 1, "transpositions": True, "boost": clause.boost}}}
+    if isinstance(clause, Constant):
+        return {"constant_score": {"filter": _clause(clause.clause), "boost": clause.score}}
     if isinstance(clause, Bool):
         if not clause.must and not clause.should:  # "at least one should" of none: nothing
             return _MATCH_NONE

@@ -67,7 +67,7 @@ from fedsearch.engines.base import (
 )
 from fedsearch.engines.document import FIELDS, index_document
 from fedsearch.engines.document import bucket_value as _bucket_value
-from fedsearch.engines.query import Bool, Clause, Fuzzy, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
+from fedsearch.engines.query import Bool, Clause, Constant, Fuzzy, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
 from fedsearch.record import Record
 
 SCHEMA_VERSION = 2  # 2: issue 13's Kyrgyz stems, cross-script keys from stems, the exact field
@@ -868,6 +868,8 @@ def _translate(clause: Clause, schema: tantivy.Schema) -> tantivy.Query:
         if not clause.term:
             return TQ.empty_query()
         return _boost(TQ.fuzzy_term_query(schema, clause.field, clause.term, distance=1, transposition_cost_one=True), clause.boost)
+    if isinstance(clause, Constant):
+        return TQ.const_score_query(_translate(clause.clause, schema), clause.score)
     if isinstance(clause, Bool):
         if not clause.must and not clause.should:
             return TQ.empty_query()  # "at least one should" of none: nothing

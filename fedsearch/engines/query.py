@@ -327,7 +327,16 @@ class MatchAll:
     pass
 
 
-Clause = Union[Term, Phrase, Prefix, Fuzzy, Bool, MatchAll]
+@dataclass(frozen=True)
+class Constant:
+    """Matches what `clause` matches, and adds exactly `score` (no term statistics): for
+    counting how many of a query's words a record holds."""
+
+    clause: "Clause"
+    score: float
+
+
+Clause = Union[Term, Phrase, Prefix, Fuzzy, Bool, MatchAll, Constant]
 
 # Field groups: each text group is indexed twice (see fedsearch/analysis.py).
 # Boosts: title above subjects above abstract; the exact-script (stem) form
@@ -339,8 +348,11 @@ TEXT_GROUPS: dict[str, float] = {"title": 4.0, "author": 3.0, "subject": 2.0, "a
 SKELETON_WEIGHT = 0.4
 CODE_BOOST = 5.0
 # A title or author word typed exactly as written (Калыкбаева, not Калыкбаев; мөңгү, not мунгу)
-# gets this much more: folding and stemming make them one term in the other fields.
-EXACT_BOOST = 1.5
+# gets this much more: folding and stemming make them one term in the other fields. A tie-breaker
+# between records the stems already matched, so small: at 1.5 a rare inflected form ("Тоо
+# экосистемалары жана ...") outweighed title and subject evidence (tune half: 0.8595 at 1.5,
+# 0.8683 on the plateau 0.25-0.5, 0.8700 at 0, which drops the tie-break issue 13 asks for).
+EXACT_BOOST = 0.5
 PHRASE_BONUS = 2.0
 # Several plain words typed without quotes: a title holding them side by side, in
 # the order typed, gets this much more (times the title boost). 0 turns it off.
@@ -433,20 +445,31 @@ def compile_node(node: Node | None) -> Clause:
     if isinstance(node, PrefixNode):
         return _prefix_clause(node.text, node.field)
     if isinstance(node, AndNode):
-        must, must_not = [], []
+        must, must_not, optional = [], [], []
+        stop = _stopword_children(node)
         for child in node.children:
             if isinstance(child, NotNode):
                 must_not.append(compile_node(child.child))
+            elif child in stop:
+                optional.append(compile_node(child))  # scores when present, never required
             else:
                 must.append(compile_node(child))
         if not must:
             must.append(MatchAll())
-        return Bool(must=tuple(must), must_not=tuple(must_not), should=_title_phrase(node))
+        return Bool(must=tuple(must), must_not=tuple(must_not), should=tuple(optional) + _title_phrase(node))
     if isinstance(node, OrNode):
         return Bool(should=tuple(compile_node(c) for c in node.children))
     if isinstance(node, NotNode):
         return Bool(must=(MatchAll(),), must_not=(compile_node(node.child),))
     raise TypeError(f"unknown query node {node!r}")
+
+
+def _stopword_children(node: AndNode) -> set[Node]:
+    """The plain function words of an AND ("of", "в", "жана"): optional, unless the query is
+    nothing but function words (then they are what was asked for)."""
+    stop = {c for c in node.children if isinstance(c, Word) and c.field is None and analysis.is_stopword(c.text)}
+    content = [c for c in node.children if c not in stop and not isinstance(c, NotNode)]
+    return stop if content else set()
 
 
 def _title_phrase(node: AndNode) -> tuple[Clause, ...]:
@@ -499,7 +522,15 @@ def plan_for(query: SearchQuery) -> Plan:
 # --- forgiving queries: most of the words, when all of them find nothing ------------------
 
 _OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT)(?:\s|$)")
+# Each word a relaxed hit holds adds this to its score: above any word's BM25 share, so hits
+# come in tiers by how many of the words they hold, by relevance within a tier. 0: off.
+COVERAGE_SCORE = 1000.0
 MAX_COMBINATIONS = 20  # "k of n" is spelled out as the OR of every k-word AND; past this, any word
+
+
+def has_operators(q: str) -> bool:
+    """Quotes, AND, OR or NOT: the user said how the words combine, so they are not loosened."""
+    return '"' in q or bool(_OPERATOR_RE.search(q))
 
 
 @dataclass(frozen=True)
@@ -515,16 +546,22 @@ def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
     """The query needing fewer of its words, most first: all but one, then half, then any
     one. Empty when it is not a run of plain words (operators, fields, NOT and quotes mean
     what they say)."""
-    if '"' in query.q or _OPERATOR_RE.search(query.q):
+    if has_operators(query.q):
         return []  # quotes and AND say the user meant every word
     node = parse(query.q)
     if not isinstance(node, AndNode):
         return []
     if any(not isinstance(c, (Word, PhraseNode)) or c.field is not None for c in node.children):
         return []
-    n = len(node.children)
-    children = [compile_node(c) for c in node.children]
-    ranking = tuple(children) + _title_phrase(node)  # more words, higher
+    stop = _stopword_children(node)
+    content = [c for c in node.children if c not in stop]
+    n = len(content)
+    children = [compile_node(c) for c in content]
+    optional = tuple(compile_node(c) for c in node.children if c in stop)
+    # More of the words first, whatever their term statistics: a record holding both words
+    # of "Osmonova Aigul" (one through its Cyrillic spelling) above one with a Latin "Aigul".
+    coverage = tuple(Constant(c, COVERAGE_SCORE) for c in children) if COVERAGE_SCORE > 0 else ()
+    ranking = tuple(children) + optional + _title_phrase(node) + coverage
     out = []
     for k in sorted({n - 1, math.ceil(n / 2), 1}, reverse=True):
         if k < 1 or k >= n:
@@ -551,7 +588,7 @@ FUZZY_WEIGHT = 0.5  # below any exact match
 def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
     """The query with each word of 6+ letters also matching stems one edit away, and the
     words so loosened; None when no word qualifies or the query has operators."""
-    if '"' in query.q or _OPERATOR_RE.search(query.q):
+    if has_operators(query.q):
         return None
     node = parse(query.q)
     children = node.children if isinstance(node, AndNode) else (node,)
@@ -561,14 +598,19 @@ def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
     if not loose:
         return None
     must: list[Clause] = []
+    stop = _stopword_children(node) if isinstance(node, AndNode) else set()
+    optional = tuple(compile_node(c) for c in children if c in stop)
     for child in children:
+        if child in stop:
+            continue
         clause = compile_node(child)
         if child.text in loose:
             fuzzy = [Fuzzy(f"{group}_stem", st, boost * FUZZY_WEIGHT)
                      for group, boost in TEXT_GROUPS.items() for st in analysis.query_stems(child.text)]
             clause = Bool(should=(clause, *fuzzy))
         must.append(clause)
-    plan = Plan(clause=Bool(must=tuple(must)), filters=dict(query.filters), year_from=query.year_from, year_to=query.year_to)
+    plan = Plan(clause=Bool(must=tuple(must), should=optional), filters=dict(query.filters),
+                year_from=query.year_from, year_to=query.year_to)
     return plan, loose
 
 

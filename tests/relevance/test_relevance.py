@@ -17,12 +17,13 @@ from fedsearch.engines import SearchQuery
 from fedsearch.engines.query import Bool, Phrase, plan_for
 from fedsearch.record import make_record_id
 
-# Measured 0.8037 / 0.5175 on both engines (docs/relevance.md) over issue 13's set: 900 generated
-# works instead of 260 and 44 more queries, so more relevant records per query (lower recall@100);
-# the 66 queries before it went from 0.8132 to 0.8819 nDCG@10 on their own corpus.
-NDCG_FLOOR = 0.78
-RECALL_FLOOR = 0.50
-KY_NDCG_FLOOR = 0.75  # measured 0.7743
+# Measured 0.8425 / 0.6368 on both engines (docs/relevance.md): relaxed queries fill a first
+# screen in tiers by how many words a hit holds, a smaller exact-form boost, optional function
+# words (0.8037 / 0.5175 before them; the floors were 0.78 / 0.50).
+NDCG_FLOOR = 0.83
+RECALL_FLOOR = 0.62
+KY_NDCG_FLOOR = 0.79  # measured 0.8060
+MIXED_NDCG_FLOOR = 0.52  # words of two languages; measured 0.5454 (0.4125 before the tiers)
 ZERO_RESULT_CEILING = 0.03  # judged queries that find nothing; measured 0
 
 
@@ -81,6 +82,8 @@ def _check(results) -> None:
     assert summary["recall@100"] >= RECALL_FLOOR, f"recall@100 fell to {summary['recall@100']:.4f}"
     ky = summarize(results)["lang"]["ky"]
     assert ky["ndcg@10"] >= KY_NDCG_FLOOR, f"Kyrgyz queries' nDCG@10 fell to {ky['ndcg@10']:.4f}"
+    mixed = summarize(results)["kind"]["mixed"]
+    assert mixed["ndcg@10"] >= MIXED_NDCG_FLOOR, f"mixed-language queries' nDCG@10 fell to {mixed['ndcg@10']:.4f}"
     empty = [r.query for r in results if r.total == 0]
     assert len(empty) / len(results) <= ZERO_RESULT_CEILING, f"these judged queries find nothing: {empty}"
     codes = [r for r in results if r.kind == "code"]
