@@ -58,7 +58,7 @@ patents and more from many partner databases — from your own site.
 
 
 def _is_api_path(path: str) -> bool:
-    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/opensearch.xml")
+    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/opensearch.xml", "/sru")
 
 
 def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAPI:
@@ -87,6 +87,9 @@ def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAP
 
     _install_error_handlers(app)
     app.include_router(api_router)
+    from search_api.sru.routes import router as sru_router  # /sru for library systems (docs/federation.md)
+
+    app.include_router(sru_router)
     _install_ops_routes(app)
 
     from web_ui.routes import mount as mount_web_ui  # the UI sits on top of the API layer

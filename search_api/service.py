@@ -25,6 +25,7 @@ from fedsearch.engines import open_engine
 from fedsearch.engines.base import (
     EngineError,
     EngineUnavailable,
+    EngineHits,
     FacetValue,
     Hit,
     InvalidCursor,
@@ -33,7 +34,7 @@ from fedsearch.engines.base import (
     SearchResult,
     Suggestion,
 )
-from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, SearchQuery, Sort
+from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, Plan, SearchQuery, Sort
 from fedsearch.record import Access, Holding, Link, Record, RecordType
 from search_api import alternatives
 from search_api.guard import CircuitBreaker
@@ -524,6 +525,16 @@ class SearchService:
         if not RECORD_ID_RE.match(record_id):
             return None
         return self._call(lambda: self.engine.get(record_id))
+
+    def execute(self, plan: Plan, query: SearchQuery) -> EngineHits:
+        """A plan compiled elsewhere (the SRU server's CQL, search_api/sru/) run as it is."""
+        return self._call(lambda: self.engine.execute(plan, query, None))
+
+    def work_absorbing(self, record_id: str) -> Record | None:
+        """The work a record id was merged into (its page redirects there), or None."""
+        if not RECORD_ID_RE.match(record_id):
+            return None
+        return self._call(lambda: self.engine.work_absorbing(record_id))
 
     def records(self, ids: Sequence[str]) -> list[Record]:
         return [r for r in (self.record(i) for i in ids) if r is not None]
