@@ -7,6 +7,7 @@ render its models. Nothing here knows about HTTP responses.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -535,6 +536,14 @@ class SearchService:
         if not RECORD_ID_RE.match(record_id):
             return None
         return self._call(lambda: self.engine.work_absorbing(record_id))
+
+    def walk(self, filters: dict[str, list[str]], limit: int) -> list[tuple[str, datetime | None]]:
+        """(id, last change) of the first `limit` records matching `filters` (index field -> values),
+        in id order, paged after the last hit (the sitemaps' walk)."""
+        def run() -> list[tuple[str, datetime | None]]:
+            return [(r.id, r.updated_at or r.harvested_at)
+                    for r in itertools.islice(self.engine.scan(filters), limit)]
+        return self._call(run)
 
     def records(self, ids: Sequence[str]) -> list[Record]:
         return [r for r in (self.record(i) for i in ids) if r is not None]
