@@ -148,3 +148,17 @@ def test_search_page_and_open_a_record_from_a_partner_page(browser, live: Live, 
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     partner_origin = partner_page.rstrip("/")
     assert all(u.startswith((live.base, partner_origin)) for u in requests), requests
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["/embed?lang=ky", "/embed/frame?q=сборник&lang=ru&page=2"])
+def test_the_embed_pages_are_accessible(browser, live: Live, path: str) -> None:
+    from tests.browser.test_site import assert_accessible
+
+    context = browser.new_context(base_url=live.base)
+    try:
+        page = context.new_page()
+        page.goto(path)
+        assert_accessible(page)
+    finally:
+        context.close()

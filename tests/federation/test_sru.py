@@ -170,3 +170,10 @@ def test_yaz_client(live: Live, version: str) -> None:
     assert "Number of hits: 1" in out and "Climate change in Central Asia" in out
     assert "Number of hits: 2" in out and 'controlfield tag="001"' in out
     assert "info:srw/diagnostic/1/16" in out
+
+
+def test_the_widest_date_ranges(live: Live) -> None:
+    dated = sorted(r.id for r in CORPUS if r.year)
+    assert sorted(ids_of(live, "dc.date > 1000")) == dated
+    assert sorted(ids_of(live, "dc.date >= 1000 and dc.date <= 2100")) == dated
+    assert ids_of(live, "dc.date > 2100 or dc.date < 1000") == []
