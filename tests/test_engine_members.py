@@ -56,3 +56,30 @@ def test_a_record_with_a_new_title_stays_one_record(engine: SearchEngine) -> Non
     engine.upsert([changed])
     engine.refresh()
     assert [r.id for r in engine.scan({})].count(changed.id) == 1
+
+
+def test_an_older_elasticsearch_index_gains_the_new_fields_in_place(es_url: str) -> None:
+    """An index made before `members` and `shard` existed (strict mapping) takes records again
+    once ensure_index has run: the fields are added to its mapping, no reindex needed to write."""
+    import uuid
+
+    import httpx
+
+    from fedsearch.config import ElasticsearchConfig
+    from fedsearch.engines.elasticsearch import ElasticsearchEngine, mappings
+    from tests.conftest import delete_es_indices
+
+    prefix = f"old{uuid.uuid4().hex[:8]}"
+    old = mappings()
+    old["properties"] = {k: v for k, v in old["properties"].items() if k not in ("members", "shard")}
+    httpx.put(f"{es_url}/{prefix}-records-1", json={"mappings": old, "aliases": {f"{prefix}-records": {}}},
+              timeout=30).raise_for_status()
+    engine = ElasticsearchEngine(ElasticsearchConfig(hosts=[es_url], index_prefix=prefix))
+    try:
+        engine.ensure_index()
+        assert engine.upsert([_merged_work()]).errors == []
+        engine.refresh()
+        assert engine.work_absorbing(ABSORBED).id == CORPUS[0].id
+    finally:
+        engine.close()
+        delete_es_indices(es_url, prefix)
