@@ -56,7 +56,7 @@ INDEXES: dict[str, str | None] = {
     "dc.identifier": "identifier", "bath.isbn": "identifier", "dc.date": "year",
 }
 CONTEXT_SETS = {"cql", "dc", "bath"}
-TEXT_RELATIONS = {"=", "all", "any", "adj", "exact", "=="}
+TEXT_RELATIONS = {"=", "scr", "all", "any", "adj", "exact", "=="}  # scr: CQL 1.1's name for =
 DATE_RELATIONS = {"=", "==", "exact", "<", ">", "<=", ">="}
 SORT_INDEXES = {"dc.date", "dc.title"}
 
@@ -128,8 +128,8 @@ def _index_name(clause: CQLSearchClause) -> str:
     if clause.index is None:
         return "cql.serverchoice"
     name = clause.index.name.lower()
-    if "." not in name:
-        return name if name.startswith("cql.") else ("cql." + name if f"cql.{name}" in INDEXES else "dc." + name)
+    if "." not in name:  # an index without its context set: cql's own names, else Dublin Core's
+        return f"cql.{name}" if f"cql.{name}" in INDEXES or name == "allrecords" else f"dc.{name}"
     prefix = name.split(".", 1)[0]
     if prefix not in CONTEXT_SETS:
         raise Diagnostic(15, prefix)

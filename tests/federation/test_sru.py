@@ -72,6 +72,7 @@ def diagnostic(root: etree._Element) -> str:
     ("dc.subject = ecology not dc.creator = lee", set()),
     ('"water resources" and dc.date < 2013', {"oai:auca:13", "oai:auca:14"}),
     ('"water resources" and dc.date < 2012', set()),
+    ('creator any "brown lee"', {"oai:auca:12", "oai:knu:4", "oai:knu:5"}),  # no context set: Dublin Core's
 ])
 def test_cql_finds_what_the_corpus_holds(live: Live, query: str, expected: set[str]) -> None:
     assert set(ids_of(live, query)) == {rid(x) for x in expected}
