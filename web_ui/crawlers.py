@@ -68,7 +68,7 @@ def _cached(key: str, build) -> bytes:
 
 
 def _base(request: Request) -> str:
-    return urls_for(request).record_page("x").rsplit("/records/", 1)[0]
+    return urls_for(request).base
 
 
 @router.get("/robots.txt")

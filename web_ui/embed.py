@@ -73,7 +73,7 @@ def _service(request: Request) -> SearchService:
 
 
 def _base(request: Request) -> str:
-    return urls_for(request).record_page("x").rsplit("/records/", 1)[0]
+    return urls_for(request).base
 
 
 def _options(request: Request) -> EmbedOptions:

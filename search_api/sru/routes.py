@@ -119,7 +119,7 @@ def _xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) 
 
 
 def _explain(request: Request, v: Version, packing: str) -> bytes:
-    base = urlsplit(urls_for(request).record_page("x"))
+    base = urlsplit(urls_for(request).base)
     port = base.port or (443 if base.scheme == "https" else 80)
     return responses.explain(v, base.hostname or "localhost", port, "sru", request.app.state.site_name, DESCRIPTION,
                              DEFAULT_RECORDS, MAX_RECORDS, packing)
