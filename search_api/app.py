@@ -62,7 +62,7 @@ patents and more from many partner databases — from your own site.
 
 
 def _is_api_path(path: str) -> bool:
-    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/opensearch.xml")
+    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/opensearch.xml", "/sru")
 
 
 def create_app(settings: Settings, engine: SearchEngine | None = None, *,
@@ -92,6 +92,9 @@ def create_app(settings: Settings, engine: SearchEngine | None = None, *,
 
     _install_error_handlers(app)
     app.include_router(api_router)
+    from search_api.sru.routes import router as sru_router  # /sru for library systems (docs/federation.md)
+
+    app.include_router(sru_router)
     _install_ops_routes(app)
 
     if mount is not None:  # the layers above (web UI, admin): fedsearch_app.app

@@ -7,6 +7,7 @@ render its models. Nothing here knows about HTTP responses.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -25,6 +26,7 @@ from fedsearch.engines import open_engine
 from fedsearch.engines.base import (
     EngineError,
     EngineUnavailable,
+    EngineHits,
     FacetValue,
     Hit,
     InvalidCursor,
@@ -33,7 +35,7 @@ from fedsearch.engines.base import (
     SearchResult,
     Suggestion,
 )
-from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, SearchQuery, Sort
+from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, Plan, SearchQuery, Sort
 from fedsearch.harvest_log import HarvestLog
 from fedsearch.record import Access, Holding, Link, Record, RecordType
 from fedsearch.errors import FedsearchError
@@ -530,6 +532,24 @@ class SearchService:
         if not RECORD_ID_RE.match(record_id):
             return None
         return self._call(lambda: self.engine.get(record_id))
+
+    def execute(self, plan: Plan, query: SearchQuery) -> EngineHits:
+        """A plan compiled elsewhere (the SRU server's CQL, search_api/sru/) run as it is."""
+        return self._call(lambda: self.engine.execute(plan, query, None))
+
+    def work_absorbing(self, record_id: str) -> Record | None:
+        """The work a record id was merged into (its page redirects there), or None."""
+        if not RECORD_ID_RE.match(record_id):
+            return None
+        return self._call(lambda: self.engine.work_absorbing(record_id))
+
+    def walk(self, filters: dict[str, list[str]], limit: int) -> list[tuple[str, datetime | None]]:
+        """(id, last change) of the first `limit` records matching `filters` (index field -> values),
+        in id order, paged after the last hit (the sitemaps' walk)."""
+        def run() -> list[tuple[str, datetime | None]]:
+            return [(r.id, r.updated_at or r.harvested_at)
+                    for r in itertools.islice(self.engine.scan(filters), limit)]
+        return self._call(run)
 
     def records(self, ids: Sequence[str]) -> list[Record]:
         return [r for r in (self.record(i) for i in ids) if r is not None]

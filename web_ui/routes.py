@@ -12,7 +12,7 @@ from functools import cache
 from babel.numbers import format_decimal
 from fastapi import APIRouter, FastAPI, Request
 from starlette.datastructures import QueryParams
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from fedsearch.engines.base import InvalidCursor
 from fedsearch.engines.query import MAX_WINDOW, Sort
@@ -131,6 +131,8 @@ def record_page(request: Request, record_id: str) -> Response:
     service = _service(request)
     record = service.record(record_id)
     if record is None:
+        if (work := service.work_absorbing(record_id)) is not None:  # merged into another work: it lives there now
+            return RedirectResponse(url_keeping_lang(request, f"/records/{work.id}"), status_code=301)
         raise RecordNotFound(record_id)
     view = RecordView(record, urls_for(request), service.source_names(request_lang(request)))
     return render(request, "record.html", {"view": view, "record": record})
@@ -182,5 +184,9 @@ def render_error(request: Request, status: int, title: str, detail: str) -> Resp
 
 
 def mount(app: FastAPI) -> None:
+    from web_ui import crawlers, embed
+
     app.include_router(router)
+    app.include_router(crawlers.router)  # robots.txt, sitemaps
+    app.include_router(embed.router)  # /embed: the snippet for partner sites, and its frame
     app.state.html_error = render_error

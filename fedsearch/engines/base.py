@@ -15,7 +15,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,8 +25,10 @@ from fedsearch import analysis
 from fedsearch.engines import parallel
 from fedsearch.engines import query as query_module
 from fedsearch.engines.query import (
+    MAX_PER_PAGE,
     Bool,
     Constant,
+    MatchAll,
     Plan,
     SearchQuery,
     Sort,
@@ -270,6 +272,26 @@ class SearchEngine(ABC):
         n = len(words)
         return (Constant(strict_plan.clause, query_module.COVERAGE_SCORE * n),
                 Constant(clause, query_module.COVERAGE_SCORE * (n - 0.5)), clause), list(reading)
+    def work_absorbing(self, record_id: str) -> Record | None:
+        """The merged work that lists `record_id` among its members, other than the record itself:
+        where a record merged away now lives (its page answers 301 there)."""
+        plan = Plan(clause=MatchAll(), filters={"members": [record_id]})
+        hits = self.execute(plan, SearchQuery(per_page=2, highlight=False, relax=False), None).hits
+        return next((r for r, _, _ in hits if r.id != record_id), None)
+
+    def scan(self, filters: dict[str, list[str]], page_size: int = MAX_PER_PAGE) -> Iterator[Record]:
+        """Every record matching `filters` (index field -> any of these values), in id order,
+        a page at a time after the previous page's last hit: no offsets, so each page costs the same."""
+        plan = Plan(clause=MatchAll(), filters=filters)
+        query = SearchQuery(per_page=page_size, highlight=False, relax=False)
+        after: list[Any] | None = None
+        while True:
+            result = self.execute(plan, query, after)
+            for record, _, _ in result.hits:
+                yield record
+            if not result.has_more or not result.hits:
+                return
+            after = result.hits[-1][2]
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Completions over titles, authors and subjects, from Cyrillic or Latin input."""

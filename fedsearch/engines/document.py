@@ -29,6 +29,8 @@ FIELDS: dict[str, str] = {
     "access": "keyword",
     "institution": "keyword",
     "title_sort": "keyword",
+    "members": "keyword",  # a merged work's member record ids: a merged-away id finds its work (301)
+    "shard": "keyword",  # leading hex digits of the id's digest: even slices of the index (sitemaps)
     "updated": "int",  # epoch seconds of updated_at/harvested_at, for index age
     "record": "stored",  # the Record as JSON
 }
@@ -70,6 +72,16 @@ def codes(record: Record) -> list[str]:
     return list(dict.fromkeys(t for t in terms if t and not t.endswith(":")))
 
 
+SHARD_DIGITS = 3  # up to 16**3 slices
+
+
+def shard_terms(record_id: str) -> list[str]:
+    """The id's digest's first 1..SHARD_DIGITS hex digits ("a", "a3", "a3f"): a filter on one of
+    them takes an even 1/16**k of the index, since the digest is a hash (fedsearch.record.make_record_id)."""
+    digest = record_id.rsplit("-", 1)[-1]
+    return [digest[:k] for k in range(1, SHARD_DIGITS + 1)]
+
+
 def title_sort_key(record: Record) -> str:
     return analysis.folded(record.main_title)[:200]
 
@@ -97,6 +109,8 @@ def index_document(record: Record) -> dict[str, Any]:
     doc["access"] = [record.access.value]
     doc["institution"] = [record.institution] if record.institution else []
     doc["title_sort"] = title_sort_key(record)
+    doc["members"] = list(record.match.members) if record.match else []
+    doc["shard"] = shard_terms(record.id)
     # When this document was written to the index (not the record's own dates, which may be years old):
     # its newest value is the index's age in /healthz.
     doc["updated"] = int(time.time())

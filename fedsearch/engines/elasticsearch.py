@@ -177,6 +177,8 @@ class ElasticsearchEngine(SearchEngine):
         with self._calling(f"creating index {self.alias}"):
             self._put_template()
             if self.client.indices.exists_alias(name=self.alias):
+                # Fields added since the index was made (the mapping is strict): adding is allowed in place.
+                self._writer.indices.put_mapping(index=self.alias, properties=mappings()["properties"])
                 self._ready = True
                 return
             index = self._new_index_name()

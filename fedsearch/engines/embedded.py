@@ -70,7 +70,7 @@ from fedsearch.engines.document import bucket_value as _bucket_value
 from fedsearch.engines.query import Bool, Clause, Constant, Fuzzy, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
 from fedsearch.record import Record
 
-SCHEMA_VERSION = 2  # 2: issue 13's Kyrgyz stems, cross-script keys from stems, the exact field
+SCHEMA_VERSION = 3  # 3: members and shard keywords (issue 16); 2: issue 13's Kyrgyz stems, cross-script keys from stems, the exact field
 POINTER = "CURRENT"
 META_FILE = "fedsearch.json"
 LOCK_FILE = "writer.lock"
