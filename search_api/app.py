@@ -252,13 +252,24 @@ def _stopped(signum: int, frame: object) -> None:
     raise _Stopped()
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
+def serve(settings: Settings, host: str | None = None, port: int | None = None, *, workers: int | None = None,
+          access_log: bool = True) -> int:
+    """Run the server: `workers` processes (default server.workers; see search_api/serving.py)."""
+    import os
     import signal
     import threading
 
     import uvicorn
 
-    app = create_app(settings)
+    from search_api.serving import worker_count, worker_environment
+
+    n = worker_count(settings, workers)
+    if n > 1:
+        # Each worker process builds its own app from the same configuration file.
+        os.environ.update(worker_environment(settings))
+        app: FastAPI | str = "search_api.serving:app_from_environment"
+    else:
+        app = create_app(settings)
     previous = ({s: signal.signal(s, _stopped) for s in (signal.SIGINT, signal.SIGTERM)}
                 if threading.current_thread() is threading.main_thread() else {})
     try:
@@ -269,7 +280,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         proxies = settings.server.trusted_proxies
         uvicorn.run(app, host=host or settings.server.host, port=port or settings.server.port,
                     proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None, log_level="info",
-                    timeout_graceful_shutdown=3)
+                    timeout_graceful_shutdown=3, access_log=access_log,
+                    **({"factory": True, "workers": n} if n > 1 else {}))
     except SystemExit as exit_:  # uvicorn exits when it can't bind the port
         return int(exit_.code or 1)
     except _Stopped:

@@ -66,6 +66,7 @@ from fedsearch.engines.base import (
     SearchEngine,
 )
 from fedsearch.engines.document import FIELDS, index_document
+from fedsearch.engines.facetcache import FacetCache, facet_key
 from fedsearch.engines.query import Bool, Clause, Fuzzy, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
 from fedsearch.record import Record
 
@@ -218,6 +219,7 @@ class EmbeddedEngine(SearchEngine):
         self._pending: dict[str, bool] = {}  # id -> present, for writes not yet committed
         self._analyse_seconds = 0.0  # building index documents, for BulkReport.analyse_seconds
         self._schema = build_schema()
+        self._facet_cache = FacetCache()
 
     # --- layout ----------------------------------------------------------------------
     def ensure_index(self) -> None:
@@ -530,7 +532,7 @@ class EmbeddedEngine(SearchEngine):
             else:
                 values = [key]
             hits.append((record, score, values))
-        facets = self._facets(searcher, text, filters, query) if query.facets else {}
+        facets = self._cached_facets(gen, searcher, plan, text, filters, query) if query.facets else {}
         return EngineHits(total=total, hits=hits, facets=facets, has_more=bool(hits) and total > before + len(hits))
 
     def _by_key(
@@ -656,6 +658,19 @@ class EmbeddedEngine(SearchEngine):
             return out, total, before
 
     # --- facets ----------------------------------------------------------------------
+    def _cached_facets(self, gen: _Generation, searcher: tantivy.Searcher, plan: Plan, text: tantivy.Query,
+                       filters: dict[str, tantivy.Query], query: SearchQuery) -> dict[str, list[FacetValue]]:
+        """Facets of a query without words come from the cache while the index is unchanged (facetcache.py)."""
+        if not isinstance(plan.clause, MatchAll):
+            return self._facets(searcher, text, filters, query)
+        state = (gen.directory.name, gen.meta_sig, searcher.num_docs)
+        key = facet_key(plan.filters, plan.year_from, plan.year_to, query.facets, query.facet_size)
+        found = self._facet_cache.get(state, key)
+        if found is None:
+            found = self._facets(searcher, text, filters, query)
+            self._facet_cache.put(state, key, found)
+        return dict(found)
+
     def _facets(self, searcher: tantivy.Searcher, text: tantivy.Query, filters: dict[str, tantivy.Query],
                 query: SearchQuery) -> dict[str, list[FacetValue]]:
         groups: dict[str | None, list[str]] = {}

@@ -11,6 +11,7 @@ from fedsearch.config import ConfigError, Settings, SourceConfig
 from fedsearch.managed_sources import ManagedSource, ManagedSources, source_dict
 from indexers.scheduler import Harvests, Scheduler, enabled_in_server, remove_source_from_index
 from indexers.state import IndexState
+from search_api.serving import may_run_scheduler
 from web_ui.admin.audit import AuditLog, changes
 from web_ui.admin.db import AdminDB
 from web_ui.admin.sessions import LoginThrottle, Sessions, secret_key
@@ -128,7 +129,9 @@ class AdminSite:
     # -- the scheduler -------------------------------------------------------------------------------
 
     def start_scheduler(self) -> None:
-        if enabled_in_server():
+        if not may_run_scheduler(self.settings):
+            log.info("another server process runs the scheduler")
+        elif enabled_in_server():
             self.scheduler = Scheduler(lambda: self.settings, self.harvests).start()
         else:
             log.info("the scheduler is off in this server (FEDSEARCH_SCHEDULER=off); run `fedsearch scheduler`")
