@@ -261,12 +261,15 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
 
     import uvicorn
 
+    from search_api import sharedlimit
     from search_api.serving import worker_count, worker_environment
 
     n = worker_count(settings, workers)
+    limits = None
     if n > 1:
-        # Each worker process builds its own app from the same configuration file.
-        os.environ.update(worker_environment(settings))
+        # Each worker process builds its own app from the same configuration file; they share the rate limit.
+        limits = sharedlimit.create()
+        os.environ.update({**worker_environment(settings), sharedlimit.ENV_FILE: str(limits)})
         app: FastAPI | str = "search_api.serving:app_from_environment"
     else:
         app = create_app(settings)
@@ -289,4 +292,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if limits is not None:
+            limits.unlink(missing_ok=True)
+            os.environ.pop(sharedlimit.ENV_FILE, None)
     return 0

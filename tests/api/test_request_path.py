@@ -8,6 +8,7 @@ several worker processes, and only one of them runs the harvest scheduler.
 from __future__ import annotations
 
 import html
+import math
 import os
 import signal
 import subprocess
@@ -115,7 +116,7 @@ def test_fedsearch_serve_with_two_workers_answers_from_both_and_stops_on_sigterm
     engine, _ = build_engine("embedded", tmp_path, None)
     engine.close()
     config = tmp_path / "fedsearch.yaml"
-    config.write_text(f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 1000\n", encoding="utf-8")
+    config.write_text(f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 3\n", encoding="utf-8")
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "fedsearch.cli", "--config", str(config), "serve", "--port", str(port),
                              "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -130,14 +131,40 @@ def test_fedsearch_serve_with_two_workers_answers_from_both_and_stops_on_sigterm
                 assert proc.poll() is None, proc.stdout.read()
                 assert time.monotonic() < deadline, "the server did not start in 60 s"
                 time.sleep(0.2)
-        totals = set()
-        for _ in range(20):  # fresh connections: the kernel spreads them over the workers
+        totals, statuses = set(), []
+        started = time.monotonic()
+        for _ in range(10):  # fresh connections: the kernel spreads them over the workers
             with httpx.Client(base_url=base) as c:
-                totals.add(c.get("/api/v1/search", params={"q": "climate"}).json()["total"])
+                r = c.get("/api/v1/search", params={"q": "climate"})
+                statuses.append(r.status_code)
+                if r.status_code == 200:
+                    totals.add(r.json()["total"])
+        refilled = math.ceil((time.monotonic() - started) / 20)  # 3 a minute: one token per 20 s
         assert totals == {2}
+        # One limit for the server, not one per worker (which would let 3 per worker through).
+        assert 3 <= statuses.count(200) <= 3 + refilled and set(statuses) == {200, 429}, statuses
         workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
         assert len(workers) >= 2, workers
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=30)
     assert code == 0
+
+
+def test_workers_share_one_rate_limit_table(tmp_path):
+    from search_api.sharedlimit import SharedTokenBuckets, create
+
+    path = create()
+    try:
+        clock = [100.0]
+        a = SharedTokenBuckets(path, 3, clock=lambda: clock[0])  # two workers' views of one file
+        b = SharedTokenBuckets(path, 3, clock=lambda: clock[0])
+        assert [a.take("198.51.100.7"), b.take("198.51.100.7"), a.take("198.51.100.7")] == [0.0, 0.0, 0.0]
+        assert b.take("198.51.100.7") == 20.0  # the 4th anywhere waits for a token (3 a minute: 20 s)
+        assert b.take("198.51.100.8") == 0.0  # another client has its own bucket
+        clock[0] += 20
+        assert a.take("198.51.100.7") == 0.0
+        a.close()
+        b.close()
+    finally:
+        path.unlink()
