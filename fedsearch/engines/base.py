@@ -305,6 +305,12 @@ def _tokens(text: str) -> tuple[_Token, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=200_000)
+def _prefix_forms(word: str) -> tuple[str, str]:
+    """What a query's prefix* is compared with: the word folded, and as a cross-script key prefix."""
+    return analysis.fold(word), analysis.key_prefix(word)
+
+
 def highlight_text(text: str, terms: tuple[set[str], set[str], tuple[str, ...]]) -> str | None:
     """`text` HTML-escaped, with words matching the query in <mark>; None if none match."""
     stems, skels, prefixes = terms
@@ -315,7 +321,7 @@ def highlight_text(text: str, terms: tuple[set[str], set[str], tuple[str, ...]])
         hit = (
             not stems.isdisjoint(word_stems)
             or not skels.isdisjoint(word_keys)
-            or any(analysis.fold(word).startswith(p) or analysis.key_prefix(word).startswith(p) for p in prefixes)
+            or (prefixes and any(f.startswith(p) for f in _prefix_forms(word) for p in prefixes))
         )
         if hit:
             out.append(html.escape(text[pos:start]))
