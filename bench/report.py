@@ -193,8 +193,8 @@ def search_section() -> str:
                          f"{r['rounds']} rounds x 2 concurrencies x 2 sides over {r['queries']} queries; "
                          f"{r['count_mismatches']} of {r['queries']} queries counted differently; load average "
                          f"{r['load_avg_before'][0]:.1f} before, {r['load_avg_after'][0]:.1f} after (2 cores, shared); "
-                         f"index: {_built(r.get('build') or {})}; server peak RSS {_f(r.get('server_peak_rss_mib'), 0)} MiB "
-                         f"(one worker); measured {r['measured_at']}.")
+                         f"index: {_built(r.get('build') or {})}; peak RSS of the largest API worker "
+                         f"{_f(r.get('worker_peak_rss_mib'), 0)} MiB; measured {r['measured_at']}.")
         cmds = sorted({r["command"] for r in rows})
         lines += ["", "Command: " + "; ".join(f"`{c}`" for c in cmds), ""]
     lines += ["What the API does that its reference does not (both engines unless named):", ""]

@@ -187,6 +187,7 @@ def measure(size: int, engine: str, *, rounds: int = 10, budget: float = 600, bu
                          + (f", {p.errors} errors" if p.errors else ""))
         load_after = os.getloadavg()
         server_rss = peak_rss_mib(server.pid)
+        worker_rss = max((peak_rss_mib(pid) or 0.0 for pid in _children(server.pid)), default=None)
     ref_close()
     reference = "bare uvicorn endpoint over tantivy (bench/bareapi.py)" if engine == "embedded" else "Elasticsearch REST `_search`"
     out: dict[str, Any] = {"engine": engine, "size": size, "searchable": built["searchable"], "queries": len(queries),
@@ -195,6 +196,7 @@ def measure(size: int, engine: str, *, rounds: int = 10, budget: float = 600, bu
                            "load_avg_before": [round(x, 2) for x in load_before],
                            "load_avg_after": [round(x, 2) for x in load_after],
                            "count_mismatches": mismatches, "server_peak_rss_mib": server_rss,
+                           "worker_peak_rss_mib": worker_rss,
                            "build": built, "results": {}}
     for (mode, conc), ps in sorted(passes.items()):
         lat = [x for p in ps for x in p.latencies]
@@ -206,6 +208,14 @@ def measure(size: int, engine: str, *, rounds: int = 10, budget: float = 600, bu
             out["results"][f"ratio-c{conc}"] = {"p50": a["p50"] / b["p50"], "p95": a["p95"] / b["p95"],
                                                "throughput": a["throughput"] / b["throughput"] if b["throughput"] else None}
     return out
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of a multi-process server (uvicorn's supervisor is `pid`)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 @contextmanager
