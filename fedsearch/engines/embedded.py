@@ -45,6 +45,7 @@ import shutil
 import threading
 import time
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ DIRECT_OFFSET = 200
 TIE_MARGIN = 32
 GROWTH = 8  # how much more to fetch when a group of equal scores runs past the window
 EXACT_SEGMENT_SIZE = 2**31 - 1
+TRANSLATED_QUERIES = 1024  # tantivy Query objects kept per reader, by clause (EmbeddedEngine._translated)
 SOURCES_LIMIT = 10_000
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
@@ -220,6 +222,7 @@ class EmbeddedEngine(SearchEngine):
         self._analyse_seconds = 0.0  # building index documents, for BulkReport.analyse_seconds
         self._schema = build_schema()
         self._facet_cache = FacetCache()
+        self._queries: OrderedDict[tuple[str, Clause], tantivy.Query] = OrderedDict()  # see _translated
 
     # --- layout ----------------------------------------------------------------------
     def ensure_index(self) -> None:
@@ -514,7 +517,7 @@ class EmbeddedEngine(SearchEngine):
     def execute(self, plan: Plan, query: SearchQuery, after: list[Any] | None) -> EngineHits:
         gen, searcher = self._searcher()
         schema = gen.schema
-        text = _translate(plan.clause, schema)
+        text = self._translated(gen, plan.clause)
         filters = _filter_queries(plan, schema)
         main = _with_filters(text, list(filters.values()))
         if query.sort == Sort.relevance:
@@ -656,6 +659,21 @@ class EmbeddedEngine(SearchEngine):
                 limit = min(limit * GROWTH, total - base + 1)
                 continue
             return out, total, before
+
+    def _translated(self, gen: _Generation, clause: Clause) -> tantivy.Query:
+        """tantivy's Query for a clause, built once per generation (Query objects are immutable and reusable)."""
+        key = (gen.directory.name, clause)
+        with self._lock:
+            found = self._queries.get(key)
+            if found is not None:
+                self._queries.move_to_end(key)
+                return found
+        found = _translate(clause, gen.schema)
+        with self._lock:
+            self._queries[key] = found
+            while len(self._queries) > TRANSLATED_QUERIES:
+                self._queries.popitem(last=False)
+        return found
 
     # --- facets ----------------------------------------------------------------------
     def _cached_facets(self, gen: _Generation, searcher: tantivy.Searcher, plan: Plan, text: tantivy.Query,
