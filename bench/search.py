@@ -100,8 +100,9 @@ def ensure_index(size: int, engine: str, build_timeout: float) -> tuple[Path, An
 # What /api/v1/search does that its reference does not (docs/benchmarks.md lists these next to the table).
 WORK_DIFFERENCES = {
     "both": [
-        ("parses and validates the query string (FastAPI, `SearchParams`) and compiles our query syntax to the engine's "
-        "query on every request; the reference's query was prepared once at start"),
+        ("parses and validates the query string (FastAPI, `SearchParams`, `SearchQuery`) on every request, and "
+        "compiles a query text to the engine's query the first time it sees it (then from an LRU, as the 120 "
+        "bench queries repeat); the reference's queries were prepared once at start"),
         "highlights the 20 hits (title, authors, subjects, abstract window) and adds `title_html`",
         "builds each hit's response (links, holdings, record URLs), the `query` echo and the `next` cursor link",
         "validates the stored records (pydantic) instead of passing their JSON through",
