@@ -250,7 +250,7 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
     threading.Thread(target=announce, daemon=True).start()
     logging.getLogger("uvicorn.access").disabled = True
     try:
-        serve(settings, host="127.0.0.1", port=args.port)
+        serve(settings, host="127.0.0.1", port=args.port, workers=args.workers, access_log=False)
     except KeyboardInterrupt:
         pass
     progress(f"server peak RSS {peak_rss_mib():.0f} MiB")
@@ -285,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     sp = sub.add_parser("serve")
     sp.add_argument("--config", required=True)
     sp.add_argument("--port", type=int, required=True)
+    sp.add_argument("--workers", type=int, default=1)
     args = p.parse_args(argv)
     setup_logging("WARNING")
     result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "index": cmd_index, "reindex": cmd_reindex, "build": cmd_build, "fastbuild": cmd_fastbuild, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)

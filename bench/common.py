@@ -211,7 +211,11 @@ class Background:
 
         t = threading.Thread(target=read, daemon=True)
         t.start()
-        t.join(ready_timeout)
+        try:
+            t.join(ready_timeout)
+        except BaseException:  # Ctrl-C while it starts: don't leave it running
+            self.stop()
+            raise
         if not line or not line[0].strip():
             self.stop()
             raise RuntimeError(f"{module} did not start within {ready_timeout:.0f}s")

@@ -195,17 +195,21 @@ class RawElasticsearch:
 
     def prepare(self, query: SearchQuery) -> bytes:
         captured: dict[str, Any] = {}
-        real = self.engine.client.search
+        # Searches go through the engine's reader client (its own search timeout) when it has one.
+        client = getattr(self.engine, "_reader", None) or self.engine.client
+        real = client.search
 
         def capture(**kwargs: Any) -> Any:
             captured.update(kwargs)
             return real(**kwargs)
 
-        self.engine.client.search = capture  # type: ignore[method-assign]
+        client.search = capture  # type: ignore[method-assign]
         try:
             self.engine.execute(plan_for(query), query, None)
         finally:
-            self.engine.client.search = real  # type: ignore[method-assign]
+            client.search = real  # type: ignore[method-assign]
+        if not captured:
+            raise RuntimeError("the Elasticsearch adapter sent no _search: the benchmark's capture needs updating")
         body = {k: v for k, v in captured.items() if k != "index"}
         if "from_" in body:
             body["from"] = body.pop("from_")

@@ -3,7 +3,8 @@
     python -m bench.run corpus    --size 100000
     python -m bench.run ingest    --size 1000000 [--engines embedded,elasticsearch] [--with-reindex] [--with-harvest]
                                   (issue 10: raw store -> searchable per engine, stage times, peak RSS)
-    python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
+    python -m bench.run search    --sizes 100000,1000000 [--engines ...] [--rounds 3] [--budget 600] [--workers 2]
+                                  (issue 18: the API beside the same engine over HTTP: bare endpoint / raw _search)
     python -m bench.run reharvest [--records 100000]
     python -m bench.run dedup-truth [--size 100000]  (the ingest run's clusters against truth/duplicates.csv)
     python -m bench.run dedup [--fresh-seed 4242]  (the labeled set per split: pairwise and whole-cluster P/R)
@@ -61,12 +62,12 @@ def cmd_search(args: argparse.Namespace) -> None:
             progress(f"=== search: {engine}, {size:,} records ===")
             try:
                 result = search.measure(size, engine, rounds=args.rounds, budget=args.budget,
-                                        build_timeout=args.timeout, n_queries=args.queries)
+                                        build_timeout=args.timeout, n_queries=args.queries, workers=args.workers)
             except (TimeoutError, RuntimeError) as err:
                 progress(f"  skipped: {err}")
                 continue
-            cmd = (f"python -m bench.run search --sizes {size} --engines {engine} --rounds {args.rounds} "
-                   f"--budget {args.budget:.0f} --queries {args.queries}")
+            cmd = (f"python -m bench.run search --sizes {args.sizes} --engines {args.engines} --rounds {args.rounds} "
+                   f"--budget {args.budget:.0f} --queries {args.queries} --workers {args.workers}")
             save_result(f"search-{engine}-{size}", {"command": cmd, **result})
             report.write_all(["machine", "search", "memory"])
 
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--budget", type=float, default=480, help="seconds for the timed passes of one engine and size")
     sp.add_argument("--queries", type=int, default=120)
     sp.add_argument("--timeout", type=float, default=7200, help="seconds for building one index")
+    sp.add_argument("--workers", type=int, default=2, help="server processes, the same for the API and the bare endpoint")
     sp.set_defaults(func=cmd_search)
     sp = sub.add_parser("reharvest")
     sp.add_argument("--records", type=int, default=100_000)

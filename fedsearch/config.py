@@ -73,6 +73,8 @@ class ServerConfig(_Strict):
     engine_breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
     engine_breaker_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
     health_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    # Server processes for `fedsearch serve`; 0: one per core, at most 4 (search_api/serving.py, docs/operations.md).
+    workers: Annotated[int, Field(ge=0, le=64)] = 0
     # The zone the admin shows times in (stored times stay UTC): an IANA name like Asia/Bishkek or UTC.
     timezone: str = "Asia/Bishkek"
 

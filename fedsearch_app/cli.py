@@ -31,7 +31,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from fedsearch_app.app import serve
 
-    return serve(_settings(args), host=args.host, port=args.port)
+    return serve(_settings(args), host=args.host, port=args.port, workers=args.workers)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("serve", cmd_serve, "serve the web UI and the API")
     sp.add_argument("--host")
     sp.add_argument("--port", type=int)
+    sp.add_argument("--workers", type=int, help="server processes (default server.workers: one per core, at most 4)")
     sp = add("demo", cmd_demo, "start sample partners, harvest them into the embedded engine, and serve")
     sp.add_argument("--data-dir", default="./demo-data")
     sp.add_argument("--port", type=int, default=8000)

@@ -2,7 +2,7 @@
 
 `create_app(settings, engine=None, mount=None)` builds it (tests pass an engine they filled;
 `mount` adds the layers above, see fedsearch_app/app.py, which puts the API, the web UI
-and the admin in one process); `serve(settings, host, port, app=)` runs it with uvicorn.
+and the admin in one process); `serve(settings, host, port, site=, workers=)` runs it with uvicorn.
 
 Middleware, outermost first: metrics (counts everything, 429s included), trusted
 hosts (400 for a Host header we don't serve), CORS (so a 429 or 503 still carries
@@ -260,13 +260,31 @@ def _stopped(signum: int, frame: object) -> None:
     raise _Stopped()
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None, *, app: FastAPI | None = None) -> int:
+def serve(settings: Settings, host: str | None = None, port: int | None = None, *,
+          site: Callable[[Settings], FastAPI] | None = None, worker_factory: str = "search_api.serving:app_from_environment",
+          workers: int | None = None, access_log: bool = True) -> int:
+    """Run the server: `site(settings)` (default: the API alone) in `workers` processes (default server.workers).
+
+    With several workers each process builds its own app with `worker_factory`, uvicorn's import
+    string of a no-argument factory that reads the configuration file (search_api/serving.py)."""
+    import os
     import signal
     import threading
 
     import uvicorn
 
-    app = app if app is not None else create_app(settings)
+    from search_api import sharedlimit
+    from search_api.serving import worker_count, worker_environment
+
+    n = worker_count(settings, workers)
+    limits = None
+    if n > 1:
+        # Each worker process builds its own app from the same configuration file; they share the rate limit.
+        limits = sharedlimit.create()
+        os.environ.update({**worker_environment(settings), sharedlimit.ENV_FILE: str(limits)})
+        app: FastAPI | str = worker_factory
+    else:
+        app = (site or create_app)(settings)
     previous = ({s: signal.signal(s, _stopped) for s in (signal.SIGINT, signal.SIGTERM)}
                 if threading.current_thread() is threading.main_thread() else {})
     try:
@@ -277,7 +295,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         proxies = settings.server.trusted_proxies
         uvicorn.run(app, host=host or settings.server.host, port=port or settings.server.port,
                     proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None, log_level="info",
-                    timeout_graceful_shutdown=3)
+                    timeout_graceful_shutdown=3, access_log=access_log,
+                    **({"factory": True, "workers": n} if n > 1 else {}))
     except SystemExit as exit_:  # uvicorn exits when it can't bind the port
         return int(exit_.code or 1)
     except _Stopped:
@@ -285,4 +304,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if limits is not None:
+            limits.unlink(missing_ok=True)
+            os.environ.pop(sharedlimit.ENV_FILE, None)
     return 0

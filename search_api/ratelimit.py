@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from search_api.metrics import Metrics
 from search_api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
+from search_api.sharedlimit import SharedTokenBuckets, buckets_for_workers
 
 EXEMPT_PREFIXES = ("/static/", "/healthz", "/metrics")
 
@@ -53,7 +54,8 @@ class TokenBuckets:
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, per_minute: int, metrics: Metrics | None = None):
         self.app = app
-        self.buckets = TokenBuckets(per_minute)
+        # Several worker processes share one table (search_api/sharedlimit.py); one process keeps its own.
+        self.buckets: TokenBuckets | SharedTokenBuckets = buckets_for_workers(per_minute) or TokenBuckets(per_minute)
         self.per_minute = per_minute
         self.metrics = metrics
 

@@ -6,11 +6,11 @@ headers out. Errors raise; app.py turns them into problem+json.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
@@ -40,7 +40,8 @@ def _service(request: Request) -> SearchService:
 
 
 def _json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON, as json.dumps(ensure_ascii=False, separators=(",", ":")) writes it, ~10x faster."""
+    return orjson.dumps(data)
 
 
 def _attachment(name: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ render its models. Nothing here knows about HTTP responses.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
@@ -201,15 +202,21 @@ class SearchParams(BaseModel):
         data = self.model_dump()
         data.update(changes)
         items: list[tuple[str, str]] = []
-        for name, field in type(self).model_fields.items():
+        for name, default in _defaults(type(self)).items():
             value = data.get(name)
-            if value is None or value == field.get_default(call_default_factory=True):
+            if value is None or value == default:
                 continue
             if isinstance(value, list):
                 items += [(name, str(v)) for v in value]
             else:
                 items.append((name, value.value if isinstance(value, Sort) else str(value)))
         return items
+
+
+@functools.cache
+def _defaults(cls: type[SearchParams]) -> dict[str, Any]:
+    """Each field's default, computed once per class: pydantic's get_default inspects the factory on every call."""
+    return {name: field.get_default(call_default_factory=True) for name, field in cls.model_fields.items()}
 
 
 class ApiSearchParams(SearchParams):

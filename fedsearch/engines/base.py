@@ -10,6 +10,7 @@ tests/test_engine_conformance.py is the suite every engine must pass.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import time
@@ -362,28 +363,48 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
 
 # --- highlighting ----------------------------------------------------------------------
 
+# What highlighting asks of each word of a text, worked out once per distinct text: the 20 hits
+# of a popular query repeat their titles, authors and subjects request after request.
+_Token = tuple[int, int, tuple[str, ...], tuple[str, ...], str]  # start, end, stems, keys, the word
+
+
+@functools.lru_cache(maxsize=50_000)
+def _tokens(text: str) -> tuple[_Token, ...]:
+    out: list[_Token] = []
+    for m in analysis._WORD_RE.finditer(text):
+        word = analysis._APOS_RE.sub("", m.group())
+        if word:
+            out.append((m.start(), m.end(), analysis.query_stems(word), analysis.query_keys(word), word))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _prefix_forms(word: str) -> tuple[str, str]:
+    """What a query's prefix* is compared with: the word folded, and as a cross-script key prefix."""
+    return analysis.fold(word), analysis.key_prefix(word)
+
+
 def highlight_text(text: str, terms: tuple[set[str], set[str], tuple[str, ...]]) -> str | None:
     """`text` HTML-escaped, with words matching the query in <mark>; None if none match."""
     stems, skels, prefixes = terms
     out: list[str] = []
     pos = 0
     matched = False
-    for m in analysis._WORD_RE.finditer(text):
-        word = analysis._APOS_RE.sub("", m.group())
-        if not word:
-            continue
+    for start, end, word_stems, word_keys, word in _tokens(text):
         hit = (
-            not stems.isdisjoint(analysis.query_stems(word))
-            or not skels.isdisjoint(analysis.query_keys(word))
-            or any(analysis.fold(word).startswith(p) or analysis.key_prefix(word).startswith(p) for p in prefixes)
+            not stems.isdisjoint(word_stems)
+            or not skels.isdisjoint(word_keys)
+            or (prefixes and any(f.startswith(p) for f in _prefix_forms(word) for p in prefixes))
         )
         if hit:
-            out.append(html.escape(text[pos : m.start()]))
-            out.append(f"<mark>{html.escape(m.group())}</mark>")
-            pos = m.end()
+            out.append(html.escape(text[pos:start]))
+            out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+            pos = end
             matched = True
+    if not matched:
+        return None
     out.append(html.escape(text[pos:]))
-    return "".join(out) if matched else None
+    return "".join(out)
 
 
 def highlight(record: Record, terms: tuple[set[str], set[str], tuple[str, ...]]) -> dict[str, list[str]]:

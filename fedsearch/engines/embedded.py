@@ -45,6 +45,7 @@ import shutil
 import threading
 import time
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ from fedsearch.engines.base import (
 )
 from fedsearch.engines.document import FIELDS, index_document
 from fedsearch.engines.document import bucket_value as _bucket_value
+from fedsearch.engines.facetcache import FacetCache, facet_key
 from fedsearch.engines.query import Bool, Clause, Constant, Fuzzy, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
 from fedsearch.record import Record
 
@@ -98,6 +100,7 @@ DIRECT_OFFSET = 200
 TIE_MARGIN = 32
 GROWTH = 8  # how much more to fetch when a group of equal scores runs past the window
 EXACT_SEGMENT_SIZE = 2**31 - 1
+TRANSLATED_QUERIES = 1024  # tantivy Query objects kept per reader, by clause (EmbeddedEngine._translated)
 SOURCES_LIMIT = 10_000
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
@@ -219,6 +222,8 @@ class EmbeddedEngine(SearchEngine):
         self._pending: dict[str, bool] = {}  # id -> present, for writes not yet committed
         self._analyse_seconds = 0.0  # building index documents, for BulkReport.analyse_seconds
         self._schema = build_schema()
+        self._facet_cache = FacetCache()
+        self._queries: OrderedDict[tuple[str, Clause], tantivy.Query] = OrderedDict()  # see _translated
 
     # --- layout ----------------------------------------------------------------------
     def ensure_index(self) -> None:
@@ -513,7 +518,7 @@ class EmbeddedEngine(SearchEngine):
     def execute(self, plan: Plan, query: SearchQuery, after: list[Any] | None) -> EngineHits:
         gen, searcher = self._searcher()
         schema = gen.schema
-        text = _translate(plan.clause, schema)
+        text = self._translated(gen, plan.clause)
         filters = _filter_queries(plan, schema)
         main = _with_filters(text, list(filters.values()))
         if query.sort == Sort.relevance:
@@ -531,7 +536,7 @@ class EmbeddedEngine(SearchEngine):
             else:
                 values = [key]
             hits.append((record, score, values))
-        facets = self._facets(searcher, text, filters, query) if query.facets else {}
+        facets = self._cached_facets(gen, searcher, plan, text, filters, query) if query.facets else {}
         return EngineHits(total=total, hits=hits, facets=facets, has_more=bool(hits) and total > before + len(hits))
 
     def _by_key(
@@ -656,7 +661,35 @@ class EmbeddedEngine(SearchEngine):
                 continue
             return out, total, before
 
+    def _translated(self, gen: _Generation, clause: Clause) -> tantivy.Query:
+        """tantivy's Query for a clause, built once per generation (Query objects are immutable and reusable)."""
+        key = (gen.directory.name, clause)
+        with self._lock:
+            found = self._queries.get(key)
+            if found is not None:
+                self._queries.move_to_end(key)
+                return found
+        found = _translate(clause, gen.schema)
+        with self._lock:
+            self._queries[key] = found
+            while len(self._queries) > TRANSLATED_QUERIES:
+                self._queries.popitem(last=False)
+        return found
+
     # --- facets ----------------------------------------------------------------------
+    def _cached_facets(self, gen: _Generation, searcher: tantivy.Searcher, plan: Plan, text: tantivy.Query,
+                       filters: dict[str, tantivy.Query], query: SearchQuery) -> dict[str, list[FacetValue]]:
+        """Facets of a query without words come from the cache while the index is unchanged (facetcache.py)."""
+        if not isinstance(plan.clause, MatchAll):
+            return self._facets(searcher, text, filters, query)
+        state = (gen.directory.name, gen.meta_sig, searcher.num_docs)
+        key = facet_key(plan.filters, plan.year_from, plan.year_to, query.facets, query.facet_size)
+        found = self._facet_cache.get(state, key)
+        if found is None:
+            found = self._facets(searcher, text, filters, query)
+            self._facet_cache.put(state, key, found)
+        return dict(found)
+
     def _facets(self, searcher: tantivy.Searcher, text: tantivy.Query, filters: dict[str, tantivy.Query],
                 query: SearchQuery) -> dict[str, list[FacetValue]]:
         groups: dict[str | None, list[str]] = {}

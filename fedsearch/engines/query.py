@@ -10,6 +10,7 @@ never raises.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -506,17 +507,23 @@ class Plan:
 
 
 def plan_for(query: SearchQuery) -> Plan:
-    clause = compile_node(parse(query.q))
-    code = analysis.bare_code_term(query.q[:200])
-    if any(ch.isdigit() for ch in code) and not isinstance(clause, MatchAll):
-        # The whole query may be one unquoted code: "A01B 1/00", "978-9967-..."
-        clause = Bool(should=(clause, Term("codes", code, CODE_BOOST)))
     return Plan(
-        clause=clause,
+        clause=_clause_for(query.q),
         filters=dict(query.filters),
         year_from=query.year_from,
         year_to=query.year_to,
     )
+
+
+@functools.lru_cache(maxsize=2048)
+def _clause_for(q: str) -> Clause:
+    """The scoring clause of a query text, compiled once per distinct text (clauses are frozen)."""
+    clause = compile_node(parse(q))
+    code = analysis.bare_code_term(q[:200])
+    if any(ch.isdigit() for ch in code) and not isinstance(clause, MatchAll):
+        # The whole query may be one unquoted code: "A01B 1/00", "978-9967-..."
+        clause = Bool(should=(clause, Term("codes", code, CODE_BOOST)))
+    return clause
 
 
 # --- forgiving queries: most of the words, when all of them find nothing ------------------

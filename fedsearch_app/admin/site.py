@@ -16,6 +16,7 @@ from fedsearch_app.scheduler import Harvests, Scheduler, enabled_in_server, remo
 from indexers.state import IndexState
 from rawstore.models import QuarantineEntry
 from rawstore.store import RawStore
+from search_api.serving import may_run_scheduler
 
 log = logging.getLogger("fedsearch.admin")
 
@@ -129,7 +130,9 @@ class AdminSite:
     # -- the scheduler -------------------------------------------------------------------------------
 
     def start_scheduler(self) -> None:
-        if enabled_in_server():
+        if not may_run_scheduler(self.settings):
+            log.info("another server process runs the scheduler")
+        elif enabled_in_server():
             self.scheduler = Scheduler(lambda: self.settings, self.harvests).start()
         else:
             log.info("the scheduler is off in this server (FEDSEARCH_SCHEDULER=off); run `fedsearch scheduler`")

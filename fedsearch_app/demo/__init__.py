@@ -176,7 +176,7 @@ def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: b
             webbrowser.open(url)
         from fedsearch_app.app import serve
 
-        return serve(settings, host="127.0.0.1", port=port)
+        return serve(settings, host="127.0.0.1", port=port, workers=1)  # the demo's partners live in this process
     except (KeyboardInterrupt, _Stop):
         say("\nfedsearch demo: stopping")
         return 0
