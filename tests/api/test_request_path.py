@@ -118,7 +118,7 @@ def test_fedsearch_serve_with_two_workers_answers_from_both_and_stops_on_sigterm
     config = tmp_path / "fedsearch.yaml"
     config.write_text(f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 3\n", encoding="utf-8")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "fedsearch.cli", "--config", str(config), "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "serve", "--port", str(port),
                              "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
