@@ -38,8 +38,10 @@ class Cluster:
     urls: list[str]
 
     def script(self, *args: str, env: dict[str, str] | None = None, timeout: float = 400) -> str:
+        # The script's node numbering follows the URLs given: node 1 at the first URL's port.
+        own = {"ES_CLUSTER_NODES": str(len(self.urls)), "ES_CLUSTER_HTTP_PORT": str(httpx.URL(self.urls[0]).port)}
         done = subprocess.run([str(SCRIPT), *args], check=False, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
+                              env={**os.environ, **own, **(env or {})})
         assert done.returncode == 0, f"es-cluster.sh {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 

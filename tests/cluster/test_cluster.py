@@ -39,6 +39,7 @@ from tests.indexers.test_crash_kill import (
 CLIENTS = 8
 LOAD_SECONDS = float(os.environ.get("FEDSEARCH_CLUSTER_LOAD_SECONDS", "30"))
 QUERIES = 12
+FRESH_PORT = int(os.environ.get("FEDSEARCH_TEST_ES_FRESH_PORT", "9214"))  # the snapshot test's own one-node cluster
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1500)]
 
 
@@ -183,14 +184,14 @@ def test_a_snapshot_restores_into_a_fresh_cluster(cluster: Cluster, cluster_es: 
     before = results(dep.settings, queries)
 
     # A fresh one-node cluster of its own, sharing only the snapshot folder.
-    fresh = {"ES_CLUSTER_NAME": "fedsearch-restore-test", "ES_CLUSTER_NODES": "1", "ES_CLUSTER_HTTP_PORT": "9214",
-             "ES_CLUSTER_TRANSPORT_PORT": "9314", "ES_CLUSTER_REPO": str(SNAPSHOT_ROOT)}
+    fresh = {"ES_CLUSTER_NAME": "fedsearch-restore-test", "ES_CLUSTER_NODES": "1", "ES_CLUSTER_HTTP_PORT": str(FRESH_PORT),
+             "ES_CLUSTER_TRANSPORT_PORT": str(FRESH_PORT + 100), "ES_CLUSTER_REPO": str(SNAPSHOT_ROOT)}
     cluster.script("start", env=fresh)
     try:
         config = tmp_path / "fresh.yaml"
         config.write_text(yaml.safe_dump({
             "engine": "elasticsearch", "data_dir": str(tmp_path / "fresh-data"),
-            "elasticsearch": {**es, "hosts": ["http://127.0.0.1:9214"], "number_of_replicas": 0},
+            "elasticsearch": {**es, "hosts": [f"http://127.0.0.1:{FRESH_PORT}"], "number_of_replicas": 0},
         }), encoding="utf-8")
         settings = load_config(config)
         assert results(settings, queries) == {q: (0, []) for q in queries}  # fresh: nothing there
