@@ -59,7 +59,7 @@ class Snapshots:
                         f"no snapshot repository {self.repository!r} on {self.engine.hosts}: set elasticsearch.snapshot_path "
                         "to a folder every node lists in path.repo (scripts/es-cluster.sh: ES_CLUSTER_REPO)") from None
             try:
-                self.client.snapshot.create_repository(name=self.repository, type="fs", settings={"location": path})
+                self.client.snapshot.create_repository(name=self.repository, repository={"type": "fs", "settings": {"location": path}})
             except ApiError as err:
                 raise SnapshotError(
                     f"Elasticsearch at {self.engine.hosts} refused the snapshot repository at {path} "
