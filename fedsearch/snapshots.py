@@ -14,6 +14,7 @@ searches keep answering throughout, also on a fresh, empty cluster.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -131,36 +132,31 @@ def _engine(settings: Settings, command: str) -> ElasticsearchEngine:
 
 
 def snapshot_cli(settings: Settings, name: str | None) -> int:
-    try:
-        engine = _engine(settings, "snapshot")
-    except SnapshotError as err:
-        print(f"fedsearch snapshot: {err}", file=sys.stderr)
-        return 1
-    try:
-        info = Snapshots(engine).create(name)
-    except (SnapshotError, EngineError) as err:
-        print(f"fedsearch snapshot: {err}", file=sys.stderr)
-        return 1
-    finally:
-        engine.close()
-    print(f"snapshot {info.name} of {info.index} taken in repository {settings.elasticsearch.snapshot_repository}")
-    return 0
+    return _command(settings, "snapshot", lambda snaps: snaps.create(name), lambda info: (
+        f"snapshot {info.name} of {info.index} taken in repository {settings.elasticsearch.snapshot_repository}"))
 
 
 def restore_snapshot_cli(settings: Settings, name: str | None) -> int:
+    return _command(settings, "restore-snapshot", lambda snaps: snaps.restore(name), lambda info: (
+        f"restored snapshot {info.name} into {info.index} ({info.documents} documents); the alias now serves it"))
+
+
+def _command(settings: Settings, command: str, act: Callable[[Snapshots], SnapshotInfo],
+             report: Callable[[SnapshotInfo], str]) -> int:
+    """Run one snapshot command: 0 and a line on stdout, or 1 and the reason on stderr."""
     try:
-        engine = _engine(settings, "restore-snapshot")
+        engine = _engine(settings, command)
     except SnapshotError as err:
-        print(f"fedsearch restore-snapshot: {err}", file=sys.stderr)
+        print(f"fedsearch {command}: {err}", file=sys.stderr)
         return 1
     try:
-        info = Snapshots(engine).restore(name)
+        info = act(Snapshots(engine))
     except (SnapshotError, EngineError) as err:
-        print(f"fedsearch restore-snapshot: {err}", file=sys.stderr)
+        print(f"fedsearch {command}: {err}", file=sys.stderr)
         return 1
     finally:
         engine.close()
-    print(f"restored snapshot {info.name} into {info.index} ({info.documents} documents); {engine.alias} now serves it")
+    print(report(info))
     return 0
 
 

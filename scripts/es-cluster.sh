@@ -147,18 +147,9 @@ start() {
 }
 
 stop_node() {
-  local n=$1 pid waited=0
+  local n=$1 pid
   pid=$(running_pid "$n") || return 0
-  kill "$pid"
-  while kill -0 "$pid" 2>/dev/null; do
-    if (( waited >= 60 )); then
-      say "es$n (pid $pid) still running after 60 s; killing it"
-      kill -9 "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 1
-    waited=$((waited + 1))
-  done
+  stop_pid "$pid" "es$n (pid $pid)"
   rm -f "$(node_dir "$n")/es.pid"
   say "stopped es$n (pid $pid)"
 }

@@ -95,3 +95,17 @@ prepare_user() {
 ms_since() { echo $(( $(date +%s%3N) - $1 )); }
 seconds() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }  # milliseconds as "12.345"
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stop_pid() {  # SIGTERM pid $1 ($2 names it) and wait; SIGKILL after 60 s
+  local pid=$1 waited=0
+  kill "$pid"
+  while kill -0 "$pid" 2>/dev/null; do
+    if (( waited >= 60 )); then
+      say "$2 still running after 60 s; killing it"
+      kill -9 "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+}

@@ -92,21 +92,12 @@ start() {
 }
 
 stop() {
-  local pid waited=0
+  local pid
   if ! pid=$(running_pid); then
     say "not running (no live pid in $PID_FILE)"
     return 0
   fi
-  kill "$pid"
-  while kill -0 "$pid" 2>/dev/null; do
-    if (( waited >= 60 )); then
-      say "pid $pid still running after 60 s; killing it"
-      kill -9 "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 1
-    waited=$((waited + 1))
-  done
+  stop_pid "$pid" "pid $pid"
   rm -f "$PID_FILE"
   say "stopped pid $pid"
 }
