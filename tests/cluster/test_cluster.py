@@ -133,7 +133,7 @@ def test_a_node_dies_under_query_load_and_harvest(cluster: Cluster, cluster_es: 
             done = dep.cli("harvest", timeout=900)
             assert done.returncode == 0, f"the harvest after the node loss failed:\n{harvest_err}\n{done.stderr}"
         # The node comes back; replicas recover by themselves: green without any manual step.
-        cluster.script("start")
+        print(cluster.script("start").strip().splitlines()[-1])  # "ready: ... in N s": the rejoin, to green
         cluster.wait_for("green", len(cluster.urls))
         healthz_shows(server, "green")
     finally:
@@ -195,7 +195,7 @@ def test_a_snapshot_restores_into_a_fresh_cluster(cluster: Cluster, cluster_es: 
     # A fresh one-node cluster of its own, sharing only the snapshot folder.
     fresh = {"ES_CLUSTER_NAME": "fedsearch-restore-test", "ES_CLUSTER_NODES": "1", "ES_CLUSTER_HTTP_PORT": str(FRESH_PORT),
              "ES_CLUSTER_TRANSPORT_PORT": str(FRESH_PORT + 100), "ES_CLUSTER_REPO": str(SNAPSHOT_ROOT)}
-    cluster.script("start", env=fresh)
+    print("\n" + cluster.script("start", env=fresh).strip().splitlines()[-1])  # "ready: ... in N s"
     try:
         config = tmp_path / "fresh.yaml"
         config.write_text(yaml.safe_dump({
