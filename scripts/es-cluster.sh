@@ -23,7 +23,7 @@
 #                          with the same value, so a snapshot restores into a fresh cluster
 #                          (default FEDSEARCH_ES_HOME/snapshots)
 #   ES_CLUSTER_WAIT        green (default) or yellow: what `start` waits for
-#   ES_START_TIMEOUT       seconds to wait (default 180)
+#   ES_START_TIMEOUT       seconds to wait (default 300: a busy 2-core machine starts three JVMs slowly)
 #   and ES_VERSION, ES_JAVA_HOME, FEDSEARCH_ES_HOME, M2_REPO as for es-node.sh.
 set -euo pipefail
 
@@ -40,7 +40,7 @@ HEAP=${ES_CLUSTER_HEAP:-384m}
 PROCESSORS=${ES_CLUSTER_PROCESSORS:-1}
 REPO=${ES_CLUSTER_REPO:-$WORK/snapshots}
 WAIT_FOR=${ES_CLUSTER_WAIT:-green}
-ES_START_TIMEOUT=${ES_START_TIMEOUT:-180}
+ES_START_TIMEOUT=${ES_START_TIMEOUT:-300}
 CLUSTER_DIR="$WORK/cluster-$NAME"
 
 [[ $NAME =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die "ES_CLUSTER_NAME=$NAME: use lower-case letters, digits, - and _"
