@@ -74,10 +74,10 @@ BULK_BYTES = 8 * 1024 * 1024
 BULK_RETRIES = 3  # for documents the node answers 429 (too busy) to
 WRITE_TIMEOUT = 120.0  # bulk writes, refreshes and index creation may take longer than a search
 SOURCES_LIMIT = 10_000
-# Searches that resolved the alias just before the swap still read the old index: it is
-# deleted `search_timeout` seconds later, when each of them has answered or given up.
-# Before the swap, the new index's replicas get this long to be allocated (docs/operations.md).
-REPLICAS_WAIT = "120s"
+# Before a switch, the new index's replicas get this long to be allocated (docs/operations.md).
+# (After it, the old index is deleted `search_timeout` seconds later: searches that resolved the
+# alias just before the switch have answered or given up by then.)
+REPLICAS_WAIT_SECONDS = 120
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _MATCH_NONE: dict[str, Any] = {"match_none": {}}
 _BUCKET_ORDER = [{"_count": "desc"}, {"_key": "asc"}]
@@ -259,9 +259,10 @@ class ElasticsearchEngine(SearchEngine):
         copy, else (too few nodes for `replicas`) yellow: all primaries."""
         nodes = self._writer.cluster.health()["number_of_data_nodes"]
         want = "green" if nodes > self.config.replicas else "yellow"
-        health = self._writer.cluster.health(index=index, wait_for_status=want, timeout=REPLICAS_WAIT)
+        waiting = self.client.options(request_timeout=REPLICAS_WAIT_SECONDS + WRITE_TIMEOUT)
+        health = waiting.cluster.health(index=index, wait_for_status=want, timeout=f"{REPLICAS_WAIT_SECONDS}s")
         if health.get("timed_out"):
-            raise EngineError(f"Elasticsearch at {self.hosts}: the new index {index} was not {want} within {REPLICAS_WAIT} "
+            raise EngineError(f"Elasticsearch at {self.hosts}: the new index {index} was not {want} within {REPLICAS_WAIT_SECONDS} s "
                               f"(status {health.get('status')}); the alias still points to the old index")
 
     def _drop_orphans(self) -> None:
