@@ -107,7 +107,8 @@ def test_a_node_dies_under_query_load_and_harvest(cluster: Cluster, cluster_es: 
                                                   repository):
     dep = deploy(tmp_path, corpus, repository, cluster_es)
     server = serve(dep)
-    harvest = None
+    harvest = load = None
+    harvest_log = tmp_path / "harvest.log"
     try:
         queries = query_words(dep)
         totals(server, queries)
@@ -116,8 +117,9 @@ def test_a_node_dies_under_query_load_and_harvest(cluster: Cluster, cluster_es: 
         load = QueryLoad(server.url, queries, clients=CLIENTS).start()
         started = time.monotonic()
         time.sleep(max(0.0, LOAD_SECONDS / 2 - 3))
-        harvest = subprocess.Popen([str(FEDSEARCH), "--config", str(dep.config), "--log-level", "WARNING", "harvest", "--full"],
-                                   env=dep.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        with harvest_log.open("w") as log:  # a file, not a pipe: a chatty run must never block on it
+            harvest = subprocess.Popen([str(FEDSEARCH), "--config", str(dep.config), "--log-level", "WARNING", "harvest",
+                                        "--full"], env=dep.env, stdout=subprocess.DEVNULL, stderr=log)
         time.sleep(max(0.0, started + LOAD_SECONDS / 2 - time.monotonic()))
         assert harvest.poll() is None, "the harvest ended before the node died; the test would show nothing"
         cluster.script("kill", "2")
@@ -126,17 +128,19 @@ def test_a_node_dies_under_query_load_and_harvest(cluster: Cluster, cluster_es: 
         healthz_shows(server, "yellow")
         time.sleep(max(0.0, started + LOAD_SECONDS - time.monotonic()))
         answers = load.stop()
-        _, harvest_err = harvest.communicate(timeout=900)
+        harvest.wait(timeout=900)
         print(f"\nnode es2 killed at {killed - started:.1f} s; cluster yellow {yellow - killed:.1f} s later; "
               f"{summary(answers)}; harvest across the loss exited {harvest.returncode}")
         if harvest.returncode != 0:  # resumes: the next plain harvest carries on where it stopped
             done = dep.cli("harvest", timeout=900)
-            assert done.returncode == 0, f"the harvest after the node loss failed:\n{harvest_err}\n{done.stderr}"
+            assert done.returncode == 0, f"the harvest after the node loss failed:\n{harvest_log.read_text()}\n{done.stderr}"
         # The node comes back; replicas recover by themselves: green without any manual step.
         print(cluster.script("start").strip().splitlines()[-1])  # "ready: ... in N s": the rejoin, to green
         cluster.wait_for("green", len(cluster.urls))
         healthz_shows(server, "green")
     finally:
+        if load is not None:
+            load.stop()
         if cluster.health() is not None and cluster.health()["number_of_nodes"] < len(cluster.urls):
             cluster.script("start")  # a failure above left es2 down
         if harvest is not None and harvest.poll() is None:
@@ -162,10 +166,12 @@ def test_reindex_under_query_load_fails_no_query(cluster: Cluster, cluster_es: d
         engine = open_engine(dep.settings)
         served = engine.generation()
         load = QueryLoad(server.url, queries, clients=CLIENTS).start()
-        time.sleep(2)
-        done = dep.cli("reindex", timeout=900)
-        time.sleep(2)
-        answers = load.stop()
+        try:
+            time.sleep(2)
+            done = dep.cli("reindex", timeout=900)
+            time.sleep(2)
+        finally:
+            answers = load.stop()
         switched_to = engine.generation()
         engine.close()
     finally:
