@@ -25,7 +25,8 @@ import pytest
 import yaml
 
 from fedsearch.config import load_config
-from fedsearch.engines import SearchQuery, open_engine
+from fedsearch.engines import SearchQuery, Sort, open_engine
+from fedsearch.record import Record
 from tests.cluster.conftest import SNAPSHOT_ROOT, WORK, Cluster
 from tests.cluster.load import QueryLoad, Server, summary
 from tests.connectors.peers import free_port
@@ -222,14 +223,15 @@ def test_a_snapshot_restores_into_a_fresh_cluster(cluster: Cluster, cluster_es: 
     assert all(total > 0 for total, _ in after.values())
 
 
-def results(settings, queries: list[str]) -> dict[str, tuple[int, list[str]]]:
-    """Each query's total and its first 20 record ids, in order."""
+def results(settings, queries: list[str]) -> dict[str, tuple[int, list[Record]]]:
+    """Each query's total and its first 20 records, sorted by title: relevance scores are per shard
+    copy (docs/engines.md), so near-equal hits may swap between clusters; the title order is exact."""
     engine = open_engine(settings)
     try:
         out = {}
         for q in queries:
-            r = engine.search(SearchQuery(q=q, per_page=20, highlight=False))
-            out[q] = (r.total, [h.id for h in r.hits])
+            r = engine.search(SearchQuery(q=q, per_page=20, highlight=False, sort=Sort.title))
+            out[q] = (r.total, [h.record for h in r.hits])
         return out
     finally:
         engine.close()
