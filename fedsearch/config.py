@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from fedsearch.errors import FedsearchError
 from fedsearch.record import SOURCE_ID_PATTERN
@@ -40,6 +40,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_INTERVAL = r"^(-1|[1-9][0-9]*(ms|s|m))$"  # Elasticsearch time values a refresh interval takes
+
+
 class ElasticsearchConfig(_Strict):
     hosts: list[Annotated[str, Field(pattern=r"^https?://")]] = ["http://127.0.0.1:9200"]
     index_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,40}$")] = "fedsearch"
@@ -48,9 +51,17 @@ class ElasticsearchConfig(_Strict):
     search_timeout: Annotated[float, Field(gt=0, le=300)] = 5.0
     username: str | None = None
     password: str | None = None
-    # One shard gives exact facet counts; raise both for a cluster (docs/engines.md).
-    shards: Annotated[int, Field(ge=1, le=64)] = 1
-    replicas: Annotated[int, Field(ge=0, le=8)] = 0
+    # One shard gives exact facet counts; raise both for a cluster (docs/operations.md, "A cluster").
+    # Elasticsearch's own names are accepted too.
+    shards: Annotated[int, Field(ge=1, le=64, validation_alias=AliasChoices("shards", "number_of_shards"))] = 1
+    replicas: Annotated[int, Field(ge=0, le=8, validation_alias=AliasChoices("replicas", "number_of_replicas"))] = 0
+    # How soon a write becomes searchable; a rebuild fills its new index with `bulk_refresh_interval`
+    # ("-1": never until the switch) and sets this one before searches reach it.
+    refresh_interval: Annotated[str, Field(pattern=_INTERVAL)] = "1s"
+    bulk_refresh_interval: Annotated[str, Field(pattern=_INTERVAL)] = "-1"
+    # `fedsearch snapshot`: a filesystem repository, a folder every node lists in `path.repo`.
+    snapshot_repository: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,60}$")] = "fedsearch-snapshots"
+    snapshot_path: str | None = None
 
 
 class ServerConfig(_Strict):

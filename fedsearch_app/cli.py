@@ -107,6 +107,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return (backup_cli if args.command == "backup" else restore_cli)(_settings(args), args.dir)
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from fedsearch_app.snapshots import restore_snapshot_cli, snapshot_cli  # docs/operations.md, "Snapshots"
+
+    return (snapshot_cli if args.command == "snapshot" else restore_snapshot_cli)(_settings(args), args.name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fedsearch", description="Free-access search over scientific information.")
     p.add_argument("--config", help="the YAML configuration (default: $FEDSEARCH_CONFIG, ./fedsearch.yaml)")
@@ -147,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("scheduler", cmd_scheduler, "run scheduled harvests (when the server does not run them)")
     add("backup", cmd_backup, "copy the databases and the embedded index, online, into a new DIR").add_argument("dir")
     add("restore", cmd_backup, "copy a backup DIR into a fresh data directory").add_argument("dir")
+    add("snapshot", cmd_snapshot, "snapshot the Elasticsearch index into elasticsearch.snapshot_repository").add_argument(
+        "--name", help="the snapshot's name (default: <alias>-<UTC time>)")
+    add("restore-snapshot", cmd_snapshot, "restore a snapshot (default: the newest) and switch the alias to it").add_argument(
+        "name", nargs="?")
     return p
 
 

@@ -226,6 +226,8 @@ def _install_ops_routes(app: FastAPI) -> None:
             extra["fedsearch_index_documents"] = health.documents
         if health.index_age_seconds is not None:
             extra["fedsearch_index_age_seconds"] = health.index_age_seconds
+        if health.cluster is not None:  # 0 green, 1 yellow (a replica missing), 2 red (a primary missing)
+            extra["fedsearch_engine_cluster_status"] = ("green", "yellow", "red").index(health.cluster)
         harvests = harvest_metrics(service.harvests, service.settings)  # last run status, incomplete reasons, held deletions
         return Response(service.metrics.render(extra, harvests), media_type=METRICS_CONTENT_TYPE,
                         headers={"Cache-Control": "no-store"})

@@ -377,6 +377,8 @@ class HealthOut(BaseModel):
     last_update: datetime | None = None
     index_age_seconds: float | None = None
     detail: str | None = None
+    # Elasticsearch's cluster health: yellow = a replica missing (a node lost), still answering.
+    cluster: Literal["green", "yellow", "red"] | None = None
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -607,7 +609,7 @@ class SearchService:
         last = datetime.fromtimestamp(h.last_update, UTC) if h.last_update else None
         age = round(max(0.0, time.time() - h.last_update), 1) if h.last_update else None
         return HealthOut(status="ok", engine=h.engine, reachable=True, documents=h.documents, last_update=last,
-                         index_age_seconds=age)
+                         index_age_seconds=age, cluster=h.cluster)
 
     def _log_health(self, problem: str | None) -> None:
         if problem != self._health_logged:

@@ -16,6 +16,9 @@ from fedsearch.config import ElasticsearchConfig
 ROOT = Path(__file__).resolve().parent.parent
 REAL_FIXTURES = Path(os.environ.get("FEDSEARCH_REAL_FIXTURES", ROOT.parent / "shared" / "fixtures" / "real"))
 ES_URL = os.environ.get("FEDSEARCH_TEST_ES_URL", "http://127.0.0.1:9200")
+# tests/cluster needs the 3-node cluster of scripts/es-cluster.sh and takes minutes: it runs in
+# its own step of .ci/run, which sets FEDSEARCH_TEST_ES_CLUSTER (docs/operations.md).
+collect_ignore = [] if os.environ.get("FEDSEARCH_TEST_ES_CLUSTER") else ["cluster"]
 # Browser downloads don't work here: Playwright drives Debian's chromium.
 CHROMIUM = os.environ.get("FEDSEARCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -43,6 +43,8 @@ def test_check_config_accepts_the_example():
         ("sources:\n  - id: Bad Id\n    connector: oai-pmh\n", "sources[0].id", "pattern"),
         ("sources:\n  - id: a\n    connector: oai-pmh\n", "sources[0].url", "required"),
         ("elasticsearch:\n  hosts: [localhost:9200]\n", "elasticsearch.hosts[0]", "http"),
+        ("elasticsearch:\n  refresh_interval: 1 s\n", "elasticsearch.refresh_interval", "pattern"),
+        ("elasticsearch:\n  number_of_replicas: -1\n", "elasticsearch.number_of_replicas", "greater than or equal to 0"),
         ("engine: [unclosed\n", "", "not valid YAML"),
         ("- just\n- a list\n", "", "mapping"),
     ],
@@ -85,3 +87,10 @@ def test_duplicate_source_ids_are_refused(tmp_path: Path):
     )
     with pytest.raises(ConfigError, match="used twice"):
         load_config(path)
+
+
+def test_elasticsearch_takes_its_own_names_for_shards_and_replicas(tmp_path: Path):
+    path = tmp_path / "cluster.yaml"
+    path.write_text("engine: elasticsearch\nelasticsearch:\n  number_of_shards: 3\n  replicas: 1\n", encoding="utf-8")
+    es = load_config(path).elasticsearch
+    assert (es.shards, es.replicas, es.refresh_interval, es.bulk_refresh_interval) == (3, 1, "1s", "-1")

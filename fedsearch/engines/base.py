@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -128,6 +128,7 @@ class EngineHealth(BaseModel):
     documents: int | None = None
     last_update: float | None = None  # epoch seconds of the newest indexed record
     detail: str | None = None
+    cluster: Literal["green", "yellow", "red"] | None = None  # Elasticsearch's cluster health; None: no cluster
 
 
 @dataclass

@@ -76,9 +76,10 @@ BULK_BYTES = 8 * 1024 * 1024
 BULK_RETRIES = 3  # for documents the node answers 429 (too busy) to
 WRITE_TIMEOUT = 120.0  # bulk writes, refreshes and index creation may take longer than a search
 SOURCES_LIMIT = 10_000
-# Searches that resolved the alias just before the swap still read the old index:
-# let them finish before it is deleted, or their shards would vanish under them.
-OLD_INDEX_GRACE = 0.5
+# Before a switch, the new index's replicas get this long to be allocated (docs/operations.md).
+# (After it, the old index is deleted `search_timeout` seconds later: searches that resolved the
+# alias just before the switch have answered or given up by then.)
+REPLICAS_WAIT_SECONDS = 120
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _MATCH_NONE: dict[str, Any] = {"match_none": {}}
 _BUCKET_ORDER = [{"_count": "desc"}, {"_key": "asc"}]
@@ -106,6 +107,7 @@ def index_settings(config: ElasticsearchConfig) -> dict[str, Any]:
     return {
         "number_of_shards": config.shards,
         "number_of_replicas": config.replicas,
+        "refresh_interval": config.refresh_interval,
         # Page `MAX_WINDOW / per_page` asks for from + per_page + 1 hits (the +1 tells has_more).
         "max_result_window": MAX_WINDOW + MAX_PER_PAGE + 1,
         # Elasticsearch's default, stated because `commit` relies on it: a write is acknowledged
@@ -203,31 +205,69 @@ class ElasticsearchEngine(SearchEngine):
             self._put_template()
             self._drop_orphans()
             new = self._new_index_name()
-            # No refreshes while filling it: nobody searches it yet.
-            self._writer.indices.create(index=new, settings={"refresh_interval": "-1"})
+            # Few or no refreshes while filling it: nobody searches it yet.
+            self._writer.indices.create(index=new, settings={"refresh_interval": self.config.bulk_refresh_interval})
         try:
             report = self._write(records, new, require_alias=False)
             with self._calling(f"switching {self.alias} to {new}"):
-                self._writer.indices.put_settings(index=new, settings={"index": {"refresh_interval": None}})
+                self._writer.indices.put_settings(index=new, settings={"index": {"refresh_interval": self.config.refresh_interval}})
                 self._writer.indices.refresh(index=new)
-                old = self._alias_indices()
-            if before_switch is not None:
-                before_switch(new)
-            with self._calling(f"switching {self.alias} to {new}"):
-                # One call: searches see the old index or the new one, never none or both.
-                actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.alias}} for i in old]
-                actions.append({"add": {"index": new, "alias": self.alias}})
-                self._writer.indices.update_aliases(actions=actions)
+            old = self._switch(new, before_switch)
         except BaseException:
             self._drop_quietly(new)
             raise
+        self._retire(old)
+        return report
+
+    def new_index_name(self) -> str:
+        """A name for a new concrete index behind the alias (the template applies to it)."""
+        with self._calling(f"writing the template of {self.alias}"):
+            self._put_template()
+        return self._new_index_name()
+
+    def serve_index(self, new: str) -> None:
+        """Point the alias at the filled index `new` (restored from a snapshot, say); delete the old one.
+        If switching fails, `new` is deleted and the alias stays where it was."""
+        try:
+            old = self._switch(new, None)
+        except BaseException:
+            self._drop_quietly(new)
+            raise
+        self._retire(old)
+
+    def _switch(self, new: str, before_switch: Callable[[str], None] | None) -> list[str]:
+        """Once `new` has its replicas, move the alias to it in one step; the indices it left."""
+        with self._calling(f"switching {self.alias} to {new}"):
+            self._wait_for_copies(new)
+            old = [i for i in self._alias_indices() if i != new]
+        if before_switch is not None:
+            before_switch(new)
+        with self._calling(f"switching {self.alias} to {new}"):
+            # One call: searches see the old index or the new one, never none or both.
+            actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+            actions.append({"add": {"index": new, "alias": self.alias}})
+            self._writer.indices.update_aliases(actions=actions)
+        self._ready = True
+        return old
+
+    def _retire(self, old: list[str]) -> None:
         if old:
-            time.sleep(OLD_INDEX_GRACE)
+            time.sleep(self.config.search_timeout)
         with self._calling(f"deleting the previous index of {self.alias}"):
             for index in old:
                 self._writer.indices.delete(index=index, ignore_unavailable=True)
-        self._ready = True
-        return report
+
+    def _wait_for_copies(self, index: str) -> None:
+        """Let the new index get its replicas before it serves: a node lost right after the
+        switch must not take the only copy of a shard. Green if the data nodes can hold every
+        copy, else (too few nodes for `replicas`) yellow: all primaries."""
+        nodes = self._writer.cluster.health()["number_of_data_nodes"]
+        want = "green" if nodes > self.config.replicas else "yellow"
+        waiting = self.client.options(request_timeout=REPLICAS_WAIT_SECONDS + WRITE_TIMEOUT)
+        health = waiting.cluster.health(index=index, wait_for_status=want, timeout=f"{REPLICAS_WAIT_SECONDS}s")
+        if health.get("timed_out"):
+            raise EngineError(f"Elasticsearch at {self.hosts}: the new index {index} was not {want} within {REPLICAS_WAIT_SECONDS} s "
+                              f"(status {health.get('status')}); the alias still points to the old index")
 
     def _drop_orphans(self) -> None:
         """Delete indices a killed rebuild filled but never switched to (one rebuild at a time:
@@ -425,21 +465,25 @@ class ElasticsearchEngine(SearchEngine):
         except ApiError as err:
             return EngineHealth(engine=self.name, reachable=False, detail=f"{self.hosts} answered {err.status_code}: {_reason(err)}")
         status = cluster.get("status", "unknown")
+        colour = status if status in ("green", "yellow", "red") else None
         try:
             resp = self._reader.search(
                 index=self.alias, size=0, track_total_hits=True, aggregations={"newest": {"max": {"field": "updated"}}}
             )
             behind = ", ".join(self._alias_indices())
         except NotFoundError:
-            return EngineHealth(engine=self.name, reachable=True, documents=0, detail=f"cluster {status}; no index {self.alias} yet")
+            return EngineHealth(engine=self.name, reachable=True, documents=0, cluster=colour,
+                                detail=f"cluster {status}; no index {self.alias} yet")
         except (EsConnectionError, ConnectionTimeout, ApiError) as err:
-            return EngineHealth(engine=self.name, reachable=True, detail=f"cluster {status}; searching {self.alias} failed: {err}")
+            return EngineHealth(engine=self.name, reachable=True, cluster=colour,
+                                detail=f"cluster {status}; searching {self.alias} failed: {err}")
         newest = resp["aggregations"]["newest"]["value"]
         return EngineHealth(
             engine=self.name,
             reachable=True,
             documents=resp["hits"]["total"]["value"],
             last_update=float(newest) if newest else None,
+            cluster=colour,
             detail=f"cluster {status}; {self.alias} -> {behind}",
         )
 

@@ -139,6 +139,9 @@ def test_metrics_are_prometheus_text_per_route(client):
     assert 'fedsearch_http_request_duration_seconds_bucket{route="/api/v1/records/{record_id}",le="+Inf"}' in text
     assert "# TYPE fedsearch_engine_errors_total counter" in text
     assert "fedsearch_engine_up 1" in text
+    # Elasticsearch's cluster health as a number (0 green, 1 yellow, 2 red); the embedded engine has none.
+    on_es = client.get("/healthz").json()["engine"] == "elasticsearch"
+    assert bool(re.search(r"^fedsearch_engine_cluster_status [01]$", text, re.M)) == on_es
     assert rid("oai:knu:1") not in text  # label values are route templates, never raw paths
 
 
