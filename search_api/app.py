@@ -262,8 +262,18 @@ def _stopped(signum: int, frame: object) -> None:
     raise _Stopped()
 
 
+def app_from_environment() -> FastAPI:
+    """uvicorn's factory in each worker process of the API alone: the app for the configuration file
+    in FEDSEARCH_CONFIG (the whole site's is fedsearch_app.app.app_from_environment)."""
+    import os
+
+    from fedsearch.config import ENV_VAR, load_config
+
+    return create_app(load_config(os.environ[ENV_VAR]))
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None, *,
-          site: Callable[[Settings], FastAPI] | None = None, worker_factory: str = "search_api.serving:app_from_environment",
+          site: Callable[[Settings], FastAPI] | None = None, worker_factory: str = "search_api.app:app_from_environment",
           workers: int | None = None, access_log: bool = True) -> int:
     """Run the server: `site(settings)` (default: the API alone) in `workers` processes (default server.workers).
 

@@ -47,15 +47,6 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     return {ENV_VAR: str(Path(settings.config_path).resolve()), ENV_WORKER: "1"}
 
 
-def app_from_environment():
-    """uvicorn's factory in each worker process of the API alone: the app for the configuration file
-    in FEDSEARCH_CONFIG (the whole site's is fedsearch_app.app.app_from_environment)."""
-    from fedsearch.config import load_config
-    from search_api.app import create_app
-
-    return create_app(load_config(os.environ[ENV_VAR]))
-
-
 def may_run_scheduler(settings: Settings) -> bool:
     """True in a single-process server, and in the one worker holding the scheduler lock."""
     global _scheduler_lock
