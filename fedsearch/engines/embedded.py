@@ -54,6 +54,8 @@ from pydantic import ValidationError
 from tantivy import Occur, Order
 from tantivy import Query as TQ
 
+from fedsearch.engines import embedded_changes
+from fedsearch.engines.changes import Change, ChangeQuery, DepartureLog
 from fedsearch.engines.base import (
     BulkError,
     BulkReport,
@@ -73,6 +75,7 @@ SCHEMA_VERSION = 2  # 2: issue 13's Kyrgyz stems, cross-script keys from stems, 
 POINTER = "CURRENT"
 META_FILE = "fedsearch.json"
 LOCK_FILE = "writer.lock"
+DEPARTURES_FILE = "departures.sqlite"  # works that left the index (fedsearch/engines/changes.py)
 TERMS_TOKENIZER = "fedsearch_terms"  # whitespace only: the terms arrive analyzed
 WRITER_HEAP = 256_000_000
 WRITER_THREADS = 2
@@ -218,6 +221,7 @@ class EmbeddedEngine(SearchEngine):
         self._pending: dict[str, bool] = {}  # id -> present, for writes not yet committed
         self._analyse_seconds = 0.0  # building index documents, for BulkReport.analyse_seconds
         self._schema = build_schema()
+        self._departures: DepartureLog | None = None
 
     # --- layout ----------------------------------------------------------------------
     def ensure_index(self) -> None:
@@ -675,6 +679,20 @@ class EmbeddedEngine(SearchEngine):
         if not hits:
             return None
         return Record.model_validate_json(searcher.doc(hits[0][1]).get_first("record"))
+
+    # --- change feed (fedsearch/engines/embedded_changes.py) ---------------------------
+    def list_live(self, q: ChangeQuery) -> list[Change]:
+        gen, searcher = self._searcher()
+        return embedded_changes.list_live(gen, searcher, q)
+
+    def count_live(self, q: ChangeQuery) -> int:
+        gen, searcher = self._searcher()
+        return embedded_changes.count_live(gen, searcher, q)
+
+    def departure_log(self) -> DepartureLog:
+        if self._departures is None:
+            self._departures = DepartureLog(self.path / DEPARTURES_FILE)
+        return self._departures
 
     def count_by_source(self) -> dict[str, int]:
         _, searcher = self._searcher()
