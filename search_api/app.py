@@ -33,6 +33,7 @@ from search_api.metrics import Metrics, MetricsMiddleware
 from search_api.methods import HeadAndOptions
 from search_api.problems import BadParameter, BadParameters, bad_parameters, problem_response
 from search_api.ratelimit import RateLimitMiddleware
+from search_api.oai.routes import router as oai_router
 from search_api.routes import router as api_router
 from search_api.service import HealthOut, RecordNotFound, SearchService, bad_parameters_from, harvest_metrics
 
@@ -87,6 +88,7 @@ def create_app(settings: Settings, engine: SearchEngine | None = None) -> FastAP
 
     _install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(oai_router)  # OAI-PMH provider (search_api/oai/)
     _install_ops_routes(app)
 
     from web_ui.routes import mount as mount_web_ui  # the UI sits on top of the API layer

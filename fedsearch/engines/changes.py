@@ -25,7 +25,7 @@ from pathlib import Path
 from fedsearch.record import Record
 
 # Facets a change list can be restricted to (the OAI sets): facet -> values, OR within a facet.
-CHANGE_FACETS = ("source", "type", "access")
+CHANGE_FACETS = ("source", "type", "access", "id")
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,15 @@ class Departure:
     access: str | None = None
 
     @classmethod
-    def of(cls, work_id: str, stamp: int, record: Record | None, merged_into: str | None) -> "Departure":
+    def of(cls, work_id: str, stamp: int, record: Record | None, merged_into: str | None) -> Departure:
         if record is None:
             return cls(id=work_id, stamp=stamp, merged_into=merged_into)
         return cls(id=work_id, stamp=stamp, merged_into=merged_into, sources=tuple(record.sources),
                    type=record.type.value, access=record.access.value)
 
     def facets(self) -> dict[str, tuple[str, ...]]:
-        return {"source": self.sources, "type": (self.type,) if self.type else (), "access": (self.access,) if self.access else ()}
+        return {"source": self.sources, "type": (self.type,) if self.type else (),
+                "access": (self.access,) if self.access else (), "id": (self.id,)}
 
     def matches(self, filters: Mapping[str, tuple[str, ...]]) -> bool:
         mine = self.facets()
@@ -133,6 +134,13 @@ class DepartureLog:
                 db.execute("INSERT OR REPLACE INTO departures VALUES (?, ?, ?, ?, ?, ?)",
                            (d.id, d.stamp, d.merged_into, json.dumps(list(d.sources)), d.type, d.access))
                 db.executemany("INSERT INTO departure_sources VALUES (?, ?, ?)", [(s, d.stamp, d.id) for s in d.sources])
+
+    def get(self, work_id: str) -> Departure | None:
+        row = self._db().execute("SELECT id, stamp, merged_into, sources, type, access FROM departures WHERE id = ?",
+                                 (work_id,)).fetchone()
+        if row is None:
+            return None
+        return Departure(id=row[0], stamp=row[1], merged_into=row[2], sources=tuple(json.loads(row[3])), type=row[4], access=row[5])
 
     def clear(self, ids: Iterable[str]) -> None:
         """Forget departures of works that are back in the index."""

@@ -88,7 +88,7 @@ class EsDepartureLog:
                 try:
                     self.writer.indices.create(index=self.index, mappings=DEPARTURE_MAPPING,
                                                settings={"number_of_shards": 1, "translog": {"durability": "request"}})
-                except Exception as err:  # noqa: BLE001 - another process created it first
+                except Exception as err:
                     if "resource_already_exists" not in str(err):
                         raise
         self._ready = True
@@ -122,6 +122,15 @@ class EsDepartureLog:
         with self.calling(f"reading departures from {self.index}"):
             resp = self.reader.mget(index=self.index, ids=ids)
         return (d for d in resp["docs"] if d.get("found"))
+
+    def get(self, work_id: str) -> Departure | None:
+        if not self._exists():
+            return None
+        for d in self._get([work_id]):
+            s = d["_source"]
+            return Departure(id=s["id"], stamp=int(s["stamp"]), merged_into=s.get("merged_into"),
+                             sources=tuple(s.get("source") or ()), type=s.get("type"), access=s.get("access"))
+        return None
 
     def clear(self, ids: Iterable[str]) -> None:
         ids = list(ids)
