@@ -30,7 +30,8 @@ def repository_for(request: Request) -> Repository:
         engine=service.engine,
         base_url=f"{base}/oai",
         name=f"{request.app.state.site_name}: Kyrgyzstan's scientific information",
-        admin_email=settings.server.admin_email or f"webmaster@{host}",
+        # The schema wants a dotted domain (emailType): a bare host name gets ".local".
+        admin_email=settings.server.admin_email or f"webmaster@{host if '.' in host else host + '.local'}",
         repository_id=host,
         landing_url=lambda work_id: f"{base}/records/{work_id}",
         source_names=source_names,

@@ -143,12 +143,13 @@ def respond(args: dict[str, list[str]], repo: Repository) -> bytes:
         root = _envelope(repo, {})
         _el(root, "error", err.message, code=err.code)
         return _serialize(root)
-    root = _envelope(repo, {"verb": verb, **given})
     try:
         body = HANDLERS[verb](repo, given)
     except OaiError as err:
+        root = _envelope(repo, {} if isinstance(err, BadArgument) else {"verb": verb, **given})
         _el(root, "error", err.message, code=err.code)
     else:
+        root = _envelope(repo, {"verb": verb, **given})
         root.append(body)
     return _serialize(root)
 
