@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -40,14 +41,10 @@ class Served:
             after = page[-1].key
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    kind = request.param
-    es_url = request.getfixturevalue("es_url") if kind == "elasticsearch" else None
-    data_dir = tmp_path_factory.mktemp(f"oai-{kind}")
-    engine, es_cfg = build_engine(kind, data_dir, es_url)
-    port = free_port()
-    settings = make_settings(kind, data_dir, es_cfg, base_url=f"http://127.0.0.1:{port}")
+@contextmanager
+def running(settings: Settings, engine: SearchEngine | None = None) -> Iterator[str]:
+    """The app under uvicorn on `settings.server.port`; yields its OAI-PMH URL."""
+    port = settings.server.port
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine=engine), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -57,7 +54,21 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the app did not start")
         time.sleep(0.05)
-    yield Served(kind, engine, settings, f"http://127.0.0.1:{port}/oai")
-    server.should_exit = True
-    thread.join(timeout=15)
+    try:
+        yield f"http://127.0.0.1:{port}/oai"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    kind = request.param
+    es_url = request.getfixturevalue("es_url") if kind == "elasticsearch" else None
+    data_dir = tmp_path_factory.mktemp(f"oai-{kind}")
+    engine, es_cfg = build_engine(kind, data_dir, es_url)
+    port = free_port()
+    settings = make_settings(kind, data_dir, es_cfg, base_url=f"http://127.0.0.1:{port}", port=port)
+    with running(settings, engine) as url:
+        yield Served(kind, engine, settings, url)
     drop_engine(kind, engine, es_url)

@@ -7,7 +7,9 @@ tokens (the page size is made small here so a list takes dozens of them).
 from __future__ import annotations
 
 import pytest
-from oaipmh.client import Client  # tests/federation/pyoai_compat.py makes it run on lxml 6
+from oaipmh.client import (
+    Client,  # tests/federation/pyoai_compat.py makes it run on lxml 6
+)
 from oaipmh.metadata import MetadataReader, MetadataRegistry, oai_dc_reader
 from sickle import Sickle
 
@@ -96,7 +98,7 @@ def test_sets_are_listed_with_the_configured_names(served: Served):
 
 
 def test_get_record_in_both_formats(served: Served):
-    wid = sorted(served.live_ids())[0]
+    wid = min(served.live_ids())
     work = served.engine.get(wid)
     sickle = Sickle(served.url)
     dc = sickle.GetRecord(identifier=f"oai:127.0.0.1:{wid}", metadataPrefix="oai_dc")
