@@ -75,7 +75,9 @@ SCHEMA_VERSION = 2  # 2: issue 13's Kyrgyz stems, cross-script keys from stems, 
 POINTER = "CURRENT"
 META_FILE = "fedsearch.json"
 LOCK_FILE = "writer.lock"
-DEPARTURES_FILE = "departures.sqlite"  # works that left the index (fedsearch/engines/changes.py)
+# Works that left the index (fedsearch/engines/changes.py), beside the index at the top of the data
+# directory, where `fedsearch backup` copies every SQLite database.
+DEPARTURES_FILE = "departures.sqlite"
 TERMS_TOKENIZER = "fedsearch_terms"  # whitespace only: the terms arrive analyzed
 WRITER_HEAP = 256_000_000
 WRITER_THREADS = 2
@@ -691,7 +693,7 @@ class EmbeddedEngine(SearchEngine):
 
     def departure_log(self) -> DepartureLog:
         if self._departures is None:
-            self._departures = DepartureLog(self.path / DEPARTURES_FILE)
+            self._departures = DepartureLog(self.path.parent / DEPARTURES_FILE)
         return self._departures
 
     def count_by_source(self) -> dict[str, int]:
