@@ -67,9 +67,11 @@ def synthetic(n: int, rng: random.Random) -> Record:
     })
 
 
-def build(engine: SearchEngine, size: int) -> float:
+def build(engine: SearchEngine, size: int) -> tuple[float, tuple[int, int]]:
+    """Seconds taken, and the first and last second the works were stamped in."""
     rng = random.Random(20251)
     started = time.perf_counter()
+    first = int(time.time())
     batch: list[Record] = []
     for n in range(size):
         batch.append(synthetic(n, rng))
@@ -82,7 +84,7 @@ def build(engine: SearchEngine, size: int) -> float:
             if n % 50_000 < 5000:
                 progress(f"  {n + 1:,} of {size:,} works written")
     engine.refresh()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, (first, int(time.time()))
 
 
 def settings_for(engine: str, data: Path, prefix: str, port: int) -> Settings:
@@ -140,30 +142,41 @@ def page_walk(url: str) -> dict[str, Any]:
     return {"pages": len(times), "page_size": 500, "median_ms_by_tenth": deciles}
 
 
-def feed_cost(engine: SearchEngine, size: int, rounds: int = 20) -> dict[str, float]:
-    """Engine-only: median ms of a 100-entry page after a cursor at 0%, 50%, 99% of the list."""
+def feed_cost(engine: SearchEngine, size: int, written: tuple[int, int], rounds: int = 20) -> dict[str, Any]:
+    """Engine-only: median ms of a 100-entry page after a cursor at the start, middle and end
+    of the seconds the works were written in (how deep each cursor is: counted, not walked)."""
     until = int(time.time()) + 1
-    keys: list[tuple[int, str]] = []
-    after = None
-    while True:  # the cursors at the wanted depths
-        page = engine.list_live(ChangeQuery(until=until, after=after, limit=5000))
-        keys += [c.key for c in page]
-        if len(page) < 5000:
-            break
-        after = page[-1].key
-    out = {}
+    first, last = written
+    out: dict[str, Any] = {}
     for share in (0.0, 0.5, 0.99):
-        cursor = None if share == 0 else keys[int(share * size) - 1]
+        cursor = None if share == 0 else (first + int(share * (last - first)), "")
+        depth = 0 if cursor is None else engine.count_live(ChangeQuery(until=cursor[0] - 1))
         samples = []
         for _ in range(rounds):
             started = time.perf_counter()
-            engine.list_changes(ChangeQuery(until=until, after=cursor, limit=100))
+            page = engine.list_changes(ChangeQuery(until=until, after=cursor, limit=100))
             samples.append(time.perf_counter() - started)
-        out[f"at_{int(share * 100)}pct_ms"] = round(1000 * statistics.median(samples), 2)
+        assert len(page) == 100, f"only {len(page)} entries after {cursor}"
+        out[f"at_{int(share * 100)}pct"] = {"depth": depth, "ms": round(1000 * statistics.median(samples), 2)}
     return out
 
 
-def run(engine_kind: str, size: int) -> dict[str, Any]:
+def harvest_over_http(settings: Settings, size: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    proc = serve(settings)
+    url = f"{settings.server.base_url}/oai"
+    try:
+        progress(f"{settings.engine} {size:,}: Sickle harvests ListRecords")
+        rate = sickle_rate(url, size)
+        progress(f"  {rate['records_per_s']:,} records/s")
+        walk = page_walk(url)
+        progress(f"  page ms by tenth: {walk['median_ms_by_tenth']}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return rate, walk
+
+
+def run(engine_kind: str, size: int, feed_only: bool = False) -> dict[str, Any]:
     data = WORK / f"oai-{engine_kind}-{size}"
     shutil.rmtree(data, ignore_errors=True)
     prefix = f"benchoai{uuid.uuid4().hex[:6]}"
@@ -172,21 +185,12 @@ def run(engine_kind: str, size: int) -> dict[str, Any]:
     try:
         engine.ensure_index()
         progress(f"{engine_kind} {size:,}: building the index")
-        build_s = build(engine, size)
+        build_s, written = build(engine, size)
         if engine_kind == "embedded":
             engine.close()  # the server opens it; this process reads it again below
-        proc = serve(settings)
-        try:
-            progress(f"{engine_kind} {size:,}: Sickle harvests ListRecords")
-            rate = sickle_rate(settings.server.base_url + "/oai", size)
-            progress(f"  {rate['records_per_s']:,} records/s")
-            walk = page_walk(settings.server.base_url + "/oai")
-            progress(f"  page ms by tenth: {walk['median_ms_by_tenth']}")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        rate, walk = (None, None) if feed_only else harvest_over_http(settings, size)
         reader = open_engine(settings) if engine_kind == "embedded" else engine
-        feed = feed_cost(reader, size)
+        feed = feed_cost(reader, size, written)
         progress(f"  feed page ms: {feed}")
     finally:
         engine.close()
@@ -201,11 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--engines", nargs="+", default=["embedded", "elasticsearch"])
+    parser.add_argument("--feed-only", action="store_true",
+                        help="only the change feed's page cost (for sizes where a full HTTP harvest takes too long)")
     args = parser.parse_args(argv)
     for size in args.sizes:
         for kind in args.engines:
-            result = run(kind, size)
-            path = RESULTS / f"oai-{kind}-{size}.json"
+            result = run(kind, size, feed_only=args.feed_only)
+            path = RESULTS / f"oai-{kind}-{size}{'-feed' if args.feed_only else ''}.json"
             path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
             print(json.dumps({k: result[k] for k in ("engine", "size", "sickle", "http_pages", "feed_page")}, ensure_ascii=False))
     return 0

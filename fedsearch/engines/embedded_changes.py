@@ -48,7 +48,7 @@ def _second(gen: _Generation, searcher: tantivy.Searcher, stamp: int, after_id: 
             filters: dict[str, tuple[str, ...]], limit: int) -> list[Change]:
     """Works written in second `stamp`, in id order, after `after_id`."""
     q = TQ.term_query(gen.schema, "updated", stamp)
-    if after_id is not None:
+    if after_id:  # "" (a cursor at the start of a second) and None: the whole second
         # Ids are [a-z0-9_-] (checked on write): safe inside the range syntax.
         q = TQ.boolean_query([(Occur.Must, q), (Occur.Must, gen.index.parse_query(f"id:{{{after_id} TO *}}"))])
     hits = searcher.search(_filtered(q, gen, filters), limit, count=False, order_by_field="id", order=Order.Asc).hits
