@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from fedsearch.record import Access, Record
+from fedsearch.record import Access, Container, Record
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -85,10 +85,7 @@ def oai_dc(record: Record, landing_url: str) -> etree._Element:
     for lang in record.languages:
         _sub(root, dc + "language", lang)
     if record.container and record.container.title:
-        c = record.container
-        parts = [c.title] + [x for x in (f"vol. {c.volume}" if c.volume else None, f"no. {c.issue}" if c.issue else None,
-                                         f"pp. {c.pages}" if c.pages else None) if x]
-        _sub(root, dc + "source", ", ".join(parts))
+        _sub(root, dc + "source", ", ".join([record.container.title, *_numbering(record.container)]))
     for v in ids.issn:
         _sub(root, dc + "source", f"urn:issn:{v}")
     _sub(root, dc + "rights", f"info:eu-repo/semantics/{EU_REPO_ACCESS[record.access]}")
@@ -105,6 +102,7 @@ def _field(root: etree._Element, tag: str, subfields: list[tuple[str, object | N
         sf.text = clean(value)
 
 
+ACCESS_NOTE = {Access.open: "Open access", Access.free: "Free to read", Access.restricted: "Restricted access"}
 MARC_LEADER_TYPE = {"article": "ab", "chapter": "aa", "dataset": "mm", "patent": "am"}  # else "am": a monograph
 
 
@@ -130,12 +128,10 @@ def marcxml(record: Record, landing_url: str) -> etree._Element:
             _field(root, "080", [("a", c.code)])
         else:
             _field(root, "084", [("a", c.code), ("2", c.scheme)])
-    people = [(p, "100") for p in record.authors[:1]] + [(p, "700") for p in record.authors[1:]]
-    people += [(p, "700") for p in record.contributors]
     title = record.title[0]
-    for person, tag in people:
-        if tag == "100":
-            _field(root, "100", [("a", person.name), ("u", person.affiliation), ("0", _orcid(person.orcid))], ind1="1")
+    if record.authors:
+        first = record.authors[0]
+        _field(root, "100", [("a", first.name), ("u", first.affiliation), ("0", _orcid(first.orcid))], ind1="1")
     _field(root, "245", [("a", title.value)], ind1="1" if record.authors else "0", ind2="0")
     for t in record.title[1:] + record.title_alt:
         _field(root, "246", [("a", t.value)], ind1="1", ind2=" ")
@@ -145,24 +141,28 @@ def marcxml(record: Record, landing_url: str) -> etree._Element:
         _field(root, "502", [("b", d.degree), ("c", d.council), ("d", d.defence_date), ("o", d.specialty)])
     for a in record.abstract:
         _field(root, "520", [("a", a.value)])
-    _field(root, "506", [("a", {Access.open: "Open access", Access.free: "Free to read",
-                                 Access.restricted: "Restricted access"}.get(record.access)), ("f", "Unrestricted online access" if record.access in (Access.open, Access.free) else None)],
-           ind1="0" if record.access in (Access.open, Access.free) else " ")
+    free = record.access in (Access.open, Access.free)
+    _field(root, "506", [("a", ACCESS_NOTE.get(record.access)), ("f", "Unrestricted online access" if free else None)],
+           ind1="0" if free else " ")
     for s in record.subjects:
         _field(root, "653", [("a", s)])
-    for person, tag in people:
-        if tag == "700":
-            _field(root, "700", [("a", person.name), ("e", person.role), ("u", person.affiliation), ("0", _orcid(person.orcid))], ind1="1")
+    for person in record.authors[1:] + record.contributors:
+        _field(root, "700", [("a", person.name), ("e", person.role), ("u", person.affiliation),
+                             ("0", _orcid(person.orcid))], ind1="1")
     if record.container:
         c = record.container
-        related = ", ".join(x for x in (f"vol. {c.volume}" if c.volume else None, f"no. {c.issue}" if c.issue else None,
-                                        f"pp. {c.pages}" if c.pages else None) if x)
+        related = ", ".join(_numbering(c))
         _field(root, "773", [("t", c.title), ("g", related or None), ("x", (record.identifiers.issn or [None])[0])], ind1="0")
     _field(root, "856", [("u", landing_url), ("y", "fedsearch")], ind1="4", ind2="0")
     for link in record.links:
         _field(root, "856", [("u", link.url), ("q", link.mime), ("3", "Full text" if link.kind == "fulltext" else None)],
                ind1="4", ind2="0" if link.kind == "fulltext" else "1")
     return root
+
+
+def _numbering(c: Container) -> list[str]:
+    """"vol. 3", "no. 2", "pp. 10-20", those known."""
+    return [f"{label} {v}" for label, v in (("vol.", c.volume), ("no.", c.issue), ("pp.", c.pages)) if v]
 
 
 def _orcid(orcid: str | None) -> str | None:

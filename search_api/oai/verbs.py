@@ -20,6 +20,7 @@ from fedsearch.engines.changes import Change, ChangeQuery, Departure
 from search_api.oai import sets
 from search_api.oai.errors import (
     BadArgument,
+    BadResumptionToken,
     BadVerb,
     CannotDisseminateFormat,
     IdDoesNotExist,
@@ -204,8 +205,6 @@ def list_metadata_formats(repo: Repository, given: dict[str, str]) -> etree._Ele
 
 def list_sets(repo: Repository, given: dict[str, str]) -> etree._Element:
     if "resumptionToken" in given:
-        from search_api.oai.errors import BadResumptionToken
-
         raise BadResumptionToken("ListSets answers in one response; this repository issued no token for it")
     el = etree.Element(f"{{{OAI_NS}}}ListSets")
     for spec, name in sets.all_sets(repo.source_names()):
@@ -220,7 +219,10 @@ def _header(parent: etree._Element, repo: Repository, change: Change) -> None:
     h = _el(parent, "header", **({"status": "deleted"} if deleted else {}))
     _el(h, "identifier", repo.identifier(change.id))
     _el(h, "datestamp", stamp_text(change.stamp))
-    specs = sets.record_specs(change.record) if change.record is not None else sets.departure_specs(change.departure or Departure(change.id, change.stamp))
+    if change.record is not None:
+        specs = sets.record_specs(change.record)
+    else:
+        specs = sets.departure_specs(change.departure or Departure(change.id, change.stamp))
     for spec in specs:
         _el(h, "setSpec", spec)
 
