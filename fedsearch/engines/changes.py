@@ -135,7 +135,12 @@ class DepartureLog:
                            (d.id, d.stamp, d.merged_into, json.dumps(list(d.sources)), d.type, d.access))
                 db.executemany("INSERT INTO departure_sources VALUES (?, ?, ?)", [(s, d.stamp, d.id) for s in d.sources])
 
+    def exists(self) -> bool:
+        return getattr(self._local, "db", None) is not None or self.path.exists()
+
     def get(self, work_id: str) -> Departure | None:
+        if not self.exists():
+            return None
         row = self._db().execute("SELECT id, stamp, merged_into, sources, type, access FROM departures WHERE id = ?",
                                  (work_id,)).fetchone()
         if row is None:
@@ -145,6 +150,8 @@ class DepartureLog:
     def clear(self, ids: Iterable[str]) -> None:
         """Forget departures of works that are back in the index."""
         ids = list(ids)
+        if not ids or not self.exists():  # nothing ever left: no file to write (the indexer calls this every batch)
+            return
         db = self._db()
         with db:
             db.execute("BEGIN IMMEDIATE")
@@ -167,6 +174,8 @@ class DepartureLog:
     def list(self, q: ChangeQuery) -> list[Departure]:
         """Departures in (stamp, id) order after the cursor. A source filter walks its own index;
         type/access filters skip rows (departures are few next to works)."""
+        if not self.exists():
+            return []
         db = self._db()
         cols = "d.id, d.stamp, d.merged_into, d.sources, d.type, d.access"
         out: list[Departure] = []
