@@ -69,6 +69,8 @@ class ServerConfig(_Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     # Public URL, for feeds, OpenSearch and permalinks; None means "from the request".
     base_url: str | None = None
+    # Identify's adminEmail at /oai (OAI-PMH); None: webmaster@ the public host.
+    admin_email: Annotated[str | None, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = None
     cors_origins: list[str] = []
     rate_limit_per_minute: Annotated[int, Field(ge=1)] = 120
     # Signs admin session cookies; FEDSEARCH_SECRET_KEY overrides it.

@@ -228,17 +228,22 @@ def _update_works(
     state.apply([(r, file_keys(feats[r.id])) for r in fresh], removed, clusters, feats,
                 dirty=touched if engine else ())
     if engine is not None:
-        _write(engine, [dedup.merged(key) for key in sorted(upsert_keys)], delete_ids, summary)
+        absorbed = {w: dedup.cluster_key(w) for w in delete_ids if w in dedup}  # merged into another work
+        _write(engine, [dedup.merged(key) for key in sorted(upsert_keys)], delete_ids, summary, absorbed)
     return touched
 
 
-def _write(engine: SearchEngine, merged: list[Record], delete_ids: Iterable[str], summary: IndexSummary) -> None:
+def _write(engine: SearchEngine, merged: list[Record], delete_ids: Iterable[str], summary: IndexSummary,
+           absorbed: dict[str, str] | None = None) -> None:
     """Send works to the engine (not committed yet); rejections go to the summary.
 
     Upserts go first: on an engine without multi-request commits (Elasticsearch), a kill in
-    between leaves a record briefly in two works rather than in none.
+    between leaves a record briefly in two works rather than in none. A deleted work leaves a
+    departure (with the work that absorbed it, if any) before it goes, for the OAI-PMH
+    provider's deleted records; a work that comes back loses its departure.
     """
     if merged:
+        engine.departure_log().clear([r.id for r in merged])
         report = engine.upsert(merged)
         summary.written += report.indexed
         for err in report.errors:
@@ -246,6 +251,7 @@ def _write(engine: SearchEngine, merged: list[Record], delete_ids: Iterable[str]
             log.error("engine rejected a record: %s", err.reason, extra={"record": err.id})
     delete_ids = sorted(delete_ids)
     if delete_ids:
+        engine.note_departures(delete_ids, absorbed)
         engine.delete(delete_ids)
         summary.deleted += len(delete_ids)
 
@@ -273,7 +279,9 @@ def recover(state: IndexState, store: RawStore, engine: SearchEngine, summary: I
     for start in range(0, len(dirty), size):
         chunk = dirty[start : start + size]
         present = state.works_of(chunk)
-        _write(engine, [merge(present[key]) for key in sorted(present)], [w for w in chunk if w not in present], summary)
+        gone = [w for w in chunk if w not in present]
+        absorbed = {w: key for w, key in state.clusters_of(gone).items() if key != w}
+        _write(engine, [merge(present[key]) for key in sorted(present)], gone, summary, absorbed)
         engine.commit()
         state.clean(chunk)
         summary.replayed += len(chunk)

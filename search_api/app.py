@@ -37,6 +37,7 @@ from search_api.metrics import Metrics, MetricsMiddleware
 from search_api.methods import HeadAndOptions
 from search_api.problems import BadParameter, BadParameters, bad_parameters, problem_response
 from search_api.ratelimit import RateLimitMiddleware
+from search_api.oai.routes import router as oai_router
 from search_api.routes import router as api_router
 from search_api.service import HealthOut, RecordNotFound, SearchService, bad_parameters_from, harvest_metrics
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings, engine: SearchEngine | None = None, *,
     from search_api.sru.routes import router as sru_router  # /sru for library systems (docs/federation.md)
 
     app.include_router(sru_router)
+    app.include_router(oai_router)  # OAI-PMH provider (search_api/oai/)
     _install_ops_routes(app)
 
     if mount is not None:  # the layers above (web UI, admin): fedsearch_app.app

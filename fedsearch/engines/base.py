@@ -16,7 +16,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from fedsearch import analysis
 from fedsearch.engines import parallel
 from fedsearch.engines import query as query_module
+from fedsearch.engines.changes import Change, ChangeQuery, Departure, DepartureLog, merge_changes
 from fedsearch.engines.query import (
     MAX_PER_PAGE,
     Bool,
@@ -202,6 +203,32 @@ class SearchEngine(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional
         pass
+
+    # --- change feed (fedsearch/engines/changes.py; the OAI-PMH provider reads it) ---
+    def list_live(self, q: ChangeQuery) -> list[Change]:
+        """Works with since <= updated <= until, after the cursor, in (updated, id) order."""
+        raise NotImplementedError(f"the {self.name} engine has no change feed")
+
+    def count_live(self, q: ChangeQuery) -> int:
+        raise NotImplementedError(f"the {self.name} engine has no change feed")
+
+    def departure_log(self) -> DepartureLog:
+        """Where this engine keeps the works that left the index (any object with DepartureLog's methods)."""
+        raise NotImplementedError(f"the {self.name} engine keeps no departures")
+
+    def note_departures(self, ids: Iterable[str], merged_into: Mapping[str, str] | None = None) -> None:
+        """Record that these works leave the index now: call before deleting them, while their sets can be read."""
+        stamp = int(time.time())
+        merged_into = merged_into or {}
+        self.departure_log().add([Departure.of(i, stamp, self.get(i), merged_into.get(i)) for i in ids])
+
+    def list_changes(self, q: ChangeQuery) -> list[Change]:
+        """Live works and departures together, in (stamp, id) order after the cursor."""
+        gone = [Change(id=d.id, stamp=d.stamp, departure=d) for d in self.departure_log().list(q)]
+        return merge_changes(self.list_live(q), gone, q.limit)
+
+    def count_changes(self, q: ChangeQuery) -> int:
+        return self.count_live(q) + self.departure_log().count(q)
 
     # --- shared behaviour ----------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:

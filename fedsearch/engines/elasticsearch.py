@@ -31,6 +31,8 @@ from elasticsearch import (
 )
 
 from fedsearch.config import ElasticsearchConfig
+from fedsearch.engines import es_changes
+from fedsearch.engines.changes import Change, ChangeQuery
 from fedsearch.engines.base import (
     BulkError,
     BulkReport,
@@ -136,6 +138,7 @@ class ElasticsearchEngine(SearchEngine):
         # Reads get the short timeout (never retried on timeout): a hung node answers 503 in seconds.
         self._reader = self.client.options(request_timeout=config.search_timeout)
         self._ready = False
+        self._departures: es_changes.EsDepartureLog | None = None
 
     def close(self) -> None:
         self.client.close()
@@ -444,6 +447,19 @@ class ElasticsearchEngine(SearchEngine):
             except NotFoundError:
                 return None
         return Record.model_validate_json(resp["_source"]["record"])
+
+    # --- change feed (fedsearch/engines/es_changes.py) ---------------------------------
+    def list_live(self, q: ChangeQuery) -> list[Change]:
+        return es_changes.list_live(self._reader, self.alias, self._calling, q)
+
+    def count_live(self, q: ChangeQuery) -> int:
+        return es_changes.count_live(self._reader, self.alias, self._calling, q)
+
+    def departure_log(self) -> es_changes.EsDepartureLog:  # type: ignore[override]
+        if self._departures is None:
+            index = f"{self.config.index_prefix}-departures"
+            self._departures = es_changes.EsDepartureLog(self._writer, self._reader, index, self._calling)
+        return self._departures
 
     def count_by_source(self) -> dict[str, int]:
         with self._calling(f"counting records by source in {self.alias}"):

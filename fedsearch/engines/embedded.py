@@ -55,6 +55,8 @@ from pydantic import ValidationError
 from tantivy import Occur, Order
 from tantivy import Query as TQ
 
+from fedsearch.engines import embedded_changes
+from fedsearch.engines.changes import Change, ChangeQuery, DepartureLog
 from fedsearch.engines.base import (
     BulkError,
     BulkReport,
@@ -76,6 +78,9 @@ SCHEMA_VERSION = 3  # 3: members and shard keywords (issue 16); 2: issue 13's Ky
 POINTER = "CURRENT"
 META_FILE = "fedsearch.json"
 LOCK_FILE = "writer.lock"
+# Works that left the index (fedsearch/engines/changes.py), beside the index at the top of the data
+# directory, where `fedsearch backup` copies every SQLite database.
+DEPARTURES_FILE = "departures.sqlite"
 TERMS_TOKENIZER = "fedsearch_terms"  # whitespace only: the terms arrive analyzed
 WRITER_HEAP = 256_000_000
 WRITER_THREADS = 2
@@ -224,6 +229,7 @@ class EmbeddedEngine(SearchEngine):
         self._schema = build_schema()
         self._facet_cache = FacetCache()
         self._queries: OrderedDict[tuple[str, Clause], tantivy.Query] = OrderedDict()  # see _translated
+        self._departures: DepartureLog | None = None
 
     # --- layout ----------------------------------------------------------------------
     def ensure_index(self) -> None:
@@ -709,6 +715,20 @@ class EmbeddedEngine(SearchEngine):
         if not hits:
             return None
         return Record.model_validate_json(searcher.doc(hits[0][1]).get_first("record"))
+
+    # --- change feed (fedsearch/engines/embedded_changes.py) ---------------------------
+    def list_live(self, q: ChangeQuery) -> list[Change]:
+        gen, searcher = self._searcher()
+        return embedded_changes.list_live(gen, searcher, q)
+
+    def count_live(self, q: ChangeQuery) -> int:
+        gen, searcher = self._searcher()
+        return embedded_changes.count_live(gen, searcher, q)
+
+    def departure_log(self) -> DepartureLog:
+        if self._departures is None:
+            self._departures = DepartureLog(self.path.parent / DEPARTURES_FILE)
+        return self._departures
 
     def count_by_source(self) -> dict[str, int]:
         _, searcher = self._searcher()
