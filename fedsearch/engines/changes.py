@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fedsearch import sqlite
 from fedsearch.record import Record
 
 # Facets a change list can be restricted to (the OAI sets): facet -> values, OR within a facet.
@@ -104,9 +105,8 @@ class DepartureLog:
         db = getattr(self._local, "db", None)
         if db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # the indexer deletes the work right after: keep this first
+            # FULL: the indexer deletes the work right after, so this must be on disk first.
+            db = sqlite.connect(self.path, synchronous="FULL", threads=False, named_rows=False)
             db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS departures (
