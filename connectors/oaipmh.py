@@ -503,6 +503,7 @@ class OaiPmhConnector(Connector):
         return self.options.format or FORMATS.get(self.options.metadata_prefix.lower(), self.options.metadata_prefix)
 
     _prefetch: PagePrefetch[OaiPage] | None = None
+    prefetched = 0  # pages of the last harvest that were ready when asked for
 
     def harvest(self, *, since: datetime | None, checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
         with PoliteClient(self.source.id, self.policy, stop=self.stop) as http:
@@ -513,6 +514,7 @@ class OaiPmhConnector(Connector):
             finally:
                 if self._prefetch is not None:
                     self._prefetch.close()
+                    self.prefetched = self._prefetch.hits
                     self._prefetch = None
 
     def _harvest(self, client: OaiClient, since: datetime | None,
