@@ -91,7 +91,7 @@ def cmd_harvest_speed(args: argparse.Namespace) -> None:
     cmd = f"python -m bench.run harvest-speed --records {args.records} --rounds {args.rounds}" + (
         f" --baseline {args.baseline}" if args.baseline else "")
     save_result("harvest-speed", {"command": cmd, "baseline": args.baseline_label, **result})
-    report.write_all(["machine", "harvest-speed"])
+    report.write_all(["harvest-speed"])
 
 
 def cmd_dedup_truth(args: argparse.Namespace) -> None:
