@@ -51,7 +51,7 @@ def _transport(url: str) -> int:
 
 
 def _sickle(url: str) -> int:
-    from sickle import Sickle
+    from sickle import Sickle  # pip install -e '.[bench]'
 
     return sum(1 for _ in Sickle(url, max_retries=0, timeout=60).ListRecords(metadataPrefix="oai_dc"))
 

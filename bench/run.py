@@ -5,7 +5,7 @@
                                   (issue 10: raw store -> searchable per engine, stage times, peak RSS)
     python -m bench.run search    --sizes 100000,300000,1000000 [--engines ...] [--rounds 3] [--budget 600]
     python -m bench.run reharvest [--records 100000]
-    python -m bench.run harvest-speed [--records 20000] [--rounds 5] [--baseline DIR]
+    python -m bench.run harvest-speed [--records 20000] [--rounds 5] [--baseline DIR]  (needs .[bench]: Sickle)
                                   (issue 18: our OAI-PMH harvester, Sickle and raw transport on the same pages)
     python -m bench.run dedup-truth [--size 100000]  (the ingest run's clusters against truth/duplicates.csv)
     python -m bench.run dedup [--fresh-seed 4242]  (the labeled set per split: pairwise and whole-cluster P/R)
