@@ -509,11 +509,13 @@ class OaiPmhConnector(Connector):
         with PoliteClient(self.source.id, self.policy, stop=self.stop) as http:
             # A partner that sets no delay between requests gets the next one while we store a page.
             self._prefetch = PagePrefetch() if self.policy.delay_seconds == 0 else None
+            ended_well = False
             try:
                 yield from self._harvest(OaiClient(self.options.url, http), since, checkpoint)
+                ended_well = True
             finally:
                 if self._prefetch is not None:
-                    self._prefetch.close()
+                    self._prefetch.close(wait=ended_well)  # a stop must not wait for a hanging partner
                     self.prefetched = self._prefetch.hits
                     self._prefetch = None
 

@@ -16,8 +16,9 @@ beside the main thread's SQLite commit.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -27,14 +28,23 @@ class PagePrefetch(Generic[T]):
     """At most one request prepared ahead, identified by a key. Close it before the HTTP client."""
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fedsearch-prefetch")
         self._pending: tuple[Hashable, Future[T]] | None = None
         self.hits = 0  # answers handed over from a prefetch (for tests and logs)
 
     def ahead(self, key: Hashable, call: Callable[[], T]) -> None:
         """Start `call` in the worker, unless a prefetch is already under way."""
         if self._pending is None:
-            self._pending = (key, self._pool.submit(call))
+            future: Future[T] = Future()
+
+            def run() -> None:
+                try:
+                    future.set_result(call())
+                except BaseException as err:  # noqa: BLE001 - handed to whoever asks for the page
+                    future.set_exception(err)
+
+            # A daemon thread: a request hanging at a partner never keeps the process from exiting.
+            threading.Thread(target=run, name="fedsearch-prefetch", daemon=True).start()
+            self._pending = (key, future)
 
     def get(self, key: Hashable, call: Callable[[], T]) -> T:
         """The answer for `key`: the prefetched one if it was this request, else `call()` now."""
@@ -47,11 +57,12 @@ class PagePrefetch(Generic[T]):
             _settle(future)  # never two requests at once: the unused guess finishes first
         return call()
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Wait for an unused prefetch to finish, or (`wait=False`, the harvest is ending on an error or
+        a stop) leave it behind: closing the HTTP client next breaks its connection."""
         pending, self._pending = self._pending, None
-        if pending is not None:
+        if pending is not None and wait:
             _settle(pending[1])
-        self._pool.shutdown(wait=True)
 
 
 def _settle(future: Future) -> None:
