@@ -23,6 +23,7 @@ TARGETS = {
                "indexer peak RSS <= 1.5 GiB"),
     "reharvest": "incremental re-harvest of an unchanged source <= 5% of a full one",
     "page": "results page <= 60 KB compressed",
+    "harvest-speed": "issue 18: harvest fetch >= 3x Sickle on the same pages",
 }
 
 
@@ -291,6 +292,41 @@ def page_section() -> str:
             "`bench/page_weight.py` (its own section of this file). Target: " + TARGETS["page"] + ".")
 
 
+_CLIENT_ROWS = [
+    ("transport", "raw transport: httpx keep-alive, bytes read, token found by a regular expression, no XML parsing"),
+    ("sickle", "Sickle 0.7 `ListRecords` iterator (requests; parses each page, a Record with a metadata dict each)"),
+    ("ours-parse", "ours, fetch+parse: the OAI-PMH connector's RawRecords (payload bytes cut out), nothing stored"),
+    ("ours-store", "ours, fetch+parse+store: `harvest_source` into a fresh raw store, one transaction a page"),
+    ("base-parse", "before (baseline tree), fetch+parse"),
+    ("base-store", "before (baseline tree), fetch+parse+store"),
+]
+
+
+def harvest_speed_section() -> str:
+    results = load_results("harvest-speed")
+    if not results:
+        return "## Harvest fetch speed\n\n(not measured yet: `python -m bench.run harvest-speed`)"
+    r = results[-1]
+    rows = r["clients"]
+    sickle = rows.get("sickle", {}).get("records_per_s")
+    lines = ["## Harvest fetch speed: ours against Sickle on the same pages", "",
+             f"Target: {TARGETS['harvest-speed']}.", "",
+             (f"One page server (bench/oai_pages.py, its own process, asyncio, HTTP/1.1 keep-alive) serves the same "
+              f"{r['records']:,} oai_dc records in {r['pages']} ListRecords pages ({r['bytes'] / 1e6:.1f} MB) to every "
+              f"client; each of {r['rounds']} rounds runs every client once, in turn; medians."), "",
+             "| client | records/s (median) | x Sickle | runs (s) |", "|---|---|---|---|"]
+    for key, label in _CLIENT_ROWS:
+        if key not in rows:
+            continue
+        c = rows[key]
+        ratio = f"**{c['records_per_s'] / sickle:.2f}x**" if sickle and key != "transport" else "-"
+        runs = ", ".join(f"{t:.2f}" for t in c["all_seconds"])
+        lines.append(f"| {label} | {c['records_per_s']:,.0f} | {ratio} | {runs} |")
+    lines += ["", f"Command: `{r['command']}`" + (f" (baseline: {r['baseline']})" if r.get("baseline") else ""),
+              "", _notes("harvest-speed")]
+    return "\n".join(lines)
+
+
 NOTES = ROOT / "bench" / "notes"
 
 
@@ -303,7 +339,7 @@ def _notes(name: str) -> str:
 SECTIONS = {
     "machine": machine_section, "corpus": corpus_section, "ingest": ingest_section, "search": search_section,
     "memory": memory_section, "reharvest": reharvest_section, "dedup-truth": dedup_truth_section,
-    "page": page_section,
+    "page": page_section, "harvest-speed": harvest_speed_section,
 }
 
 

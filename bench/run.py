@@ -6,6 +6,8 @@
     python -m bench.run search    --sizes 100000,1000000 [--engines ...] [--rounds 3] [--budget 600] [--workers 2]
                                   (issue 18: the API beside the same engine over HTTP: bare endpoint / raw _search)
     python -m bench.run reharvest [--records 100000]
+    python -m bench.run harvest-speed [--records 20000] [--rounds 5] [--baseline DIR]  (needs .[bench]: Sickle)
+                                  (issue 18: our OAI-PMH harvester, Sickle and raw transport on the same pages)
     python -m bench.run dedup-truth [--size 100000]  (the ingest run's clusters against truth/duplicates.csv)
     python -m bench.run dedup [--fresh-seed 4242]  (the labeled set per split: pairwise and whole-cluster P/R)
     python -m bench.run dedup-corpus --size 3000  (all of a generated corpus clustered, scored against its truth)
@@ -78,6 +80,19 @@ def cmd_reharvest(args: argparse.Namespace) -> None:
     result = reharvest.measure(args.records, engine=args.engine, repeat=args.repeat, timeout=args.timeout)
     save_result(f"reharvest-{args.engine}", {"command": f"python -m bench.run reharvest --records {args.records} --engine {args.engine}", **result})
     report.write_all(["machine", "reharvest"])
+
+
+def cmd_harvest_speed(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from bench import harvest_speed
+
+    baseline = Path(args.baseline).resolve() if args.baseline else None
+    result = harvest_speed.measure(args.records, rounds=args.rounds, baseline=baseline)
+    cmd = f"python -m bench.run harvest-speed --records {args.records} --rounds {args.rounds}" + (
+        f" --baseline {args.baseline}" if args.baseline else "")
+    save_result("harvest-speed", {"command": cmd, "baseline": args.baseline_label, **result})
+    report.write_all(["harvest-speed"])
 
 
 def cmd_dedup_truth(args: argparse.Namespace) -> None:
@@ -180,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--repeat", type=int, default=3)
     sp.add_argument("--timeout", type=float, default=3600)
     sp.set_defaults(func=cmd_reharvest)
+    sp = sub.add_parser("harvest-speed", help="OAI-PMH fetch: ours, Sickle and raw transport on the same pages")
+    sp.add_argument("--records", type=int, default=20_000)
+    sp.add_argument("--rounds", type=int, default=5)
+    sp.add_argument("--baseline", help="a source tree (e.g. `git archive <commit>` unpacked) to time as 'before'")
+    sp.add_argument("--baseline-label", default=None, help="what the baseline tree is, for the report")
+    sp.set_defaults(func=cmd_harvest_speed)
     sp = sub.add_parser("dedup-truth", help="score the ingest run's dedup against the corpus's truth file")
     sp.add_argument("--size", type=int, default=100_000)
     sp.set_defaults(func=cmd_dedup_truth)

@@ -35,6 +35,7 @@ from connectors.base import (UNTRUSTED, Checkpoint, Connector, ConnectorOptions,
                              HarvestItem, Quarantine, RawRecord)
 from connectors.http import PartnerError, PartnerHTTPError, PoliteClient
 from fedsearch.errors import FedsearchError
+from connectors.prefetch import PagePrefetch
 
 log = logging.getLogger("fedsearch.harvest.oai")
 
@@ -220,6 +221,7 @@ class OaiPage:
     error: str | None = None  # why it was salvaged
     digest: str | None = None  # of a salvaged body, to tell a damaged transfer from a broken record
     response_date: str | None = None
+    items: list[RawRecord | Quarantine] | None = None  # the records' payloads, cut out by the connector
 
     @property
     def next_token(self) -> str | None:
@@ -504,25 +506,41 @@ class OaiPmhConnector(Connector):
     def payload_format(self) -> str:
         return self.options.format or FORMATS.get(self.options.metadata_prefix.lower(), self.options.metadata_prefix)
 
+    _prefetch: PagePrefetch[OaiPage] | None = None
+    prefetched = 0  # pages of the last harvest that were ready when asked for
+
     def harvest(self, *, since: datetime | None, checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
         with PoliteClient(self.source.id, self.policy, stop=self.stop) as http:
-            client = OaiClient(self.options.url, http)
-            if checkpoint and "set_index" in checkpoint:
-                state = dict(checkpoint)
-            else:
-                state = {"set_index": 0, "token": None, "from": self._from(client, since), "page": 0,
-                         "restarted": False}
-            # The next incremental window: the server's clock at our first page, the newest datestamp seen.
-            state.setdefault("response_date", None)
-            # A checkpoint from before counts were kept: the count for this list is unknown.
-            state.setdefault("listed", None if state.get("token") else 0)
-            state.setdefault("newest", (self.previous_state or {}).get("newest"))
-            sets: list[str | None] = list(self.options.sets) or [None]
-            while state["set_index"] < len(sets):
-                yield from self._harvest_set(client, sets[state["set_index"]], state)
-                state.update(set_index=state["set_index"] + 1, token=None, prev_token=None, restarted=False,
-                             listed=0, size=None)
-                yield Checkpoint(dict(state))
+            # A partner that sets no delay between requests gets the next one while we store a page.
+            self._prefetch = PagePrefetch() if self.policy.delay_seconds == 0 else None
+            ended_well = False
+            try:
+                yield from self._harvest(OaiClient(self.options.url, http), since, checkpoint)
+                ended_well = True
+            finally:
+                if self._prefetch is not None:
+                    self._prefetch.close(wait=ended_well)  # a stop must not wait for a hanging partner
+                    self.prefetched = self._prefetch.hits
+                    self._prefetch = None
+
+    def _harvest(self, client: OaiClient, since: datetime | None,
+                 checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
+        if checkpoint and "set_index" in checkpoint:
+            state = dict(checkpoint)
+        else:
+            state = {"set_index": 0, "token": None, "from": self._from(client, since), "page": 0,
+                     "restarted": False}
+        # The next incremental window: the server's clock at our first page, the newest datestamp seen.
+        state.setdefault("response_date", None)
+        # A checkpoint from before counts were kept: the count for this list is unknown.
+        state.setdefault("listed", None if state.get("token") else 0)
+        state.setdefault("newest", (self.previous_state or {}).get("newest"))
+        sets: list[str | None] = list(self.options.sets) or [None]
+        while state["set_index"] < len(sets):
+            yield from self._harvest_set(client, sets[state["set_index"]], state)
+            state.update(set_index=state["set_index"] + 1, token=None, prev_token=None, restarted=False,
+                         listed=0, size=None)
+            yield Checkpoint(dict(state))
 
     def _fail(self, message: str) -> HarvestFailed:
         return HarvestFailed(self.source.id, message)
@@ -557,9 +575,25 @@ class OaiPmhConnector(Connector):
     def _request(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], token: str | None,
                  number: int) -> OaiPage:
         if token:
-            return client.list_records(resumption_token=token, page=number)
-        return client.list_records(metadata_prefix=self.options.metadata_prefix, set_spec=set_spec,
-                                   from_=state["from"], page=number)
+            args: dict[str, str | None] = {"resumption_token": token}
+        else:
+            args = {"metadata_prefix": self.options.metadata_prefix, "set_spec": set_spec, "from_": state["from"]}
+        if self._prefetch is None:
+            return self._page(client, args, number)
+        return self._prefetch.get((tuple(args.items()), number), lambda: self._page(client, args, number))
+
+    def _page(self, client: OaiClient, args: dict[str, str | None], number: int) -> OaiPage:
+        """One page, fetched and read, its payloads cut out (in the prefetch thread when there is one)."""
+        page = client.list_records(**args, page=number)
+        page.items = [self._raw(rec, number) for rec in page.records]
+        return page
+
+    def _prefetch_next(self, client: OaiClient, page: OaiPage, number: int, seen_tokens: set[str]) -> None:
+        token = page.next_token
+        if self._prefetch is None or token is None or token in seen_tokens:
+            return
+        args: dict[str, str | None] = {"resumption_token": token}
+        self._prefetch.ahead((tuple(args.items()), number + 1), lambda: self._page(client, args, number + 1))
 
     def _damage(self, page: OaiPage, state: dict[str, Any]) -> str | None:
         """Why this page cannot be trusted as it is, or None."""
@@ -680,7 +714,9 @@ class OaiPmhConnector(Connector):
                     new_ids += 1
                 if rec.datestamp and (state.get("newest") is None or rec.datestamp > state["newest"]):
                     state["newest"] = rec.datestamp
-                yield self._raw(rec, page.number)
+            if new_ids:  # a page that cannot end the run early (empty, stale) has the next one fetched now
+                self._prefetch_next(client, page, number, seen_tokens)
+            yield from page.items if page.items is not None else (self._raw(rec, number) for rec in page.records)
             yield from page.problems
             if page.salvaged and any(not q.local_id for q in page.problems):
                 state[UNTRUSTED] = [*state.get(UNTRUSTED, [])[:9],

@@ -148,6 +148,15 @@ def _quarantine_from_row(r: sqlite3.Row) -> QuarantineEntry:
                            created=r["created"])
 
 
+def _insert_new(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        conn.executemany(
+            "INSERT INTO records (source, local_id, format, payload, content_hash, datestamp, deleted, sets, "
+            "first_seen, last_seen, changed_at, run_id, seen_window) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+            rows)
+        rows.clear()
+
+
 def _record_from_row(row: sqlite3.Row) -> StoredRecord:
     return StoredRecord(
         source=row["source"], local_id=row["local_id"], format=row["format"], payload=bytes(row["payload"]),
@@ -214,6 +223,7 @@ class RawStore:
                 records: list[RawRecord], now: str) -> PageCounts:
         counts = PageCounts()
         existing: dict[str, sqlite3.Row] = {}
+        quarantined: set[str] = set()  # ids with a quarantine entry: the only ones a DELETE can touch
         ids = list({r.local_id for r in records})
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
@@ -223,9 +233,20 @@ class RawStore:
                 f"WHERE source = ? AND local_id IN ({marks})", (source, *chunk)
             ):
                 existing[row["local_id"]] = row
+            quarantined.update(row[0] for row in conn.execute(
+                f"SELECT local_id FROM quarantine WHERE source = ? AND local_id IN ({marks})", (source, *chunk)))
+        set_texts: dict[tuple[str, ...], str] = {}  # most pages repeat a few set lists
+        new_rows: list[tuple[Any, ...]] = []  # new live records, inserted together (executemany)
+        new_ids: set[str] = set()
         for rec in records:
+            if rec.local_id in new_ids:  # listed twice in one page: the first copy goes in first
+                _insert_new(conn, new_rows)
+                new_ids.clear()
             counts.records += 1
-            sets = json.dumps(sorted(set(rec.sets)), ensure_ascii=False)
+            key = tuple(rec.sets)
+            sets = set_texts.get(key)
+            if sets is None:
+                sets = set_texts[key] = json.dumps(sorted(set(rec.sets)), ensure_ascii=False)
             old = existing.get(rec.local_id)
             if rec.deleted:
                 if old is None:
@@ -257,13 +278,9 @@ class RawStore:
             counts_as_changed = old is not None and bool(
                 old["deleted"] or old["content_hash"] != digest or old["sets"] != sets or old["format"] != rec.format)
             if old is None:
-                conn.execute(
-                    "INSERT INTO records (source, local_id, format, payload, content_hash, datestamp, deleted, "
-                    "sets, first_seen, last_seen, changed_at, run_id, seen_window) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
-                    (source, rec.local_id, rec.format, rec.payload, digest, rec.datestamp, sets, now, now, now,
-                     run_id, window_id),
-                )
+                new_rows.append((source, rec.local_id, rec.format, rec.payload, digest, rec.datestamp, sets, now, now,
+                                 now, run_id, window_id))
+                new_ids.add(rec.local_id)
                 counts.new += 1
             elif counts_as_changed:
                 conn.execute(
@@ -282,10 +299,12 @@ class RawStore:
                 counts.unchanged += 1
             # A record that arrives readable clears what a harvest quarantined under its id; what the
             # indexer quarantined (run_id NULL) waits for a changed record, since the same one fails again.
-            conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id = ?"
-                         + ("" if old is None or counts_as_changed else " AND run_id IS NOT NULL"),
-                         (source, rec.local_id))
+            if rec.local_id in quarantined:
+                conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id = ?"
+                             + ("" if old is None or counts_as_changed else " AND run_id IS NOT NULL"),
+                             (source, rec.local_id))
             existing[rec.local_id] = {"content_hash": digest, "deleted": 0, "sets": sets, "format": rec.format}
+        _insert_new(conn, new_rows)
         return counts
 
     def _quarantine(self, conn: sqlite3.Connection, source: str, run_id: int | None, window_id: int | None,

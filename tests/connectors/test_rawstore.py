@@ -114,3 +114,21 @@ def test_runs_newest_first_and_the_last_success(store):
     assert store.last_successful_run("s").id == first.id
     status = store.source_status("s")
     assert status.last_error == "the server answered 500" and status.last_run.id == second.id
+
+
+def test_a_record_listed_twice_in_one_page_ends_as_its_last_copy(store):
+    # New records of a page go in together; a second copy in the same page must still win.
+    c = store.put_records("s", [rec("a"), rec("b"), rec("a", b"<dc>v2</dc>"), rec("c"), rec("b", deleted=True)])
+    assert (c.records, c.new, c.changed, c.deleted) == (5, 3, 1, 1)
+    assert store.get("s", "a").payload == b"<dc>v2</dc>"
+    assert store.get("s", "b").deleted and store.get("s", "b").payload == b"<dc/>"
+    assert store.counts("s").live == 2
+
+
+def test_a_new_record_clears_what_a_harvest_quarantined_under_its_id_and_nothing_else(store):
+    run = store.start_run("s", mode="full", since=None)
+    store.commit_page(run, [], [Quarantine(reason="broken", local_id="x", payload=b"<x"),
+                                Quarantine(reason="broken", local_id="w", payload=b"<w")], None, new_page=True)
+    store.commit_page(run, [rec("x"), rec("v")], [], None, new_page=True)
+    assert [q.local_id for q in store.quarantined("s")] == ["w"]
+    assert store.get("s", "x") is not None and store.counts("s").live == 2

@@ -191,10 +191,12 @@ def state_tables(dep: Deployment) -> tuple[dict[str, tuple[str, Record]], set[st
         return {}, set(), set()  # killed before indexing anything
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"works", "dirty"} <= tables:
+            return {}, set(), tables  # killed after the file was made, before its tables were committed
         works = {rid: (cluster, Record.model_validate_json(js))
                  for rid, cluster, js in conn.execute("SELECT record_id, cluster, json FROM works")}
         dirty = {r[0] for r in conn.execute("SELECT work_id FROM dirty")}
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return works, dirty, tables
     finally:
         conn.close()
