@@ -83,9 +83,12 @@ INGEST_RSS_MIB = 1536
 
 
 def _stages(stages: dict[str, float]) -> str:
-    total = sum(stages.values()) or 1.0
-    return " / ".join(f"{stages.get(k, 0.0):,.0f}s ({stages.get(k, 0.0) / total:.0%})"
-                      for k in ("normalize", "dedup", "analyse", "engine"))
+    names = ("normalize", "dedup", "analyse", "engine")
+    total = sum(stages.get(k, 0.0) for k in names) or 1.0
+    split = " / ".join(f"{stages.get(k, 0.0):,.0f}s ({stages.get(k, 0.0) / total:.0%})" for k in names)
+    if stages.get("normalize_cpu"):
+        split += f" (+ {stages['normalize_cpu']:,.0f}s normalizing in worker processes, alongside)"
+    return split
 
 
 def _ingest_rows(r: dict[str, Any]) -> list[str]:
