@@ -47,10 +47,13 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     from bench import ingest
 
     result = ingest.measure(args.size, _engines(args.engines), timeout=args.timeout, with_reindex=args.with_reindex,
-                            with_harvest=args.with_harvest)
+                            with_harvest=args.with_harvest, skip_raw=args.skip_raw)
     cmd = (f"python -m bench.run ingest --size {args.size} --engines {args.engines}"
-           + (" --with-reindex" if args.with_reindex else "") + (" --with-harvest" if args.with_harvest else ""))
-    save_result(f"ingest-{args.size}", {"command": cmd, **result})
+           + (" --with-reindex" if args.with_reindex else "") + (" --with-harvest" if args.with_harvest else "")
+           + (" --skip-raw" if args.skip_raw else ""))
+    engines = _engines(args.engines)
+    suffix = "" if set(engines) == set(ENGINES) else "-" + "-".join(engines)  # one engine's run keeps the other's
+    save_result(f"ingest-{args.size}{suffix}", {"command": cmd, **result})
     report.write_all(["machine", "ingest", "memory"])
 
 
@@ -172,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--timeout", type=float, default=3600)
     sp.add_argument("--with-reindex", action="store_true", help="also time indexers.pipeline.reindex (raw store -> searchable)")
     sp.add_argument("--with-harvest", action="store_true", help="also time a full harvest in one process (partners -> searchable)")
+    sp.add_argument("--skip-raw", action="store_true", help="leave out the engine's own bulk load of the same documents")
     sp.set_defaults(func=cmd_ingest)
     sp = sub.add_parser("changes", help="re-index N changed records into the ingest run's collection (O(changes))")
     sp.add_argument("--size", type=int, default=1_000_000)
