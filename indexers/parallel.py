@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,9 +47,7 @@ class NormalizedBatch:
 
 
 def normalize_batch(batch: list[StoredRecord], sources: dict[str, SourceConfig]) -> NormalizedBatch:
-    """One batch's Records, their dedup features, and the ids to take out (what `_normalize` did inline)."""
-    import time
-
+    """One batch's Records, their dedup features, and the ids to take out (deleted, unknown source, unusable)."""
     started = time.process_time()
     out = NormalizedBatch()
     for stored in batch:
@@ -118,31 +117,24 @@ class Normalizer:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def _submit(self, batch: list[StoredRecord]) -> list[Future[NormalizedBatch]] | NormalizedBatch:
-        if self._pool is None:
-            return normalize_batch(batch, self.sources)
+    def _submit(self, pool: ProcessPoolExecutor, batch: list[StoredRecord]) -> list[Future[NormalizedBatch]]:
+        """The batch cut in one part per worker (joined again in order by `_join`)."""
         step = -(-len(batch) // self.workers)
-        return [self._pool.submit(normalize_batch, batch[i : i + step], self.sources)
-                for i in range(0, len(batch), step)]
-
-    @staticmethod
-    def _result(pending: list[Future[NormalizedBatch]] | NormalizedBatch) -> NormalizedBatch:
-        if isinstance(pending, NormalizedBatch):
-            return pending
-        return _join([f.result() for f in pending])
+        return [pool.submit(normalize_batch, batch[i : i + step], self.sources) for i in range(0, len(batch), step)]
 
     def ahead(self, batches: Iterable[list[StoredRecord]]) -> Iterator[tuple[list[StoredRecord], NormalizedBatch]]:
         """Each batch with its NormalizedBatch, in order; up to AHEAD later batches are already being normalized."""
-        if self._pool is None:
+        pool = self._pool
+        if pool is None:
             for batch in batches:
                 yield batch, normalize_batch(batch, self.sources)
             return
-        queue: deque[tuple[list[StoredRecord], list[Future[NormalizedBatch]] | NormalizedBatch]] = deque()
+        queue: deque[tuple[list[StoredRecord], list[Future[NormalizedBatch]]]] = deque()
         for batch in batches:
-            queue.append((batch, self._submit(batch)))
+            queue.append((batch, self._submit(pool, batch)))
             if len(queue) > AHEAD:
                 first, pending = queue.popleft()
-                yield first, self._result(pending)
+                yield first, _join([f.result() for f in pending])
         while queue:
             first, pending = queue.popleft()
-            yield first, self._result(pending)
+            yield first, _join([f.result() for f in pending])
