@@ -315,7 +315,9 @@ def _index_pending(source: str | None, settings: Settings, store: RawStore, stat
                    engine: SearchEngine, summary: IndexSummary, progress: IndexProgress | None) -> None:
     """Index every changed raw record (of one source, or all), batch by batch."""
     sources = {s.id: s for s in settings.sources}
-    with Normalizer(sources) as normalizer:
+    # A few changes are indexed before worker processes would have started (~1 s, more on a loaded machine).
+    workers = 0 if summary.total <= 2 * batch_size() else None
+    with Normalizer(sources, workers) as normalizer:
         for batch, done in _normalized(normalizer, _batches(store.iter_changed(source), batch_size()), store, summary):
             _apply_batch(batch, done, settings, store, state, engine, summary)
             if progress:
