@@ -92,8 +92,22 @@ def worker_count() -> int:
     return cores if cores > 1 else 0
 
 
-def _warm() -> None:
-    """Import what normalizing needs once per worker, not on its first batch."""
+def _worker_start(indexer_pid: int) -> None:
+    """Die with the indexer, and import what normalizing needs once per worker, not on its first batch.
+
+    A worker holds both ends of its task queue, so it would wait forever for work from an indexer
+    that was killed (kill -9 is part of normal life here, see pipeline.py "Crashes"): the kernel
+    sends it SIGKILL when its parent dies (Linux; elsewhere workers end with the pool as usual).
+    """
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != indexer_pid:  # the indexer died before the line above took effect
+        os._exit(1)
     import indexers.normalize  # noqa: F401
 
 
@@ -107,9 +121,11 @@ class Normalizer:
 
     def __enter__(self) -> Self:
         if self.workers > 0:
-            # forkserver: workers start from a clean process, not a fork of one holding engine threads.
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_warm)
+            # spawn: workers start from a clean process (not a fork of one holding engine threads), as
+            # direct children of the indexer, so that they can die with it (_worker_start).
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start,
+                                             initargs=(os.getpid(),))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -119,7 +135,7 @@ class Normalizer:
 
     def _submit(self, pool: ProcessPoolExecutor, batch: list[StoredRecord]) -> list[Future[NormalizedBatch]]:
         """The batch cut in one part per worker (joined again in order by `_join`)."""
-        step = -(-len(batch) // self.workers)
+        step = max(1, -(-len(batch) // self.workers))
         return [pool.submit(normalize_batch, batch[i : i + step], self.sources) for i in range(0, len(batch), step)]
 
     def ahead(self, batches: Iterable[list[StoredRecord]]) -> Iterator[tuple[list[StoredRecord], NormalizedBatch]]:

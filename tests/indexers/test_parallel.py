@@ -39,3 +39,45 @@ def test_workers_normalize_like_the_indexer_in_the_same_order(oai, source: Sourc
     assert len(first.removed) == 2 and len(first.fresh) == 1
     assert len(there[1][1].removed) == 1  # the unknown source's record
     assert sum(len(b.fresh) for _, b in there) == len(raws) - 2  # all but the broken and the deleted one
+
+
+def test_workers_die_with_a_killed_indexer(tmp_path):
+    """kill -9 of the indexer must not leave its worker processes waiting for work forever."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, sys, time\n"
+        "from connectors.rawstore import StoredRecord\n"
+        "from indexers.parallel import Normalizer\n"
+        "gone = StoredRecord('s', '1', 'oai_dc', b'', 'h', None, True, [], '', '', '', None, None)\n"
+        "with Normalizer({}, workers=2) as n:\n"
+        "    list(n.ahead([[gone]]))\n"  # the workers exist once a batch went through
+        "    print(' '.join(str(p) for p in n._pool._processes), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert pids  # (workers start on demand: one batch part, one worker)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(") ")[1][0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 60
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids), f"workers {pids} outlived the killed indexer"
+    for p in pids:  # tidy, should the assertion above ever be relaxed
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
