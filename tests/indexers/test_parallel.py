@@ -60,10 +60,12 @@ def test_workers_die_with_a_killed_indexer(tmp_path):
         "    time.sleep(600)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    pids = [int(p) for p in proc.stdout.readline().split()]
-    assert pids  # (workers start on demand: one batch part, one worker)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert pids  # (workers start on demand: one batch part, one worker)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
 
     def alive(pid: int) -> bool:
         try:
