@@ -3,6 +3,7 @@
     python -m bench.children harvest --config CFG [--full] [--source ID]
     python -m bench.children fetch   --config CFG                  (connectors only, into the raw store)
     python -m bench.children index   --config CFG                  (harvest's index step: raw store -> searchable)
+    python -m bench.children change  --config CFG --changed N      (edit N raw records of an indexed collection)
     python -m bench.children reindex --config CFG                  (rebuild: raw store -> fresh state and index)
     python -m bench.children build   --config CFG --corpus DIR     (raw store from files, then reindex)
     python -m bench.children fastbuild --config CFG --corpus DIR   (normalize in parallel, engine.rebuild; no dedup)
@@ -27,6 +28,14 @@ from typing import Any
 from bench.common import peak_rss_mib, progress, self_peak_rss_mib
 from fedsearch.config import load_config
 from fedsearch.logs import setup_logging
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and the workers it ran: on a shared machine, steadier than wall time."""
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def searchable_count(settings) -> int:
@@ -96,9 +105,17 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
             state.close()
             engine.close()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "records": summary.seen, "written": summary.written, "quarantined": summary.quarantined,
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds(), "records": summary.seen, "written": summary.written,
+            "quarantined": summary.quarantined,
             "errors": len(summary.errors), "stages": summary.stages.as_dict(), "searchable": searchable_count(settings),
             "peak_rss_mib": self_peak_rss_mib()}
+
+
+def cmd_change(args: argparse.Namespace) -> dict[str, Any]:
+    """Edit raw records of an indexed collection (bench/changes.py), so that the next index step has changes."""
+    from bench.changes import change_records
+
+    return change_records(args.config, args.changed)
 
 
 def cmd_reindex(args: argparse.Namespace) -> dict[str, Any]:
@@ -271,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("fetch", "index", "reindex"):
         sp = sub.add_parser(name)
         sp.add_argument("--config", required=True)
+    sp = sub.add_parser("change")
+    sp.add_argument("--config", required=True)
+    sp.add_argument("--changed", type=int, default=1000)
     sp = sub.add_parser("build")
     sp.add_argument("--config", required=True)
     sp.add_argument("--corpus", required=True)
@@ -288,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--workers", type=int, default=1)
     args = p.parse_args(argv)
     setup_logging("WARNING")
-    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "index": cmd_index, "reindex": cmd_reindex, "build": cmd_build, "fastbuild": cmd_fastbuild, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve}[args.cmd](args)
+    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "index": cmd_index, "reindex": cmd_reindex, "build": cmd_build, "fastbuild": cmd_fastbuild, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve, "change": cmd_change}[args.cmd](args)
     if result is not None:
         print(json.dumps(result), flush=True)
     return 0

@@ -177,7 +177,15 @@ def peak_rss_mib(pid: int | None = None) -> float | None:
 
 
 def self_peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS, plus that of the worker processes it ran (the largest one's peak times
+    their number: an upper bound, as they need not peak together)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if workers:
+        from indexers.parallel import worker_count
+
+        own += workers * max(1, worker_count())
+    return own
 
 
 def run_child(module: str, *args: str, timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:

@@ -21,8 +21,8 @@ import signal
 import sys
 import urllib.parse
 
-from fedsearch.corpus.formats import oai_record
-from fedsearch.corpus.works import works
+from fedsearch_app.corpus.formats import oai_record
+from fedsearch_app.corpus.works import works
 
 SEED = 20251
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -84,9 +84,12 @@ INGEST_RSS_MIB = 1536
 
 
 def _stages(stages: dict[str, float]) -> str:
-    total = sum(stages.values()) or 1.0
-    return " / ".join(f"{stages.get(k, 0.0):,.0f}s ({stages.get(k, 0.0) / total:.0%})"
-                      for k in ("normalize", "dedup", "analyse", "engine"))
+    names = ("normalize", "dedup", "analyse", "engine")
+    total = sum(stages.get(k, 0.0) for k in names) or 1.0
+    split = " / ".join(f"{stages.get(k, 0.0):,.0f}s ({stages.get(k, 0.0) / total:.0%})" for k in names)
+    if stages.get("normalize_cpu"):
+        split += f" (+ {stages['normalize_cpu']:,.0f}s normalizing in worker processes, alongside)"
+    return split
 
 
 def _ingest_rows(r: dict[str, Any]) -> list[str]:
@@ -98,9 +101,13 @@ def _ingest_rows(r: dict[str, Any]) -> list[str]:
         ix = e["index"]
         rates[engine] = e["records_per_s"]
         reindex = f"{e['reindex_per_s']:,.0f}/s" if e.get("reindex_per_s") else "-"
-        lines.append(f"| {engine} | **{e['records_per_s']:,.0f}/s** ({ix['records']:,} in {ix['seconds']:.0f}s) "
-                     f"| {ix['searchable']:,} | {e['raw_per_s']:,.0f}/s ({e['raw']['documents']:,} in {e['raw']['seconds']:.1f}s) "
-                     f"| {e['ratio']:.1%} | {_stages(ix['stages'])} | {ix['peak_rss_mib']:.0f} MiB | {reindex} |")
+        cpu = f", {ix['cpu_seconds']:,.0f} CPU-s" if ix.get("cpu_seconds") else ""
+        if e.get("raw"):
+            raw = f"{e['raw_per_s']:,.0f}/s ({e['raw']['documents']:,} in {e['raw']['seconds']:.1f}s) | {e['ratio']:.1%}"
+        else:
+            raw = "not run at this size (see the notes) | -"
+        lines.append(f"| {engine} | **{e['records_per_s']:,.0f}/s** ({ix['records']:,} in {ix['seconds']:.0f}s{cpu}) "
+                     f"| {ix['searchable']:,} | {raw} | {_stages(ix['stages'])} | {ix['peak_rss_mib']:.0f} MiB | {reindex} |")
     verdict = []
     if "embedded" in rates:
         verdict.append(f"embedded {rates['embedded']:,.0f} records/s: {'met' if rates['embedded'] >= INGEST_RATE else 'missed'} "
@@ -136,7 +143,9 @@ def ingest_section() -> str:
              "index step's time went (indexers/timings.py: dedup includes the index state and raw-store bookkeeping; "
              "analyse is building index documents; engine is the engine's own writes and commits).", ""]
     for r in sorted(results, key=lambda x: x["size"]):
-        lines += [f"Corpus: {r['corpus_records']:,} records ({', '.join(r['sources'])}), measured {r['measured_at']}. "
+        load = r.get("machine", {}).get("load_avg")
+        loaded = f" at load average {load[0]:.1f} on {r['machine'].get('cores')} cores" if load else ""
+        lines += [f"Corpus: {r['corpus_records']:,} records ({', '.join(r['sources'])}), measured {r['measured_at']}{loaded}. "
                   f"Command: `{r['command']}`", ""]
         f = r["fetch"]
         current = r.get("kind") == "raw-store"

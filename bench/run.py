@@ -3,6 +3,7 @@
     python -m bench.run corpus    --size 100000
     python -m bench.run ingest    --size 1000000 [--engines embedded,elasticsearch] [--with-reindex] [--with-harvest]
                                   (issue 10: raw store -> searchable per engine, stage times, peak RSS)
+    python -m bench.run changes   --size 1000000 [--changed 1000] [--engine embedded]   (after ingest at that size)
     python -m bench.run search    --sizes 100000,1000000 [--engines ...] [--rounds 3] [--budget 600] [--workers 2]
                                   (issue 18: the API beside the same engine over HTTP: bare endpoint / raw _search)
     python -m bench.run reharvest [--records 100000]
@@ -49,11 +50,22 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     from bench import ingest
 
     result = ingest.measure(args.size, _engines(args.engines), timeout=args.timeout, with_reindex=args.with_reindex,
-                            with_harvest=args.with_harvest)
+                            with_harvest=args.with_harvest, skip_raw=args.skip_raw)
     cmd = (f"python -m bench.run ingest --size {args.size} --engines {args.engines}"
-           + (" --with-reindex" if args.with_reindex else "") + (" --with-harvest" if args.with_harvest else ""))
-    save_result(f"ingest-{args.size}", {"command": cmd, **result})
+           + (" --with-reindex" if args.with_reindex else "") + (" --with-harvest" if args.with_harvest else "")
+           + (" --skip-raw" if args.skip_raw else ""))
+    engines = _engines(args.engines)
+    suffix = "" if set(engines) == set(ENGINES) else "-" + "-".join(engines)  # one engine's run keeps the other's
+    save_result(f"ingest-{args.size}{suffix}", {"command": cmd, **result})
     report.write_all(["machine", "ingest", "memory"])
+
+
+def cmd_changes(args: argparse.Namespace) -> None:
+    from bench import changes
+
+    result = changes.measure(args.size, args.engine, args.changed)
+    cmd = f"python -m bench.run changes --size {args.size} --changed {args.changed} --engine {args.engine}"
+    save_result(f"changes-{args.engine}-{args.size}", {"command": cmd, **result})
 
 
 def cmd_search(args: argparse.Namespace) -> None:
@@ -179,7 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--timeout", type=float, default=3600)
     sp.add_argument("--with-reindex", action="store_true", help="also time indexers.pipeline.reindex (raw store -> searchable)")
     sp.add_argument("--with-harvest", action="store_true", help="also time a full harvest in one process (partners -> searchable)")
+    sp.add_argument("--skip-raw", action="store_true", help="leave out the engine's own bulk load of the same documents")
     sp.set_defaults(func=cmd_ingest)
+    sp = sub.add_parser("changes", help="re-index N changed records into the ingest run's collection (O(changes))")
+    sp.add_argument("--size", type=int, default=1_000_000)
+    sp.add_argument("--changed", type=int, default=1000)
+    sp.add_argument("--engine", choices=ENGINES, default="embedded")
+    sp.set_defaults(func=cmd_changes)
     sp = sub.add_parser("search")
     sp.add_argument("--sizes", default="100000,300000,1000000")
     sp.add_argument("--engines", default=",".join(ENGINES))

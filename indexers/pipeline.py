@@ -46,7 +46,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 
 from connectors.base import Quarantine
@@ -55,10 +54,20 @@ from rawstore.models import RunSummary, StoredRecord
 from rawstore.store import RawStore
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import EngineError, SearchEngine, open_engine
-from fedsearch.record import Record, make_record_id
-from indexers.dedup import Deduplicator, features, file_keys, lookup_keys, merge, title_prefix, title_uses
+from fedsearch.record import Record
+from indexers.dedup import (
+    BLOCKING_VERSION,
+    Deduplicator,
+    Features,
+    features,
+    file_keys,
+    lookup_keys,
+    merge,
+    title_prefix,
+    title_uses,
+)
 from indexers.gcpolicy import relaxed_gc
-from indexers.normalize import NormalizationError, normalize
+from indexers.parallel import NormalizedBatch, Normalizer
 from indexers.state import IndexState
 from indexers.timings import StageTimes, TimedEngine
 
@@ -133,42 +142,54 @@ def index_lock(data_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _normalize(batch: list[StoredRecord], sources: dict[str, SourceConfig], store: RawStore,
-               summary: IndexSummary) -> tuple[list[Record], set[str]]:
-    """The batch's records normalized, and the ids to take out (deleted, unknown source, or unusable)."""
-    fresh: list[Record] = []
-    removed: set[str] = set()
-    started = time.perf_counter()
-    for stored in batch:
-        rid = make_record_id(stored.source, stored.local_id)
-        if stored.deleted or stored.source not in sources:
-            removed.add(rid)
-            continue
+def _quarantine(done: NormalizedBatch, store: RawStore, summary: IndexSummary) -> None:
+    """Quarantine the records of a batch that could not be normalized (in the indexer's process, in order)."""
+    for stored, reason in done.failed:
+        store.add_quarantine(stored.source, [Quarantine(
+            reason=f"could not be normalized: {reason}", local_id=stored.local_id,
+            payload=stored.payload, location="indexing")])
+        summary.quarantined += 1
+        log.warning("record quarantined: %s", reason, extra={"source": stored.source, "record": stored.local_id})
+
+
+def _batches(records: Iterable[StoredRecord], size: int) -> Iterator[list[StoredRecord]]:
+    batch: list[StoredRecord] = []
+    for stored in records:
+        batch.append(stored)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _normalized(normalizer: Normalizer, batches: Iterable[list[StoredRecord]], store: RawStore,
+                summary: IndexSummary) -> Iterator[tuple[list[StoredRecord], NormalizedBatch]]:
+    """Batches with their normalized records; `normalize` counts the time the indexer waited for them."""
+    items = normalizer.ahead(batches)
+    while True:
+        started = time.perf_counter()
         try:
-            fresh.append(normalize(stored.raw(), sources[stored.source]))
-        except NormalizationError as err:
-            removed.add(rid)  # its last good version must not stay searchable as if current
-            store.add_quarantine(stored.source, [Quarantine(
-                reason=f"could not be normalized: {err.reason}", local_id=stored.local_id,
-                payload=stored.payload, location="indexing")])
-            summary.quarantined += 1
-            log.warning("record quarantined: %s", err.reason, extra={"source": stored.source, "record": stored.local_id})
-    summary.stages.normalize += time.perf_counter() - started
-    return fresh, removed
+            batch, done = next(items)
+        except StopIteration:
+            return
+        summary.stages.normalize += time.perf_counter() - started
+        summary.stages.normalize_cpu += done.seconds
+        _quarantine(done, store, summary)
+        yield batch, done
 
 
 def _apply_batch(
     batch: list[StoredRecord],
+    done: NormalizedBatch,
     settings: Settings,
-    sources: dict[str, SourceConfig],
     store: RawStore,
     state: IndexState,
     engine: SearchEngine,
     summary: IndexSummary,
 ) -> None:
-    """Normalize one batch of changed raw records, index it durably, then mark it indexed."""
-    fresh, removed = _normalize(batch, sources, store, summary)
-    touched = _update_works(fresh, removed, settings, state, engine, summary)
+    """Index one normalized batch of changed raw records durably, then mark it indexed."""
+    touched = _update_works(done.fresh, done.removed, settings, state, engine, summary, done.feats)
     engine.commit()
     store.mark_indexed(batch)
     state.clean(touched)
@@ -183,6 +204,7 @@ def _update_works(
     state: IndexState,
     engine: SearchEngine | None,
     summary: IndexSummary,
+    feats: dict[str, Features] | None = None,
 ) -> set[str]:
     """Re-cluster the works that new, changed and removed records touch; write them (engine None: state only).
 
@@ -193,7 +215,7 @@ def _update_works(
     # Features are computed once per fresh record; stored records' come compact from the state.
     dedup = Deduplicator(settings.dedup, state.decisions())
     by_id = {r.id: r for r in fresh}
-    feats = {r.id: features(r) for r in fresh}
+    feats = feats if feats is not None else {r.id: features(r) for r in fresh}
     # Who else uses the fresh records' main titles: generic titles never merge on the title alone.
     dedup.know_titles(title_uses(state.keys_under(title_prefix(f) for f in feats.values())))
     wanted = {rid: lookup_keys(f) for rid, f in feats.items()}
@@ -272,6 +294,11 @@ def recover(state: IndexState, store: RawStore, engine: SearchEngine, summary: I
             log.warning("dropping the state of a reindex that was interrupted before the engine switched")
             state.abandon_rebuild()
     _apply_marks(state, store)
+    if state.blocking_version() != BLOCKING_VERSION:
+        # Filed under an older blocking scheme: its keys would not find the candidates today's look up.
+        refiled = state.refile(file_keys, BLOCKING_VERSION)
+        if refiled:
+            log.warning("re-filed %s records under the current blocking keys (version %s)", refiled, BLOCKING_VERSION)
     dirty = state.dirty_works()
     if dirty:
         log.warning("%s works were left uncommitted by an interrupted run; writing them again", len(dirty))
@@ -298,23 +325,17 @@ def _index_pending(source: str | None, settings: Settings, store: RawStore, stat
                    engine: SearchEngine, summary: IndexSummary, progress: IndexProgress | None) -> None:
     """Index every changed raw record (of one source, or all), batch by batch."""
     sources = {s.id: s for s in settings.sources}
-    size = batch_size()
-    batch: list[StoredRecord] = []
-    for stored in store.iter_changed(source):
-        batch.append(stored)
-        if len(batch) >= size:
-            _apply_batch(batch, settings, sources, store, state, engine, summary)
-            batch = []
+    # A few changes are indexed before worker processes would have started (~1 s, more on a loaded machine).
+    workers = 0 if summary.total <= 2 * batch_size() else None
+    with Normalizer(sources, workers) as normalizer:
+        for batch, done in _normalized(normalizer, _batches(store.iter_changed(source), batch_size()), store, summary):
+            _apply_batch(batch, done, settings, store, state, engine, summary)
             if progress:
                 progress(summary)
-    if batch:
-        _apply_batch(batch, settings, sources, store, state, engine, summary)
-        if progress:
-            progress(summary)
 
 
 def _waiting(store: RawStore, source_ids: list[str] | None) -> int:
-    return sum(store.counts(s).unindexed for s in (source_ids or store.sources()))
+    return sum(store.count_unindexed(s) for s in (source_ids or store.sources()))
 
 
 @relaxed_gc
@@ -495,17 +516,12 @@ def rebuild_index(settings: Settings, engine: SearchEngine, progress: IndexProgr
             staging = state.start_rebuild()
             try:
                 summary.start_phase("reading", sum(c.live + c.deleted for c in map(store.counts, store.sources())))
-                batch: list[StoredRecord] = []
-                for stored in chain(store.iter_all(), [None]):
-                    if stored is not None:
-                        batch.append(stored)
-                    if batch and (stored is None or len(batch) >= size):
-                        fresh, removed = _normalize(batch, sources, store, summary)
-                        _update_works(fresh, removed, settings, staging, None, summary)
+                with Normalizer(sources) as normalizer:
+                    for batch, done in _normalized(normalizer, _batches(store.iter_all(), size), store, summary):
+                        _update_works(done.fresh, done.removed, settings, staging, None, summary, done.feats)
                         staging.add_marks((b.source, b.local_id, b.state) for b in batch)
                         summary.seen += len(batch)
                         summary.done += len(batch)
-                        batch = []
                         if progress:
                             progress(summary)
                 summary.start_phase("writing", staging.count_clusters())

@@ -25,7 +25,8 @@ this file, so the state also keeps what the engine may not have yet:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from fedsearch import sqlite
@@ -304,6 +305,31 @@ class IndexState:
             self.conn.executemany(f"UPDATE {self.works} SET cluster = ? WHERE record_id = ?",
                                   [(c, rid) for rid, c in clusters.items()])
             self.conn.executemany("INSERT OR IGNORE INTO dirty (work_id) VALUES (?)", [(w,) for w in sorted(set(dirty))])
+
+    # --- blocking keys of an older scheme (live state only) ----------------------------
+    def blocking_version(self) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'blocking_version'").fetchone()
+        return row[0] if row else None
+
+    def refile(self, keys_of: Callable[[Features], list[str]], version: str, chunk: int = 5000) -> int:
+        """File every record again under `keys_of(its features)`, then record `version` (blocking.BLOCKING_VERSION).
+
+        Idempotent, one transaction per chunk: a kill part-way leaves the old version recorded and
+        the next run files them all again. Returns how many records were re-filed.
+        """
+        ids = [r[0] for r in self.conn.execute(f"SELECT record_id FROM {self.works} ORDER BY record_id")]
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            feats = self.features_of(part)
+            with self.conn:
+                self.conn.execute("BEGIN")
+                for sub in _chunks(part):
+                    self.conn.execute(f"DELETE FROM {self.blocks} WHERE record_id IN ({','.join('?' * len(sub))})", sub)
+                self.conn.executemany(f"INSERT OR IGNORE INTO {self.blocks} (key, record_id) VALUES (?, ?)",
+                                      [(k, rid) for rid in part for k in keys_of(feats[rid])])
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('blocking_version', ?)", (version,))
+        return len(ids)
 
     # --- the journal (live state only) -------------------------------------------------
     def dirty_works(self) -> list[str]:

@@ -5,7 +5,8 @@ batch for normalizing; `TimedEngine` wraps the engine and reads it once per
 engine call and once per record it hands over; the engines report the time
 spent building index documents (fedsearch/analysis.py) in `BulkReport.analyse_seconds`.
 
-- normalize: raw records -> Records (and quarantining those that fail);
+- normalize: raw records -> Records (and quarantining those that fail), as the indexer waited for it
+  (the work itself runs ahead in worker processes: `normalize_cpu`);
 - analyse: Records -> index documents (the analysis chain), inside engine writes;
 - engine: the engine's own work (writes, deletes, commits, minus analyse);
 - dedup: everything else: clustering, merging, the index state, raw-store reads and marks.
@@ -29,6 +30,9 @@ class StageTimes:
     dedup: float = 0.0
     analyse: float = 0.0
     engine: float = 0.0
+    # CPU seconds of normalizing in worker processes (indexers/parallel.py), beside the indexer's own
+    # work; `normalize` above is the time the indexer waited for them. Not part of the wall-clock split.
+    normalize_cpu: float = 0.0
 
     def settle(self, total: float) -> None:
         """Give dedup the rest of `total` seconds (the time not measured as another stage)."""

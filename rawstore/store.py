@@ -431,6 +431,12 @@ class RawStore:
         quarantined = conn.execute("SELECT COUNT(*) FROM quarantine WHERE source = ?", (source,)).fetchone()[0]
         return SourceCounts(live=row["live"], deleted=row["deleted"], quarantined=quarantined, unindexed=unindexed)
 
+    def count_unindexed(self, source: str) -> int:
+        """`counts(source).unindexed` alone: read from the partial index, without scanning the source."""
+        return self._conn().execute(
+            f"SELECT COUNT(*) FROM records INDEXED BY records_unindexed WHERE {_PENDING} AND source = ?",
+            (source,)).fetchone()[0]
+
     def sources(self) -> list[str]:
         """Every source id the store has anything about."""
         rows = self._conn().execute(

@@ -1,9 +1,24 @@
 """Blocking: the keys a record is filed under, and the keys to look up to find its candidates.
 
-Identifier keys find records sharing a strong identifier; title blocks (first two
-words, two longest words) and the first author's block find the rest, in years
-y-1..y+1. One more key per record, `g:<main title>|<first author>|<year>`, lets the
-index state tell how many different first authors use a title (generic titles).
+Identifier keys find records sharing a strong identifier; title blocks and the first
+author's block find the rest. Each key is as sharp as the matching rules allow
+(rules.compare), because every record a key shares is a candidate to read and compare:
+- `t:` the title's start: its first three words when it has five or more, else its
+  first two. Records are filed under both lengths, so a title that lost or gained a
+  word or two is still found; a long title looks its candidates up by three words.
+- `l:` its two longest words (a typo or romanization in the first words).
+- `a:` the first author with the title proper's last word (whatever happened to the
+  title's start and its longest words): a match needs both the author and a
+  near-identical title, not the author alone.
+- Titles with a subtitle are also blocked by their title proper (a catalogue drops the
+  subtitle another keeps).
+- Years: a record looks in y-1..y+1 only if its type allows a year apart (articles and
+  papers); a book, thesis, report or patent matches in its own year only.
+One more key per record, `g:<main title>|<first author>|<year>`, lets the index state
+tell how many different first authors use a title (generic titles).
+
+BLOCKING_VERSION names this scheme: an index state filed under another is re-filed
+(indexers/state.py) before it is searched for candidates.
 """
 
 from __future__ import annotations
@@ -12,16 +27,50 @@ from collections.abc import Iterable
 
 from fedsearch.record import Record
 from indexers.dedup.features import Features, features
+from indexers.dedup.rules import EXACT_YEAR_TYPES
 
 _ID_PREFIX = {"doi": "doi", "isbn": "isbn", "handle": "hdl", "patent": "pat", "register": "reg"}
 
 
-def _title_blocks(words: tuple[str, ...]) -> list[str]:
+BLOCKING_VERSION = "2"
+LONG_TITLE = 5  # words from which a title is looked up by its first three words
+
+
+def _longest(words: tuple[str, ...]) -> str:
+    return "l:" + " ".join(sorted(sorted(words, key=lambda w: (-len(w), w))[:2]))
+
+
+def _filed_blocks(words: tuple[str, ...]) -> list[str]:
     if not words:
         return []
-    first = " ".join(words[:2])
-    longest = " ".join(sorted(sorted(words, key=lambda w: (-len(w), w))[:2]))
-    return list(dict.fromkeys([f"t:{first}", f"l:{longest}"]))
+    keys = [f"t:{' '.join(words[:2])}"] + ([f"t:{' '.join(words[:3])}"] if len(words) >= 3 else [])
+    return [*keys, _longest(words)]
+
+
+def _looked_up_blocks(words: tuple[str, ...]) -> list[str]:
+    if not words:
+        return []
+    return [f"t:{' '.join(words[:3 if len(words) >= LONG_TITLE else 2])}", _longest(words)]
+
+
+def _title_words(f: Features) -> list[tuple[str, ...]]:
+    """The main title's skeletons, and its title proper if it has a subtitle."""
+    return list(dict.fromkeys([*f.titles, *([f.proper] if f.subtitle is not None and f.proper else [])]))
+
+
+def _author_key(f: Features, year: str) -> str | None:
+    if not f.surnames:
+        return None
+    words = f.proper if f.subtitle is not None and f.proper else f.main
+    return f"a:{f.surnames[0]}|{words[-1] if words else ''}|{year}"
+
+
+def _years(f: Features) -> list[str] | None:
+    """The years to look candidates up in (None: the record has no year, look everywhere)."""
+    if not f.year:
+        return None
+    near = (f.year,) if f.rtype in EXACT_YEAR_TYPES else (f.year - 1, f.year, f.year + 1)
+    return [str(y) for y in near] + ["*"]
 
 
 def _id_keys(f: Features) -> list[str]:
@@ -59,22 +108,24 @@ def candidate_keys(record: Record) -> list[str]:
 def file_keys(f: Features) -> list[str]:
     keys = _id_keys(f)
     year = str(f.year) if f.year else "*"
-    for words in f.titles:
-        for block in _title_blocks(words):
+    for words in _title_words(f):
+        for block in _filed_blocks(words):
             keys += [f"{block}|{year}", block]
-    if f.surnames:
-        keys.append(f"a:{f.surnames[0]}|{year}")
+    author = _author_key(f, year)
+    if author:
+        keys.append(author)
     keys.append(title_author_key(f))
     return list(dict.fromkeys(keys))
 
 
 def lookup_keys(f: Features) -> list[str]:
     keys = _id_keys(f)
-    years = [str(y) for y in (f.year - 1, f.year, f.year + 1)] + ["*"] if f.year else None
-    for words in f.titles:
-        for block in _title_blocks(words):
+    years = _years(f)
+    for words in _title_words(f):
+        for block in _looked_up_blocks(words):
             keys += [f"{block}|{y}" for y in years] if years else [block]
-    if f.surnames:
-        first = f.surnames[0]
-        keys += [f"a:{first}|{y}" for y in years] if years else [f"a:{first}|*"]
+    for year in years or ["*"]:
+        author = _author_key(f, year)
+        if author:
+            keys.append(author)
     return list(dict.fromkeys(keys))

@@ -24,7 +24,6 @@ from indexers.dedup.merge import merge
 from indexers.dedup.rules import GENERIC_AUTHORS, Decision, compare, hard_conflict, is_generic, strong_conflict
 
 
-
 def _is_sparse(f: Features) -> bool:
     """Without authors or a year a record can fit several works; it joins one only if it fits no other."""
     return not f.surnames or f.year is None
@@ -96,6 +95,10 @@ class Deduplicator:
         # Generic titles: main title key -> first authors ("-" for none) seen under it, here and in the index state.
         self._title_ids: dict[str, set[str]] = {}
         self._known_authors: dict[str, set[tuple[str, int | None]]] = {}
+        # title_authors() per (main title key, year): asked for on most comparisons, changed only when
+        # a record under that title comes or goes (the entry is dropped then).
+        self._title_counts: dict[tuple[str, int | None], tuple[int, int]] = {}
+        self._counted_years: dict[str, set[int | None]] = {}
 
     # ---- queries
     def __len__(self) -> int:
@@ -129,11 +132,21 @@ class Deduplicator:
         """How many different named first authors use f's main title, here and in the index state:
         in any year, and within a year of f's (an author-less copy can't choose among those)."""
         key = f.title_key
+        counted = self._title_counts.get((key, f.year))
+        if counted is not None:
+            return counted
         uses = set(self._known_authors.get(key, ()))
         uses |= {title_use(self._features[i]) for i in self._title_ids.get(key, ())}
         named = [(a, y) for a, y in uses if a != "-"]  # copies without authors say nothing about how common it is
         near = {a for a, y in named if f.year is None or y is None or abs(y - f.year) <= 1}
-        return _distinct_people({a for a, _ in named}), _distinct_people(near)
+        counted = _distinct_people({a for a, _ in named}), _distinct_people(near)
+        self._title_counts[(key, f.year)] = counted
+        self._counted_years.setdefault(key, set()).add(f.year)
+        return counted
+
+    def _title_uses_changed(self, key: str) -> None:
+        for year in self._counted_years.pop(key, ()):
+            self._title_counts.pop((key, year), None)
 
     def is_generic(self, f: Features) -> bool:
         return is_generic(f, self.title_authors)
@@ -142,6 +155,7 @@ class Deduplicator:
         """(first author, year) uses of main titles the index state knows of (from its `g:` blocking keys)."""
         for key, authors in authors_by_title.items():
             self._known_authors.setdefault(key, set()).update(authors)
+            self._title_uses_changed(key)
 
     def joined_with(self, record_id: str) -> list[str]:
         """Records a librarian joined this one with (the pipeline loads their works too)."""
@@ -194,6 +208,7 @@ class Deduplicator:
         self._records[rid] = record
         self._features[rid] = feats
         self._title_ids.setdefault(feats.title_key, set()).add(rid)
+        self._title_uses_changed(feats.title_key)
         self._keys[rid] = file_keys(feats)
         self._edges[rid] = {}
         self._key_of[rid] = rid
@@ -277,9 +292,11 @@ class Deduplicator:
                     del self._blocks[key]
         for other in self._edges.pop(record_id):
             self._edges[other].pop(record_id, None)
-        title_ids = self._title_ids.get(self._features[record_id].title_key)
+        title_key = self._features[record_id].title_key
+        title_ids = self._title_ids.get(title_key)
         if title_ids is not None:
             title_ids.discard(record_id)
+        self._title_uses_changed(title_key)
         del self._records[record_id], self._features[record_id]
         rest = self._members.pop(old_key) - {record_id}
         self._gone.add(old_key)

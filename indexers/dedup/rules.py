@@ -37,7 +37,7 @@ _TYPE_GROUPS: dict[RecordType, str] = {
     T.patent: "patent", T.dataset: "dataset", T.project: "project", T.other: "any",
 }
 # Types whose year is that of one printing or grant: no ±1 tolerance.
-_EXACT_YEAR_TYPES = {T.book, T.dissertation, T.thesis, T.patent, T.report}
+EXACT_YEAR_TYPES = frozenset({T.book, T.dissertation, T.thesis, T.patent, T.report})  # blocking.py relies on it too
 _LABEL = {"doi": "DOI", "isbn": "ISBN", "handle": "handle", "patent": "patent number", "register": "register number"}
 # A handle names a repository's copy, not the work: two repositories' handles for one paper do not conflict.
 _VETO_SCHEMES = ("patent", "register", "doi", "isbn")
@@ -209,7 +209,7 @@ def compare(a: Features, b: Features, threshold: float = 92.0, title_authors: Ti
     if _subtitles_differ(a, b):
         return Decision(False, 0, "subtitles differ")
     if a.year and b.year and a.year != b.year:
-        if abs(a.year - b.year) > 1 or a.rtype in _EXACT_YEAR_TYPES or b.rtype in _EXACT_YEAR_TYPES:
+        if abs(a.year - b.year) > 1 or a.rtype in EXACT_YEAR_TYPES or b.rtype in EXACT_YEAR_TYPES:
             return Decision(False, 0, f"years differ ({a.year} / {b.year})")
         if a.rtype != b.rtype and T.other not in (a.rtype, b.rtype):
             # A conference paper and the journal article that followed it a year later.
