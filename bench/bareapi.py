@@ -86,8 +86,13 @@ def make_app(search: BareSearch):
 
 
 async def _send(send: Any, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -120,8 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=_announce, args=(args.port,), daemon=True).start()
     try:
         if args.workers > 1:
-            uvicorn.run("bench.bareapi:app_factory", factory=True, host="127.0.0.1", port=args.port,
-                        workers=args.workers, access_log=False, log_level="warning")
+            uvicorn.run(
+                "bench.bareapi:app_factory",
+                factory=True,
+                host="127.0.0.1",
+                port=args.port,
+                workers=args.workers,
+                access_log=False,
+                log_level="warning",
+            )
         else:
             uvicorn.run(app_factory(), host="127.0.0.1", port=args.port, access_log=False, log_level="warning")
     except KeyboardInterrupt:

@@ -83,13 +83,16 @@ def evaluate(feats: dict[str, Features], truth: list[tuple[str, str]], max_block
     n = len(feats)
     usable = sum(1 for a, b in truth if a in feats and b in feats)
     return {
-        "records": n, "candidates_per_record": round(pairs / n, 1) if n else 0,
+        "records": n,
+        "candidates_per_record": round(pairs / n, 1) if n else 0,
         "candidates_per_record_by_family": {k: round(v / n, 1) for k, v in by_family.most_common()},
-        "blocks_skipped": len(skipped), "truth_pairs": usable,
+        "blocks_skipped": len(skipped),
+        "truth_pairs": usable,
         "blocking_recall": round(found / usable, 4) if usable else None,
         "rule_accepted_pairs": accepted,
         "blocking_recall_of_accepted": round(accepted_found / accepted, 4) if accepted else None,
-        "found_by_one_family_only": dict(only), "accepted_but_not_blocked": lost,
+        "found_by_one_family_only": dict(only),
+        "accepted_but_not_blocked": lost,
     }
 
 

@@ -30,8 +30,8 @@ def edit(payload: bytes) -> bytes:
 def change_records(config: str, changed: int) -> dict[str, Any]:
     """Edit `changed` stored records, spread evenly over the raw store (run in the child, see children.py)."""
     from connectors.base import RawRecord
-    from rawstore.store import RawStore
     from fedsearch.config import load_config
+    from rawstore.store import RawStore
 
     settings = load_config(config)
     with RawStore.for_settings(settings) as store:
@@ -40,9 +40,16 @@ def change_records(config: str, changed: int) -> dict[str, Any]:
         picked: dict[str, list[RawRecord]] = {}
         for i, stored in enumerate(store.iter_all(include_deleted=False)):
             if i % step == 0 and sum(map(len, picked.values())) < changed:
-                picked.setdefault(stored.source, []).append(RawRecord(
-                    local_id=stored.local_id, format=stored.format, payload=edit(stored.payload),
-                    datestamp=stored.datestamp, deleted=False, sets=list(stored.sets)))
+                picked.setdefault(stored.source, []).append(
+                    RawRecord(
+                        local_id=stored.local_id,
+                        format=stored.format,
+                        payload=edit(stored.payload),
+                        datestamp=stored.datestamp,
+                        deleted=False,
+                        sets=list(stored.sets),
+                    )
+                )
         for source, records in picked.items():
             store.put_records(source, records)
     return {"live": live, "changed": sum(map(len, picked.values()))}
@@ -52,12 +59,16 @@ def measure(size: int, engine: str = "embedded", changed: int = 1000, timeout: f
     data = WORK / f"ingest-{size}-{engine}-full"
     cfg = data / f"{engine}.yaml"
     if not cfg.exists():
-        raise SystemExit(f"no ingest run to change: {cfg} is missing; run `python -m bench.run ingest --size {size} "
-                         f"--engines {engine}` first")
+        raise SystemExit(
+            f"no ingest run to change: {cfg} is missing; run `python -m bench.run ingest --size {size} "
+            f"--engines {engine}` first"
+        )
     progress(f"[{engine}] editing {changed:,} raw records of the {size:,}-record collection in {data}")
     edited = run_child("bench.children", "change", "--config", str(cfg), "--changed", str(changed), timeout=timeout)
     progress(f"  edited {edited['changed']:,} of {edited['live']:,}; indexing them (indexers.pipeline.index_changes)")
     index = run_child("bench.children", "index", "--config", str(cfg), timeout=timeout)
-    progress(f"  {index['records']:,} records in {index['seconds']:.2f}s; {index['stages']}; "
-             f"{index['searchable']:,} searchable, peak RSS {index['peak_rss_mib']:.0f} MiB")
+    progress(
+        f"  {index['records']:,} records in {index['seconds']:.2f}s; {index['stages']}; "
+        f"{index['searchable']:,} searchable, peak RSS {index['peak_rss_mib']:.0f} MiB"
+    )
     return {"size": size, "engine": engine, "collection": edited["live"], "changed": edited["changed"], "index": index}

@@ -34,8 +34,10 @@ def cpu_seconds() -> float:
     """CPU time of this process and the workers it ran: on a shared machine, steadier than wall time."""
     import resource
 
-    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
-                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+    return sum(
+        r.ru_utime + r.ru_stime
+        for r in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
 
 
 def searchable_count(settings) -> int:
@@ -52,8 +54,12 @@ def cmd_corpus(args: argparse.Namespace) -> dict[str, Any]:
     from fedsearch_app.corpus import generate
 
     started = time.perf_counter()
-    manifest = generate(args.out, args.size, seed=args.seed,
-                        progress=lambda done, total: progress(f"  corpus {done:,}/{total:,}") if done % 100_000 == 0 else None)
+    manifest = generate(
+        args.out,
+        args.size,
+        seed=args.seed,
+        progress=lambda done, total: progress(f"  corpus {done:,}/{total:,}") if done % 100_000 == 0 else None,
+    )
     return {"seconds": time.perf_counter() - started, "peak_rss_mib": self_peak_rss_mib(), "manifest": manifest}
 
 
@@ -64,8 +70,12 @@ def cmd_harvest(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     code = harvest(settings, source_ids=args.source or None, full=args.full)
     seconds = time.perf_counter() - started
-    return {"exit_code": code, "seconds": seconds, "searchable": searchable_count(settings),
-            "peak_rss_mib": self_peak_rss_mib()}
+    return {
+        "exit_code": code,
+        "seconds": seconds,
+        "searchable": searchable_count(settings),
+        "peak_rss_mib": self_peak_rss_mib(),
+    }
 
 
 def cmd_fetch(args: argparse.Namespace) -> dict[str, Any]:
@@ -76,24 +86,31 @@ def cmd_fetch(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     runs = harvest_sources(settings, None, full=True)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "records": sum(r.records for r in runs), "ok": all(r.ok for r in runs),
-            "errors": [r.error for r in runs if r.error], "peak_rss_mib": self_peak_rss_mib()}
+    return {
+        "seconds": seconds,
+        "records": sum(r.records for r in runs),
+        "ok": all(r.ok for r in runs),
+        "errors": [r.error for r in runs if r.error],
+        "peak_rss_mib": self_peak_rss_mib(),
+    }
 
 
 def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
     """The index step of a harvest (`indexers.pipeline.harvest` after fetching): raw store -> searchable."""
-    from rawstore.store import RawStore
     from fedsearch.engines import open_engine
     from indexers.pipeline import index_changes
     from indexers.state import IndexState
+    from rawstore.store import RawStore
 
     settings = load_config(args.config)
     started = time.perf_counter()
 
     def report(summary) -> None:
         if summary.seen % 50_000 < 2000:
-            progress(f"  indexed {summary.seen:,} ({summary.seen / (time.perf_counter() - started):,.0f}/s; "
-                     f"{summary.stages.describe()})")
+            progress(
+                f"  indexed {summary.seen:,} ({summary.seen / (time.perf_counter() - started):,.0f}/s; "
+                f"{summary.stages.describe()})"
+            )
 
     with RawStore.for_settings(settings) as store:
         engine = open_engine(settings, writer=True)
@@ -105,10 +122,17 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
             state.close()
             engine.close()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "cpu_seconds": cpu_seconds(), "records": summary.seen, "written": summary.written,
-            "quarantined": summary.quarantined,
-            "errors": len(summary.errors), "stages": summary.stages.as_dict(), "searchable": searchable_count(settings),
-            "peak_rss_mib": self_peak_rss_mib()}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds(),
+        "records": summary.seen,
+        "written": summary.written,
+        "quarantined": summary.quarantined,
+        "errors": len(summary.errors),
+        "stages": summary.stages.as_dict(),
+        "searchable": searchable_count(settings),
+        "peak_rss_mib": self_peak_rss_mib(),
+    }
 
 
 def cmd_change(args: argparse.Namespace) -> dict[str, Any]:
@@ -131,15 +155,20 @@ def cmd_reindex(args: argparse.Namespace) -> dict[str, Any]:
         summary = rebuild_index(settings, engine)
     finally:
         engine.close()
-    return {"exit_code": 0 if not summary.errors else 1, "seconds": time.perf_counter() - started,
-            "records": summary.seen, "stages": summary.stages.as_dict(), "searchable": searchable_count(settings),
-            "peak_rss_mib": self_peak_rss_mib()}
+    return {
+        "exit_code": 0 if not summary.errors else 1,
+        "seconds": time.perf_counter() - started,
+        "records": summary.seen,
+        "stages": summary.stages.as_dict(),
+        "searchable": searchable_count(settings),
+        "peak_rss_mib": self_peak_rss_mib(),
+    }
 
 
 def cmd_build(args: argparse.Namespace) -> dict[str, Any]:
     from bench.rawload import fill
-    from rawstore.store import RawStore
     from indexers.pipeline import reindex
+    from rawstore.store import RawStore
 
     settings = load_config(args.config)
     with RawStore.for_settings(settings) as store:
@@ -151,8 +180,13 @@ def cmd_build(args: argparse.Namespace) -> dict[str, Any]:
         fill_seconds = time.perf_counter() - t
     t = time.perf_counter()
     code = reindex(settings)
-    return {"exit_code": code, "fill_seconds": fill_seconds, "reindex_seconds": time.perf_counter() - t,
-            "searchable": searchable_count(settings), "peak_rss_mib": self_peak_rss_mib()}
+    return {
+        "exit_code": code,
+        "fill_seconds": fill_seconds,
+        "reindex_seconds": time.perf_counter() - t,
+        "searchable": searchable_count(settings),
+        "peak_rss_mib": self_peak_rss_mib(),
+    }
 
 
 _WORKER_SOURCES: dict = {}
@@ -169,8 +203,9 @@ def _normalize_one(item: tuple[str, str, str, bytes, str | None]) -> str | None:
 
     source, local_id, fmt, payload, datestamp = item
     try:
-        return normalize(RawRecord(local_id=local_id, format=fmt, payload=payload, datestamp=datestamp),
-                         _WORKER_SOURCES[source]).model_dump_json()
+        return normalize(
+            RawRecord(local_id=local_id, format=fmt, payload=payload, datestamp=datestamp), _WORKER_SOURCES[source]
+        ).model_dump_json()
     except NormalizationError:
         return None
 
@@ -186,28 +221,34 @@ def cmd_fastbuild(args: argparse.Namespace) -> dict[str, Any]:
     import os
 
     from bench.rawload import connector_raw_records, oai_raw_records
-    from fedsearch_app.corpus import FILES
     from fedsearch.engines import open_engine
     from fedsearch.record import Record
+    from fedsearch_app.corpus import FILES
 
     settings = load_config(args.config)
     corpus = Path(args.corpus)
 
     def raw_items():
         for source in settings.sources:
-            items = oai_raw_records(corpus / FILES["oai"]) if source.connector == "oai-pmh" \
+            items = (
+                oai_raw_records(corpus / FILES["oai"])
+                if source.connector == "oai-pmh"
                 else connector_raw_records(settings, source)
+            )
             for raw in items:
                 yield source.id, raw.local_id, raw.format, raw.payload, raw.datestamp
 
     started = time.perf_counter()
     done = [0]
     with multiprocessing.Pool(os.cpu_count() or 2, initializer=_init_worker, initargs=(args.config,)) as pool:
+
         def records():
             for text in pool.imap(_normalize_one, raw_items(), chunksize=500):
                 done[0] += 1
                 if done[0] % 50_000 == 0:
-                    progress(f"  fastbuild: {done[0]:,} normalized ({done[0] / (time.perf_counter() - started):,.0f}/s)")
+                    progress(
+                        f"  fastbuild: {done[0]:,} normalized ({done[0] / (time.perf_counter() - started):,.0f}/s)"
+                    )
                 if text:
                     yield Record.model_validate_json(text)
 
@@ -216,9 +257,16 @@ def cmd_fastbuild(args: argparse.Namespace) -> dict[str, Any]:
             report = engine.rebuild(records())
         finally:
             engine.close()
-    return {"exit_code": 0 if not report.errors else 1, "fill_seconds": 0.0, "reindex_seconds": None,
-            "fastbuild_seconds": time.perf_counter() - started, "normalized": done[0], "dedup": False,
-            "searchable": searchable_count(settings), "peak_rss_mib": self_peak_rss_mib()}
+    return {
+        "exit_code": 0 if not report.errors else 1,
+        "fill_seconds": 0.0,
+        "reindex_seconds": None,
+        "fastbuild_seconds": time.perf_counter() - started,
+        "normalized": done[0],
+        "dedup": False,
+        "searchable": searchable_count(settings),
+        "peak_rss_mib": self_peak_rss_mib(),
+    }
 
 
 def cmd_copy(args: argparse.Namespace) -> dict[str, Any]:
@@ -235,9 +283,15 @@ def cmd_copy(args: argparse.Namespace) -> dict[str, Any]:
         report = engine.rebuild(records)
     finally:
         engine.close()
-    return {"exit_code": 0 if not report.errors else 1, "fill_seconds": 0.0, "reindex_seconds": None,
-            "copy_seconds": time.perf_counter() - started, "copied_from": other.engine,
-            "searchable": searchable_count(settings), "peak_rss_mib": self_peak_rss_mib()}
+    return {
+        "exit_code": 0 if not report.errors else 1,
+        "fill_seconds": 0.0,
+        "reindex_seconds": None,
+        "copy_seconds": time.perf_counter() - started,
+        "copied_from": other.engine,
+        "searchable": searchable_count(settings),
+        "peak_rss_mib": self_peak_rss_mib(),
+    }
 
 
 def cmd_rawbulk(args: argparse.Namespace) -> dict[str, Any]:
@@ -308,7 +362,19 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--workers", type=int, default=1)
     args = p.parse_args(argv)
     setup_logging("WARNING")
-    result = {"corpus": cmd_corpus, "harvest": cmd_harvest, "fetch": cmd_fetch, "index": cmd_index, "reindex": cmd_reindex, "build": cmd_build, "fastbuild": cmd_fastbuild, "copy": cmd_copy, "rawbulk": cmd_rawbulk, "serve": cmd_serve, "change": cmd_change}[args.cmd](args)
+    result = {
+        "corpus": cmd_corpus,
+        "harvest": cmd_harvest,
+        "fetch": cmd_fetch,
+        "index": cmd_index,
+        "reindex": cmd_reindex,
+        "build": cmd_build,
+        "fastbuild": cmd_fastbuild,
+        "copy": cmd_copy,
+        "rawbulk": cmd_rawbulk,
+        "serve": cmd_serve,
+        "change": cmd_change,
+    }[args.cmd](args)
     if result is not None:
         print(json.dumps(result), flush=True)
     return 0

@@ -15,11 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from rawstore.store import FILENAME, RawStore
 from fedsearch.config import load_config
 from fedsearch.engines.embedded import EmbeddedEngine
 from indexers.pipeline import index_changes
 from indexers.state import IndexState
+from rawstore.store import FILENAME, RawStore
 
 
 def main(config: str) -> None:
@@ -53,8 +53,10 @@ def main(config: str) -> None:
         state.close()
         engine.close()
     spent.sort()
-    print(f"{summary.seen} records in {total:.1f} s; {len(spent)} commits took {sum(spent):.2f} s "
-          f"(median {spent[len(spent) // 2] * 1000:.0f} ms, max {spent[-1] * 1000:.0f} ms)")
+    print(
+        f"{summary.seen} records in {total:.1f} s; {len(spent)} commits took {sum(spent):.2f} s "
+        f"(median {spent[len(spent) // 2] * 1000:.0f} ms, max {spent[-1] * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -75,12 +75,13 @@ def versions() -> dict[str, str]:
         import httpx
 
         out["elasticsearch-server"] = httpx.get(ES_URL, timeout=3).json()["version"]["number"]
-    except Exception:  # noqa: BLE001 - the report says "-"
+    except Exception:
         out["elasticsearch-server"] = "-"
     return out
 
 
 # --- statistics ------------------------------------------------------------------------
+
 
 def percentile(values: list[float], p: float) -> float:
     if not values:
@@ -93,8 +94,13 @@ def percentile(values: list[float], p: float) -> float:
 
 def summary_ms(latencies_s: list[float]) -> dict[str, float]:
     ms = [x * 1000 for x in latencies_s]
-    return {"n": len(ms), "p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
-            "mean": statistics.fmean(ms) if ms else float("nan")}
+    return {
+        "n": len(ms),
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "mean": statistics.fmean(ms) if ms else float("nan"),
+    }
 
 
 def median(values: list[float]) -> float:
@@ -102,6 +108,7 @@ def median(values: list[float]) -> float:
 
 
 # --- the corpus ----------------------------------------------------------------------
+
 
 def corpus_dir(size: int) -> Path:
     return WORK / f"corpus-{size}"
@@ -115,17 +122,26 @@ def ensure_corpus(size: int) -> tuple[Path, dict[str, Any]]:
     if is_current(manifest, size, SEED):
         return out, manifest
     progress(f"writing a {size:,}-record corpus into {out} (in a child process, to measure its memory)")
-    result = run_child("bench.children", "corpus", "--size", str(size), "--out", str(out), "--seed", str(SEED),
-                       timeout=3600)
+    result = run_child(
+        "bench.children", "corpus", "--size", str(size), "--out", str(out), "--seed", str(SEED), timeout=3600
+    )
     progress(f"  {size:,} records in {result['seconds']:.1f}s, peak RSS {result['peak_rss_mib']:.0f} MiB")
-    save_result(f"corpus-{size}", {"command": f"python -m bench.run corpus --size {size}", "size": size,
-                                   "seconds": result["seconds"], "peak_rss_mib": result["peak_rss_mib"],
-                                   "records_by_partner": result["manifest"]["records_by_partner"],
-                                   "duplicate_pairs": result["manifest"]["duplicate_pairs"]})
+    save_result(
+        f"corpus-{size}",
+        {
+            "command": f"python -m bench.run corpus --size {size}",
+            "size": size,
+            "seconds": result["seconds"],
+            "peak_rss_mib": result["peak_rss_mib"],
+            "records_by_partner": result["manifest"]["records_by_partner"],
+            "duplicate_pairs": result["manifest"]["duplicate_pairs"],
+        },
+    )
     return out, result["manifest"]
 
 
 # --- configurations --------------------------------------------------------------------
+
 
 def settings_dict(data_dir: Path, engine: str, sources: list[dict[str, Any]], index_prefix: str) -> dict[str, Any]:
     return {
@@ -161,6 +177,7 @@ def drop_es_indices(prefix: str) -> list[str]:
 
 # --- processes -------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -191,8 +208,9 @@ def self_peak_rss_mib() -> float:
 def run_child(module: str, *args: str, timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run `python -m module args`; its stderr streams through (progress), its last stdout line is JSON."""
     cmd = [PYTHON, "-m", module, *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, text=True,
-                            env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, text=True, env={**os.environ, **(env or {})}
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -209,8 +227,14 @@ class Background:
     """A child process that prints one JSON line when ready (its stdout), then runs until stopped."""
 
     def __init__(self, module: str, *args: str, ready_timeout: float = 600):
-        self.proc = subprocess.Popen([PYTHON, "-m", module, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                                     stderr=None, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", module, *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=None,
+            text=True,
+            start_new_session=True,
+        )
         self.info: dict[str, Any] = {}
         line: list[str] = []
 
@@ -259,6 +283,7 @@ def background(module: str, *args: str, ready_timeout: float = 600) -> Iterator[
 
 
 # --- results ---------------------------------------------------------------------------
+
 
 def save_result(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)

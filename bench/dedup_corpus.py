@@ -22,9 +22,9 @@ from typing import Any
 
 from bench.rawload import connector_raw_records, file_sources, oai_raw_records
 from fedsearch.config import Settings, SourceConfig
+from fedsearch.record import Record
 from fedsearch_app.corpus import FILES
 from fedsearch_app.corpus.works import OAI
-from fedsearch.record import Record
 from indexers.dedup import Deduplicator
 from indexers.normalize import NormalizationError, normalize
 
@@ -34,8 +34,11 @@ def corpus_records(corpus: Path) -> list[Record]:
     settings = Settings(data_dir=corpus, reach={"import_dirs": [corpus]}, sources=file_sources(corpus))
     out: list[Record] = []
     for source in settings.sources:
-        raws = oai_raw_records(corpus / FILES[OAI]) if source.connector == "oai-pmh" \
+        raws = (
+            oai_raw_records(corpus / FILES[OAI])
+            if source.connector == "oai-pmh"
             else connector_raw_records(settings, source)
+        )
         for raw in raws:
             try:
                 out.append(normalize(raw, source))
@@ -48,8 +51,11 @@ def source_records(corpus: Path, source_id: str) -> list[Record]:
     """One source's records (e.g. the patents), normalized."""
     settings = Settings(data_dir=corpus, reach={"import_dirs": [corpus]}, sources=file_sources(corpus))
     source: SourceConfig = settings.source(source_id)
-    raws = oai_raw_records(corpus / FILES[OAI]) if source.connector == "oai-pmh" \
+    raws = (
+        oai_raw_records(corpus / FILES[OAI])
+        if source.connector == "oai-pmh"
         else connector_raw_records(settings, source)
+    )
     return [normalize(raw, source) for raw in raws]
 
 
@@ -90,8 +96,12 @@ def score(corpus: Path, examples: int = 8) -> dict[str, Any]:
     found_clusters = {frozenset(r.id for r in members) for members in clusters}
     exact = len(true_clusters & found_clusters)
     return {
-        "records": len(records), "works": len(clusters), "true_pairs": len(truth),
-        "predicted_pairs": len(predicted), "found": len(hit), "false_merges": len(predicted - truth),
+        "records": len(records),
+        "works": len(clusters),
+        "true_pairs": len(truth),
+        "predicted_pairs": len(predicted),
+        "found": len(hit),
+        "false_merges": len(predicted - truth),
         "pairwise_precision": len(hit) / len(predicted) if predicted else 1.0,
         "pairwise_recall": len(hit) / len(truth) if truth else 1.0,
         "cluster_precision": exact / len(found_clusters) if found_clusters else 1.0,

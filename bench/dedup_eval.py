@@ -30,8 +30,14 @@ from indexers.normalize import identifiers as ids  # noqa: E402
 from indexers.normalize.people import parse_person  # noqa: E402
 
 # The labeled file holds identifiers as catalogues write them; normalize them as the normalizers do.
-NORMALIZE = {"doi": ids.doi, "isbn": ids.isbn, "issn": ids.issn, "handle": ids.handle_or_bare, "patent": ids.patent,
-             "register_number": ids.register}
+NORMALIZE = {
+    "doi": ids.doi,
+    "isbn": ids.isbn,
+    "issn": ids.issn,
+    "handle": ids.handle_or_bare,
+    "patent": ids.patent,
+    "register_number": ids.register,
+}
 LABELED = ROOT / "tests" / "indexers" / "data" / "dedup_labeled.jsonl"
 
 
@@ -109,8 +115,10 @@ class Score:
             self.tn += 1
 
     def line(self) -> str:
-        return (f"precision {self.precision:.3f}  recall {self.recall:.3f}  "
-                f"(TP {self.tp}, FP {self.fp}, FN {self.fn}, TN {self.tn})")
+        return (
+            f"precision {self.precision:.3f}  recall {self.recall:.3f}  "
+            f"(TP {self.tp}, FP {self.fp}, FN {self.fn}, TN {self.tn})"
+        )
 
 
 def evaluate(items: list[Labeled], config: DedupConfig) -> tuple[Score, Score, list[str]]:
@@ -132,8 +140,10 @@ def evaluate(items: list[Labeled], config: DedupConfig) -> tuple[Score, Score, l
             decisions.add(truth, d.same)
             if truth != d.same:
                 kind = "FP" if d.same else "FN"
-                errors.append(f"{kind} {a.group} [{a.case}] x [{b.case}]: {d.reason} ({d.score:.0f})\n"
-                              f"     {a.record.main_title!r} / {b.record.main_title!r}")
+                errors.append(
+                    f"{kind} {a.group} [{a.case}] x [{b.case}]: {d.reason} ({d.score:.0f})\n"
+                    f"     {a.record.main_title!r} / {b.record.main_title!r}"
+                )
     clustered = Score()
     cluster_of = {}
     for k, members in enumerate(dedup.clusters([it.record for it in items])):
@@ -153,8 +163,12 @@ def cluster_level(items: list[Labeled], config: DedupConfig) -> dict[str, float]
     true_sets = {frozenset(v) for v in truth.values()}
     found = {frozenset(r.id for r in members) for members in Deduplicator(config).clusters([it.record for it in items])}
     exact = len(true_sets & found)
-    return {"precision": exact / len(found), "recall": exact / len(true_sets), "works": len(true_sets),
-            "clusters": len(found)}
+    return {
+        "precision": exact / len(found),
+        "recall": exact / len(true_sets),
+        "works": len(true_sets),
+        "clusters": len(found),
+    }
 
 
 def measure(config: DedupConfig | None = None, fresh_seed: int | None = None) -> dict[str, dict]:
@@ -171,10 +185,21 @@ def measure(config: DedupConfig | None = None, fresh_seed: int | None = None) ->
         decisions, clustered, _ = evaluate(subset, config)
         out[split] = {
             "records": len(subset),
-            "pair_decisions": {"precision": decisions.precision, "recall": decisions.recall, "tp": decisions.tp,
-                               "fp": decisions.fp, "fn": decisions.fn, "tn": decisions.tn},
-            "clustered_pairs": {"precision": clustered.precision, "recall": clustered.recall, "tp": clustered.tp,
-                                "fp": clustered.fp, "fn": clustered.fn},
+            "pair_decisions": {
+                "precision": decisions.precision,
+                "recall": decisions.recall,
+                "tp": decisions.tp,
+                "fp": decisions.fp,
+                "fn": decisions.fn,
+                "tn": decisions.tn,
+            },
+            "clustered_pairs": {
+                "precision": clustered.precision,
+                "recall": clustered.recall,
+                "tp": clustered.tp,
+                "fp": clustered.fp,
+                "fn": clustered.fn,
+            },
             "clusters": cluster_level(subset, config),
         }
     return out
@@ -185,24 +210,32 @@ def speed(items: list[Labeled], copies: int) -> int:
     import random
 
     rng = random.Random(1)
-    words = "алма тоо суу жер кол мал эл жол таш кум бак үй ата эне бала".split()
+    words = ["алма", "тоо", "суу", "жер", "кол", "мал", "эл", "жол", "таш", "кум", "бак", "үй", "ата", "эне", "бала"]
     records = []
     for k in range(copies):
         for it in items:
             r = it.record
             local = f"{r.source_record_id}-{k}"
             title = f"{r.main_title} {' '.join(rng.sample(words, 2))} {k}"
-            records.append(r.model_copy(update={
-                "id": make_record_id(r.source, local), "source_record_id": local,
-                "title": [LangText(value=title, lang=r.title[0].lang)], "identifiers": Identifiers(),
-            }))
+            records.append(
+                r.model_copy(
+                    update={
+                        "id": make_record_id(r.source, local),
+                        "source_record_id": local,
+                        "title": [LangText(value=title, lang=r.title[0].lang)],
+                        "identifiers": Identifiers(),
+                    }
+                )
+            )
     dedup = Deduplicator()
     t0 = time.perf_counter()
     for r in records:
         dedup.assign(r)
     took = time.perf_counter() - t0
-    print(f"{len(records)} records assigned in {took:.1f}s: {len(records) / took:.0f} records/s, "
-          f"{len(dedup.cluster_keys())} clusters")
+    print(
+        f"{len(records)} records assigned in {took:.1f}s: {len(records) / took:.0f} records/s, "
+        f"{len(dedup.cluster_keys())} clusters"
+    )
     return 0
 
 
@@ -217,12 +250,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed:
         return speed(items, args.speed)
     groups = len({it.group for it in items})
-    pairs = sum(1 for g in {it.group for it in items}
-                for _ in combinations([i for i in items if i.group == g], 2))
-    positives = sum(1 for g in {it.group for it in items}
-                    for a, b in combinations([i for i in items if i.group == g], 2) if a.work == b.work)
-    print(f"{len(items)} records, {groups} groups, {pairs} labeled pairs ({positives} same work, "
-          f"{pairs - positives} different)")
+    pairs = sum(1 for g in {it.group for it in items} for _ in combinations([i for i in items if i.group == g], 2))
+    positives = sum(
+        1
+        for g in {it.group for it in items}
+        for a, b in combinations([i for i in items if i.group == g], 2)
+        if a.work == b.work
+    )
+    print(
+        f"{len(items)} records, {groups} groups, {pairs} labeled pairs ({positives} same work, "
+        f"{pairs - positives} different)"
+    )
     thresholds = [80, 84, 86, 88, 90, 92, 94, 96, 98, 100] if args.sweep else [args.threshold]
     for th in thresholds:
         print(f"threshold {th:g}:")
@@ -233,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {split:8} pair decisions:  {decisions.line()}")
             print(f"  {split:8} batch clusters:  {clustered.line()}  [{time.perf_counter() - t0:.2f}s]")
             whole = cluster_level(subset, DedupConfig(fuzzy_threshold=th))
-            print(f"  {split:8} whole clusters:  precision {whole['precision']:.3f}  recall {whole['recall']:.3f}  "
-                  f"({whole['clusters']} clusters, {whole['works']} works)")
+            print(
+                f"  {split:8} whole clusters:  precision {whole['precision']:.3f}  recall {whole['recall']:.3f}  "
+                f"({whole['clusters']} clusters, {whole['works']} works)"
+            )
             if args.errors and split == "all":
                 for e in errors:
                     print("  " + e)

@@ -59,12 +59,14 @@ def _sickle(url: str) -> int:
 def _settings(url: str, data_dir: Path):
     from fedsearch.config import validate_settings
 
-    return validate_settings({
-        "data_dir": str(data_dir),
-        "harvest": {"delay_seconds": 0, "timeout_seconds": 60, "max_retries": 0},
-        "reach": {"allow_private_networks": True},
-        "sources": [{"id": "bench-repo", "connector": "oai-pmh", "url": url}],
-    })
+    return validate_settings(
+        {
+            "data_dir": str(data_dir),
+            "harvest": {"delay_seconds": 0, "timeout_seconds": 60, "max_retries": 0},
+            "reach": {"allow_private_networks": True},
+            "sources": [{"id": "bench-repo", "connector": "oai-pmh", "url": url}],
+        }
+    )
 
 
 def _ours_parse(url: str) -> int:
@@ -97,7 +99,10 @@ def _ours_store(url: str) -> int:
 
 
 CLIENTS: dict[str, Callable[[str], int]] = {
-    "transport": _transport, "sickle": _sickle, "ours-parse": _ours_parse, "ours-store": _ours_store,
+    "transport": _transport,
+    "sickle": _sickle,
+    "ours-parse": _ours_parse,
+    "ours-store": _ours_store,
 }
 
 # One timed run in a child process whose working directory is the source tree to measure (its
@@ -123,14 +128,21 @@ def _in_tree(tree: Path, client: str, url: str) -> tuple[int, float]:
     (bench_only / "bench").mkdir(parents=True)
     for name in ("__init__.py", "common.py", "harvest_speed.py"):
         shutil.copy(here / "bench" / name, bench_only / "bench" / name)
-    out = subprocess.run([sys.executable, "-c", _CHILD, url, client, str(bench_only)], cwd=tree, check=True,
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tree)}).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, url, client, str(bench_only)],
+        cwd=tree,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+    ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     return result["records"], result["seconds"]
 
 
-def measure(records: int = 20_000, rounds: int = 5, clients: list[str] | None = None,
-            baseline: Path | None = None) -> dict[str, Any]:
+def measure(
+    records: int = 20_000, rounds: int = 5, clients: list[str] | None = None, baseline: Path | None = None
+) -> dict[str, Any]:
     names = clients or list(CLIENTS)
     if baseline is not None:
         names += ["base-parse", "base-store"]
@@ -138,8 +150,9 @@ def measure(records: int = 20_000, rounds: int = 5, clients: list[str] | None = 
     counts: dict[str, int] = {}
     with background("bench.oai_pages", "--records", str(records)) as server:
         url, served = server.info["url"], server.info["records"]
-        progress(f"serving {served:,} records in {server.info['pages']} pages "
-                 f"({server.info['bytes'] / 1e6:.1f} MB) at {url}")
+        progress(
+            f"serving {served:,} records in {server.info['pages']} pages ({server.info['bytes'] / 1e6:.1f} MB) at {url}"
+        )
         here = Path(__file__).resolve().parent.parent
         for i in range(rounds):
             for name in names:
@@ -148,16 +161,24 @@ def measure(records: int = 20_000, rounds: int = 5, clients: list[str] | None = 
                 else:
                     counts[name], seconds = _in_tree(here, name, url)
                 times[name].append(seconds)
-            progress(f"round {i + 1}/{rounds}: " + ", ".join(
-                f"{n} {served / times[n][-1]:,.0f}/s" for n in names))
+            progress(f"round {i + 1}/{rounds}: " + ", ".join(f"{n} {served / times[n][-1]:,.0f}/s" for n in names))
     shutil.rmtree(WORK / "harvest-speed", ignore_errors=True)
     rows = {}
     for name in names:
         seconds = median(times[name])
-        rows[name] = {"seconds": seconds, "all_seconds": times[name], "records_per_s": served / seconds,
-                      "counted": counts[name]}
-    result: dict[str, Any] = {"records": served, "pages": server.info["pages"], "bytes": server.info["bytes"],
-                              "rounds": rounds, "clients": rows}
+        rows[name] = {
+            "seconds": seconds,
+            "all_seconds": times[name],
+            "records_per_s": served / seconds,
+            "counted": counts[name],
+        }
+    result: dict[str, Any] = {
+        "records": served,
+        "pages": server.info["pages"],
+        "bytes": server.info["bytes"],
+        "rounds": rounds,
+        "clients": rows,
+    }
     if "sickle" in rows:
         for name in ("ours-parse", "ours-store", "base-parse", "base-store"):
             if name in rows:

@@ -43,6 +43,7 @@ def _pct(values: list[float], p: float) -> float:
 async def _round(base: str, searches: int) -> tuple[list[tuple[int, float]], dict[str, list[float]]]:
     limits = httpx.Limits(max_connections=searches + 10)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+
         async def one(path: str) -> tuple[int, float]:
             started = time.perf_counter()
             r = await client.get(path)
@@ -64,9 +65,12 @@ def main() -> int:
     args = ap.parse_args()
     hole = BlackHole()
     tmp = Path(tempfile.mkdtemp(prefix="fedsearch-hung-"))
-    settings = Settings(engine="elasticsearch", data_dir=tmp,
-                        elasticsearch=ElasticsearchConfig(hosts=[f"http://127.0.0.1:{hole.port}"]),
-                        server=ServerConfig(rate_limit_per_minute=1_000_000, secure_cookies=False))
+    settings = Settings(
+        engine="elasticsearch",
+        data_dir=tmp,
+        elasticsearch=ElasticsearchConfig(hosts=[f"http://127.0.0.1:{hole.port}"]),
+        server=ServerConfig(rate_limit_per_minute=1_000_000, secure_cookies=False),
+    )
     searches: list[tuple[int, float]] = []
     others: dict[str, list[float]] = defaultdict(list)
     with Served(settings) as app:
@@ -83,34 +87,41 @@ def main() -> int:
     for code, _ in searches:
         statuses[code] += 1
     s_times = [t for _, t in searches]
-    rows = [f"| `{path}` | {len(v)} | {statistics.median(v) * 1000:.0f} | {_pct(v, 99) * 1000:.0f} | {max(v) * 1000:.0f} |"
-            for path, v in others.items()]
-    text = "\n".join([
-        "## Hung engine (bench/hung_engine.py)",
-        "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on the machine below: Elasticsearch replaced by a socket that accepts "
-        f"connections and never answers; the app under uvicorn with its default guard settings. {args.rounds} rounds "
-        f"of {args.searches} concurrent searches, each starting with the breaker closed; meanwhile the paths below, "
-        "one after another. Command: `.venv/bin/python bench/hung_engine.py`.",
-        "",
-        "| path (while searches hang) | requests | p50 ms | p99 ms | max ms |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        *rows,
-        "",
-        f"- Searches: {', '.join(f'{n} × {code}' for code, n in sorted(statuses.items()))}; "
-        f"median {statistics.median(s_times):.2f} s, p99 {_pct(s_times, 99):.2f} s, max {max(s_times):.2f} s "
-        "(5 s engine timeout; the breaker opens after 5 failures, the rest are refused at once).",
-        "- /healthz and /metrics wait at most 1 s for a fresh probe (`server.health_timeout_seconds`), and answer at "
-        "once while a probe is stuck; static files and the admin login never wait for the engine.",
-        "- Before (issue 12, main): with 60 searches in flight /static/app.css took 29 s, /admin/login 29 s, /healthz 69 s.",
-    ])
+    rows = [
+        f"| `{path}` | {len(v)} | {statistics.median(v) * 1000:.0f} | {_pct(v, 99) * 1000:.0f} | {max(v) * 1000:.0f} |"
+        for path, v in others.items()
+    ]
+    text = "\n".join(
+        [
+            "## Hung engine (bench/hung_engine.py)",
+            "",
+            f"Measured {datetime.now(UTC):%Y-%m-%d} on the machine below: Elasticsearch replaced by a socket that accepts "
+            f"connections and never answers; the app under uvicorn with its default guard settings. {args.rounds} rounds "
+            f"of {args.searches} concurrent searches, each starting with the breaker closed; meanwhile the paths below, "
+            "one after another. Command: `.venv/bin/python bench/hung_engine.py`.",
+            "",
+            "| path (while searches hang) | requests | p50 ms | p99 ms | max ms |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *rows,
+            "",
+            f"- Searches: {', '.join(f'{n} × {code}' for code, n in sorted(statuses.items()))}; "
+            f"median {statistics.median(s_times):.2f} s, p99 {_pct(s_times, 99):.2f} s, max {max(s_times):.2f} s "
+            "(5 s engine timeout; the breaker opens after 5 failures, the rest are refused at once).",
+            "- /healthz and /metrics wait at most 1 s for a fresh probe (`server.health_timeout_seconds`), and answer at "
+            "once while a probe is stuck; static files and the admin login never wait for the engine.",
+            "- Before (issue 12, main): with 60 searches in flight /static/app.css took 29 s, /admin/login 29 s, /healthz 69 s.",
+        ]
+    )
     print(text)
     if not args.no_write:
         doc = ROOT / "docs" / "benchmarks.md"
         body = doc.read_text(encoding="utf-8")
         block = f"{START}\n{text}\n{END}"
-        body = body[:body.index(START)] + block + body[body.index(END) + len(END):] if START in body else \
-            body.rstrip("\n") + "\n\n" + block + "\n"
+        body = (
+            body[: body.index(START)] + block + body[body.index(END) + len(END) :]
+            if START in body
+            else body.rstrip("\n") + "\n\n" + block + "\n"
+        )
         doc.write_text(body, encoding="utf-8")
     return 0
 

@@ -50,8 +50,15 @@ def _rate(result: dict[str, Any], key: str = "records") -> float:
     return result[key] / result["seconds"] if result["seconds"] else 0.0
 
 
-def measure(size: int, engines: list[str], *, timeout: float = 7200, with_reindex: bool = False,
-            with_harvest: bool = False, skip_raw: bool = False) -> dict[str, Any]:
+def measure(
+    size: int,
+    engines: list[str],
+    *,
+    timeout: float = 7200,
+    with_reindex: bool = False,
+    with_harvest: bool = False,
+    skip_raw: bool = False,
+) -> dict[str, Any]:
     corpus, manifest = ensure_corpus(size)
     out: dict[str, Any] = {"size": size, "corpus_records": manifest["records"], "engines": {}, "kind": "raw-store"}
     # Fetch once: connectors into a raw store that every engine's index step starts from.
@@ -94,16 +101,23 @@ def measure(size: int, engines: list[str], *, timeout: float = 7200, with_reinde
             write_settings(cfg, settings_dict(data, engine, sources, prefix))
             progress(f"[{engine}] index: raw store -> searchable (indexers.pipeline.index_changes)")
             index = run_child("bench.children", "index", "--config", str(cfg), timeout=timeout)
-            progress(f"  {index['records']:,} records -> {index['searchable']:,} searchable in {index['seconds']:.1f}s "
-                     f"({_rate(index):,.0f} records/s), peak RSS {index['peak_rss_mib']:.0f} MiB; {index['stages']}")
-            row: dict[str, Any] = {"index": index, "records_per_s": _rate(index),
-                                   "works_per_s": index["searchable"] / index["seconds"]}
+            progress(
+                f"  {index['records']:,} records -> {index['searchable']:,} searchable in {index['seconds']:.1f}s "
+                f"({_rate(index):,.0f} records/s), peak RSS {index['peak_rss_mib']:.0f} MiB; {index['stages']}"
+            )
+            row: dict[str, Any] = {
+                "index": index,
+                "records_per_s": _rate(index),
+                "works_per_s": index["searchable"] / index["seconds"],
+            }
             if with_reindex:
                 progress(f"[{engine}] reindex: raw store -> fresh state and index")
                 reindex = run_child("bench.children", "reindex", "--config", str(cfg), timeout=timeout)
                 row["reindex"] = reindex
                 row["reindex_per_s"] = _rate(reindex)
-                progress(f"  {reindex['records']:,} in {reindex['seconds']:.1f}s ({row['reindex_per_s']:,.0f}/s); {reindex['stages']}")
+                progress(
+                    f"  {reindex['records']:,} in {reindex['seconds']:.1f}s ({row['reindex_per_s']:,.0f}/s); {reindex['stages']}"
+                )
             if not skip_raw:
                 progress(f"[{engine}] the engine's own bulk load of the same documents")
                 raw = run_child("bench.children", "rawbulk", "--config", str(cfg), timeout=timeout)
@@ -119,7 +133,9 @@ def measure(size: int, engines: list[str], *, timeout: float = 7200, with_reinde
                 full = run_child("bench.children", "harvest", "--config", str(hcfg), "--full", timeout=timeout)
                 row["harvest"] = full
                 row["harvest_per_s"] = full["searchable"] / full["seconds"]
-                progress(f"  {full['searchable']:,} searchable in {full['seconds']:.1f}s ({row['harvest_per_s']:,.0f}/s)")
+                progress(
+                    f"  {full['searchable']:,} searchable in {full['seconds']:.1f}s ({row['harvest_per_s']:,.0f}/s)"
+                )
                 if engine == "elasticsearch":
                     drop_es_indices(hprefix)
             out["engines"][engine] = row

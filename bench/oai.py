@@ -49,8 +49,28 @@ from fedsearch.engines.changes import ChangeQuery
 from fedsearch.record import Record, make_record_id
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
-WORDS = ("жер", "суу", "тоо", "экономика", "история", "water", "glacier", "policy", "образование", "манас",
-         "кыргызстан", "climate", "право", "медицина", "physics", "айыл", "чарба", "language", "наука", "tengri")
+WORDS = (
+    "жер",
+    "суу",
+    "тоо",
+    "экономика",
+    "история",
+    "water",
+    "glacier",
+    "policy",
+    "образование",
+    "манас",
+    "кыргызстан",
+    "climate",
+    "право",
+    "медицина",
+    "physics",
+    "айыл",
+    "чарба",
+    "language",
+    "наука",
+    "tengri",
+)
 SOURCES = ("knu", "auca", "nlkr", "vak", "patent")
 TYPES = ("article", "book", "thesis", "dissertation", "report", "patent")
 
@@ -60,16 +80,31 @@ def synthetic(n: int, rng: random.Random, lean: bool = False) -> Record:
     source = SOURCES[n % len(SOURCES)]
     title = " ".join(rng.choice(WORDS) for _ in range(2 if lean else rng.randint(3, 8))) + f" {n}"
     if lean:
-        return Record.model_validate({"id": make_record_id(source, f"w{n}"), "source": source, "source_record_id": f"w{n}",
-                                      "type": TYPES[n % len(TYPES)], "title": [{"value": title}], "year": 1990 + n % 35,
-                                      "access": "open" if n % 3 == 0 else "unknown"})
-    return Record.model_validate({
-        "id": make_record_id(source, f"w{n}"), "source": source, "source_record_id": f"w{n}",
-        "type": TYPES[n % len(TYPES)], "title": [{"value": title.capitalize()}],
-        "authors": [{"name": f"{rng.choice(WORDS).capitalize()} {rng.choice('АБВГДЕ')}."}],
-        "year": 1990 + n % 35, "access": "open" if n % 3 == 0 else "unknown", "languages": [rng.choice(["ky", "ru", "en"])],
-        "subjects": [rng.choice(WORDS)],
-    })
+        return Record.model_validate(
+            {
+                "id": make_record_id(source, f"w{n}"),
+                "source": source,
+                "source_record_id": f"w{n}",
+                "type": TYPES[n % len(TYPES)],
+                "title": [{"value": title}],
+                "year": 1990 + n % 35,
+                "access": "open" if n % 3 == 0 else "unknown",
+            }
+        )
+    return Record.model_validate(
+        {
+            "id": make_record_id(source, f"w{n}"),
+            "source": source,
+            "source_record_id": f"w{n}",
+            "type": TYPES[n % len(TYPES)],
+            "title": [{"value": title.capitalize()}],
+            "authors": [{"name": f"{rng.choice(WORDS).capitalize()} {rng.choice('АБВГДЕ')}."}],
+            "year": 1990 + n % 35,
+            "access": "open" if n % 3 == 0 else "unknown",
+            "languages": [rng.choice(["ky", "ru", "en"])],
+            "subjects": [rng.choice(WORDS)],
+        }
+    )
 
 
 def build(engine: SearchEngine, size: int, lean: bool = False) -> tuple[float, tuple[int, int]]:
@@ -93,8 +128,12 @@ def build(engine: SearchEngine, size: int, lean: bool = False) -> tuple[float, t
 
 
 def settings_for(engine: str, data: Path, prefix: str, port: int) -> Settings:
-    return Settings(engine=engine, data_dir=data, elasticsearch=ElasticsearchConfig(index_prefix=prefix, request_timeout=120),
-                    server=ServerConfig(port=port, base_url=f"http://127.0.0.1:{port}", rate_limit_per_minute=100_000_000))
+    return Settings(
+        engine=engine,
+        data_dir=data,
+        elasticsearch=ElasticsearchConfig(index_prefix=prefix, request_timeout=120),
+        server=ServerConfig(port=port, base_url=f"http://127.0.0.1:{port}", rate_limit_per_minute=100_000_000),
+    )
 
 
 SERVER = """
@@ -202,23 +241,38 @@ def run(engine_kind: str, size: int, feed_only: bool = False) -> dict[str, Any]:
         if engine_kind == "elasticsearch":
             drop_es_indices(prefix)
         shutil.rmtree(data, ignore_errors=True)
-    return {"engine": engine_kind, "size": size, "lean_records": feed_only, "build_seconds": round(build_s, 1), "sickle": rate,
-            "http_pages": walk, "feed_page": feed, "machine": machine()}
+    return {
+        "engine": engine_kind,
+        "size": size,
+        "lean_records": feed_only,
+        "build_seconds": round(build_s, 1),
+        "sickle": rate,
+        "http_pages": walk,
+        "feed_page": feed,
+        "machine": machine(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--engines", nargs="+", default=["embedded", "elasticsearch"])
-    parser.add_argument("--feed-only", action="store_true",
-                        help="only the change feed's page cost (for sizes where a full HTTP harvest takes too long)")
+    parser.add_argument(
+        "--feed-only",
+        action="store_true",
+        help="only the change feed's page cost (for sizes where a full HTTP harvest takes too long)",
+    )
     args = parser.parse_args(argv)
     for size in args.sizes:
         for kind in args.engines:
             result = run(kind, size, feed_only=args.feed_only)
             path = RESULTS / f"oai-{kind}-{size}{'-feed' if args.feed_only else ''}.json"
             path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-            print(json.dumps({k: result[k] for k in ("engine", "size", "sickle", "http_pages", "feed_page")}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {k: result[k] for k in ("engine", "size", "sickle", "http_pages", "feed_page")}, ensure_ascii=False
+                )
+            )
     return 0
 
 

@@ -25,12 +25,14 @@ from fedsearch_app.corpus.formats import oai_record
 from fedsearch_app.corpus.works import works
 
 SEED = 20251
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-        'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">\n'
-        '<responseDate>2026-01-01T00:00:00Z</responseDate>\n'
-        '<request verb="ListRecords" metadataPrefix="oai_dc">http://127.0.0.1/oai</request>\n<ListRecords>\n')
+HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">\n'
+    "<responseDate>2026-01-01T00:00:00Z</responseDate>\n"
+    '<request verb="ListRecords" metadataPrefix="oai_dc">http://127.0.0.1/oai</request>\n<ListRecords>\n'
+)
 
 
 def build_pages(records: int, page_size: int) -> list[bytes]:
@@ -42,8 +44,12 @@ def build_pages(records: int, page_size: int) -> list[bytes]:
     for p in range(count):
         body = "\n".join(lines[p * page_size : (p + 1) * page_size])
         token = f"p{p + 1}" if p + 1 < count else ""
-        pages.append((HEAD + body + f'\n<resumptionToken completeListSize="{len(lines)}" cursor="{p * page_size}">'
-                      f"{token}</resumptionToken>\n</ListRecords>\n</OAI-PMH>\n").encode("utf-8"))
+        pages.append(
+            (
+                HEAD + body + f'\n<resumptionToken completeListSize="{len(lines)}" cursor="{p * page_size}">'
+                f"{token}</resumptionToken>\n</ListRecords>\n</OAI-PMH>\n"
+            ).encode("utf-8")
+        )
     return pages
 
 
@@ -65,9 +71,10 @@ async def _serve_client(pages: list[bytes], reader: asyncio.StreamReader, writer
             parts = request_line.split(" ")
             status, body = _answer(pages, parts[1] if len(parts) > 1 else "/")
             close = b"connection: close" in head.lower()
-            writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: %d\r\n%s\r\n"
-                         % (status, b"OK" if status == 200 else b"Error", len(body),
-                            b"Connection: close\r\n" if close else b""))
+            writer.write(
+                b"HTTP/1.1 %d %s\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: %d\r\n%s\r\n"
+                % (status, b"OK" if status == 200 else b"Error", len(body), b"Connection: close\r\n" if close else b"")
+            )
             writer.write(body)
             await writer.drain()
             if close:
@@ -85,8 +92,18 @@ async def _main(pages: list[bytes], records: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(json.dumps({"url": f"http://127.0.0.1:{port}/oai", "records": records, "pages": len(pages),
-                      "bytes": sum(map(len, pages)), "pid": os.getpid()}), flush=True)
+    print(
+        json.dumps(
+            {
+                "url": f"http://127.0.0.1:{port}/oai",
+                "records": records,
+                "pages": len(pages),
+                "bytes": sum(map(len, pages)),
+                "pid": os.getpid(),
+            }
+        ),
+        flush=True,
+    )
     async with server:
         await stop.wait()
 

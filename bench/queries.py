@@ -49,8 +49,10 @@ def bench_queries(n: int = 120, seed: int = 1) -> list[BenchQuery]:
     while len(out) < n:
         d, topic = r.choice(topics)
         lang = r.choice((0, 1, 1, 2))  # ky, ru (twice as likely), en
-        kind = r.choices(("word", "two", "phrase", "author", "latin_author", "code", "filtered", "browse", "prefix"),
-                         weights=(22, 20, 10, 10, 6, 8, 14, 4, 6))[0]
+        kind = r.choices(
+            ("word", "two", "phrase", "author", "latin_author", "code", "filtered", "browse", "prefix"),
+            weights=(22, 20, 10, 10, 6, 8, 14, 4, 6),
+        )[0]
         if kind == "word":
             out.append(BenchQuery(_word(topic[lang], r), kind=kind))
         elif kind == "two":
@@ -65,9 +67,17 @@ def bench_queries(n: int = 120, seed: int = 1) -> list[BenchQuery]:
             code = r.choice(d.udc + d.grnti)
             out.append(BenchQuery(code, kind=kind))
         elif kind == "filtered":
-            filters = r.choice(({"type": ["article"]}, {"language": ["ky"]}, {"type": ["book", "dissertation"]},
-                                {"language": ["ru"], "type": ["dissertation"]}))
-            out.append(BenchQuery(_word(topic[lang], r), filters=filters, year_from=r.choice((None, 2010, 2018)), kind=kind))
+            filters = r.choice(
+                (
+                    {"type": ["article"]},
+                    {"language": ["ky"]},
+                    {"type": ["book", "dissertation"]},
+                    {"language": ["ru"], "type": ["dissertation"]},
+                )
+            )
+            out.append(
+                BenchQuery(_word(topic[lang], r), filters=filters, year_from=r.choice((None, 2010, 2018)), kind=kind)
+            )
         elif kind == "browse":
             out.append(BenchQuery("", year_from=r.choice((None, 2020)), kind=kind))
         else:

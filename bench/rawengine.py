@@ -39,7 +39,9 @@ def iter_indexed_records(settings) -> Iterator[Record]:
         client = Elasticsearch(settings.elasticsearch.hosts, request_timeout=120)
         alias = f"{settings.elasticsearch.index_prefix}-records"
         try:
-            for h in helpers.scan(client, index=alias, query={"query": {"match_all": {}}}, _source=["record"], size=2000):
+            for h in helpers.scan(
+                client, index=alias, query={"query": {"match_all": {}}}, _source=["record"], size=2000
+            ):
                 yield Record.model_validate_json(h["_source"]["record"])
         finally:
             client.close()
@@ -121,8 +123,12 @@ def _es_bulk(settings, records: list[Record], say: Callable[[str], None]) -> dic
     prebuild = time.perf_counter() - t
     with httpx.Client(base_url=ES_URL, timeout=300) as es:
         es.delete(f"/{name}")
-        es.put(f"/{name}", json={"settings": index_settings(settings.elasticsearch), "mappings": mappings()}).raise_for_status()
-        say(f"  raw bulk: {len(bodies)} _bulk bodies ({sum(map(len, bodies)) / 1e6:.0f} MB) pre-built in {prebuild:.1f}s; loading")
+        es.put(
+            f"/{name}", json={"settings": index_settings(settings.elasticsearch), "mappings": mappings()}
+        ).raise_for_status()
+        say(
+            f"  raw bulk: {len(bodies)} _bulk bodies ({sum(map(len, bodies)) / 1e6:.0f} MB) pre-built in {prebuild:.1f}s; loading"
+        )
         try:
             t = time.perf_counter()
             for body in bodies:
@@ -165,8 +171,10 @@ class RawTantivy:
         aggs = []
         for excluded, names in groups.items():
             scope = embedded._with_filters(text, [f for facet, f in filters.items() if facet != excluded])
-            spec = {n: {"terms": {"field": n, "size": query.facet_size + 1, "segment_size": embedded.EXACT_SEGMENT_SIZE}}
-                    for n in names}
+            spec = {
+                n: {"terms": {"field": n, "size": query.facet_size + 1, "segment_size": embedded.EXACT_SEGMENT_SIZE}}
+                for n in names
+            }
             aggs.append((scope, spec))
         return main, query.per_page, aggs
 

@@ -19,12 +19,12 @@ from pathlib import Path
 from lxml import etree
 
 from connectors.base import RawRecord
-from rawstore.store import RawStore
 from connectors.registry import get_connector
 from fedsearch.config import Settings, SourceConfig
 from fedsearch_app.corpus import FILES, SOURCE_IDS
 from fedsearch_app.corpus.works import CSV, OAI, PATENTS, SRU
 from fedsearch_app.demo.partners import source_options
+from rawstore.store import RawStore
 
 _HEADER = re.compile(rb"<identifier>([^<]+)</identifier><datestamp>([^<]+)</datestamp>")
 _SET = re.compile(rb"<setSpec>([^<]+)</setSpec>")
@@ -35,8 +35,16 @@ BATCH = 2000
 def file_sources(corpus: Path) -> list[dict]:
     """Configuration entries reading the corpus's files in place (no partner servers)."""
     out = [{"id": SOURCE_IDS[OAI], **source_options(OAI, "http://127.0.0.1:9/oai")}]
-    out.append({"id": SOURCE_IDS[SRU], "connector": "marc-file", "path": str(corpus / FILES[SRU]),
-                "flavour": "marc21", "syntax": "marcxml", "institution": source_options(SRU, "http://x/")["institution"]})
+    out.append(
+        {
+            "id": SOURCE_IDS[SRU],
+            "connector": "marc-file",
+            "path": str(corpus / FILES[SRU]),
+            "flavour": "marc21",
+            "syntax": "marcxml",
+            "institution": source_options(SRU, "http://x/")["institution"],
+        }
+    )
     for key in (CSV, PATENTS):
         out.append({"id": SOURCE_IDS[key], **source_options(key, "http://x/"), "path": str(corpus / FILES[key])})
     return out
@@ -51,8 +59,13 @@ def oai_raw_records(path: Path) -> Iterator[RawRecord]:
             start = line.index(_DC_START)
             end = line.index(b"</oai_dc:dc>") + len(b"</oai_dc:dc>")
             dc = etree.tostring(etree.fromstring(line[start:end]), encoding="utf-8")
-            yield RawRecord(local_id=m.group(1).decode(), format="oai_dc", payload=dc, datestamp=m.group(2).decode(),
-                            sets=[s.decode() for s in _SET.findall(line)])
+            yield RawRecord(
+                local_id=m.group(1).decode(),
+                format="oai_dc",
+                payload=dc,
+                datestamp=m.group(2).decode(),
+                sets=[s.decode() for s in _SET.findall(line)],
+            )
 
 
 def connector_raw_records(settings: Settings, source: SourceConfig) -> Iterator[RawRecord]:
@@ -69,8 +82,11 @@ def fill(settings: Settings, corpus: Path, say: Callable[[str], None] = print) -
     with RawStore.for_settings(settings) as store:
         for source in settings.sources:
             started = time.perf_counter()
-            items = oai_raw_records(corpus / FILES[OAI]) if source.connector == "oai-pmh" \
+            items = (
+                oai_raw_records(corpus / FILES[OAI])
+                if source.connector == "oai-pmh"
                 else connector_raw_records(settings, source)
+            )
             n, batch = 0, []
             for raw in items:
                 batch.append(raw)

@@ -13,7 +13,17 @@ import math
 import shutil
 from typing import Any
 
-from bench.common import WORK, background, drop_es_indices, ensure_corpus, median, progress, run_child, settings_dict, write_settings
+from bench.common import (
+    WORK,
+    background,
+    drop_es_indices,
+    ensure_corpus,
+    median,
+    progress,
+    run_child,
+    settings_dict,
+    write_settings,
+)
 
 OAI_SHARE = 0.475  # of corpus records held by the repository (see manifest records_by_partner)
 
@@ -37,11 +47,20 @@ def measure(records: int = 100_000, engine: str = "embedded", repeat: int = 3, t
         for i in range(repeat):
             inc = run_child("bench.children", "harvest", "--config", str(cfg), timeout=timeout)
             again.append(inc)
-            progress(f"  incremental re-harvest {i + 1}/{repeat}: {inc['seconds']:.2f}s, {inc['searchable']:,} searchable")
+            progress(
+                f"  incremental re-harvest {i + 1}/{repeat}: {inc['seconds']:.2f}s, {inc['searchable']:,} searchable"
+            )
     if engine == "elasticsearch":
         drop_es_indices(prefix)
     inc_seconds = median([r["seconds"] for r in again])
-    return {"engine": engine, "records": held, "corpus_size": size, "full": full, "incremental": again,
-            "full_seconds": full["seconds"], "incremental_seconds": inc_seconds,
-            "ratio": inc_seconds / full["seconds"],
-            "same_count": all(r["searchable"] == full["searchable"] for r in again)}
+    return {
+        "engine": engine,
+        "records": held,
+        "corpus_size": size,
+        "full": full,
+        "incremental": again,
+        "full_seconds": full["seconds"],
+        "incremental_seconds": inc_seconds,
+        "ratio": inc_seconds / full["seconds"],
+        "same_count": all(r["searchable"] == full["searchable"] for r in again),
+    }

@@ -40,7 +40,15 @@ BEGIN, END = "<!-- relevance:results:begin -->", "<!-- relevance:results:end -->
 DEFAULT_ES_URL = "http://127.0.0.1:9200"
 ENGINES = ("embedded", "elasticsearch", "baseline")  # baseline: bench/baseline.py, plain tantivy
 K_NDCG, K_RECALL = 10, 100
-TUNABLES = ("TEXT_GROUPS", "SKELETON_WEIGHT", "PHRASE_BONUS", "CODE_BOOST", "TITLE_PHRASE_BOOST", "EXACT_BOOST", "COVERAGE_SCORE")
+TUNABLES = (
+    "TEXT_GROUPS",
+    "SKELETON_WEIGHT",
+    "PHRASE_BONUS",
+    "CODE_BOOST",
+    "TITLE_PHRASE_BOOST",
+    "EXACT_BOOST",
+    "COVERAGE_SCORE",
+)
 
 
 def say(message: str) -> None:
@@ -48,6 +56,7 @@ def say(message: str) -> None:
 
 
 # --- fixture -------------------------------------------------------------------------------
+
 
 def load_corpus(path: Path = CORPUS_FILE) -> list:
     from fedsearch.record import Record
@@ -62,6 +71,7 @@ def load_judgments(path: Path = JUDGMENTS_FILE) -> list[dict[str, Any]]:
 
 
 # --- metrics -------------------------------------------------------------------------------
+
 
 def dcg(gains: list[int]) -> float:
     return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
@@ -102,7 +112,9 @@ def split_of(query: str) -> str:
     return "held-out" if int(hashlib.sha1(query.encode("utf-8")).hexdigest(), 16) % 2 else "tune"
 
 
-def evaluate(engine, judgments: list[dict[str, Any]], progress: Callable[[str], None] | None = None) -> list[QueryResult]:
+def evaluate(
+    engine, judgments: list[dict[str, Any]], progress: Callable[[str], None] | None = None
+) -> list[QueryResult]:
     from fedsearch.engines import SearchQuery
 
     out = []
@@ -110,8 +122,18 @@ def evaluate(engine, judgments: list[dict[str, Any]], progress: Callable[[str], 
         result = engine.search(SearchQuery(q=j["query"], per_page=K_RECALL, highlight=False))
         ranked = [h.id for h in result.hits]
         grades = j["relevant"]
-        out.append(QueryResult(j["query"], j["lang"], j.get("kind", ""), ranked, result.total,
-                               ndcg(ranked, grades), recall(ranked, grades), grades))
+        out.append(
+            QueryResult(
+                j["query"],
+                j["lang"],
+                j.get("kind", ""),
+                ranked,
+                result.total,
+                ndcg(ranked, grades),
+                recall(ranked, grades),
+                grades,
+            )
+        )
         if progress and (n % 10 == 0 or n == len(judgments)):
             progress(f"{engine.name}: {n}/{len(judgments)} queries")
     return out
@@ -119,9 +141,14 @@ def evaluate(engine, judgments: list[dict[str, Any]], progress: Callable[[str], 
 
 def summarize(results: list[QueryResult]) -> dict[str, Any]:
     """Means overall, by query language and by kind."""
+
     def means(rs: list[QueryResult]) -> dict[str, float]:
-        return {"ndcg@10": statistics.fmean(r.ndcg for r in rs), "recall@100": statistics.fmean(r.recall for r in rs),
-                "zero": statistics.fmean(1.0 if r.total == 0 else 0.0 for r in rs), "queries": len(rs)}
+        return {
+            "ndcg@10": statistics.fmean(r.ndcg for r in rs),
+            "recall@100": statistics.fmean(r.recall for r in rs),
+            "zero": statistics.fmean(1.0 if r.total == 0 else 0.0 for r in rs),
+            "queries": len(rs),
+        }
 
     out: dict[str, Any] = {"all": means(results), "lang": {}, "kind": {}, "tune": {}, "held-out": {}}
     for attr in ("lang", "kind"):
@@ -139,6 +166,7 @@ def summarize(results: list[QueryResult]) -> dict[str, Any]:
 
 
 # --- engines -------------------------------------------------------------------------------
+
 
 @contextmanager
 def indexed_engine(kind: str, records: list, es_url: str = DEFAULT_ES_URL) -> Iterator[Any]:
@@ -170,7 +198,7 @@ def indexed_engine(kind: str, records: list, es_url: str = DEFAULT_ES_URL) -> It
     finally:
         try:
             _drop_es(engine, prefix)
-        except Exception as err:  # noqa: BLE001 - don't hide the error that got us here
+        except Exception as err:
             say(f"could not delete the indices {prefix}-* at {es_url}: {err}")
         engine.close()
 
@@ -195,6 +223,7 @@ def _drop_es(engine, prefix: str) -> None:
 
 # --- overrides -----------------------------------------------------------------------------
 
+
 def apply_overrides(pairs: list[str]) -> dict[str, Any]:
     """NAME=value or TEXT_GROUPS.group=value: set fedsearch.engines.query's constants for this run."""
     from fedsearch.engines import query
@@ -204,7 +233,9 @@ def apply_overrides(pairs: list[str]) -> dict[str, Any]:
         name, _, raw = pair.partition("=")
         base, _, key = name.partition(".")
         if base not in TUNABLES or not hasattr(query, base) or not raw:
-            raise SystemExit(f"--set {pair!r}: expected NAME=value with NAME one of {', '.join(t for t in TUNABLES if hasattr(query, t))}")
+            raise SystemExit(
+                f"--set {pair!r}: expected NAME=value with NAME one of {', '.join(t for t in TUNABLES if hasattr(query, t))}"
+            )
         value = float(raw)
         if key:
             table = dict(getattr(query, base))
@@ -226,6 +257,7 @@ def current_settings() -> dict[str, Any]:
 
 # --- report --------------------------------------------------------------------------------
 
+
 def table(summaries: dict[str, dict[str, Any]]) -> str:
     engines = list(summaries)
     head = "| queries | n | " + " | ".join(f"{e} nDCG@10 | {e} recall@100 | {e} zero-result" for e in engines) + " |"
@@ -234,8 +266,11 @@ def table(summaries: dict[str, dict[str, Any]]) -> str:
     first = summaries[engines[0]]
 
     def row(label: str, pick: Callable[[dict[str, Any]], dict[str, float]]) -> str:
-        cells = " | ".join(f"{pick(summaries[e])['ndcg@10']:.4f} | {pick(summaries[e])['recall@100']:.4f} | "
-                           f"{pick(summaries[e])['zero']:.0%}" for e in engines)
+        cells = " | ".join(
+            f"{pick(summaries[e])['ndcg@10']:.4f} | {pick(summaries[e])['recall@100']:.4f} | "
+            f"{pick(summaries[e])['zero']:.0%}"
+            for e in engines
+        )
         return f"| {label} | {pick(first)['queries']} | {cells} |"
 
     rows.append(row("**all**", lambda s: s["all"]))
@@ -255,7 +290,9 @@ def failures(results: dict[str, list[QueryResult]], titles: dict[str, str], limi
     engines = [e for e in results if e != "baseline"] or list(results)
     for n, r in enumerate(results[engines[0]]):
         per = {e: results[e][n] for e in engines}
-        missed = sorted({i for e in engines for i, g in r.grades.items() if g >= 2 and i not in per[e].ranked[:K_RECALL]})
+        missed = sorted(
+            {i for e in engines for i, g in r.grades.items() if g >= 2 and i not in per[e].ranked[:K_RECALL]}
+        )
         if min(p.ndcg for p in per.values()) >= 0.6 and not missed:
             continue
         scores = ", ".join(f"{e} {per[e].ndcg:.2f}/{per[e].recall:.2f}" for e in engines)
@@ -265,13 +302,22 @@ def failures(results: dict[str, list[QueryResult]], titles: dict[str, str], limi
             line += "; in the top 3 but not relevant: " + "; ".join(f"«{titles.get(i, i)}»" for i in top_wrong)
         if missed:
             shown = "; ".join(f"«{titles.get(i, i)}» ({r.grades[i]})" for i in missed[:4])
-            line += f"; grade 2-3 not in the top {K_RECALL}: {shown}" + (f" and {len(missed) - 4} more" if len(missed) > 4 else "")
+            line += f"; grade 2-3 not in the top {K_RECALL}: {shown}" + (
+                f" and {len(missed) - 4} more" if len(missed) > 4 else ""
+            )
         lines.append(line)
     return lines[:limit]
 
 
-def render(summaries: dict[str, dict[str, Any]], results: dict[str, list[QueryResult]], titles: dict[str, str],
-           n_records: int, n_judged: int, overrides: dict[str, Any], took: float) -> str:
+def render(
+    summaries: dict[str, dict[str, Any]],
+    results: dict[str, list[QueryResult]],
+    titles: dict[str, str],
+    n_records: int,
+    n_judged: int,
+    overrides: dict[str, Any],
+    took: float,
+) -> str:
     settings = current_settings()
     shown = ", ".join(f"{k} = {v}" for k, v in settings.items())
     lines = [
@@ -301,8 +347,10 @@ def write_doc(block: str) -> None:
 
 # --- main ------------------------------------------------------------------------------------
 
-def run(engines: list[str], es_url: str, progress: Callable[[str], None] | None = say,
-        tune_only: bool = False) -> tuple[dict, dict, list, list]:
+
+def run(
+    engines: list[str], es_url: str, progress: Callable[[str], None] | None = say, tune_only: bool = False
+) -> tuple[dict, dict, list, list]:
     records = load_corpus()
     judgments = [j for j in load_judgments() if not tune_only or split_of(j["query"]) == "tune"]
     results: dict[str, list[QueryResult]] = {}
@@ -319,12 +367,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__.split("\n\n")[0])
     parser.add_argument("--es-url", default=DEFAULT_ES_URL, help=f"Elasticsearch node (default {DEFAULT_ES_URL})")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated: embedded,elasticsearch")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a boost of fedsearch.engines.query for this run (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a boost of fedsearch.engines.query for this run (repeatable)",
+    )
     parser.add_argument("--write", action="store_true", help="update the numbers in docs/relevance.md")
     parser.add_argument("--json", type=Path, help="also write per-query results as JSON here")
     parser.add_argument("--queries", action="store_true", help="print every query's nDCG@10 and recall@100")
-    parser.add_argument("--tune-only", action="store_true", help="only the tune half of the queries (use it when tuning)")
+    parser.add_argument(
+        "--tune-only", action="store_true", help="only the tune half of the queries (use it when tuning)"
+    )
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if unknown := [e for e in engines if e not in ENGINES]:
@@ -349,11 +404,25 @@ def main(argv: list[str] | None = None) -> int:
             cells = "  ".join(f"{e[:5]} {results[e][n].ndcg:.2f}/{results[e][n].recall:.2f}" for e in engines)
             print(f"{j['query'][:44]:46} {j['lang']:3} {cells}")
     if args.json:
-        args.json.write_text(json.dumps({
-            "settings": {k: v for k, v in current_settings().items()}, "overrides": overrides, "summaries": summaries,
-            "queries": {e: [{"query": r.query, "ndcg@10": r.ndcg, "recall@100": r.recall, "top10": r.ranked[:10]} for r in rs]
-                        for e, rs in results.items()},
-        }, ensure_ascii=False, indent=1), encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "settings": {k: v for k, v in current_settings().items()},
+                    "overrides": overrides,
+                    "summaries": summaries,
+                    "queries": {
+                        e: [
+                            {"query": r.query, "ndcg@10": r.ndcg, "recall@100": r.recall, "top10": r.ranked[:10]}
+                            for r in rs
+                        ]
+                        for e, rs in results.items()
+                    },
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
     if args.write:
         n_judged = sum(1 for j in judgments for g in j["relevant"].values() if g > 0)
         write_doc(render(summaries, results, titles, len(records), n_judged, overrides, took))

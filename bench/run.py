@@ -49,11 +49,20 @@ def cmd_corpus(args: argparse.Namespace) -> None:
 def cmd_ingest(args: argparse.Namespace) -> None:
     from bench import ingest
 
-    result = ingest.measure(args.size, _engines(args.engines), timeout=args.timeout, with_reindex=args.with_reindex,
-                            with_harvest=args.with_harvest, skip_raw=args.skip_raw)
-    cmd = (f"python -m bench.run ingest --size {args.size} --engines {args.engines}"
-           + (" --with-reindex" if args.with_reindex else "") + (" --with-harvest" if args.with_harvest else "")
-           + (" --skip-raw" if args.skip_raw else ""))
+    result = ingest.measure(
+        args.size,
+        _engines(args.engines),
+        timeout=args.timeout,
+        with_reindex=args.with_reindex,
+        with_harvest=args.with_harvest,
+        skip_raw=args.skip_raw,
+    )
+    cmd = (
+        f"python -m bench.run ingest --size {args.size} --engines {args.engines}"
+        + (" --with-reindex" if args.with_reindex else "")
+        + (" --with-harvest" if args.with_harvest else "")
+        + (" --skip-raw" if args.skip_raw else "")
+    )
     engines = _engines(args.engines)
     suffix = "" if set(engines) == set(ENGINES) else "-" + "-".join(engines)  # one engine's run keeps the other's
     save_result(f"ingest-{args.size}{suffix}", {"command": cmd, **result})
@@ -75,13 +84,22 @@ def cmd_search(args: argparse.Namespace) -> None:
         for engine in _engines(args.engines):
             progress(f"=== search: {engine}, {size:,} records ===")
             try:
-                result = search.measure(size, engine, rounds=args.rounds, budget=args.budget,
-                                        build_timeout=args.timeout, n_queries=args.queries, workers=args.workers)
+                result = search.measure(
+                    size,
+                    engine,
+                    rounds=args.rounds,
+                    budget=args.budget,
+                    build_timeout=args.timeout,
+                    n_queries=args.queries,
+                    workers=args.workers,
+                )
             except (TimeoutError, RuntimeError) as err:
                 progress(f"  skipped: {err}")
                 continue
-            cmd = (f"python -m bench.run search --sizes {args.sizes} --engines {args.engines} --rounds {args.rounds} "
-                   f"--budget {args.budget:.0f} --queries {args.queries} --workers {args.workers}")
+            cmd = (
+                f"python -m bench.run search --sizes {args.sizes} --engines {args.engines} --rounds {args.rounds} "
+                f"--budget {args.budget:.0f} --queries {args.queries} --workers {args.workers}"
+            )
             save_result(f"search-{engine}-{size}", {"command": cmd, **result})
             report.write_all(["machine", "search", "memory"])
 
@@ -90,7 +108,10 @@ def cmd_reharvest(args: argparse.Namespace) -> None:
     from bench import reharvest
 
     result = reharvest.measure(args.records, engine=args.engine, repeat=args.repeat, timeout=args.timeout)
-    save_result(f"reharvest-{args.engine}", {"command": f"python -m bench.run reharvest --records {args.records} --engine {args.engine}", **result})
+    save_result(
+        f"reharvest-{args.engine}",
+        {"command": f"python -m bench.run reharvest --records {args.records} --engine {args.engine}", **result},
+    )
     report.write_all(["machine", "reharvest"])
 
 
@@ -102,7 +123,8 @@ def cmd_harvest_speed(args: argparse.Namespace) -> None:
     baseline = Path(args.baseline).resolve() if args.baseline else None
     result = harvest_speed.measure(args.records, rounds=args.rounds, baseline=baseline)
     cmd = f"python -m bench.run harvest-speed --records {args.records} --rounds {args.rounds}" + (
-        f" --baseline {args.baseline}" if args.baseline else "")
+        f" --baseline {args.baseline}" if args.baseline else ""
+    )
     save_result("harvest-speed", {"command": cmd, "baseline": args.baseline_label, **result})
     report.write_all(["harvest-speed"])
 
@@ -113,11 +135,15 @@ def cmd_dedup_truth(args: argparse.Namespace) -> None:
 
     state = WORK / f"ingest-{args.size}-embedded-full" / "index-state.sqlite"
     if not state.exists():
-        raise SystemExit(f"no pipeline run to score: {state} is missing; run `python -m bench.run ingest --size {args.size}` first")
+        raise SystemExit(
+            f"no pipeline run to score: {state} is missing; run `python -m bench.run ingest --size {args.size}` first"
+        )
     result = score(state, corpus_dir(args.size) / "truth" / "duplicates.csv")
     progress(f"precision {result['precision']:.1%}, recall {result['recall']:.1%}")
-    save_result(f"dedup-truth-{args.size}", {"command": f"python -m bench.run dedup-truth --size {args.size}",
-                                             "size": args.size, **result})
+    save_result(
+        f"dedup-truth-{args.size}",
+        {"command": f"python -m bench.run dedup-truth --size {args.size}", "size": args.size, **result},
+    )
     report.write_all(["dedup-truth"])
 
 
@@ -127,8 +153,10 @@ def cmd_dedup(args: argparse.Namespace) -> None:
     result = dedup_eval.measure(fresh_seed=args.fresh_seed)
     for split, scores in result.items():
         d, c, w = scores["pair_decisions"], scores["clustered_pairs"], scores["clusters"]
-        progress(f"{split:11} pairs decided P {d['precision']:.3f} R {d['recall']:.3f} | pairs clustered "
-                 f"P {c['precision']:.3f} R {c['recall']:.3f} | whole clusters P {w['precision']:.3f} R {w['recall']:.3f}")
+        progress(
+            f"{split:11} pairs decided P {d['precision']:.3f} R {d['recall']:.3f} | pairs clustered "
+            f"P {c['precision']:.3f} R {c['recall']:.3f} | whole clusters P {w['precision']:.3f} R {w['recall']:.3f}"
+        )
     cmd = "python -m bench.run dedup" + (f" --fresh-seed {args.fresh_seed}" if args.fresh_seed is not None else "")
     save_result("dedup-labeled", {"command": cmd, "splits": result})
 
@@ -143,12 +171,20 @@ def cmd_dedup_corpus(args: argparse.Namespace) -> None:
         progress(f"writing a {args.size:,}-record corpus (seed {args.seed}) into {out}")
         generate(out, args.size, seed=args.seed)
     result = dedup_corpus.score(out)
-    progress(f"{result['records']:,} records -> {result['works']:,} works; false merges {result['false_merges']}; "
-             f"pairwise P {result['pairwise_precision']:.4f} R {result['pairwise_recall']:.4f}; "
-             f"clusters P {result['cluster_precision']:.4f} R {result['cluster_recall']:.4f}")
-    save_result(f"dedup-corpus-{args.size}", {
-        "command": f"python -m bench.run dedup-corpus --size {args.size} --seed {args.seed}",
-        "size": args.size, "seed": args.seed, **result})
+    progress(
+        f"{result['records']:,} records -> {result['works']:,} works; false merges {result['false_merges']}; "
+        f"pairwise P {result['pairwise_precision']:.4f} R {result['pairwise_recall']:.4f}; "
+        f"clusters P {result['cluster_precision']:.4f} R {result['cluster_recall']:.4f}"
+    )
+    save_result(
+        f"dedup-corpus-{args.size}",
+        {
+            "command": f"python -m bench.run dedup-corpus --size {args.size} --seed {args.seed}",
+            "size": args.size,
+            "seed": args.seed,
+            **result,
+        },
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -180,7 +216,9 @@ def cmd_all(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     sp = sub.add_parser("corpus")
     sp.add_argument("--size", type=int, required=True)
@@ -189,9 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--size", type=int, default=100_000)
     sp.add_argument("--engines", default=",".join(ENGINES))
     sp.add_argument("--timeout", type=float, default=3600)
-    sp.add_argument("--with-reindex", action="store_true", help="also time indexers.pipeline.reindex (raw store -> searchable)")
-    sp.add_argument("--with-harvest", action="store_true", help="also time a full harvest in one process (partners -> searchable)")
-    sp.add_argument("--skip-raw", action="store_true", help="leave out the engine's own bulk load of the same documents")
+    sp.add_argument(
+        "--with-reindex", action="store_true", help="also time indexers.pipeline.reindex (raw store -> searchable)"
+    )
+    sp.add_argument(
+        "--with-harvest", action="store_true", help="also time a full harvest in one process (partners -> searchable)"
+    )
+    sp.add_argument(
+        "--skip-raw", action="store_true", help="leave out the engine's own bulk load of the same documents"
+    )
     sp.set_defaults(func=cmd_ingest)
     sp = sub.add_parser("changes", help="re-index N changed records into the ingest run's collection (O(changes))")
     sp.add_argument("--size", type=int, default=1_000_000)
@@ -205,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--budget", type=float, default=480, help="seconds for the timed passes of one engine and size")
     sp.add_argument("--queries", type=int, default=120)
     sp.add_argument("--timeout", type=float, default=7200, help="seconds for building one index")
-    sp.add_argument("--workers", type=int, default=2, help="server processes, the same for the API and the bare endpoint")
+    sp.add_argument(
+        "--workers", type=int, default=2, help="server processes, the same for the API and the bare endpoint"
+    )
     sp.set_defaults(func=cmd_search)
     sp = sub.add_parser("reharvest")
     sp.add_argument("--records", type=int, default=100_000)

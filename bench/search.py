@@ -65,9 +65,11 @@ def ensure_index(size: int, engine: str, build_timeout: float) -> tuple[Path, An
             if searchable_count(settings) == built["searchable"] > 0:
                 progress(f"reusing the {engine} index of {size:,} records ({built['searchable']:,} searchable)")
                 return cfg, settings, built
-        except Exception as err:  # noqa: BLE001 - rebuild
+        except Exception as err:
             progress(f"the saved {engine} index can't be used ({err}); rebuilding")
-    other = next((e for e in ("embedded", "elasticsearch") if e != engine and (data / f"built-{e}.json").exists()), None)
+    other = next(
+        (e for e in ("embedded", "elasticsearch") if e != engine and (data / f"built-{e}.json").exists()), None
+    )
     harvested = WORK / f"ingest-{size}-embedded-full"
     if engine == "embedded" and not other and (harvested / "index").is_dir():
         # The ingest benchmark's index step (harvested raw store -> pipeline) left exactly this index: use a copy.
@@ -75,20 +77,37 @@ def ensure_index(size: int, engine: str, build_timeout: float) -> tuple[Path, An
         shutil.rmtree(data / "index", ignore_errors=True)
         started = time.perf_counter()
         shutil.copytree(harvested / "index", data / "index")
-        built = {"exit_code": 0, "copied_from_dir": str(harvested), "copy_seconds": time.perf_counter() - started,
-                 "searchable": searchable_count(settings), "peak_rss_mib": None, "reused": "ingest index step"}
+        built = {
+            "exit_code": 0,
+            "copied_from_dir": str(harvested),
+            "copy_seconds": time.perf_counter() - started,
+            "searchable": searchable_count(settings),
+            "peak_rss_mib": None,
+            "reused": "ingest index step",
+        }
     elif other:
         # The pipeline already turned this corpus into merged records for the other engine:
         # index the same records (engine.rebuild, as reindex does) instead of normalizing again.
         progress(f"building the {engine} index for {size:,} records from the {other} index's records")
-        built = run_child("bench.children", "copy", "--config", str(cfg), "--source-config", str(data / f"{other}.yaml"),
-                          timeout=build_timeout)
+        built = run_child(
+            "bench.children",
+            "copy",
+            "--config",
+            str(cfg),
+            "--source-config",
+            str(data / f"{other}.yaml"),
+            timeout=build_timeout,
+        )
     elif size > PIPELINE_BUILD_LIMIT:
         progress(f"building the {engine} index for {size:,} records (normalize in parallel, engine.rebuild, no dedup)")
-        built = run_child("bench.children", "fastbuild", "--config", str(cfg), "--corpus", str(corpus), timeout=build_timeout)
+        built = run_child(
+            "bench.children", "fastbuild", "--config", str(cfg), "--corpus", str(corpus), timeout=build_timeout
+        )
     else:
         progress(f"building the {engine} index for {size:,} records (raw store from files, then pipeline.reindex)")
-        built = run_child("bench.children", "build", "--config", str(cfg), "--corpus", str(corpus), timeout=build_timeout)
+        built = run_child(
+            "bench.children", "build", "--config", str(cfg), "--corpus", str(corpus), timeout=build_timeout
+        )
     built["corpus_records"] = manifest["records"]
     stamp.write_text(json.dumps(built))
     took = built.get("reindex_seconds") or built.get("copy_seconds") or built.get("fastbuild_seconds") or 0
@@ -100,20 +119,28 @@ def ensure_index(size: int, engine: str, build_timeout: float) -> tuple[Path, An
 # What /api/v1/search does that its reference does not (docs/benchmarks.md lists these next to the table).
 WORK_DIFFERENCES = {
     "both": [
-        ("parses and validates the query string (FastAPI, `SearchParams`, `SearchQuery`) on every request, and "
-        "compiles a query text to the engine's query the first time it sees it (then from an LRU, as the 120 "
-        "bench queries repeat); the reference's queries were prepared once at start"),
+        (
+            "parses and validates the query string (FastAPI, `SearchParams`, `SearchQuery`) on every request, and "
+            "compiles a query text to the engine's query the first time it sees it (then from an LRU, as the 120 "
+            "bench queries repeat); the reference's queries were prepared once at start"
+        ),
         "highlights the 20 hits (title, authors, subjects, abstract window) and adds `title_html`",
         "builds each hit's response (links, holdings, record URLs), the `query` echo and the `next` cursor link",
         "validates the stored records (pydantic) instead of passing their JSON through",
-        ("runs the middleware stack: metrics, rate limit, engine gate (circuit breaker), HEAD/OPTIONS; "
-        "adds an ETag and Cache-Control (If-None-Match answers 304)"),
+        (
+            "runs the middleware stack: metrics, rate limit, engine gate (circuit breaker), HEAD/OPTIONS; "
+            "adds an ETag and Cache-Control (If-None-Match answers 304)"
+        ),
     ],
     "embedded": [
-        ("asks tantivy again when the 11th facet bucket ties with the 10th (exact tie order); the reference takes "
-        "tantivy's first answer"),
-        ("facet counts of queries without words (the `browse` queries, ~4%) come from the facet cache while the "
-        "index is unchanged; the reference counts them every time"),
+        (
+            "asks tantivy again when the 11th facet bucket ties with the 10th (exact tie order); the reference takes "
+            "tantivy's first answer"
+        ),
+        (
+            "facet counts of queries without words (the `browse` queries, ~4%) come from the facet cache while the "
+            "index is unchanged; the reference counts them every time"
+        ),
     ],
     "elasticsearch": [
         "decodes Elasticsearch's JSON and re-encodes its own; the reference client only reads the response",
@@ -135,12 +162,23 @@ def _reference(engine: str, cfg: Path, settings, n_queries: int, workers: int):
 
         def es_worker():
             client = httpx.Client(timeout=120, headers={"Content-Type": "application/json", **CLIENT_HEADERS})
-            return lambda i: client.post(raw.url, content=prepared[i]).raise_for_status().json()["hits"]["total"]["value"]
+            return lambda i: (
+                client.post(raw.url, content=prepared[i]).raise_for_status().json()["hits"]["total"]["value"]
+            )
 
         return None, es_worker, raw.close
     port = free_port()
-    server = background("bench.bareapi", "--config", str(cfg), "--port", str(port), "--queries", str(n_queries),
-                        "--workers", str(workers))
+    server = background(
+        "bench.bareapi",
+        "--config",
+        str(cfg),
+        "--port",
+        str(port),
+        "--queries",
+        str(n_queries),
+        "--workers",
+        str(workers),
+    )
 
     def bare_worker():
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=CLIENT_HEADERS)
@@ -149,20 +187,34 @@ def _reference(engine: str, cfg: Path, settings, n_queries: int, workers: int):
     return server, bare_worker, lambda: None
 
 
-def measure(size: int, engine: str, *, rounds: int = 10, budget: float = 600, build_timeout: float = 7200,
-            n_queries: int = 120, workers: int = 2) -> dict[str, Any]:
+def measure(
+    size: int,
+    engine: str,
+    *,
+    rounds: int = 10,
+    budget: float = 600,
+    build_timeout: float = 7200,
+    n_queries: int = 120,
+    workers: int = 2,
+) -> dict[str, Any]:
     cfg, settings, built = ensure_index(size, engine, build_timeout)
     queries = bench_queries(n_queries)
     port = free_port()
     progress(f"starting the API server ({engine}, {size:,}, {workers} workers) on port {port} and its reference")
     ref_server, ref_worker, ref_close = _reference(engine, cfg, settings, n_queries, workers)
-    with background("bench.children", "serve", "--config", str(cfg), "--port", str(port), "--workers", str(workers)) as server, \
-            (ref_server or _nothing()):
+    with (
+        background(
+            "bench.children", "serve", "--config", str(cfg), "--port", str(port), "--workers", str(workers)
+        ) as server,
+        ref_server or _nothing(),
+    ):
         base = f"http://127.0.0.1:{port}"
 
         def api_worker():
             client = httpx.Client(base_url=base, timeout=120, headers=CLIENT_HEADERS)
-            return lambda i: client.get("/api/v1/search", params=queries[i].api_params()).raise_for_status().json()["total"]
+            return lambda i: (
+                client.get("/api/v1/search", params=queries[i].api_params()).raise_for_status().json()["total"]
+            )
 
         # Sanity, and warm-up of every worker process: both sides find the same number of records.
         api, ref = api_worker(), ref_worker()
@@ -183,31 +235,53 @@ def measure(size: int, engine: str, *, rounds: int = 10, budget: float = 600, bu
                 random.Random(r * 100 + conc).shuffle(items)
                 p = run_pass(items, conc, api_worker if mode == "api" else ref_worker, deadline)
                 passes.setdefault((mode, conc), []).append(p)
-                progress(f"  round {r + 1}/{rounds} {mode:>3} c={conc}: {len(p.latencies)} requests, "
-                         f"p50 {summary_ms(p.latencies)['p50']:.1f} ms, {p.throughput:.1f}/s"
-                         + (f", {p.errors} errors" if p.errors else ""))
+                progress(
+                    f"  round {r + 1}/{rounds} {mode:>3} c={conc}: {len(p.latencies)} requests, "
+                    f"p50 {summary_ms(p.latencies)['p50']:.1f} ms, {p.throughput:.1f}/s"
+                    + (f", {p.errors} errors" if p.errors else "")
+                )
         load_after = os.getloadavg()
         server_rss = peak_rss_mib(server.pid)
         worker_rss = max((peak_rss_mib(pid) or 0.0 for pid in _children(server.pid)), default=None)
     ref_close()
-    reference = "bare uvicorn endpoint over tantivy (bench/bareapi.py)" if engine == "embedded" else "Elasticsearch REST `_search`"
-    out: dict[str, Any] = {"engine": engine, "size": size, "searchable": built["searchable"], "queries": len(queries),
-                           "rounds": rounds, "workers": workers, "reference": reference,
-                           "work_differences": WORK_DIFFERENCES["both"] + WORK_DIFFERENCES[engine],
-                           "load_avg_before": [round(x, 2) for x in load_before],
-                           "load_avg_after": [round(x, 2) for x in load_after],
-                           "count_mismatches": mismatches, "server_peak_rss_mib": server_rss,
-                           "worker_peak_rss_mib": worker_rss,
-                           "build": built, "results": {}}
+    reference = (
+        "bare uvicorn endpoint over tantivy (bench/bareapi.py)"
+        if engine == "embedded"
+        else "Elasticsearch REST `_search`"
+    )
+    out: dict[str, Any] = {
+        "engine": engine,
+        "size": size,
+        "searchable": built["searchable"],
+        "queries": len(queries),
+        "rounds": rounds,
+        "workers": workers,
+        "reference": reference,
+        "work_differences": WORK_DIFFERENCES["both"] + WORK_DIFFERENCES[engine],
+        "load_avg_before": [round(x, 2) for x in load_before],
+        "load_avg_after": [round(x, 2) for x in load_after],
+        "count_mismatches": mismatches,
+        "server_peak_rss_mib": server_rss,
+        "worker_peak_rss_mib": worker_rss,
+        "build": built,
+        "results": {},
+    }
     for (mode, conc), ps in sorted(passes.items()):
         lat = [x for p in ps for x in p.latencies]
-        out["results"][f"{mode}-c{conc}"] = {**summary_ms(lat), "throughput": median([p.throughput for p in ps]),
-                                            "errors": sum(p.errors for p in ps), "passes": len(ps)}
+        out["results"][f"{mode}-c{conc}"] = {
+            **summary_ms(lat),
+            "throughput": median([p.throughput for p in ps]),
+            "errors": sum(p.errors for p in ps),
+            "passes": len(ps),
+        }
     for conc in CONCURRENCY:
         a, b = out["results"].get(f"api-c{conc}"), out["results"].get(f"ref-c{conc}")
         if a and b:
-            out["results"][f"ratio-c{conc}"] = {"p50": a["p50"] / b["p50"], "p95": a["p95"] / b["p95"],
-                                               "throughput": a["throughput"] / b["throughput"] if b["throughput"] else None}
+            out["results"][f"ratio-c{conc}"] = {
+                "p50": a["p50"] / b["p50"],
+                "p95": a["p95"] / b["p95"],
+                "throughput": a["throughput"] / b["throughput"] if b["throughput"] else None,
+            }
     return out
 
 

@@ -24,8 +24,11 @@ def score(state_path: Path, truth_path: Path, examples: int = 5) -> dict[str, An
         members[key].append(rid)
     with open(truth_path, encoding="utf-8", newline="") as f:
         truth = list(csv.DictReader(f))
-    true_pairs = {frozenset((t["record_id_a"], t["record_id_b"])) for t in truth
-                  if t["record_id_a"] in cluster and t["record_id_b"] in cluster}
+    true_pairs = {
+        frozenset((t["record_id_a"], t["record_id_b"]))
+        for t in truth
+        if t["record_id_a"] in cluster and t["record_id_b"] in cluster
+    }
     predicted = {frozenset(p) for ms in members.values() for p in itertools.combinations(sorted(ms), 2)}
     hit = predicted & true_pairs
     missed_by_variation: Counter[str] = Counter()
@@ -41,12 +44,20 @@ def score(state_path: Path, truth_path: Path, examples: int = 5) -> dict[str, An
         return f"{rec['source']}: {rec['title'][0]['value'][:80]} ({rec.get('year')}; {authors})"
 
     out = {
-        "records": len(cluster), "works": len(members), "true_pairs": len(true_pairs), "predicted_pairs": len(predicted),
-        "found": len(hit), "recall": len(hit) / len(true_pairs) if true_pairs else None,
+        "records": len(cluster),
+        "works": len(members),
+        "true_pairs": len(true_pairs),
+        "predicted_pairs": len(predicted),
+        "found": len(hit),
+        "recall": len(hit) / len(true_pairs) if true_pairs else None,
         "precision": len(hit) / len(predicted) if predicted else None,
         "missed_by_variation": dict(missed_by_variation),
-        "wrong_by_sources": dict(Counter(" + ".join(sorted({r.split("-", 2)[0] + "-" + r.split("-", 2)[1] for r in p}))
-                                         for p in predicted - true_pairs)),
+        "wrong_by_sources": dict(
+            Counter(
+                " + ".join(sorted({r.split("-", 2)[0] + "-" + r.split("-", 2)[1] for r in p}))
+                for p in predicted - true_pairs
+            )
+        ),
         "wrong_examples": [[brief(r) for r in sorted(p)] for p in wrong],
     }
     conn.close()

@@ -19,8 +19,8 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from fedsearch.config import HarvestPolicy, SourceConfig
-from fedsearch.record import RecordType
 from fedsearch.errors import FedsearchError
+from fedsearch.record import RecordType
 
 
 class ConnectorOptions(BaseModel):
@@ -31,8 +31,14 @@ class ConnectorOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Annotated[RecordType | None, Field(description=(
-        "Record type for records whose own metadata does not say, e.g. dissertation for a register of theses"))] = None
+    type: Annotated[
+        RecordType | None,
+        Field(
+            description=(
+                "Record type for records whose own metadata does not say, e.g. dissertation for a register of theses"
+            )
+        ),
+    ] = None
 
 
 @dataclass
@@ -69,11 +75,13 @@ HarvestItem = RawRecord | Quarantine | Checkpoint
 
 class HarvestStopped(FedsearchError):
     """A stop was requested (admin UI "stop", Ctrl-C); stored records are kept and the run can resume."""
+
     error_code = "harvest.stopped"
 
 
 class HarvestFailed(FedsearchError):
     """The harvest had to stop; records stored before it are kept."""
+
     error_code = "harvest.failed"
 
     def __init__(self, source: str, message: str, *, detail: str | None = None):

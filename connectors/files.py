@@ -14,7 +14,6 @@ from connectors.base import Checkpoint, Connector, HarvestFailed, HarvestItem
 from connectors.http import PoliteClient
 from fedsearch.config import HarvestPolicy
 
-
 CHECKPOINT_EVERY = 500  # items of a file between two checkpoints
 
 
@@ -29,8 +28,9 @@ def is_url(spec: str) -> bool:
 
 
 @contextmanager
-def input_files(spec: str, *, source: str, policy: HarvestPolicy,
-                stop: threading.Event | None = None) -> Iterator[list[InputFile]]:
+def input_files(
+    spec: str, *, source: str, policy: HarvestPolicy, stop: threading.Event | None = None
+) -> Iterator[list[InputFile]]:
     """The files `spec` names, sorted; a URL is downloaded to a temporary file for the duration."""
     if is_url(spec):
         with PoliteClient(source, policy, stop=stop) as http:
@@ -50,8 +50,12 @@ def input_files(spec: str, *, source: str, policy: HarvestPolicy,
     yield [InputFile(name=str(p), path=p) for p in paths]
 
 
-def harvest_files(connector: Connector, path: str, checkpoint: dict[str, Any] | None,
-                  read: Callable[[InputFile], Iterator[HarvestItem]]) -> Iterator[HarvestItem]:
+def harvest_files(
+    connector: Connector,
+    path: str,
+    checkpoint: dict[str, Any] | None,
+    read: Callable[[InputFile], Iterator[HarvestItem]],
+) -> Iterator[HarvestItem]:
     """Every item of every file `path` names, with a checkpoint every CHECKPOINT_EVERY items and after each file.
 
     A resumed harvest skips the files and items before the checkpoint (they are read, not yielded,

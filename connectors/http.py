@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +34,25 @@ DEADLINE_FACTOR = 5  # overall per-request deadline = timeout_seconds * this
 ERROR_BODY_BYTES = 64 * 1024  # of an error answer, kept for parsing (OAI errors served with 4xx)
 
 _STATUS_WORDS = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 410: "Gone", 422: "Unprocessable Entity", 429: "Too Many Requests",
-    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    410: "Gone",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
 class PartnerError(FedsearchError):
     """A partner's server could not give us an answer we can use."""
+
     error_code = "partner.http.failed"
 
     def __init__(self, source: str, url: str, message: str):
@@ -53,10 +64,12 @@ class PartnerError(FedsearchError):
 
 class PartnerHTTPError(PartnerError):
     """The server answered with an error status."""
+
     error_code = "partner.http.status"
 
-    def __init__(self, source: str, url: str, message: str, *, status: int, body: bytes = b"",
-                 retry_after: float | None = None):
+    def __init__(
+        self, source: str, url: str, message: str, *, status: int, body: bytes = b"", retry_after: float | None = None
+    ):
         super().__init__(source, url, message)
         self.status = status
         self.body = body
@@ -65,26 +78,31 @@ class PartnerHTTPError(PartnerError):
 
 class PartnerTimeout(PartnerError):
     """The server did not answer, or did not finish answering, in time."""
+
     error_code = "partner.http.timeout"
 
 
 class PartnerUnreachable(PartnerError):
     """No connection could be made (DNS, refused, reset, TLS)."""
+
     error_code = "partner.http.unreachable"
 
 
 class PartnerConnectionBroken(PartnerUnreachable):
     """The connection was made, then broke (reset, cut) before the answer was complete."""
+
     error_code = "partner.http.connection_broken"
 
 
 class PartnerRefused(PartnerError):
     """The URL is not one this source may reach (connectors/reach.py); never retried."""
+
     error_code = "partner.reach_refused"
 
 
 class PartnerResponseTooLarge(PartnerError):
     """The answer was larger than we accept for one request."""
+
     error_code = "partner.http.too_large"
 
 
@@ -109,8 +127,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECONDS)
 
 
@@ -168,7 +186,7 @@ class PoliteClient:
         self._last_request: float | None = None
         self.requests = 0
 
-    def __enter__(self) -> "PoliteClient":
+    def __enter__(self) -> PoliteClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -197,7 +215,7 @@ class PoliteClient:
         self._sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        return min(BACKOFF_CAP_SECONDS, self.backoff_base_seconds * (2 ** attempt))
+        return min(BACKOFF_CAP_SECONDS, self.backoff_base_seconds * (2**attempt))
 
     # -- requests ------------------------------------------------------------
 
@@ -233,8 +251,14 @@ class PoliteClient:
                         err.args = (f"{self.source}: {err.message} (URL: {err.url})",)
                     raise
                 pause = err.retry_after if err.retry_after is not None else self._backoff(attempt)
-                log.warning("%s answered %s for %s; retrying in %.1f s", self.source, err.status, what, pause,
-                            extra={"source": self.source, "url": shown})
+                log.warning(
+                    "%s answered %s for %s; retrying in %.1f s",
+                    self.source,
+                    err.status,
+                    what,
+                    pause,
+                    extra={"source": self.source, "url": shown},
+                )
             except (PartnerUnreachable, PartnerTimeout) as err:
                 if attempt >= retries:
                     if attempt:
@@ -242,8 +266,7 @@ class PoliteClient:
                         err.args = (f"{self.source}: {err.message} (URL: {err.url})",)
                     raise
                 pause = self._backoff(attempt)
-                log.warning("%s; retrying in %.1f s", err.message, pause,
-                            extra={"source": self.source, "url": shown})
+                log.warning("%s; retrying in %.1f s", err.message, pause, extra={"source": self.source, "url": shown})
             attempt += 1
             if sink is not None:
                 sink.seek(0)
@@ -259,8 +282,11 @@ class PoliteClient:
                 if resp.status_code >= 400:
                     body = self._read(resp, what, shown, deadline, limit=ERROR_BODY_BYTES, truncate=True)
                     raise PartnerHTTPError(
-                        self.source, shown, _status_message(resp.status_code, what, 0),
-                        status=resp.status_code, body=body,
+                        self.source,
+                        shown,
+                        _status_message(resp.status_code, what, 0),
+                        status=resp.status_code,
+                        body=body,
                         retry_after=parse_retry_after(resp.headers.get("Retry-After")),
                     )
                 if sink is not None:
@@ -282,7 +308,8 @@ class PoliteClient:
                 httpx.PoolTimeout: "was not reached within",
             }.get(type(err), "did not answer within")
             raise PartnerTimeout(
-                self.source, shown,
+                self.source,
+                shown,
                 f"the server {kind} {self.policy.timeout_seconds:g} s while we asked for {what}; "
                 "it may be overloaded or down",
             ) from None
@@ -299,8 +326,9 @@ class PoliteClient:
         finally:
             self._last_request = time.monotonic()
 
-    def _read(self, resp: httpx.Response, what: str, shown: str, deadline: float | None, *, limit: int,
-              truncate: bool = False) -> bytes:
+    def _read(
+        self, resp: httpx.Response, what: str, shown: str, deadline: float | None, *, limit: int, truncate: bool = False
+    ) -> bytes:
         parts: list[bytes] = []
         size = 0
         for chunk in resp.iter_bytes():
@@ -310,12 +338,14 @@ class PoliteClient:
                 if truncate:
                     break
                 raise PartnerResponseTooLarge(
-                    self.source, shown,
+                    self.source,
+                    shown,
                     f"the answer to {what} is larger than {_size(limit)}; we stopped reading it",
                 )
             if deadline is not None and time.monotonic() > deadline:
                 raise PartnerTimeout(
-                    self.source, shown,
+                    self.source,
+                    shown,
                     f"the answer to {what} took longer than {self.deadline_seconds:g} s in total; "
                     "we stopped waiting (the server sends data too slowly)",
                 )

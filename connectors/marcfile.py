@@ -22,7 +22,15 @@ from pymarc import Record
 from pymarc.marcxml import record_to_xml_node
 
 from connectors import xmlsafe
-from connectors.base import Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete, HarvestItem, Quarantine, RawRecord
+from connectors.base import (
+    Connector,
+    ConnectorOptions,
+    HarvestFailed,
+    HarvestIncomplete,
+    HarvestItem,
+    Quarantine,
+    RawRecord,
+)
 from connectors.files import InputFile, harvest_files
 
 log = logging.getLogger("fedsearch.harvest.marc")
@@ -33,16 +41,31 @@ MARC_NS = "http://www.loc.gov/MARC21/slim"
 
 
 class MarcFileOptions(ConnectorOptions):
-    path: Annotated[str, Field(min_length=1, description=(
-        "The file: a path, a glob like exports/*.mrc, or an http(s) URL"))]
-    flavour: Annotated[Literal["marc21", "unimarc", "rusmarc"], Field(description=(
-        "MARC flavour of the records; IRBIS exports are rusmarc"))] = "marc21"
-    encoding: Annotated[Literal["utf-8", "marc-8", "cp1251"], Field(description=(
-        "Character encoding of ISO 2709 files (MARCXML declares its own); old IRBIS exports are cp1251"))] = "utf-8"
-    syntax: Annotated[Literal["auto", "iso2709", "marcxml"], Field(description=(
-        "File syntax; auto looks at the first bytes"))] = "auto"
-    id_tag: Annotated[str, Field(pattern=r"^\d{3}$", description=(
-        "Tag holding the record's id: a control field (001), or a data field whose $a is used"))] = "001"
+    path: Annotated[
+        str, Field(min_length=1, description=("The file: a path, a glob like exports/*.mrc, or an http(s) URL"))
+    ]
+    flavour: Annotated[
+        Literal["marc21", "unimarc", "rusmarc"],
+        Field(description=("MARC flavour of the records; IRBIS exports are rusmarc")),
+    ] = "marc21"
+    encoding: Annotated[
+        Literal["utf-8", "marc-8", "cp1251"],
+        Field(
+            description=(
+                "Character encoding of ISO 2709 files (MARCXML declares its own); old IRBIS exports are cp1251"
+            )
+        ),
+    ] = "utf-8"
+    syntax: Annotated[
+        Literal["auto", "iso2709", "marcxml"], Field(description=("File syntax; auto looks at the first bytes"))
+    ] = "auto"
+    id_tag: Annotated[
+        str,
+        Field(
+            pattern=r"^\d{3}$",
+            description=("Tag holding the record's id: a control field (001), or a data field whose $a is used"),
+        ),
+    ] = "001"
 
 
 def _id_of(record: Record, tag: str) -> str | None:
@@ -142,9 +165,13 @@ class MarcFileConnector(Connector):
                 data = chunk.lstrip(b" \r\n\x1a\x00")
                 location = f"file {file.name} offset {offset + len(chunk) - len(data)}"
                 if not chunk.endswith(RECORD_TERMINATOR):  # only the end of the file: cut off mid-record
-                    raise HarvestIncomplete(self.source.id, (
-                        f"{file.name} ends in the middle of a record ({location}, {len(data)} bytes without the "
-                        "record terminator): the file looks cut off"))
+                    raise HarvestIncomplete(
+                        self.source.id,
+                        (
+                            f"{file.name} ends in the middle of a record ({location}, {len(data)} bytes without the "
+                            "record terminator): the file looks cut off"
+                        ),
+                    )
                 try:
                     if len(data) < 24 or not data[:5].isdigit():
                         raise ValueError("it does not start with a MARC leader")
@@ -160,16 +187,24 @@ class MarcFileConnector(Connector):
                         record.leader = record.leader[:9] + "a" + record.leader[10:]  # the payload is Unicode
                     payload = record_to_marcxml(record)
                 except UnicodeDecodeError as err:
-                    yield Quarantine(reason=f"the record is not valid {enc} text ({err.reason} at byte {err.start}); "
-                                     "check the encoding option", payload=chunk, location=location)
+                    yield Quarantine(
+                        reason=f"the record is not valid {enc} text ({err.reason} at byte {err.start}); "
+                        "check the encoding option",
+                        payload=chunk,
+                        location=location,
+                    )
                     continue
                 except Exception as err:  # noqa: BLE001 - pymarc raises many kinds for broken records
-                    yield Quarantine(reason=f"not a readable ISO 2709 record: {type(err).__name__}: {err}".rstrip(": "),
-                                     payload=chunk, location=location)
+                    yield Quarantine(
+                        reason=f"not a readable ISO 2709 record: {type(err).__name__}: {err}".rstrip(": "),
+                        payload=chunk,
+                        location=location,
+                    )
                     continue
                 if not local_id:
-                    yield Quarantine(reason=f"the record has no {self.options.id_tag} (its id)", payload=payload,
-                                     location=location)
+                    yield Quarantine(
+                        reason=f"the record has no {self.options.id_tag} (its id)", payload=payload, location=location
+                    )
                     continue
                 yield RawRecord(local_id=local_id, format=self.payload_format, payload=payload)
 
@@ -184,23 +219,32 @@ class MarcFileConnector(Connector):
                 number += 1
                 location = f"file {file.name} record {number}"
                 if el.getroottree().docinfo.doctype:
-                    raise HarvestFailed(self.source.id, f"{file.name} has a DOCTYPE declaration, which we refuse to read")
+                    raise HarvestFailed(
+                        self.source.id, f"{file.name} has a DOCTYPE declaration, which we refuse to read"
+                    )
                 ns = etree.QName(el).namespace
                 if ns not in (None, MARC_NS) and not ns.endswith("marcxchange-v1"):
                     continue
                 local_id = _xml_id(el, self.options.id_tag)
                 payload = xmlsafe.serialize(el)
                 if el.find("{*}leader") is None and not len(el):
-                    yield Quarantine(reason="the record is empty", local_id=local_id, payload=payload, location=location)
+                    yield Quarantine(
+                        reason="the record is empty", local_id=local_id, payload=payload, location=location
+                    )
                 elif not local_id:
-                    yield Quarantine(reason=f"the record has no {self.options.id_tag} (its id)", payload=payload,
-                                     location=location)
+                    yield Quarantine(
+                        reason=f"the record has no {self.options.id_tag} (its id)", payload=payload, location=location
+                    )
                 else:
                     yield RawRecord(local_id=local_id, format=self.payload_format, payload=payload)
                 el.clear(keep_tail=False)
                 while el.getprevious() is not None and el.getparent() is not None:
                     del el.getparent()[0]
         except etree.XMLSyntaxError as err:
-            raise HarvestIncomplete(self.source.id, (
-                f"{file.name} is not well-formed XML after record {number} ({err}): cut off or damaged; "
-                "the rest of the file was not read")) from None
+            raise HarvestIncomplete(
+                self.source.id,
+                (
+                    f"{file.name} is not well-formed XML after record {number} ({err}): cut off or damaged; "
+                    "the rest of the file was not read"
+                ),
+            ) from None

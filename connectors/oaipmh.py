@@ -24,18 +24,27 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
 from lxml import etree
 from pydantic import Field
 
 from connectors import xmlsafe
-from connectors.base import (UNTRUSTED, Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete,
-                             HarvestItem, Quarantine, RawRecord)
+from connectors.base import (
+    UNTRUSTED,
+    Checkpoint,
+    Connector,
+    ConnectorOptions,
+    HarvestFailed,
+    HarvestIncomplete,
+    HarvestItem,
+    Quarantine,
+    RawRecord,
+)
 from connectors.http import PartnerError, PartnerHTTPError, PoliteClient
-from fedsearch.errors import FedsearchError
 from connectors.prefetch import PagePrefetch
+from fedsearch.errors import FedsearchError
 
 log = logging.getLogger("fedsearch.harvest.oai")
 
@@ -123,13 +132,22 @@ class NoSetHierarchy(OaiError):
 
 OAI_ERRORS: dict[str, type[OaiError]] = {
     cls.code: cls
-    for cls in (BadArgument, BadResumptionToken, BadVerb, CannotDisseminateFormat, IdDoesNotExist,
-                NoMetadataFormats, NoRecordsMatch, NoSetHierarchy)
+    for cls in (
+        BadArgument,
+        BadResumptionToken,
+        BadVerb,
+        CannotDisseminateFormat,
+        IdDoesNotExist,
+        NoMetadataFormats,
+        NoRecordsMatch,
+        NoSetHierarchy,
+    )
 }
 
 
 class OaiResponseError(FedsearchError):
     """An answer we cannot read as OAI-PMH (not XML, unsafe XML, another kind of document)."""
+
     error_code = "partner.oai.unreadable"
 
     def __init__(self, message: str, *, url: str | None = None):
@@ -140,6 +158,7 @@ class OaiResponseError(FedsearchError):
 
 class DamagedPage(OaiResponseError):
     """A ListRecords answer too damaged to read at all (garbage, or cut before its first record)."""
+
     error_code = "partner.oai.damaged_page"
 
 
@@ -151,7 +170,7 @@ def parse_datestamp(value: str | None) -> datetime | None:
         stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 # -- protocol objects ----------------------------------------------------------------
@@ -238,9 +257,12 @@ def _int(value: str | None) -> int | None:
 def _token(el: etree._Element | None) -> ResumptionToken | None:
     if el is None:
         return None
-    return ResumptionToken(value=xmlsafe.text_of(el), cursor=_int(el.get("cursor")),
-                           complete_list_size=_int(el.get("completeListSize")),
-                           expiration_date=el.get("expirationDate"))
+    return ResumptionToken(
+        value=xmlsafe.text_of(el),
+        cursor=_int(el.get("cursor")),
+        complete_list_size=_int(el.get("completeListSize")),
+        expiration_date=el.get("expirationDate"),
+    )
 
 
 def _local(tag: Any) -> str:
@@ -251,8 +273,9 @@ def _read_record(el: etree._Element, location: str) -> OaiRecord | Quarantine:
     header = el.find("{*}header")
     ident = xmlsafe.text_of(header.find("{*}identifier")) if header is not None else None
     if header is None or not ident:
-        return Quarantine(reason="the record has no header identifier", payload=xmlsafe.serialize(el),
-                          location=location)
+        return Quarantine(
+            reason="the record has no header identifier", payload=xmlsafe.serialize(el), location=location
+        )
     return OaiRecord(
         identifier=ident,
         datestamp=xmlsafe.text_of(header.find("{*}datestamp")),
@@ -267,7 +290,8 @@ def _read_record(el: etree._Element, location: str) -> OaiRecord | Quarantine:
 _NAME = rb"(?:[A-Za-z_][\w.-]*:)?"
 _RECORD_START = re.compile(rb"<" + _NAME + rb"record\s*>\s*(?:<!--.*?-->\s*)*<" + _NAME + rb"header[\s>/]", re.S)
 _TOKEN_RE = re.compile(
-    rb"<" + _NAME + rb"resumptionToken\b([^>]*?)(?:/>|>([^<]*)</" + _NAME + rb"resumptionToken\s*>)", re.S)
+    rb"<" + _NAME + rb"resumptionToken\b([^>]*?)(?:/>|>([^<]*)</" + _NAME + rb"resumptionToken\s*>)", re.S
+)
 _LIST_END = re.compile(rb"</" + _NAME + rb"ListRecords\s*>")
 _IDENT_RE = re.compile(rb"<" + _NAME + rb"identifier\s*>\s*([^<]{1,1000}?)\s*</", re.S)
 _ATTR_RE = re.compile(rb"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
@@ -313,8 +337,14 @@ def _salvage(body: bytes, number: int, url: str, max_record_bytes: int, error: s
     decl_match = _XML_DECL.match(body)
     decl = decl_match.group(0) if decl_match else b""
     open_tag, qname = root
-    page = OaiPage(number=number, url=url, salvaged=True, cut=list_end is None, error=error,
-                   digest=hashlib.sha256(body).hexdigest())
+    page = OaiPage(
+        number=number,
+        url=url,
+        salvaged=True,
+        cut=list_end is None,
+        error=error,
+        digest=hashlib.sha256(body).hexdigest(),
+    )
     date_match = _RESPONSE_DATE_RE.search(body, 0, 4096)
     page.response_date = date_match.group(1).decode("ascii", "replace") if date_match else None
     for i, start in enumerate(starts):
@@ -323,9 +353,14 @@ def _salvage(body: bytes, number: int, url: str, max_record_bytes: int, error: s
         ident_match = _IDENT_RE.search(chunk, 0, 4096)
         ident = ident_match.group(1).decode("utf-8", "replace").strip() if ident_match else None
         if len(chunk) > max_record_bytes:
-            page.problems.append(Quarantine(
-                reason=f"the record is {len(chunk)} bytes, over the limit of {max_record_bytes} (max_record_bytes)",
-                local_id=ident, payload=chunk, location=location))
+            page.problems.append(
+                Quarantine(
+                    reason=f"the record is {len(chunk)} bytes, over the limit of {max_record_bytes} (max_record_bytes)",
+                    local_id=ident,
+                    payload=chunk,
+                    location=location,
+                )
+            )
             continue
         try:
             wrapper = xmlsafe.parse(decl + open_tag + chunk + b"</" + qname + b">", f"record {i + 1} of page {number}")
@@ -333,15 +368,21 @@ def _salvage(body: bytes, number: int, url: str, max_record_bytes: int, error: s
             page.problems.append(Quarantine(reason=str(err), local_id=ident, payload=chunk, location=location))
             continue
         el = wrapper.find("{*}record")
-        item = _read_record(el, location) if el is not None else Quarantine(
-            reason="the record could not be read", local_id=ident, payload=chunk, location=location)
+        item = (
+            _read_record(el, location)
+            if el is not None
+            else Quarantine(reason="the record could not be read", local_id=ident, payload=chunk, location=location)
+        )
         (page.problems if isinstance(item, Quarantine) else page.records).append(item)
     if token_match is not None:
         attrs = {k.decode(): (a or b).decode("utf-8", "replace") for k, a, b in _ATTR_RE.findall(token_match.group(1))}
         value = html.unescape(token_match.group(2).decode("utf-8", "replace")).strip() if token_match.group(2) else None
-        page.token = ResumptionToken(value=value or None, cursor=_int(attrs.get("cursor")),
-                                     complete_list_size=_int(attrs.get("completeListSize")),
-                                     expiration_date=attrs.get("expirationDate"))
+        page.token = ResumptionToken(
+            value=value or None,
+            cursor=_int(attrs.get("cursor")),
+            complete_list_size=_int(attrs.get("completeListSize")),
+            expiration_date=attrs.get("expirationDate"),
+        )
     return page
 
 
@@ -389,7 +430,9 @@ class OaiClient:
         if _local(root.tag) != "OAI-PMH":
             raise OaiResponseError(
                 f"the answer to {what} is not an OAI-PMH response (its root element is <{_local(root.tag)}>); "
-                "check the base URL", url=url)
+                "check the base URL",
+                url=url,
+            )
         self._raise_errors(root, url)
 
     def call(self, verb: str, what: str | None = None, **params: str | None) -> etree._Element:
@@ -407,16 +450,23 @@ class OaiClient:
         def get(name: str) -> str | None:
             return xmlsafe.text_of(el.find("{*}" + name))
 
-        return Identify(repository_name=get("repositoryName"), base_url=get("baseURL"),
-                        protocol_version=get("protocolVersion"), granularity=get("granularity"),
-                        deleted_record=get("deletedRecord"), earliest_datestamp=get("earliestDatestamp"))
+        return Identify(
+            repository_name=get("repositoryName"),
+            base_url=get("baseURL"),
+            protocol_version=get("protocolVersion"),
+            granularity=get("granularity"),
+            deleted_record=get("deletedRecord"),
+            earliest_datestamp=get("earliestDatestamp"),
+        )
 
     def list_metadata_formats(self, identifier: str | None = None) -> list[MetadataFormat]:
         root = self.call("ListMetadataFormats", identifier=identifier)
         return [
-            MetadataFormat(prefix=xmlsafe.text_of(f.find("{*}metadataPrefix")) or "",
-                           schema=xmlsafe.text_of(f.find("{*}schema")),
-                           namespace=xmlsafe.text_of(f.find("{*}metadataNamespace")))
+            MetadataFormat(
+                prefix=xmlsafe.text_of(f.find("{*}metadataPrefix")) or "",
+                schema=xmlsafe.text_of(f.find("{*}schema")),
+                namespace=xmlsafe.text_of(f.find("{*}metadataNamespace")),
+            )
             for f in root.iterfind("{*}ListMetadataFormats/{*}metadataFormat")
         ]
 
@@ -444,9 +494,16 @@ class OaiClient:
                 return
             seen.add(token)
 
-    def list_records(self, *, metadata_prefix: str | None = None, set_spec: str | None = None,
-                     from_: str | None = None, until: str | None = None, resumption_token: str | None = None,
-                     page: int = 1) -> OaiPage:
+    def list_records(
+        self,
+        *,
+        metadata_prefix: str | None = None,
+        set_spec: str | None = None,
+        from_: str | None = None,
+        until: str | None = None,
+        resumption_token: str | None = None,
+        page: int = 1,
+    ) -> OaiPage:
         """One page of ListRecords. A page that is not well-formed is read record by record."""
         what = f"ListRecords page {page}"
         if resumption_token:
@@ -480,26 +537,63 @@ class OaiClient:
 
 
 class OaiPmhOptions(ConnectorOptions):
-    url: Annotated[str, Field(pattern=r"^https?://", description=(
-        "Base URL of the repository's OAI-PMH endpoint, e.g. https://repository.example.kg/oai/request"))]
-    metadata_prefix: Annotated[str, Field(min_length=1, description=(
-        "Metadata format to harvest: oai_dc, marcxml, marc21, datacite... (see the repository's ListMetadataFormats)"))] = "oai_dc"
-    sets: Annotated[list[str], Field(description=(
-        "Set specs to harvest, one after another; empty harvests the whole repository"))] = []
-    payload: Annotated[Literal["metadata", "record"], Field(description=(
-        "What to store: the metadata element only (metadata), or the whole OAI <record> with its header (record)"))] = "metadata"
-    format: Annotated[str | None, Field(description=(
-        "Payload format name for the normalizer; default derived from metadata_prefix (marc21 -> marcxml)"))] = None
-    granularity: Annotated[Literal["auto", "day", "seconds"], Field(description=(
-        "Datestamp granularity for incremental harvests; auto asks the repository (Identify)"))] = "auto"
-    max_empty_pages: Annotated[int, Field(ge=1, le=1000, description=(
-        "Stop after this many pages in a row that have no records but still a resumption token"))] = 5
+    url: Annotated[
+        str,
+        Field(
+            pattern=r"^https?://",
+            description=(
+                "Base URL of the repository's OAI-PMH endpoint, e.g. https://repository.example.kg/oai/request"
+            ),
+        ),
+    ]
+    metadata_prefix: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description=(
+                "Metadata format to harvest: oai_dc, marcxml, marc21, datacite... (see the repository's ListMetadataFormats)"
+            ),
+        ),
+    ] = "oai_dc"
+    sets: Annotated[
+        list[str], Field(description=("Set specs to harvest, one after another; empty harvests the whole repository"))
+    ] = []
+    payload: Annotated[
+        Literal["metadata", "record"],
+        Field(
+            description=(
+                "What to store: the metadata element only (metadata), or the whole OAI <record> with its header (record)"
+            )
+        ),
+    ] = "metadata"
+    format: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Payload format name for the normalizer; default derived from metadata_prefix (marc21 -> marcxml)"
+            )
+        ),
+    ] = None
+    granularity: Annotated[
+        Literal["auto", "day", "seconds"],
+        Field(description=("Datestamp granularity for incremental harvests; auto asks the repository (Identify)")),
+    ] = "auto"
+    max_empty_pages: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=1000,
+            description=("Stop after this many pages in a row that have no records but still a resumption token"),
+        ),
+    ] = 5
 
 
 class OaiPmhConnector(Connector):
     name = "oai-pmh"
     Options = OaiPmhOptions
-    description = "OAI-PMH repositories (DSpace, EPrints, OJS, Zenodo, Dataverse): ListRecords, incremental by datestamp"
+    description = (
+        "OAI-PMH repositories (DSpace, EPrints, OJS, Zenodo, Dataverse): ListRecords, incremental by datestamp"
+    )
     options: OaiPmhOptions
 
     @property
@@ -523,13 +617,13 @@ class OaiPmhConnector(Connector):
                     self.prefetched = self._prefetch.hits
                     self._prefetch = None
 
-    def _harvest(self, client: OaiClient, since: datetime | None,
-                 checkpoint: dict[str, Any] | None) -> Iterator[HarvestItem]:
+    def _harvest(
+        self, client: OaiClient, since: datetime | None, checkpoint: dict[str, Any] | None
+    ) -> Iterator[HarvestItem]:
         if checkpoint and "set_index" in checkpoint:
             state = dict(checkpoint)
         else:
-            state = {"set_index": 0, "token": None, "from": self._from(client, since), "page": 0,
-                     "restarted": False}
+            state = {"set_index": 0, "token": None, "from": self._from(client, since), "page": 0, "restarted": False}
         # The next incremental window: the server's clock at our first page, the newest datestamp seen.
         state.setdefault("response_date", None)
         # A checkpoint from before counts were kept: the count for this list is unknown.
@@ -538,8 +632,9 @@ class OaiPmhConnector(Connector):
         sets: list[str | None] = list(self.options.sets) or [None]
         while state["set_index"] < len(sets):
             yield from self._harvest_set(client, sets[state["set_index"]], state)
-            state.update(set_index=state["set_index"] + 1, token=None, prev_token=None, restarted=False,
-                         listed=0, size=None)
+            state.update(
+                set_index=state["set_index"] + 1, token=None, prev_token=None, restarted=False, listed=0, size=None
+            )
             yield Checkpoint(dict(state))
 
     def _fail(self, message: str) -> HarvestFailed:
@@ -555,12 +650,17 @@ class OaiPmhConnector(Connector):
             try:
                 info = client.identify()
                 granularity = "seconds" if info.granularity == SECONDS else "day"
-                log.info("repository %r: granularity %s, deleted records %s", info.repository_name,
-                         info.granularity, info.deleted_record, extra={"source": self.source.id})
+                log.info(
+                    "repository %r: granularity %s, deleted records %s",
+                    info.repository_name,
+                    info.granularity,
+                    info.deleted_record,
+                    extra={"source": self.source.id},
+                )
             except (OaiError, OaiResponseError, PartnerError) as err:  # ListRecords will say if it is worse
                 log.warning("Identify failed (%s); using day granularity", err, extra={"source": self.source.id})
                 granularity = "day"
-        start = since.astimezone(timezone.utc)
+        start = since.astimezone(UTC)
         previous = self.previous_state or {}
         for key in ("response_date", "newest"):
             stamp = parse_datestamp(previous.get(key))
@@ -572,8 +672,9 @@ class OaiPmhConnector(Connector):
             return start.strftime("%Y-%m-%dT%H:%M:%SZ")
         return start.strftime("%Y-%m-%d")
 
-    def _request(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], token: str | None,
-                 number: int) -> OaiPage:
+    def _request(
+        self, client: OaiClient, set_spec: str | None, state: dict[str, Any], token: str | None, number: int
+    ) -> OaiPage:
         if token:
             args: dict[str, str | None] = {"resumption_token": token}
         else:
@@ -605,12 +706,21 @@ class OaiPmhConnector(Connector):
             return None
         listed = state["listed"] + len(page.records) + len(page.problems)
         if page.next_token is None and size is not None and listed != size and not page.salvaged:
-            return (f"the list ended after {listed} records but the server announced completeListSize {size} "
-                    "(a resumption token missing or cut, or records left out)")
+            return (
+                f"the list ended after {listed} records but the server announced completeListSize {size} "
+                "(a resumption token missing or cut, or records left out)"
+            )
         return None
 
-    def _fetch(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], number: int,
-               where: str, seen_tokens: set[str]) -> OaiPage:
+    def _fetch(
+        self,
+        client: OaiClient,
+        set_spec: str | None,
+        state: dict[str, Any],
+        number: int,
+        where: str,
+        seen_tokens: set[str],
+    ) -> OaiPage:
         """One page, fetched again with backoff while it is damaged. HarvestIncomplete if it stays damaged.
 
         A page that is not well-formed but whole, and comes back byte for byte the same, is a
@@ -636,14 +746,24 @@ class OaiPmhConnector(Connector):
                 return page
             if attempt < retries:
                 pause = client.http._backoff(attempt)
-                log.warning("page %s%s is damaged (%s); fetching it again in %.1f s (%s of %s)", number, where,
-                            damage, pause, attempt + 1, retries, extra={"source": self.source.id, "page": number})
+                log.warning(
+                    "page %s%s is damaged (%s); fetching it again in %.1f s (%s of %s)",
+                    number,
+                    where,
+                    damage,
+                    pause,
+                    attempt + 1,
+                    retries,
+                    extra={"source": self.source.id, "page": number},
+                )
                 client.http._sleep(pause)
-        raise HarvestIncomplete(self.source.id, (
-            f"page {number}{where} stayed damaged after {retries} retries: {damage}"))
+        raise HarvestIncomplete(
+            self.source.id, (f"page {number}{where} stayed damaged after {retries} retries: {damage}")
+        )
 
-    def _end_confirmed(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], page: OaiPage,
-                       number: int) -> OaiPage:
+    def _end_confirmed(
+        self, client: OaiClient, set_spec: str | None, state: dict[str, Any], page: OaiPage, number: int
+    ) -> OaiPage:
         """A list that ends without a completeListSize to check: ask for the last page once more.
 
         A token lost in transfer looks exactly like the end of the list; a second answer with the
@@ -655,10 +775,16 @@ class OaiPmhConnector(Connector):
             again = self._request(client, set_spec, state, state["token"], number)
         except (OaiResponseError, OaiError, PartnerError):
             return page  # the first answer was whole; a failing second one proves nothing
-        if again.next_token and not again.salvaged and \
-                [r.identifier for r in again.records] == [r.identifier for r in page.records]:
-            log.warning("page %s first came without a resumption token, then with one; going on", number,
-                        extra={"source": self.source.id, "page": number})
+        if (
+            again.next_token
+            and not again.salvaged
+            and [r.identifier for r in again.records] == [r.identifier for r in page.records]
+        ):
+            log.warning(
+                "page %s first came without a resumption token, then with one; going on",
+                number,
+                extra={"source": self.source.id, "page": number},
+            )
             return again
         return page
 
@@ -671,29 +797,49 @@ class OaiPmhConnector(Connector):
         while True:
             number = state["page"] + 1
             if number > self.policy.max_pages:
-                raise self._fail(f"the listing{where} reached max_pages ({self.policy.max_pages}) without ending; "
-                                 "stopping (raise harvest.max_pages if the repository is really this large)")
+                raise self._fail(
+                    f"the listing{where} reached max_pages ({self.policy.max_pages}) without ending; "
+                    "stopping (raise harvest.max_pages if the repository is really this large)"
+                )
             try:
                 page = self._fetch(client, set_spec, state, number, where, seen_tokens)
-                if page.next_token is None and state.get("size") is None and \
-                        (page.token is None or page.token.complete_list_size is None):
+                if (
+                    page.next_token is None
+                    and state.get("size") is None
+                    and (page.token is None or page.token.complete_list_size is None)
+                ):
                     page = self._end_confirmed(client, set_spec, state, page, number)
             except NoRecordsMatch:
                 return
             except BadResumptionToken as err:
                 fresh = self._fresh_token(client, set_spec, state, number - 1)
                 if fresh is not None and fresh != state["token"]:
-                    log.warning("resumption token %r rejected (%s); page %s gave %r when asked again",
-                                state["token"], err.message, number - 1, fresh, extra={"source": self.source.id})
+                    log.warning(
+                        "resumption token %r rejected (%s); page %s gave %r when asked again",
+                        state["token"],
+                        err.message,
+                        number - 1,
+                        fresh,
+                        extra={"source": self.source.id},
+                    )
                     state["token"] = fresh
                     seen_tokens.add(fresh)
                     continue
                 if state["restarted"]:  # a token expired or cut, asked again and again: the list is broken
-                    raise HarvestIncomplete(self.source.id, (
-                        f"page {number}{where}: the repository rejected its own resumption token again after a "
-                        f"restart: {err.describe()}")) from None
-                log.warning("resumption token rejected (%s); restarting the list%s from %s once", err.message,
-                            where, state["from"] or "the beginning", extra={"source": self.source.id})
+                    raise HarvestIncomplete(
+                        self.source.id,
+                        (
+                            f"page {number}{where}: the repository rejected its own resumption token again after a "
+                            f"restart: {err.describe()}"
+                        ),
+                    ) from None
+                log.warning(
+                    "resumption token rejected (%s); restarting the list%s from %s once",
+                    err.message,
+                    where,
+                    state["from"] or "the beginning",
+                    extra={"source": self.source.id},
+                )
                 state.update(token=None, prev_token=None, restarted=True, listed=0, size=None)
                 seen_tokens.clear()
                 seen_ids.clear()
@@ -719,8 +865,10 @@ class OaiPmhConnector(Connector):
             yield from page.items if page.items is not None else (self._raw(rec, number) for rec in page.records)
             yield from page.problems
             if page.salvaged and any(not q.local_id for q in page.problems):
-                state[UNTRUSTED] = [*state.get(UNTRUSTED, [])[:9],
-                                    f"page {number}{where} had records without a readable identifier"]
+                state[UNTRUSTED] = [
+                    *state.get(UNTRUSTED, [])[:9],
+                    f"page {number}{where} had records without a readable identifier",
+                ]
             if state["listed"] is not None:
                 state["listed"] += len(page.records) + len(page.problems)
             if page.token and page.token.complete_list_size is not None:
@@ -731,12 +879,17 @@ class OaiPmhConnector(Connector):
                 return
             if not page.records and not page.problems:
                 empty_pages += 1
-                log.info("page %s has no records but a resumption token (%s in a row)", number, empty_pages,
-                         extra={"source": self.source.id, "page": number})
+                log.info(
+                    "page %s has no records but a resumption token (%s in a row)",
+                    number,
+                    empty_pages,
+                    extra={"source": self.source.id, "page": number},
+                )
                 if empty_pages >= self.options.max_empty_pages:
                     raise self._fail(
                         f"the repository sent {empty_pages} pages in a row with no records but a resumption "
-                        f"token{where}; stopping (last token {token!r}, page {number})")
+                        f"token{where}; stopping (last token {token!r}, page {number})"
+                    )
             else:
                 empty_pages = 0
             stale_pages = 0 if new_ids else stale_pages + 1
@@ -744,11 +897,13 @@ class OaiPmhConnector(Connector):
                 raise self._fail(
                     f"the repository sent {stale_pages} pages in a row{where} with no record not already listed "
                     f"in this run (up to page {number}); its resumption tokens go round in a circle, so the "
-                    "harvest stops here")
+                    "harvest stops here"
+                )
             if token in seen_tokens:
                 raise self._fail(
                     f"the repository sent the resumption token {token!r} a second time{where} (page {number}); "
-                    "the list would never end, so the harvest stops here")
+                    "the list would never end, so the harvest stops here"
+                )
             seen_tokens.add(token)
             state["prev_token"] = state["token"]
             state["token"] = token
@@ -763,10 +918,10 @@ class OaiPmhConnector(Connector):
             raise self._fail(
                 f"the repository sent {state['listed']} records{where} by page {number}, more than its "
                 f"completeListSize of {size} allows (list_size_margin {self.policy.list_size_margin:g}); "
-                "the list would not end, so the harvest stops here")
+                "the list would not end, so the harvest stops here"
+            )
 
-    def _fresh_token(self, client: OaiClient, set_spec: str | None, state: dict[str, Any],
-                     number: int) -> str | None:
+    def _fresh_token(self, client: OaiClient, set_spec: str | None, state: dict[str, Any], number: int) -> str | None:
         """Ask again for the page that gave a rejected token: a token cut in transfer comes back whole."""
         for attempt in range(self.policy.damage_retries if number >= 1 else 0):
             try:
@@ -781,20 +936,28 @@ class OaiPmhConnector(Connector):
     def _raw(self, rec: OaiRecord, page: int) -> RawRecord | Quarantine:
         fmt = self.payload_format
         if rec.deleted:
-            return RawRecord(local_id=rec.identifier, format=fmt, payload=xmlsafe.serialize(rec.header),
-                             datestamp=rec.datestamp, deleted=True, sets=rec.sets)
+            return RawRecord(
+                local_id=rec.identifier,
+                format=fmt,
+                payload=xmlsafe.serialize(rec.header),
+                datestamp=rec.datestamp,
+                deleted=True,
+                sets=rec.sets,
+            )
         if self.options.payload == "record":
             payload = xmlsafe.serialize(rec.element)
         else:
             meta = rec.metadata
             if meta is None:
-                return Quarantine(reason="the record has no metadata (and is not marked deleted)",
-                                  local_id=rec.identifier, payload=xmlsafe.serialize(rec.element),
-                                  location=f"page {page}")
+                return Quarantine(
+                    reason="the record has no metadata (and is not marked deleted)",
+                    local_id=rec.identifier,
+                    payload=xmlsafe.serialize(rec.element),
+                    location=f"page {page}",
+                )
             if fmt == "marcxml" and _local(meta.tag) == "collection":
                 inner = [c for c in meta if _local(c.tag) == "record"]
                 if len(inner) == 1:
                     meta = inner[0]
             payload = xmlsafe.serialize(meta)
-        return RawRecord(local_id=rec.identifier, format=fmt, payload=payload, datestamp=rec.datestamp,
-                         sets=rec.sets)
+        return RawRecord(local_id=rec.identifier, format=fmt, payload=payload, datestamp=rec.datestamp, sets=rec.sets)

@@ -37,12 +37,15 @@ from fedsearch.config import Reach
 from fedsearch.errors import FedsearchError
 
 SCHEMES = ("http", "https")
-HOW_TO_ALLOW_PRIVATE = ("an admin can allow it for this source (allow_private_networks) "
-                        "or in the configuration (reach.allow_private_networks)")
+HOW_TO_ALLOW_PRIVATE = (
+    "an admin can allow it for this source (allow_private_networks) "
+    "or in the configuration (reach.allow_private_networks)"
+)
 
 
 class ReachRefused(FedsearchError):
     """A path or address this source may not reach; the message says which and why, never what is there."""
+
     error_code = "partner.reach_refused"
 
 
@@ -59,8 +62,10 @@ def _folders(reach: Reach) -> list[Path]:
 
 def _refuse_path(spec: str, reach: Reach) -> ReachRefused:
     where = ", ".join(str(d) for d in reach.import_dirs) or "none is configured"
-    return ReachRefused(f"the path {spec!r} is outside the import folders ({where}); put the file in an import "
-                        "folder, or ask an admin to add its folder to reach.import_dirs")
+    return ReachRefused(
+        f"the path {spec!r} is outside the import folders ({where}); put the file in an import "
+        "folder, or ask an admin to add its folder to reach.import_dirs"
+    )
 
 
 def allowed_path(path: str | os.PathLike[str], reach: Reach) -> Path | None:
@@ -130,8 +135,10 @@ def allowed_addresses(host: str, port: int, reach: Reach) -> list[str]:
     public = [a for a in addresses if public_address(a)]
     if not public:
         shown = host if addresses == [host] else f"{host} ({', '.join(addresses)})"
-        raise ReachRefused(f"{shown} is a loopback, link-local or private address; harvesting from private "
-                           f"networks is off for this source ({HOW_TO_ALLOW_PRIVATE})")
+        raise ReachRefused(
+            f"{shown} is a loopback, link-local or private address; harvesting from private "
+            f"networks is off for this source ({HOW_TO_ALLOW_PRIVATE})"
+        )
     return public
 
 
@@ -155,8 +162,14 @@ class _GuardedBackend(httpcore.SyncBackend):
     def __init__(self, reach: Reach):
         self.reach = reach
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         last: Exception | None = None
         for address in allowed_addresses(host, port, self.reach):
             try:

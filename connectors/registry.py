@@ -24,11 +24,10 @@ GROUP = "fedsearch.connectors"
 
 class UnknownConnector(FedsearchError, LookupError):
     error_code = "config.unknown_connector"
-    pass
 
 
 @cache
-def installed() -> dict[str, type["Connector"]]:
+def installed() -> dict[str, type[Connector]]:
     """Connector name -> class, for every installed plugin."""
     found = {}
     for ep in entry_points(group=GROUP):
@@ -36,7 +35,7 @@ def installed() -> dict[str, type["Connector"]]:
     return dict(sorted(found.items()))
 
 
-def get_connector(name: str) -> type["Connector"]:
+def get_connector(name: str) -> type[Connector]:
     connectors = installed()
     if name not in connectors:
         known = ", ".join(connectors) or "none installed"
@@ -44,12 +43,12 @@ def get_connector(name: str) -> type["Connector"]:
     return connectors[name]
 
 
-def validate_options(source: "SourceConfig") -> BaseModel:
+def validate_options(source: SourceConfig) -> BaseModel:
     """The source's connector options, validated by the connector's own model."""
     return get_connector(source.connector).Options.model_validate(source.options)
 
 
-def source_problems(sources: list["SourceConfig"]) -> list[tuple[str, str]]:
+def source_problems(sources: list[SourceConfig]) -> list[tuple[str, str]]:
     """(key, message) for each source whose connector is unknown or whose options it refuses.
 
     Pass it as `check_sources` to fedsearch.config's loaders (fedsearch_app.settings does).

@@ -17,15 +17,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from lxml import etree
 from pydantic import Field
 
 from connectors import xmlsafe
-from connectors.base import (Checkpoint, Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete, HarvestItem,
-                             Quarantine, RawRecord)
+from connectors.base import (
+    Checkpoint,
+    Connector,
+    ConnectorOptions,
+    HarvestFailed,
+    HarvestIncomplete,
+    HarvestItem,
+    Quarantine,
+    RawRecord,
+)
 from connectors.http import PartnerHTTPError, PoliteClient
 from fedsearch.errors import FedsearchError
 
@@ -74,8 +82,14 @@ def _diagnostics(el: etree._Element | None, url: str) -> list[SruDiagnostic]:
         return []
     out = []
     for d in el.iter("{*}diagnostic"):
-        out.append(SruDiagnostic(xmlsafe.text_of(d.find("{*}uri")), xmlsafe.text_of(d.find("{*}message")),
-                                 xmlsafe.text_of(d.find("{*}details")), url))
+        out.append(
+            SruDiagnostic(
+                xmlsafe.text_of(d.find("{*}uri")),
+                xmlsafe.text_of(d.find("{*}message")),
+                xmlsafe.text_of(d.find("{*}details")),
+                url,
+            )
+        )
     return out
 
 
@@ -87,23 +101,60 @@ def marc_control_field(record: etree._Element, tag: str = "001") -> str | None:
 
 
 class SruOptions(ConnectorOptions):
-    url: Annotated[str, Field(pattern=r"^https?://", description=(
-        "Base URL of the SRU endpoint, database included, e.g. http://catalog.example.kg:9999/biblios"))]
-    query: Annotated[str, Field(min_length=1, description=(
-        "CQL query selecting the records to harvest; cql.allRecords=1 asks for everything"))] = "cql.allRecords=1"
+    url: Annotated[
+        str,
+        Field(
+            pattern=r"^https?://",
+            description=(
+                "Base URL of the SRU endpoint, database included, e.g. http://catalog.example.kg:9999/biblios"
+            ),
+        ),
+    ]
+    query: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description=("CQL query selecting the records to harvest; cql.allRecords=1 asks for everything"),
+        ),
+    ] = "cql.allRecords=1"
     version: Annotated[Literal["1.1", "1.2", "2.0"], Field(description="SRU version the server speaks")] = "1.2"
-    record_schema: Annotated[str, Field(min_length=1, description=(
-        "recordSchema to ask for: marcxml or dc (or the server's own name or URI for them)"))] = "marcxml"
-    page_size: Annotated[int, Field(ge=1, le=1000, description=(
-        "maximumRecords per request; the server may send fewer"))] = 50
-    format: Annotated[str | None, Field(description=(
-        "Payload format name for the normalizer; default derived from record_schema (marcxml, dc -> oai_dc)"))] = None
-    id_element: Annotated[str | None, Field(pattern=r"^[A-Za-z_][\w.-]*$", description=(
-        "Local name of the element holding a record's id when it is neither MARC 001 nor recordIdentifier "
-        "(e.g. identifier for Dublin Core); without it such records are keyed by their position"))] = None
-    incremental_query: Annotated[str | None, Field(description=(
-        "Optional CQL added to the query for incremental runs, with {since} as YYYY-MM-DD, "
-        'e.g. rec.lastModificationDate>="{since}"; without it every run lists everything'))] = None
+    record_schema: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description=("recordSchema to ask for: marcxml or dc (or the server's own name or URI for them)"),
+        ),
+    ] = "marcxml"
+    page_size: Annotated[
+        int, Field(ge=1, le=1000, description=("maximumRecords per request; the server may send fewer"))
+    ] = 50
+    format: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Payload format name for the normalizer; default derived from record_schema (marcxml, dc -> oai_dc)"
+            )
+        ),
+    ] = None
+    id_element: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[A-Za-z_][\w.-]*$",
+            description=(
+                "Local name of the element holding a record's id when it is neither MARC 001 nor recordIdentifier "
+                "(e.g. identifier for Dublin Core); without it such records are keyed by their position"
+            ),
+        ),
+    ] = None
+    incremental_query: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Optional CQL added to the query for incremental runs, with {since} as YYYY-MM-DD, "
+                'e.g. rec.lastModificationDate>="{since}"; without it every run lists everything'
+            )
+        ),
+    ] = None
 
 
 class SruConnector(Connector):
@@ -130,7 +181,7 @@ class SruConnector(Connector):
     def _query(self, since: datetime | None) -> str:
         if since is None or not self.options.incremental_query:
             return self.options.query
-        day = (since.astimezone(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d")
+        day = (since.astimezone(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
         return f"({self.options.query}) and ({self.options.incremental_query.replace('{since}', day)})"
 
     def _params(self, query: str, start: int) -> dict[str, str]:
@@ -167,8 +218,9 @@ class SruConnector(Connector):
                 damage = f"{err} (URL: {url})"
             if attempt < retries:
                 pause = http._backoff(attempt)
-                log.warning("%s is damaged (%s); asking again in %.1f s", what, damage, pause,
-                            extra={"source": self.source.id})
+                log.warning(
+                    "%s is damaged (%s); asking again in %.1f s", what, damage, pause, extra={"source": self.source.id}
+                )
                 http._sleep(pause)
         raise HarvestIncomplete(self.source.id, f"{what} stayed damaged after {retries} retries: {damage}")
 
@@ -183,21 +235,38 @@ class SruConnector(Connector):
                 page += 1
                 what = f"searchRetrieve page {page} (records from {start})"
                 if page > self.policy.max_pages:
-                    raise HarvestFailed(self.source.id, (
-                        f"the listing reached max_pages ({self.policy.max_pages}) without ending; stopping "
-                        "(raise harvest.max_pages if the catalogue is really this large)"))
+                    raise HarvestFailed(
+                        self.source.id,
+                        (
+                            f"the listing reached max_pages ({self.policy.max_pages}) without ending; stopping "
+                            "(raise harvest.max_pages if the catalogue is really this large)"
+                        ),
+                    )
                 root, url = self._answer(http, query, start, what)
                 if _local(root.tag) != "searchRetrieveResponse":
-                    raise HarvestFailed(self.source.id, (
-                        f"the answer to {what} is not an SRU searchRetrieve response (its root element is "
-                        f"<{_local(root.tag)}>); check the URL and the version (URL: {url})"))
+                    raise HarvestFailed(
+                        self.source.id,
+                        (
+                            f"the answer to {what} is not an SRU searchRetrieve response (its root element is "
+                            f"<{_local(root.tag)}>); check the URL and the version (URL: {url})"
+                        ),
+                    )
                 total_el = root.find("{*}numberOfRecords")
-                total = int(total_el.text.strip()) if total_el is not None and (total_el.text or "").strip().isdigit() else None
+                total = (
+                    int(total_el.text.strip())
+                    if total_el is not None and (total_el.text or "").strip().isdigit()
+                    else None
+                )
                 diagnostics = _diagnostics(root.find("{*}diagnostics"), url)
                 records_el = root.find("{*}records")
                 records = list(records_el.iterfind("{*}record")) if records_el is not None else []
                 if diagnostics and not records:
-                    if total is not None and start > total and diagnostics[0].uri and diagnostics[0].uri.endswith("/61"):
+                    if (
+                        total is not None
+                        and start > total
+                        and diagnostics[0].uri
+                        and diagnostics[0].uri.endswith("/61")
+                    ):
                         self._check_count(received, total, page, url)
                         return  # asked past the end: the list is complete
                     raise HarvestFailed(self.source.id, diagnostics[0].message)
@@ -208,27 +277,42 @@ class SruConnector(Connector):
                 if total is None:
                     raise HarvestFailed(self.source.id, f"the answer to {what} has no numberOfRecords (URL: {url})")
                 next_el = root.find("{*}nextRecordPosition")
-                next_start = int(next_el.text.strip()) if next_el is not None and (next_el.text or "").strip().isdigit() \
+                next_start = (
+                    int(next_el.text.strip())
+                    if next_el is not None and (next_el.text or "").strip().isdigit()
                     else start + len(records)
+                )
                 if next_start > total or (next_el is None and not records):
                     if not records and start <= total:
-                        raise HarvestIncomplete(self.source.id, (
-                            f"the server says it has {total} records but sent none from position {start} "
-                            f"(page {page}); stopping (URL: {url})"))
+                        raise HarvestIncomplete(
+                            self.source.id,
+                            (
+                                f"the server says it has {total} records but sent none from position {start} "
+                                f"(page {page}); stopping (URL: {url})"
+                            ),
+                        )
                     self._check_count(received, total, page, url)
                     return
                 if next_start <= start:
-                    raise HarvestFailed(self.source.id, (
-                        f"the server's next record position ({next_start}) does not move past {start}; "
-                        f"stopping so the harvest does not loop (URL: {url})"))
+                    raise HarvestFailed(
+                        self.source.id,
+                        (
+                            f"the server's next record position ({next_start}) does not move past {start}; "
+                            f"stopping so the harvest does not loop (URL: {url})"
+                        ),
+                    )
                 start = next_start
                 yield Checkpoint({"start": start, "page": page, "query": query, "received": received})
 
     def _check_count(self, received: int | None, total: int, page: int, url: str) -> None:
         if received is not None and received != total:
-            raise HarvestIncomplete(self.source.id, (
-                f"the list ended at page {page} with {received} records, but the server announced "
-                f"numberOfRecords {total} (records left out, or answers cut short) (URL: {url})"))
+            raise HarvestIncomplete(
+                self.source.id,
+                (
+                    f"the list ended at page {page} with {received} records, but the server announced "
+                    f"numberOfRecords {total} (records left out, or answers cut short) (URL: {url})"
+                ),
+            )
 
     def _item(self, rec: etree._Element, position: int, page: int) -> RawRecord | Quarantine:
         location = f"page {page}, position {position}"
@@ -242,18 +326,22 @@ class SruConnector(Connector):
         if "diagnostic" in schema:
             diag = next(iter(_diagnostics(data, "")), None) if data is not None else None
             reason = diag.message if diag else "the server sent a diagnostic instead of the record"
-            return Quarantine(reason=f"record not delivered: {reason}", local_id=ident, location=location,
-                              payload=xmlsafe.serialize(rec))
+            return Quarantine(
+                reason=f"record not delivered: {reason}",
+                local_id=ident,
+                location=location,
+                payload=xmlsafe.serialize(rec),
+            )
         if data is None:
-            return Quarantine(reason="the record has no recordData", local_id=ident, location=location,
-                              payload=xmlsafe.serialize(rec))
+            return Quarantine(
+                reason="the record has no recordData", local_id=ident, location=location, payload=xmlsafe.serialize(rec)
+            )
         element = next((c for c in data if isinstance(c.tag, str)), None)
         if element is None and (data.text or "").strip():
             try:  # string packing: the record is escaped XML text
                 element = xmlsafe.parse(data.text.strip().encode("utf-8"), f"the record at position {position}")
             except xmlsafe.BadXML as err:
-                return Quarantine(reason=str(err), local_id=ident, location=location,
-                                  payload=data.text.encode("utf-8"))
+                return Quarantine(reason=str(err), local_id=ident, location=location, payload=data.text.encode("utf-8"))
         if element is None:
             return Quarantine(reason="the record's recordData is empty", local_id=ident, location=location)
         local_id = marc_control_field(element) or ident

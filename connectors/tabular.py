@@ -26,7 +26,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from connectors.base import Connector, ConnectorOptions, HarvestFailed, HarvestIncomplete, HarvestItem, Quarantine, RawRecord
+from connectors.base import (
+    Connector,
+    ConnectorOptions,
+    HarvestFailed,
+    HarvestIncomplete,
+    HarvestItem,
+    Quarantine,
+    RawRecord,
+)
 from connectors.files import InputFile, harvest_files
 
 log = logging.getLogger("fedsearch.harvest.tabular")
@@ -34,32 +42,63 @@ log = logging.getLogger("fedsearch.harvest.tabular")
 # Keys under which a JSON file may say how many rows it holds; the rows that arrived must agree.
 COUNT_KEYS = ("total", "count", "total_count", "totalCount", "totalResults", "numberOfRecords")
 
-SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".json": "json",
-            ".jsonl": "jsonl", ".ndjson": "jsonl"}
+SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
 
 
 class TabularOptions(ConnectorOptions):
-    path: Annotated[str, Field(min_length=1, description=(
-        "The table: a path, a glob like registers/*.xlsx, or an http(s) URL"))]
-    file_type: Annotated[Literal["auto", "csv", "tsv", "xlsx", "json", "jsonl"], Field(description=(
-        "File type; auto goes by the file name's ending"))] = "auto"
-    id_column: Annotated[str, Field(min_length=1, description=(
-        "Column whose value identifies a row at the partner (a register or application number)"))]
-    mapping: Annotated[dict[str, str], Field(description=(
-        "Record field -> column, e.g. {title: Тема диссертации, authors: ФИО, year: Год защиты}; "
-        "people, subjects and codes in one cell are separated by ;"))] = {}
-    required: Annotated[list[str], Field(description=(
-        "Record fields (keys of mapping) or columns that must not be empty; rows missing one are quarantined"))] = []
+    path: Annotated[
+        str, Field(min_length=1, description=("The table: a path, a glob like registers/*.xlsx, or an http(s) URL"))
+    ]
+    file_type: Annotated[
+        Literal["auto", "csv", "tsv", "xlsx", "json", "jsonl"],
+        Field(description=("File type; auto goes by the file name's ending")),
+    ] = "auto"
+    id_column: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description=("Column whose value identifies a row at the partner (a register or application number)"),
+        ),
+    ]
+    mapping: Annotated[
+        dict[str, str],
+        Field(
+            description=(
+                "Record field -> column, e.g. {title: Тема диссертации, authors: ФИО, year: Год защиты}; "
+                "people, subjects and codes in one cell are separated by ;"
+            )
+        ),
+    ] = {}
+    required: Annotated[
+        list[str],
+        Field(
+            description=(
+                "Record fields (keys of mapping) or columns that must not be empty; rows missing one are quarantined"
+            )
+        ),
+    ] = []
     sheet: Annotated[str | None, Field(description="Worksheet to read in an .xlsx file; default the first")] = None
-    delimiter: Annotated[str | None, Field(min_length=1, max_length=1, description=(
-        "CSV delimiter; default , for csv and tab for tsv"))] = None
-    encoding: Annotated[str, Field(description=(
-        "Text encoding of CSV/TSV/JSON files; cp1251 for old Excel exports"))] = "utf-8-sig"
-    header_row: Annotated[int, Field(ge=1, le=1000, description=(
-        "Row number holding the column names (CSV, TSV, xlsx)"))] = 1
+    delimiter: Annotated[
+        str | None, Field(min_length=1, max_length=1, description=("CSV delimiter; default , for csv and tab for tsv"))
+    ] = None
+    encoding: Annotated[
+        str, Field(description=("Text encoding of CSV/TSV/JSON files; cp1251 for old Excel exports"))
+    ] = "utf-8-sig"
+    header_row: Annotated[
+        int, Field(ge=1, le=1000, description=("Row number holding the column names (CSV, TSV, xlsx)"))
+    ] = 1
 
     @model_validator(mode="after")
-    def _mapping_names_columns(self) -> "TabularOptions":
+    def _mapping_names_columns(self) -> TabularOptions:
         for key, column in self.mapping.items():
             if not column.strip():
                 raise ValueError(f"mapping.{key} names no column")
@@ -146,9 +185,13 @@ class TabularConnector(Connector):
         try:
             return data.decode(self.options.encoding)
         except UnicodeDecodeError as err:
-            raise HarvestFailed(self.source.id, (
-                f"{file.name} is not {self.options.encoding} text (byte {err.start}); set the encoding option "
-                "(cp1251 for old Excel exports)")) from None
+            raise HarvestFailed(
+                self.source.id,
+                (
+                    f"{file.name} is not {self.options.encoding} text (byte {err.start}); set the encoding option "
+                    "(cp1251 for old Excel exports)"
+                ),
+            ) from None
         except LookupError:
             raise HarvestFailed(self.source.id, f"unknown encoding {self.options.encoding!r}") from None
 
@@ -156,9 +199,13 @@ class TabularConnector(Connector):
         wanted = [self.options.id_column, *self.options.mapping.values()]
         missing = [c for c in dict.fromkeys(wanted) if c not in columns]
         if missing:
-            raise HarvestFailed(self.source.id, (
-                f"{file.name} has no column {', '.join(repr(c) for c in missing)}; its columns are: "
-                f"{', '.join(repr(c) for c in columns if c) or 'none'}"))
+            raise HarvestFailed(
+                self.source.id,
+                (
+                    f"{file.name} has no column {', '.join(repr(c) for c in missing)}; its columns are: "
+                    f"{', '.join(repr(c) for c in columns if c) or 'none'}"
+                ),
+            )
 
     def _csv(self, file: InputFile, default_delimiter: str) -> Iterator[tuple[str, dict[str, Any]]]:
         text = self._text(file)
@@ -182,8 +229,9 @@ class TabularConnector(Connector):
             raise HarvestFailed(self.source.id, f"{file.name} has no header row (row {self.options.header_row})")
         if pending is not None:
             if not text.endswith(("\n", "\r")) and len(pending[1]) < len(header):
-                raise self._cut(file, f"its last row ({pending[0]}) has {len(pending[1])} of {len(header)} columns "
-                                "and no line end")
+                raise self._cut(
+                    file, f"its last row ({pending[0]}) has {len(pending[1])} of {len(header)} columns and no line end"
+                )
             yield f"row {pending[0]}", {h: _clean(v) for h, v in zip(header, pending[1]) if h}
 
     def _xlsx(self, file: InputFile) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -196,8 +244,10 @@ class TabularConnector(Connector):
         try:
             if self.options.sheet:
                 if self.options.sheet not in book.sheetnames:
-                    raise HarvestFailed(self.source.id, (
-                        f"{file.name} has no sheet {self.options.sheet!r}; its sheets: {', '.join(book.sheetnames)}"))
+                    raise HarvestFailed(
+                        self.source.id,
+                        (f"{file.name} has no sheet {self.options.sheet!r}; its sheets: {', '.join(book.sheetnames)}"),
+                    )
                 sheet = book[self.options.sheet]
             else:
                 sheet = book.worksheets[0]
@@ -237,9 +287,14 @@ class TabularConnector(Connector):
             raise HarvestFailed(self.source.id, f"{file.name} must hold a JSON array of objects (one per row)")
         for number, row in enumerate(data, 1):
             if not isinstance(row, dict):
-                yield f"item {number}", Quarantine(reason=f"item {number} is not a JSON object",
-                                                   payload=json.dumps(row, ensure_ascii=False).encode("utf-8"),
-                                                   location=f"file {file.name} item {number}")
+                yield (
+                    f"item {number}",
+                    Quarantine(
+                        reason=f"item {number} is not a JSON object",
+                        payload=json.dumps(row, ensure_ascii=False).encode("utf-8"),
+                        location=f"file {file.name} item {number}",
+                    ),
+                )
                 continue
             yield f"item {number}", {str(k).strip(): _clean(v) for k, v in row.items()}
 
@@ -254,40 +309,60 @@ class TabularConnector(Connector):
                 row = json.loads(line)
             except json.JSONDecodeError as err:
                 if number == len(lines) and not text.endswith(("\n", "\r")):
-                    raise self._cut(file, f"its last line ({number}) is not complete JSON and has no line end") from None
-                yield f"line {number}", Quarantine(reason=f"line {number} is not valid JSON: {err.msg}",
-                                                   payload=line.encode("utf-8"), location=location)
+                    raise self._cut(
+                        file, f"its last line ({number}) is not complete JSON and has no line end"
+                    ) from None
+                yield (
+                    f"line {number}",
+                    Quarantine(
+                        reason=f"line {number} is not valid JSON: {err.msg}",
+                        payload=line.encode("utf-8"),
+                        location=location,
+                    ),
+                )
                 continue
             if not isinstance(row, dict):
-                yield f"line {number}", Quarantine(reason=f"line {number} is not a JSON object",
-                                                   payload=line.encode("utf-8"), location=location)
+                yield (
+                    f"line {number}",
+                    Quarantine(
+                        reason=f"line {number} is not a JSON object", payload=line.encode("utf-8"), location=location
+                    ),
+                )
                 continue
             yield f"line {number}", {str(k).strip(): _clean(v) for k, v in row.items()}
 
     def _cut(self, file: InputFile, why: str) -> HarvestIncomplete:
-        return HarvestIncomplete(self.source.id, (
-            f"{file.name} looks cut off: {why}"))
+        return HarvestIncomplete(self.source.id, (f"{file.name} looks cut off: {why}"))
 
     # -- one row -------------------------------------------------------------
 
-    def _item(self, file: InputFile, label: str, row: dict[str, Any] | Quarantine,
-              seen: dict[str, str]) -> RawRecord | Quarantine:
+    def _item(
+        self, file: InputFile, label: str, row: dict[str, Any] | Quarantine, seen: dict[str, str]
+    ) -> RawRecord | Quarantine:
         if isinstance(row, Quarantine):
             return row
         location = f"file {file.name} {label}"
         payload = json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
         local_id = _id_text(row.get(self.options.id_column))
         if local_id is None:
-            return Quarantine(reason=f"{label}: the id column {self.options.id_column!r} is empty",
-                              payload=payload, location=location)
+            return Quarantine(
+                reason=f"{label}: the id column {self.options.id_column!r} is empty", payload=payload, location=location
+            )
         if local_id in seen:
-            return Quarantine(reason=f"{label}: id {local_id!r} was already used by {seen[local_id]}",
-                              local_id=None, payload=payload, location=location)
+            return Quarantine(
+                reason=f"{label}: id {local_id!r} was already used by {seen[local_id]}",
+                local_id=None,
+                payload=payload,
+                location=location,
+            )
         seen[local_id] = label
-        missing = [name for name in self.options.required
-                   if _empty(row.get(self.options.mapping.get(name, name)))]
+        missing = [name for name in self.options.required if _empty(row.get(self.options.mapping.get(name, name)))]
         if missing:
-            return Quarantine(reason=f"{label}: required field{'s' if len(missing) > 1 else ''} "
-                              f"{', '.join(repr(m) for m in missing)} empty", local_id=local_id,
-                              payload=payload, location=location)
+            return Quarantine(
+                reason=f"{label}: required field{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(m) for m in missing)} empty",
+                local_id=local_id,
+                payload=payload,
+                location=location,
+            )
         return RawRecord(local_id=local_id, format="tabular", payload=payload)

@@ -12,6 +12,7 @@ import copy
 import re
 
 from lxml import etree
+
 from fedsearch.errors import FedsearchError
 
 # Characters XML 1.0 forbids; MARC exports carry them (field and subfield marks).
@@ -21,6 +22,7 @@ _BOMS = (b"\xef\xbb\xbf",)
 
 class BadXML(FedsearchError, ValueError):
     """Not well-formed XML; the message says where."""
+
     error_code = "partner.bad_xml"
 
 
@@ -30,9 +32,7 @@ class UnsafeXML(BadXML):
 
 def _parser() -> etree.XMLParser:
     # A fresh parser per call: lxml parsers must not be shared between threads.
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=True
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=True)
 
 
 def has_doctype(data: bytes) -> bool:
@@ -76,8 +76,14 @@ def parse(data: bytes, what: str = "the answer") -> etree._Element:
 def iterparse(source, tag: str):
     """Stream elements named `tag` (like "{*}record") from a file, with the same safety settings."""
     return etree.iterparse(
-        source, events=("end",), tag=tag, resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False, remove_pis=True,
+        source,
+        events=("end",),
+        tag=tag,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_pis=True,
     )
 
 

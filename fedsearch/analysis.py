@@ -38,19 +38,74 @@ _CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
 _STEM_FOLD = str.maketrans({"ё": "е", "ң": "н", "ө": "о", "ү": "у", "һ": "х", "ә": "а"})
 
 _CYR_TO_LAT = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "j",
-    "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "ң": "n",
-    "о": "o", "ө": "u", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ү": "u",
-    "ф": "f", "х": "h", "ц": "c", "ч": "c", "ш": "s", "щ": "s", "ъ": "", "ы": "i",
-    "ь": "", "э": "e", "ю": "iu", "я": "ia", "і": "i", "һ": "h", "ә": "a",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "j",
+    "з": "z",
+    "и": "i",
+    "й": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "ң": "n",
+    "о": "o",
+    "ө": "u",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ү": "u",
+    "ф": "f",
+    "х": "h",
+    "ц": "c",
+    "ч": "c",
+    "ш": "s",
+    "щ": "s",
+    "ъ": "",
+    "ы": "i",
+    "ь": "",
+    "э": "e",
+    "ю": "iu",
+    "я": "ia",
+    "і": "i",
+    "һ": "h",
+    "ә": "a",
 }
 _CYR_TO_LAT_TABLE = str.maketrans(_CYR_TO_LAT)
 # Applied in order to Latin text (after transliteration) to merge romanizations.
 _LATIN_RULES: tuple[tuple[str, str], ...] = (
-    ("shch", "s"), ("shh", "s"), ("sch", "s"), ("tch", "c"), ("cz", "c"), ("dzh", "j"), ("dj", "j"),
-    ("kh", "h"), ("gh", "g"), ("zh", "j"), ("ch", "c"), ("sh", "s"), ("ts", "c"), ("tz", "c"),
-    ("yu", "iu"), ("ju", "iu"), ("ya", "ia"), ("ja", "ia"), ("yo", "e"), ("jo", "e"), ("ye", "e"),
-    ("x", "h"), ("w", "v"), ("q", "k"), ("y", "i"),
+    ("shch", "s"),
+    ("shh", "s"),
+    ("sch", "s"),
+    ("tch", "c"),
+    ("cz", "c"),
+    ("dzh", "j"),
+    ("dj", "j"),
+    ("kh", "h"),
+    ("gh", "g"),
+    ("zh", "j"),
+    ("ch", "c"),
+    ("sh", "s"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("yu", "iu"),
+    ("ju", "iu"),
+    ("ya", "ia"),
+    ("ja", "ia"),
+    ("yo", "e"),
+    ("jo", "e"),
+    ("ye", "e"),
+    ("x", "h"),
+    ("w", "v"),
+    ("q", "k"),
+    ("y", "i"),
 )
 # ö, ü stand for Kyrgyz ө, ү, which correspond to Russian у/ю (Көл/Куль).
 _LATIN_VOWELS = str.maketrans({"ö": "u", "ü": "u", "ı": "i", "ñ": "n", "ž": "j"})
@@ -133,11 +188,32 @@ skeleton = lru_cache(maxsize=200_000)(_skeleton)
 # (Таласской, Чуйской, Иссык-Кульской) lose -ск-/-цк- too, and ю after a consonant
 # is u (Мюллер/Müller), Latin o may stand for ө (Ysyk-Kol/Ысык-Көл), so o and u merge.
 
-_LAT_TO_CYR = str.maketrans({
-    "a": "а", "b": "б", "c": "ц", "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и",
-    "j": "ж", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с",
-    "t": "т", "u": "у", "v": "в", "z": "з",
-})
+_LAT_TO_CYR = str.maketrans(
+    {
+        "a": "а",
+        "b": "б",
+        "c": "ц",
+        "d": "д",
+        "e": "е",
+        "f": "ф",
+        "g": "г",
+        "h": "х",
+        "i": "и",
+        "j": "ж",
+        "k": "к",
+        "l": "л",
+        "m": "м",
+        "n": "н",
+        "o": "о",
+        "p": "п",
+        "r": "р",
+        "s": "с",
+        "t": "т",
+        "u": "у",
+        "v": "в",
+        "z": "з",
+    }
+)
 _PLACE_ADJ_RE = re.compile(r"^(.{3,}?)(?:с|ц)к$")
 _IU_AFTER_CONSONANT_RE = re.compile(r"(?<=[b-df-hj-np-tv-z])iu")
 
@@ -198,16 +274,62 @@ def key_terms(text: str, lang: str | None = None) -> list[str]:
 # Indexed like any word (phrases and positions hold), but a query does not require them: "history
 # of Bishkek" must not miss "Бишкектин тарыхы", nor "туризм в Бишкеке" a title without "в".
 # Folded forms (ү -> у). Short and conservative: words that carry a topic stay out.
-STOPWORDS: frozenset[str] = frozenset({
-    # English
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "of", "on", "or",
-    "the", "to", "with",
-    # Russian
-    "а", "в", "во", "и", "из", "к", "ко", "на", "над", "о", "об", "от", "по", "при", "с", "со", "у", "для",
-    "до", "за", "или", "как",
-    # Kyrgyz
-    "жана", "менен", "учун", "боюнча", "жонундо", "же", "да", "дагы",
-})
+STOPWORDS: frozenset[str] = frozenset(
+    {
+        # English
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        # Russian
+        "а",
+        "в",
+        "во",
+        "и",
+        "из",
+        "к",
+        "ко",
+        "на",
+        "над",
+        "о",
+        "об",
+        "от",
+        "по",
+        "при",
+        "с",
+        "со",
+        "у",
+        "для",
+        "до",
+        "за",
+        "или",
+        "как",
+        # Kyrgyz
+        "жана",
+        "менен",
+        "учун",
+        "боюнча",
+        "жонундо",
+        "же",
+        "да",
+        "дагы",
+    }
+)
 
 
 def is_stopword(word: str) -> bool:

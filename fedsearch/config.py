@@ -27,6 +27,7 @@ DEFAULT_PATHS = (Path("fedsearch.yaml"), Path("config/fedsearch.yaml"), Path("de
 
 class ConfigError(FedsearchError):
     """A configuration file that can't be used; `problems` are (key, message) pairs."""
+
     error_code = "config.invalid"
 
     def __init__(self, path: Path | str, problems: list[tuple[str, str]]):
@@ -123,7 +124,7 @@ class HarvestPolicy(_Strict):
     def reach(self) -> Reach:
         return self._reach
 
-    def with_reach(self, reach: Reach) -> "HarvestPolicy":
+    def with_reach(self, reach: Reach) -> HarvestPolicy:
         policy = self.model_copy()
         policy._reach = reach
         return policy
@@ -223,10 +224,12 @@ class Settings(_Strict):
 
     def policy_for(self, source: SourceConfig) -> HarvestPolicy:
         """The source's politeness (its own or the server-wide one), with the reach the configuration grants it."""
-        return (source.policy or self.harvest).with_reach(Reach(
-            import_dirs=tuple(self.import_dirs),
-            allow_private_networks=self.reach.allow_private_networks or source.allow_private_networks,
-        ))
+        return (source.policy or self.harvest).with_reach(
+            Reach(
+                import_dirs=tuple(self.import_dirs),
+                allow_private_networks=self.reach.allow_private_networks or source.allow_private_networks,
+            )
+        )
 
     @property
     def import_dirs(self) -> list[Path]:
@@ -266,7 +269,9 @@ def validation_problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> l
 SourcesCheck = Callable[[list["SourceConfig"]], list[tuple[str, str]]]
 
 
-def validate_settings(data: Any, path: Path | str = "<memory>", *, check_sources: SourcesCheck | None = None) -> Settings:
+def validate_settings(
+    data: Any, path: Path | str = "<memory>", *, check_sources: SourcesCheck | None = None
+) -> Settings:
     """Validate a parsed configuration; `check_sources` adds the problems of the sources it finds."""
     if data is None:
         data = {}
@@ -291,7 +296,9 @@ def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | N
     return next((p for p in DEFAULT_PATHS if p.exists()), None)
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None, *, check_sources: SourcesCheck | None = None) -> Settings:
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, *, check_sources: SourcesCheck | None = None
+) -> Settings:
     """Load and validate the configuration; defaults when no file is found."""
     path = find_config_path(explicit)
     if path is None:

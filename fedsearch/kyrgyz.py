@@ -28,8 +28,16 @@ MIN_STEM = 3
 
 # Harmony in folded spelling: the last stem vowel -> vowels a suffix may carry.
 _HARMONY = {
-    "а": "аы", "ы": "аы", "я": "аы", "э": "еи", "е": "еи", "и": "еи", "ё": "оу",
-    "о": "оу", "у": "аоу", "ю": "аоу",
+    "а": "аы",
+    "ы": "аы",
+    "я": "аы",
+    "э": "еи",
+    "е": "еи",
+    "и": "еи",
+    "ё": "оу",
+    "о": "оу",
+    "у": "аоу",
+    "ю": "аоу",
 }
 
 A, I = "[аео]", "[ыиу]"  # noqa: E741 - archiphonemes: a low and a high suffix vowel (folded)
@@ -42,19 +50,34 @@ _ATTRIBUTIVE = [(f"нд{A}г{I}", "V"), (f"д{A}г{I}", "VZ"), (f"т{A}г{I}", "
 _CASES = [
     # after a third-person possessive (-ы/-сы) some cases take н: эпосунда, эпосуна.
     # They are stripped together with the possessive (a bare -н- is too ambiguous).
-    (f"с{I}нд{A}н", "V"), (f"{I}нд{A}н", "C"), (f"с{I}нд{A}", "V"), (f"{I}нд{A}", "C"),
-    (f"с{I}н{A}", "V"), (f"{I}н{A}", "C"),
-    (f"н{I}н", "V"), (f"д{I}н", "Z"), (f"т{I}н", "S"),  # genitive
-    (f"г{A}", "VZ"), (f"к{A}", "S"),  # dative
-    (f"н{I}", "V"), (f"д{I}", "Z"), (f"т{I}", "S"),  # accusative
-    (f"д{A}н", "VZ"), (f"т{A}н", "S"),  # ablative
-    (f"д{A}", "VZ"), (f"т{A}", "S"),  # locative
+    (f"с{I}нд{A}н", "V"),
+    (f"{I}нд{A}н", "C"),
+    (f"с{I}нд{A}", "V"),
+    (f"{I}нд{A}", "C"),
+    (f"с{I}н{A}", "V"),
+    (f"{I}н{A}", "C"),
+    (f"н{I}н", "V"),
+    (f"д{I}н", "Z"),
+    (f"т{I}н", "S"),  # genitive
+    (f"г{A}", "VZ"),
+    (f"к{A}", "S"),  # dative
+    (f"н{I}", "V"),
+    (f"д{I}", "Z"),
+    (f"т{I}", "S"),  # accusative
+    (f"д{A}н", "VZ"),
+    (f"т{A}н", "S"),  # ablative
+    (f"д{A}", "VZ"),
+    (f"т{A}", "S"),  # locative
 ]
 _POSSESSIVES = [
-    (f"{I}б{I}з", "C"), (f"б{I}з", "V"),  # our
-    (f"{I}н{I}з", "C"), (f"н{I}з", "V"),  # your (plural, polite)
-    (f"с{I}", "V"), (I, "C"),  # his, her, its, their
-    (f"{I}м", "C"), ("м", "V"),  # my
+    (f"{I}б{I}з", "C"),
+    (f"б{I}з", "V"),  # our
+    (f"{I}н{I}з", "C"),
+    (f"н{I}з", "V"),  # your (plural, polite)
+    (f"с{I}", "V"),
+    (I, "C"),  # his, her, its, their
+    (f"{I}м", "C"),
+    ("м", "V"),  # my
 ]
 _PLURALS = [(f"л{A}р", "VR"), (f"д{A}р", "Z"), (f"т{A}р", "S")]  # л also after й, р: үйлөр, жерлер
 

@@ -8,7 +8,7 @@ and docs/normalization.md.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -198,10 +198,10 @@ class Record(BaseModel):
     def _utc(cls, value: datetime | None) -> datetime | None:
         # A partner's datestamp without a zone ("2024-03-01T10:00:00", "2024-03-01") is taken as UTC, so every
         # stamp we serve is an RFC 3339 date-time, as docs/record.schema.json says.
-        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @model_validator(mode="after")
-    def _own_holding_first(self) -> "Record":
+    def _own_holding_first(self) -> Record:
         if not self.holdings:
             self.holdings = [
                 Holding(

@@ -36,7 +36,7 @@ class GracefulStop:
     def is_set(self) -> bool:
         return self.event.is_set()
 
-    def __enter__(self) -> "GracefulStop":
+    def __enter__(self) -> GracefulStop:
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
                 self._previous[signum] = signal.signal(signum, self._handle)

@@ -40,8 +40,21 @@ def app_from_environment() -> FastAPI:
     return create_app(with_managed_sources(load_settings(os.environ[ENV_VAR])))
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None, *, workers: int | None = None,
-          access_log: bool = True) -> int:
+def serve(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    workers: int | None = None,
+    access_log: bool = True,
+) -> int:
     """Run the whole site with uvicorn (`fedsearch serve`) until SIGINT or SIGTERM."""
-    return api.serve(settings, host, port, site=create_app, worker_factory="fedsearch_app.app:app_from_environment",
-                     workers=workers, access_log=access_log)
+    return api.serve(
+        settings,
+        host,
+        port,
+        site=create_app,
+        worker_factory="fedsearch_app.app:app_from_environment",
+        workers=workers,
+        access_log=access_log,
+    )

@@ -42,6 +42,7 @@ FORMAT = 1
 
 class BackupError(FedsearchError):
     """A backup or restore that can't be done; the message says what and where."""
+
     error_code = "backup.failed"
 
 
@@ -132,14 +133,18 @@ def restore(settings: Settings, source: Path) -> Manifest:
     data_dir.mkdir(parents=True, exist_ok=True)
     present = [name for name in [*manifest.databases, INDEX, SECRET] if (data_dir / name).exists()]
     if present:
-        raise BackupError(f"{data_dir} already holds {', '.join(present)}; restore into a fresh data directory "
-                          "(or move those away first)")
+        raise BackupError(
+            f"{data_dir} already holds {', '.join(present)}; restore into a fresh data directory "
+            "(or move those away first)"
+        )
     for name in manifest.databases:
         _copy_database(source / name, data_dir / name)
     if manifest.index_generation:
         if settings.engine != "embedded":
-            print(f"note: the backup holds an embedded index; engine is {settings.engine}: run `fedsearch reindex`",
-                  file=sys.stderr)
+            print(
+                f"note: the backup holds an embedded index; engine is {settings.engine}: run `fedsearch reindex`",
+                file=sys.stderr,
+            )
         else:
             gen = data_dir / INDEX / manifest.index_generation
             shutil.copytree(source / INDEX / manifest.index_generation, gen)

@@ -46,8 +46,13 @@ def cmd_harvest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with GracefulStop() as stop:
-        code = harvest(settings, source_ids=args.source or None, full=args.full,
-                       confirm_deletions=args.confirm_deletions, stop=stop.event)
+        code = harvest(
+            settings,
+            source_ids=args.source or None,
+            full=args.full,
+            confirm_deletions=args.confirm_deletions,
+            stop=stop.event,
+        )
     return EXIT_STOPPED if stop.is_set() else code
 
 
@@ -72,8 +77,14 @@ def cmd_connectors(args: argparse.Namespace) -> int:
         out[name] = {
             "class": f"{cls.__module__}.{cls.__qualname__}",
             "description": cls.description,
-            "options": {k: {"type": v.get("type", v.get("anyOf", "")), "default": v.get("default"), "description": v.get("description", "")}
-                        for k, v in schema.get("properties", {}).items()},
+            "options": {
+                k: {
+                    "type": v.get("type", v.get("anyOf", "")),
+                    "default": v.get("default"),
+                    "description": v.get("description", ""),
+                }
+                for k, v in schema.get("properties", {}).items()
+            },
             "required": schema.get("required", []),
         }
     if args.json:
@@ -137,26 +148,33 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("harvest", cmd_harvest, "harvest sources and index what changed")
     sp.add_argument("--source", action="append", metavar="ID", help="only this source (repeatable)")
     sp.add_argument("--full", action="store_true", help="ignore the last run and harvest everything")
-    sp.add_argument("--confirm-deletions", action="store_true",
-                    help="apply deletion sweeps held by the safety brake (harvest.sweep_max_share), and let this "
-                         "run's full listing delete more than that share")
+    sp.add_argument(
+        "--confirm-deletions",
+        action="store_true",
+        help="apply deletion sweeps held by the safety brake (harvest.sweep_max_share), and let this "
+        "run's full listing delete more than that share",
+    )
     add("reindex", cmd_reindex, "rebuild the search index from the raw store, then switch to it")
     sp = add("sources", cmd_sources, "show each source's last run, counts and last error")
     sp.add_argument("--json", action="store_true")
     sp = add("connectors", cmd_connectors, "list installed connectors and their options")
     sp.add_argument("--json", action="store_true")
     admin = sub.add_parser("admin", help="manage the web admin").add_subparsers(dest="admin_command", required=True)
-    sp = admin.add_parser("create-user", help="create an admin or librarian account (password read from stdin or prompted)")
+    sp = admin.add_parser(
+        "create-user", help="create an admin or librarian account (password read from stdin or prompted)"
+    )
     sp.add_argument("username")
     sp.add_argument("--role", choices=["admin", "librarian"], default="librarian")
     sp.set_defaults(func=cmd_admin_create_user)
     add("scheduler", cmd_scheduler, "run scheduled harvests (when the server does not run them)")
     add("backup", cmd_backup, "copy the databases and the embedded index, online, into a new DIR").add_argument("dir")
     add("restore", cmd_backup, "copy a backup DIR into a fresh data directory").add_argument("dir")
-    add("snapshot", cmd_snapshot, "snapshot the Elasticsearch index into elasticsearch.snapshot_repository").add_argument(
-        "--name", help="the snapshot's name (default: <alias>-<UTC time>)")
-    add("restore-snapshot", cmd_snapshot, "restore a snapshot (default: the newest) and switch the alias to it").add_argument(
-        "name", nargs="?")
+    add(
+        "snapshot", cmd_snapshot, "snapshot the Elasticsearch index into elasticsearch.snapshot_repository"
+    ).add_argument("--name", help="the snapshot's name (default: <alias>-<UTC time>)")
+    add(
+        "restore-snapshot", cmd_snapshot, "restore a snapshot (default: the newest) and switch the alias to it"
+    ).add_argument("name", nargs="?")
     return p
 
 

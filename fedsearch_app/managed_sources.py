@@ -18,7 +18,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ class ManagedSources:
         self.path = Path(path)
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> "ManagedSources":
+    def for_settings(cls, settings: Settings) -> ManagedSources:
         return cls(Path(settings.data_dir) / FILENAME)
 
     def _connect(self) -> sqlite3.Connection:
@@ -79,8 +79,12 @@ class ManagedSources:
         conn = self._connect()
         try:
             return [
-                ManagedSource(r["id"], json.loads(r["config"]) if r["config"] is not None else None,
-                              r["updated_at"], r["updated_by"])
+                ManagedSource(
+                    r["id"],
+                    json.loads(r["config"]) if r["config"] is not None else None,
+                    r["updated_at"],
+                    r["updated_by"],
+                )
                 for r in conn.execute("SELECT * FROM sources ORDER BY position, id")
             ]
         finally:
@@ -97,7 +101,7 @@ class ManagedSources:
         self._write([(source_id, None)], by)
 
     def _write(self, items: list[tuple[str, dict[str, Any] | None]], by: str) -> None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -109,8 +113,13 @@ class ManagedSources:
                     conn.execute(
                         "INSERT OR REPLACE INTO sources (id, position, config, updated_at, updated_by) "
                         "VALUES (?, ?, ?, ?, ?)",
-                        (source_id, position[0], json.dumps(config, ensure_ascii=False) if config is not None else None,
-                         now, by),
+                        (
+                            source_id,
+                            position[0],
+                            json.dumps(config, ensure_ascii=False) if config is not None else None,
+                            now,
+                            by,
+                        ),
                     )
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -119,8 +128,9 @@ class ManagedSources:
         finally:
             conn.close()
 
-    def merge(self, base: Iterable[SourceConfig | dict[str, Any]],
-              pending: Iterable[ManagedSource] = ()) -> list[dict[str, Any]]:
+    def merge(
+        self, base: Iterable[SourceConfig | dict[str, Any]], pending: Iterable[ManagedSource] = ()
+    ) -> list[dict[str, Any]]:
         """The effective sources: `base` (the YAML file's) with the rows (and `pending` ones) laid over."""
         rows = {r.id: r for r in self.rows()}
         rows.update({r.id: r for r in pending})
@@ -160,7 +170,7 @@ class ManagedSources:
 def _name_source(key: str, sources: list[dict[str, Any]]) -> str:
     """'sources[3].url' -> 'sources[3] (id knu).url', so the message says which source."""
     if key.startswith("sources[") and "]" in key:
-        index, rest = key[len("sources["):].split("]", 1)
+        index, rest = key[len("sources[") :].split("]", 1)
         if index.isdigit() and int(index) < len(sources):
             return f"sources[{index}] (id {sources[int(index)].get('id')}){rest}"
     return key

@@ -34,21 +34,21 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from croniter import croniter
 
+from fedsearch.config import Settings, SourceConfig
+from fedsearch.engines import SearchEngine, open_engine
+from fedsearch.errors import FedsearchError
+from fedsearch.signals import GracefulStop
+from indexers.pipeline import IndexSummary, forget_source, index_changes
+from indexers.state import IndexState
 from rawstore.harvest import harvest_source
 from rawstore.models import RunSummary, parse_time
 from rawstore.store import RawStore
-from fedsearch.config import Settings, SourceConfig
-from fedsearch.signals import GracefulStop
-from fedsearch.engines import SearchEngine, open_engine
-from fedsearch.errors import FedsearchError
-from indexers.pipeline import IndexSummary, forget_source, index_changes
-from indexers.state import IndexState
 
 log = logging.getLogger("fedsearch.scheduler")
 
@@ -62,16 +62,16 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 class InvalidSchedule(FedsearchError, ValueError):
     error_code = "schedule.invalid"
-    pass
 
 
 class AlreadyRunning(FedsearchError):
     """A job for this source is running in this process."""
+
     error_code = "harvest.already_running"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_schedule(text: str) -> timedelta | str:
@@ -87,7 +87,8 @@ def parse_schedule(text: str) -> timedelta | str:
         return expr
     raise InvalidSchedule(
         f"{text!r} is neither an interval (a number and m, h or d: 30m, 6h, 1d) "
-        "nor a five-field cron expression (minute hour day month weekday, e.g. \"0 3 * * *\")")
+        'nor a five-field cron expression (minute hour day month weekday, e.g. "0 3 * * *")'
+    )
 
 
 def next_run(schedule: str | None, last_started: datetime | None, now: datetime | None = None) -> datetime | None:
@@ -103,7 +104,7 @@ def next_run(schedule: str | None, last_started: datetime | None, now: datetime 
     if isinstance(rule, timedelta):
         return last_started + rule
     local = last_started.astimezone()  # cron reads the server's local time
-    return croniter(rule, local).get_next(datetime).astimezone(timezone.utc)
+    return croniter(rule, local).get_next(datetime).astimezone(UTC)
 
 
 def source_next_run(source: SourceConfig, store: RawStore, now: datetime | None = None) -> datetime | None:
@@ -131,8 +132,12 @@ def index_writer(settings: Settings) -> Iterator[SearchEngine]:
             engine.close()
 
 
-def index_sources(settings: Settings, store: RawStore, source_ids: Iterable[str],
-                  progress: Callable[[IndexSummary], None] | None = None) -> IndexSummary:
+def index_sources(
+    settings: Settings,
+    store: RawStore,
+    source_ids: Iterable[str],
+    progress: Callable[[IndexSummary], None] | None = None,
+) -> IndexSummary:
     """Index what changed in the raw store for these sources."""
     with index_writer(settings) as engine:
         state = IndexState.for_data_dir(settings.data_dir)
@@ -227,8 +232,9 @@ class Harvests:
         return self._launch(HarvestJob(source_id, "harvest", full, trigger))
 
     def reindex(self, source_id: str, local_ids: Iterable[str], *, trigger: str) -> HarvestJob:
-        return self._launch(HarvestJob(source_id, "reindex", False, trigger, local_ids=list(local_ids),
-                                       phase="indexing"))
+        return self._launch(
+            HarvestJob(source_id, "reindex", False, trigger, local_ids=list(local_ids), phase="indexing")
+        )
 
     def _launch(self, job: HarvestJob) -> HarvestJob:
         with self._lock:
@@ -275,8 +281,14 @@ class Harvests:
                 status: JobStatus = "ok"
                 error = None
                 if job.kind == "harvest":
-                    run = harvest_source(settings, source, store, full=job.full,
-                                         progress=lambda r: setattr(job, "run", r), stop=job.stop_event)
+                    run = harvest_source(
+                        settings,
+                        source,
+                        store,
+                        full=job.full,
+                        progress=lambda r: setattr(job, "run", r),
+                        stop=job.stop_event,
+                    )
                     job.run = run
                     if run.id is None:  # never started: busy elsewhere, or an invalid configuration
                         job.finish("failed", run.error)
@@ -289,18 +301,18 @@ class Harvests:
                     store.mark_unindexed(source.id, job.local_ids)
                 job.phase = "indexing"
                 try:
-                    job.index = index_sources(settings, store, [source.id],
-                                              progress=lambda s: setattr(job, "index", s))
-                except Exception as err:  # noqa: BLE001 - the records stay stored; the next run indexes them
+                    job.index = index_sources(settings, store, [source.id], progress=lambda s: setattr(job, "index", s))
+                except Exception as err:
                     log.exception("indexing failed", extra=extra)
-                    job.finish("failed", f"indexing failed: {err}; the records are stored and the next run "
-                                         "indexes them")
+                    job.finish(
+                        "failed", f"indexing failed: {err}; the records are stored and the next run indexes them"
+                    )
                     return
                 if job.index.errors:
                     rejected = f"the search engine rejected {len(job.index.errors)} records: {job.index.errors[0]}"
                     status, error = "failed", f"{error}; {rejected}" if error else rejected
                 job.finish(status, error)
-        except Exception as err:  # noqa: BLE001 - a job must always end, with its reason
+        except Exception as err:
             log.exception("harvest job crashed", extra=extra)
             job.finish("failed", f"unexpected error: {type(err).__name__}: {err}")
 
@@ -311,8 +323,14 @@ class Harvests:
 class Scheduler:
     """Starts due harvests through `harvests`; `tick()` once, or `start()` a thread that ticks."""
 
-    def __init__(self, settings: Callable[[], Settings], harvests: Harvests, *, tick_seconds: float = TICK_SECONDS,
-                 max_at_once: int = MAX_SCHEDULED_AT_ONCE):
+    def __init__(
+        self,
+        settings: Callable[[], Settings],
+        harvests: Harvests,
+        *,
+        tick_seconds: float = TICK_SECONDS,
+        max_at_once: int = MAX_SCHEDULED_AT_ONCE,
+    ):
         self._settings = settings
         self.harvests = harvests
         self.tick_seconds = tick_seconds
@@ -399,12 +417,12 @@ class Scheduler:
         while True:
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - e.g. an invalid configuration saved meanwhile; try again later
+            except Exception:
                 log.exception("scheduler tick failed")
             if self._stop.wait(self.tick_seconds):
                 return
 
-    def start(self) -> "Scheduler":
+    def start(self) -> Scheduler:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._thread.start()

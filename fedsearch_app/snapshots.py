@@ -58,23 +58,34 @@ class Snapshots:
                 except NotFoundError:
                     raise SnapshotError(
                         f"no snapshot repository {self.repository!r} on {self.engine.hosts}: set elasticsearch.snapshot_path "
-                        "to a folder every node lists in path.repo (scripts/es-cluster.sh: ES_CLUSTER_REPO)") from None
+                        "to a folder every node lists in path.repo (scripts/es-cluster.sh: ES_CLUSTER_REPO)"
+                    ) from None
             try:
-                self.client.snapshot.create_repository(name=self.repository, repository={"type": "fs", "settings": {"location": path}})
+                self.client.snapshot.create_repository(
+                    name=self.repository, repository={"type": "fs", "settings": {"location": path}}
+                )
             except ApiError as err:
                 raise SnapshotError(
                     f"Elasticsearch at {self.engine.hosts} refused the snapshot repository at {path} "
-                    f"(is it listed in every node's path.repo, and writable by them?): {err}") from None
+                    f"(is it listed in every node's path.repo, and writable by them?): {err}"
+                ) from None
 
     def create(self, name: str | None = None) -> SnapshotInfo:
         self.ensure_repository()
         served = self.engine.generation()
         if not served:
-            raise SnapshotError(f"there is no index behind {self.engine.alias} to snapshot yet; run `fedsearch harvest` first")
+            raise SnapshotError(
+                f"there is no index behind {self.engine.alias} to snapshot yet; run `fedsearch harvest` first"
+            )
         name = name or f"{self.engine.alias}-{datetime.now(UTC):%Y%m%d%H%M%S}"
         with self.engine._calling(f"taking snapshot {name} of {served}"):
-            resp = self.client.snapshot.create(repository=self.repository, snapshot=name, indices=served,
-                                               include_global_state=False, wait_for_completion=True)
+            resp = self.client.snapshot.create(
+                repository=self.repository,
+                snapshot=name,
+                indices=served,
+                include_global_state=False,
+                wait_for_completion=True,
+            )
         snap = resp["snapshot"]
         if snap.get("state") != "SUCCESS" or snap.get("shards", {}).get("failed"):
             raise SnapshotError(f"snapshot {name} ended {snap.get('state')} with failures: {snap.get('failures')}")
@@ -84,8 +95,12 @@ class Snapshots:
         """This alias's snapshots in the repository, oldest first."""
         self.ensure_repository()
         with self.engine._calling(f"listing snapshots in {self.repository}"):
-            resp = self.client.snapshot.get(repository=self.repository, snapshot=f"{self.engine.alias}-*",
-                                            sort="start_time", ignore_unavailable=True)
+            resp = self.client.snapshot.get(
+                repository=self.repository,
+                snapshot=f"{self.engine.alias}-*",
+                sort="start_time",
+                ignore_unavailable=True,
+            )
         return [s["snapshot"] for s in resp["snapshots"] if s.get("state") == "SUCCESS"]
 
     def restore(self, name: str | None = None) -> SnapshotInfo:
@@ -104,16 +119,26 @@ class Snapshots:
                 raise SnapshotError(f"no snapshot {name!r} in repository {self.repository}") from None
         indices = [i for i in found[0]["indices"] if i.startswith(f"{self.engine.alias}-")]
         if len(indices) != 1:
-            raise SnapshotError(f"snapshot {name} holds {len(indices)} indices of {self.engine.alias}, not one: {indices}")
+            raise SnapshotError(
+                f"snapshot {name} holds {len(indices)} indices of {self.engine.alias}, not one: {indices}"
+            )
         target = self.engine.new_index_name()
         with self.engine._calling(f"restoring snapshot {name} into {target}"):
             resp = self.client.snapshot.restore(
-                repository=self.repository, snapshot=name, indices=indices[0], rename_pattern=indices[0],
-                rename_replacement=target, include_aliases=False, include_global_state=False,
+                repository=self.repository,
+                snapshot=name,
+                indices=indices[0],
+                rename_pattern=indices[0],
+                rename_replacement=target,
+                include_aliases=False,
+                include_global_state=False,
                 # This cluster's replica count and refresh interval, not the snapshotted cluster's.
-                index_settings={"index.number_of_replicas": self.config.replicas,
-                                "index.refresh_interval": self.config.refresh_interval},
-                wait_for_completion=True)
+                index_settings={
+                    "index.number_of_replicas": self.config.replicas,
+                    "index.refresh_interval": self.config.refresh_interval,
+                },
+                wait_for_completion=True,
+            )
         shards = resp.get("snapshot", {}).get("shards", {})
         if shards.get("failed"):
             self.engine._drop_quietly(target)
@@ -126,23 +151,38 @@ class Snapshots:
 
 def _engine(settings: Settings, command: str) -> ElasticsearchEngine:
     if settings.engine != "elasticsearch":
-        raise SnapshotError(f"`fedsearch {command}` is for the Elasticsearch engine; this configuration uses "
-                            f"{settings.engine!r} (use `fedsearch backup` for the embedded index)")
+        raise SnapshotError(
+            f"`fedsearch {command}` is for the Elasticsearch engine; this configuration uses "
+            f"{settings.engine!r} (use `fedsearch backup` for the embedded index)"
+        )
     return ElasticsearchEngine(settings.elasticsearch)
 
 
 def snapshot_cli(settings: Settings, name: str | None) -> int:
-    return _command(settings, "snapshot", lambda snaps: snaps.create(name), lambda info: (
-        f"snapshot {info.name} of {info.index} taken in repository {settings.elasticsearch.snapshot_repository}"))
+    return _command(
+        settings,
+        "snapshot",
+        lambda snaps: snaps.create(name),
+        lambda info: (
+            f"snapshot {info.name} of {info.index} taken in repository {settings.elasticsearch.snapshot_repository}"
+        ),
+    )
 
 
 def restore_snapshot_cli(settings: Settings, name: str | None) -> int:
-    return _command(settings, "restore-snapshot", lambda snaps: snaps.restore(name), lambda info: (
-        f"restored snapshot {info.name} into {info.index} ({info.documents} documents); the alias now serves it"))
+    return _command(
+        settings,
+        "restore-snapshot",
+        lambda snaps: snaps.restore(name),
+        lambda info: (
+            f"restored snapshot {info.name} into {info.index} ({info.documents} documents); the alias now serves it"
+        ),
+    )
 
 
-def _command(settings: Settings, command: str, act: Callable[[Snapshots], SnapshotInfo],
-             report: Callable[[SnapshotInfo], str]) -> int:
+def _command(
+    settings: Settings, command: str, act: Callable[[Snapshots], SnapshotInfo], report: Callable[[SnapshotInfo], str]
+) -> int:
     """Run one snapshot command: 0 and a line on stdout, or 1 and the reason on stderr."""
     try:
         engine = _engine(settings, command)

@@ -25,11 +25,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Self
 
-from rawstore.models import StoredRecord
 from fedsearch.config import SourceConfig
 from fedsearch.record import Record, make_record_id
 from indexers.dedup import Features, features
 from indexers.normalize import NormalizationError, normalize
+from rawstore.models import StoredRecord
 
 log = logging.getLogger("fedsearch.indexer")
 
@@ -124,8 +124,9 @@ class Normalizer:
             # spawn: workers start from a clean process (not a fork of one holding engine threads), as
             # direct children of the indexer, so that they can die with it (_worker_start).
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start,
-                                             initargs=(os.getpid(),))
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

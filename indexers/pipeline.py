@@ -49,10 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.base import Quarantine
-from rawstore.harvest import confirm_held_sweeps, harvest_sources
-from rawstore.models import RunSummary, StoredRecord
-from rawstore.store import RawStore
-from fedsearch.config import Settings, SourceConfig
+from fedsearch.config import Settings
 from fedsearch.engines import EngineError, SearchEngine, open_engine
 from fedsearch.record import Record
 from indexers.dedup import (
@@ -70,6 +67,9 @@ from indexers.gcpolicy import relaxed_gc
 from indexers.parallel import NormalizedBatch, Normalizer
 from indexers.state import IndexState
 from indexers.timings import StageTimes, TimedEngine
+from rawstore.harvest import confirm_held_sweeps, harvest_sources
+from rawstore.models import RunSummary, StoredRecord
+from rawstore.store import RawStore
 
 log = logging.getLogger("fedsearch.indexer")
 
@@ -80,6 +80,7 @@ MARKS_CHUNK = 5000
 
 class IndexBusy(EngineError):
     """Another process (or job) is indexing this data directory."""
+
     error_code = "engine.index_busy"
 
 
@@ -135,8 +136,10 @@ def index_lock(data_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IndexBusy(f"another process is indexing {data_dir} (a harvest or a reindex); "
-                            "the stored records are indexed by the next run") from None
+            raise IndexBusy(
+                f"another process is indexing {data_dir} (a harvest or a reindex); "
+                "the stored records are indexed by the next run"
+            ) from None
         yield
     finally:
         os.close(fd)
@@ -145,9 +148,17 @@ def index_lock(data_dir: Path) -> Iterator[None]:
 def _quarantine(done: NormalizedBatch, store: RawStore, summary: IndexSummary) -> None:
     """Quarantine the records of a batch that could not be normalized (in the indexer's process, in order)."""
     for stored, reason in done.failed:
-        store.add_quarantine(stored.source, [Quarantine(
-            reason=f"could not be normalized: {reason}", local_id=stored.local_id,
-            payload=stored.payload, location="indexing")])
+        store.add_quarantine(
+            stored.source,
+            [
+                Quarantine(
+                    reason=f"could not be normalized: {reason}",
+                    local_id=stored.local_id,
+                    payload=stored.payload,
+                    location="indexing",
+                )
+            ],
+        )
         summary.quarantined += 1
         log.warning("record quarantined: %s", reason, extra={"source": stored.source, "record": stored.local_id})
 
@@ -163,8 +174,9 @@ def _batches(records: Iterable[StoredRecord], size: int) -> Iterator[list[Stored
         yield batch
 
 
-def _normalized(normalizer: Normalizer, batches: Iterable[list[StoredRecord]], store: RawStore,
-                summary: IndexSummary) -> Iterator[tuple[list[StoredRecord], NormalizedBatch]]:
+def _normalized(
+    normalizer: Normalizer, batches: Iterable[list[StoredRecord]], store: RawStore, summary: IndexSummary
+) -> Iterator[tuple[list[StoredRecord], NormalizedBatch]]:
     """Batches with their normalized records; `normalize` counts the time the indexer waited for them."""
     items = normalizer.ahead(batches)
     while True:
@@ -220,7 +232,9 @@ def _update_works(
     dedup.know_titles(title_uses(state.keys_under(title_prefix(f) for f in feats.values())))
     wanted = {rid: lookup_keys(f) for rid, f in feats.items()}
     filed = state.keys_to_ids(k for keys in wanted.values() for k in keys)
-    pairs = {(rid, other) for rid, keys in wanted.items() for k in keys for other in filed.get(k, ()) if other not in by_id}
+    pairs = {
+        (rid, other) for rid, keys in wanted.items() for k in keys for other in filed.get(k, ()) if other not in by_id
+    }
     source_of = state.sources_of({other for _, other in pairs})  # same-source pairs mostly need no features
     pairs = {(rid, other) for rid, other in pairs if dedup.worth_deciding(feats[rid], other, source_of[other])}
     stored = state.features_of({other for _, other in pairs})
@@ -247,16 +261,20 @@ def _update_works(
 
     clusters = {m.id: key for key in upsert_keys for m in dedup.members(key)}
     touched = upsert_keys | delete_ids
-    state.apply([(r, file_keys(feats[r.id])) for r in fresh], removed, clusters, feats,
-                dirty=touched if engine else ())
+    state.apply([(r, file_keys(feats[r.id])) for r in fresh], removed, clusters, feats, dirty=touched if engine else ())
     if engine is not None:
         absorbed = {w: dedup.cluster_key(w) for w in delete_ids if w in dedup}  # merged into another work
         _write(engine, [dedup.merged(key) for key in sorted(upsert_keys)], delete_ids, summary, absorbed)
     return touched
 
 
-def _write(engine: SearchEngine, merged: list[Record], delete_ids: Iterable[str], summary: IndexSummary,
-           absorbed: dict[str, str] | None = None) -> None:
+def _write(
+    engine: SearchEngine,
+    merged: list[Record],
+    delete_ids: Iterable[str],
+    summary: IndexSummary,
+    absorbed: dict[str, str] | None = None,
+) -> None:
     """Send works to the engine (not committed yet); rejections go to the summary.
 
     Upserts go first: on an engine without multi-request commits (Elasticsearch), a kill in
@@ -279,6 +297,7 @@ def _write(engine: SearchEngine, merged: list[Record], delete_ids: Iterable[str]
 
 
 # --- recovery ------------------------------------------------------------------------------
+
 
 def recover(state: IndexState, store: RawStore, engine: SearchEngine, summary: IndexSummary) -> None:
     """Bring the engine and raw store back in line with the state after a killed run (cheap if none was).
@@ -321,8 +340,15 @@ def _apply_marks(state: IndexState, store: RawStore) -> None:
         state.drop_marks(marks)
 
 
-def _index_pending(source: str | None, settings: Settings, store: RawStore, state: IndexState,
-                   engine: SearchEngine, summary: IndexSummary, progress: IndexProgress | None) -> None:
+def _index_pending(
+    source: str | None,
+    settings: Settings,
+    store: RawStore,
+    state: IndexState,
+    engine: SearchEngine,
+    summary: IndexSummary,
+    progress: IndexProgress | None,
+) -> None:
     """Index every changed raw record (of one source, or all), batch by batch."""
     sources = {s.id: s for s in settings.sources}
     # A few changes are indexed before worker processes would have started (~1 s, more on a loaded machine).
@@ -389,6 +415,7 @@ def forget_source(settings: Settings, source_id: str, engine: SearchEngine | Non
 
 # --- commands --------------------------------------------------------------------------
 
+
 class _RunPrinter:
     """Prints a harvest's progress line. The harvest reports after each page and once more at the end,
     often with nothing new: print changes only (one printer per command, so no state is shared)."""
@@ -406,7 +433,11 @@ class _RunPrinter:
 
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+    return (
+        f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
+        else f"{seconds // 60}:{seconds % 60:02d}"
+    )
 
 
 def progress_line(summary: IndexSummary) -> str:
@@ -439,8 +470,14 @@ def _who() -> str:
         return "unknown user"
 
 
-def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool = False,
-            progress: bool = True, confirm_deletions: bool = False, stop: threading.Event | None = None) -> int:
+def harvest(
+    settings: Settings,
+    source_ids: list[str] | None = None,
+    full: bool = False,
+    progress: bool = True,
+    confirm_deletions: bool = False,
+    stop: threading.Event | None = None,
+) -> int:
     """Harvest the sources, then index what changed. Exit code 0 if every source succeeded.
 
     `confirm_deletions`: apply held deletion sweeps, and let full listings delete past the brake.
@@ -455,20 +492,35 @@ def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool 
             confirmed = confirm_held_sweeps(store, wanted, by=f"command line ({_who()})")
             if confirmed:
                 print(f"held deletions confirmed: {confirmed} records marked deleted", flush=True)
-        runs = harvest_sources(settings, wanted, full=full, store=store, progress=_RunPrinter() if progress else None,
-                               stop=stop, confirm_deletions=confirm_deletions)
+        runs = harvest_sources(
+            settings,
+            wanted,
+            full=full,
+            store=store,
+            progress=_RunPrinter() if progress else None,
+            stop=stop,
+            confirm_deletions=confirm_deletions,
+        )
         for run in runs:
             rate = f", {run.rate:.0f} records/s" if run.rate else ""
-            line = (f"{run.source}: {run.status}: {run.records} records ({run.new} new, {run.changed} changed, "
-                    f"{run.deleted} deleted, {run.unchanged} unchanged, {run.quarantined} quarantined){rate}")
+            line = (
+                f"{run.source}: {run.status}: {run.records} records ({run.new} new, {run.changed} changed, "
+                f"{run.deleted} deleted, {run.unchanged} unchanged, {run.quarantined} quarantined){rate}"
+            )
             print(line + (f"; {run.error}" if run.error else ""), flush=True)
             for held in store.held_sweeps(run.source) if run.id is not None else []:
-                print(f"  {run.source}: {held.count} of {held.live} records are no longer listed; the deletions "
-                      f"are held: check them, then run `fedsearch harvest --source {run.source} "
-                      "--confirm-deletions` (or decide in the admin)", flush=True)
+                print(
+                    f"  {run.source}: {held.count} of {held.live} records are no longer listed; the deletions "
+                    f"are held: check them, then run `fedsearch harvest --source {run.source} "
+                    "--confirm-deletions` (or decide in the admin)",
+                    flush=True,
+                )
         if stop is not None and stop.is_set():
-            print("stopped: what was harvested is stored; the next `fedsearch harvest` resumes and indexes it",
-                  file=sys.stderr, flush=True)
+            print(
+                "stopped: what was harvested is stored; the next `fedsearch harvest` resumes and indexes it",
+                file=sys.stderr,
+                flush=True,
+            )
             return 1
         engine = open_engine(settings, writer=True)
         state = IndexState.for_data_dir(settings.data_dir)
@@ -482,15 +534,19 @@ def harvest(settings: Settings, source_ids: list[str] | None = None, full: bool 
             state.close()
             engine.close()
     replayed = f" ({summary.replayed} works an interrupted run left were written again)" if summary.replayed else ""
-    print(f"indexed: {summary.seen} changed records -> {summary.written} works written, {summary.deleted} removed, "
-          f"{summary.quarantined} quarantined, in {summary.seconds:.1f} s ({summary.stages.describe()}){replayed}", flush=True)
+    print(
+        f"indexed: {summary.seen} changed records -> {summary.written} works written, {summary.deleted} removed, "
+        f"{summary.quarantined} quarantined, in {summary.seconds:.1f} s ({summary.stages.describe()}){replayed}",
+        flush=True,
+    )
     for err in summary.errors[:20]:
         print(f"  rejected by the engine: {err}", file=sys.stderr)
     return 0 if all(r.ok for r in runs) and not summary.errors else 1
 
 
-def _counted(items: Iterable[Record], summary: IndexSummary, progress: IndexProgress | None,
-             every: int) -> Iterator[Record]:
+def _counted(
+    items: Iterable[Record], summary: IndexSummary, progress: IndexProgress | None, every: int
+) -> Iterator[Record]:
     for item in items:
         yield item
         summary.done += 1
@@ -553,6 +609,8 @@ def reindex(settings: Settings) -> int:
         return 1
     finally:
         engine.close()
-    print(f"reindexed: {summary.seen} raw records -> {summary.written} works, {summary.quarantined} quarantined, "
-          f"in {summary.seconds:.1f} s ({summary.stages.describe()})")
+    print(
+        f"reindexed: {summary.seen} raw records -> {summary.written} works, {summary.quarantined} quarantined, "
+        f"in {summary.seconds:.1f} s ({summary.stages.describe()})"
+    )
     return 0 if not summary.errors else 1

@@ -1,7 +1,7 @@
 """Write the Record model's JSON Schema to docs/record.schema.json.
 
-    python -m indexers.schema            # rewrite the file
-    python -m indexers.schema --check    # exit 1 if the file is out of date (CI)
+python -m indexers.schema            # rewrite the file
+python -m indexers.schema --check    # exit 1 if the file is out of date (CI)
 """
 
 from __future__ import annotations

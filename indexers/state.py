@@ -25,7 +25,6 @@ this file, so the state also keeps what the engine may not have yet:
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -75,7 +74,9 @@ CREATE INDEX IF NOT EXISTS {p}blocks_record ON {p}blocks (record_id);
 """
 
 
-SCHEMA = _tables("") + """
+SCHEMA = (
+    _tables("")
+    + """
 CREATE TABLE IF NOT EXISTS dirty (work_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS decisions (
@@ -87,6 +88,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     PRIMARY KEY (a, b)
 );
 """
+)
 _CHUNK = 500  # SQLite's bound-variable limit is far above this
 MAX_BLOCK = 200  # candidate lookups skip blocking keys shared by more records than this
 
@@ -113,7 +115,7 @@ class IndexState:
             self.conn.executescript(_tables(prefix))
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path) -> "IndexState":
+    def for_data_dir(cls, data_dir: Path) -> IndexState:
         return cls(Path(data_dir) / "index-state.sqlite")
 
     def close(self) -> None:
@@ -138,12 +140,19 @@ class IndexState:
         out: dict[str, set[str]] = {}
         for chunk in _chunks(sorted(set(keys))):
             marks = ",".join("?" * len(chunk))
-            small = [k for k, n in self.conn.execute(
-                f"SELECT key, COUNT(*) FROM {self.blocks} WHERE key IN ({marks}) GROUP BY key", chunk) if n <= max_block]
+            small = [
+                k
+                for k, n in self.conn.execute(
+                    f"SELECT key, COUNT(*) FROM {self.blocks} WHERE key IN ({marks}) GROUP BY key", chunk
+                )
+                if n <= max_block
+            ]
             if not small:
                 continue
             marks = ",".join("?" * len(small))
-            for key, rid in self.conn.execute(f"SELECT key, record_id FROM {self.blocks} WHERE key IN ({marks})", small):
+            for key, rid in self.conn.execute(
+                f"SELECT key, record_id FROM {self.blocks} WHERE key IN ({marks})", small
+            ):
                 out.setdefault(key, set()).add(rid)
         return out
 
@@ -155,15 +164,22 @@ class IndexState:
         """
         out: list[str] = []
         for prefix in sorted(set(prefixes)):
-            out += [k for (k,) in self.conn.execute(
-                f"SELECT DISTINCT key FROM {self.blocks} WHERE key >= ? AND key < ? LIMIT ?", (prefix, prefix + "\uffff", limit))]
+            out += [
+                k
+                for (k,) in self.conn.execute(
+                    f"SELECT DISTINCT key FROM {self.blocks} WHERE key >= ? AND key < ? LIMIT ?",
+                    (prefix, prefix + "\uffff", limit),
+                )
+            ]
         return out
 
     def records(self, record_ids: Iterable[str]) -> dict[str, Record]:
         out: dict[str, Record] = {}
         for chunk in _chunks(sorted(set(record_ids))):
             marks = ",".join("?" * len(chunk))
-            for rid, js in self.conn.execute(f"SELECT record_id, json FROM {self.works} WHERE record_id IN ({marks})", chunk):
+            for rid, js in self.conn.execute(
+                f"SELECT record_id, json FROM {self.works} WHERE record_id IN ({marks})", chunk
+            ):
                 out[rid] = Record.model_validate_json(js)
         return out
 
@@ -171,7 +187,9 @@ class IndexState:
         out: dict[str, str] = {}
         for chunk in _chunks(sorted(set(record_ids))):
             marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT record_id, source FROM {self.works} WHERE record_id IN ({marks})", chunk))
+            out.update(
+                self.conn.execute(f"SELECT record_id, source FROM {self.works} WHERE record_id IN ({marks})", chunk)
+            )
         return out
 
     def features_of(self, record_ids: Iterable[str]) -> dict[str, Features]:
@@ -182,7 +200,8 @@ class IndexState:
         for chunk in _chunks(record_ids):
             marks = ",".join("?" * len(chunk))
             for rid, version, data in self.conn.execute(
-                    f"SELECT record_id, version, data FROM {self.features} WHERE record_id IN ({marks})", chunk):
+                f"SELECT record_id, version, data FROM {self.features} WHERE record_id IN ({marks})", chunk
+            ):
                 if version == FEATURES_VERSION:
                     out[rid] = unpack(data)
         missing = [rid for rid in record_ids if rid not in out]
@@ -194,14 +213,18 @@ class IndexState:
         out: dict[str, str] = {}
         for chunk in _chunks(sorted(set(record_ids))):
             marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT record_id, cluster FROM {self.works} WHERE record_id IN ({marks})", chunk))
+            out.update(
+                self.conn.execute(f"SELECT record_id, cluster FROM {self.works} WHERE record_id IN ({marks})", chunk)
+            )
         return out
 
     def members_of(self, clusters: Iterable[str]) -> dict[str, Record]:
         out: dict[str, Record] = {}
         for chunk in _chunks(sorted(set(clusters))):
             marks = ",".join("?" * len(chunk))
-            for rid, js in self.conn.execute(f"SELECT record_id, json FROM {self.works} WHERE cluster IN ({marks})", chunk):
+            for rid, js in self.conn.execute(
+                f"SELECT record_id, json FROM {self.works} WHERE cluster IN ({marks})", chunk
+            ):
                 out[rid] = Record.model_validate_json(js)
         return out
 
@@ -211,7 +234,8 @@ class IndexState:
         for chunk in _chunks(sorted(set(clusters))):
             marks = ",".join("?" * len(chunk))
             for cluster, js in self.conn.execute(
-                    f"SELECT cluster, json FROM {self.works} WHERE cluster IN ({marks}) ORDER BY cluster, record_id", chunk):
+                f"SELECT cluster, json FROM {self.works} WHERE cluster IN ({marks}) ORDER BY cluster, record_id", chunk
+            ):
                 out.setdefault(cluster, []).append(Record.model_validate_json(js))
         return out
 
@@ -243,21 +267,28 @@ class IndexState:
 
     def merged_clusters(self, limit: int = 200) -> dict[str, list[Record]]:
         """Clusters of more than one record (the largest first, then by key): cluster key -> members."""
-        keys = [k for (k,) in self.conn.execute(
-            f"SELECT cluster FROM {self.works} GROUP BY cluster HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, cluster LIMIT ?",
-            (limit,))]
+        keys = [
+            k
+            for (k,) in self.conn.execute(
+                f"SELECT cluster FROM {self.works} GROUP BY cluster HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, cluster LIMIT ?",
+                (limit,),
+            )
+        ]
         out: dict[str, list[Record]] = {k: [] for k in keys}
         for chunk in _chunks(keys):
             marks = ",".join("?" * len(chunk))
             for cluster, js in self.conn.execute(
-                    f"SELECT cluster, json FROM {self.works} WHERE cluster IN ({marks}) ORDER BY record_id", chunk):
+                f"SELECT cluster, json FROM {self.works} WHERE cluster IN ({marks}) ORDER BY record_id", chunk
+            ):
                 out[cluster].append(Record.model_validate_json(js))
         return out
 
     # --- librarians' decisions (kept across rebuilds) ---------------------------------
     def decisions(self) -> list[tuple[str, str, str, str, str]]:
         """(record a, record b, "split" | "join", who, when), a < b."""
-        return [tuple(r) for r in self.conn.execute("SELECT a, b, decision, actor, at FROM decisions ORDER BY at, a, b")]
+        return [
+            tuple(r) for r in self.conn.execute("SELECT a, b, decision, actor, at FROM decisions ORDER BY at, a, b")
+        ]
 
     def decide(self, a: str, b: str, decision: str, actor: str, at: str) -> None:
         if a == b:
@@ -267,8 +298,10 @@ class IndexState:
         a, b = sorted((a, b))
         with self.conn:
             self.conn.execute("BEGIN")
-            self.conn.execute("INSERT OR REPLACE INTO decisions (a, b, decision, actor, at) VALUES (?, ?, ?, ?, ?)",
-                              (a, b, decision, actor, at))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO decisions (a, b, decision, actor, at) VALUES (?, ?, ?, ?, ?)",
+                (a, b, decision, actor, at),
+            )
 
     def forget_decision(self, a: str, b: str) -> bool:
         a, b = sorted((a, b))
@@ -277,8 +310,14 @@ class IndexState:
             return self.conn.execute("DELETE FROM decisions WHERE a = ? AND b = ?", (a, b)).rowcount > 0
 
     # --- writing ---------------------------------------------------------------------
-    def apply(self, put: list[tuple[Record, list[str]]], removed: Iterable[str], clusters: dict[str, str],
-              feats: dict[str, Features] | None = None, dirty: Iterable[str] = ()) -> None:
+    def apply(
+        self,
+        put: list[tuple[Record, list[str]]],
+        removed: Iterable[str],
+        clusters: dict[str, str],
+        feats: dict[str, Features] | None = None,
+        dirty: Iterable[str] = (),
+    ) -> None:
         """In one transaction: store records with their blocking keys and dedup features (`feats`, or
         computed here), drop removed ids, set clusters, and journal `dirty`, the work ids the engine must now be told about."""
         feats = feats or {}
@@ -293,18 +332,29 @@ class IndexState:
             for record, keys in put:
                 self.conn.execute(
                     f"INSERT OR REPLACE INTO {self.works} (record_id, source, local_id, cluster, json) VALUES (?, ?, ?, ?, ?)",
-                    (record.id, record.source, record.source_record_id, clusters.get(record.id, record.id),
-                     record.model_dump_json(exclude_none=True)),
+                    (
+                        record.id,
+                        record.source,
+                        record.source_record_id,
+                        clusters.get(record.id, record.id),
+                        record.model_dump_json(exclude_none=True),
+                    ),
                 )
                 self.conn.execute(f"DELETE FROM {self.blocks} WHERE record_id = ?", (record.id,))
-                self.conn.executemany(f"INSERT OR IGNORE INTO {self.blocks} (key, record_id) VALUES (?, ?)",
-                                      [(k, record.id) for k in keys])
+                self.conn.executemany(
+                    f"INSERT OR IGNORE INTO {self.blocks} (key, record_id) VALUES (?, ?)",
+                    [(k, record.id) for k in keys],
+                )
             self.conn.executemany(
                 f"INSERT OR REPLACE INTO {self.features} (record_id, version, data) VALUES (?, ?, ?)",
-                [(record.id, FEATURES_VERSION, pack(feats.get(record.id) or features(record))) for record, _ in put])
-            self.conn.executemany(f"UPDATE {self.works} SET cluster = ? WHERE record_id = ?",
-                                  [(c, rid) for rid, c in clusters.items()])
-            self.conn.executemany("INSERT OR IGNORE INTO dirty (work_id) VALUES (?)", [(w,) for w in sorted(set(dirty))])
+                [(record.id, FEATURES_VERSION, pack(feats.get(record.id) or features(record))) for record, _ in put],
+            )
+            self.conn.executemany(
+                f"UPDATE {self.works} SET cluster = ? WHERE record_id = ?", [(c, rid) for rid, c in clusters.items()]
+            )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO dirty (work_id) VALUES (?)", [(w,) for w in sorted(set(dirty))]
+            )
 
     # --- blocking keys of an older scheme (live state only) ----------------------------
     def blocking_version(self) -> str | None:
@@ -325,8 +375,10 @@ class IndexState:
                 self.conn.execute("BEGIN")
                 for sub in _chunks(part):
                     self.conn.execute(f"DELETE FROM {self.blocks} WHERE record_id IN ({','.join('?' * len(sub))})", sub)
-                self.conn.executemany(f"INSERT OR IGNORE INTO {self.blocks} (key, record_id) VALUES (?, ?)",
-                                      [(k, rid) for rid in part for k in keys_of(feats[rid])])
+                self.conn.executemany(
+                    f"INSERT OR IGNORE INTO {self.blocks} (key, record_id) VALUES (?, ?)",
+                    [(k, rid) for rid in part for k in keys_of(feats[rid])],
+                )
         with self.conn:
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('blocking_version', ?)", (version,))
         return len(ids)
@@ -347,22 +399,32 @@ class IndexState:
         """Remember raw records read, as (source, local_id, state), to mark them indexed after the switch."""
         with self.conn:
             self.conn.execute("BEGIN")
-            self.conn.executemany(f"INSERT OR REPLACE INTO {self.marks} (source, local_id, state) VALUES (?, ?, ?)",
-                                  list(states))
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO {self.marks} (source, local_id, state) VALUES (?, ?, ?)", list(states)
+            )
 
     def pending_marks(self, limit: int) -> list[tuple[str, str, str]]:
-        return [tuple(r) for r in self.conn.execute(
-            f"SELECT source, local_id, state FROM {self.marks} ORDER BY source, local_id LIMIT ?", (limit,))]
+        return [
+            tuple(r)
+            for r in self.conn.execute(
+                f"SELECT source, local_id, state FROM {self.marks} ORDER BY source, local_id LIMIT ?", (limit,)
+            )
+        ]
 
     def drop_marks(self, states: Iterable[tuple[str, str, str]]) -> None:
         with self.conn:
             self.conn.execute("BEGIN")
-            self.conn.executemany(f"DELETE FROM {self.marks} WHERE source = ? AND local_id = ?",
-                                  [(s, lid) for s, lid, _ in states])
+            self.conn.executemany(
+                f"DELETE FROM {self.marks} WHERE source = ? AND local_id = ?", [(s, lid) for s, lid, _ in states]
+            )
 
     def staging_exists(self) -> bool:
-        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                                 (f"{STAGING}works",)).fetchone() is not None
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (f"{STAGING}works",)
+            ).fetchone()
+            is not None
+        )
 
     def rebuild_generation(self) -> str | None:
         """The engine index a rebuild was about to switch to (None: it had not got that far)."""
@@ -372,9 +434,11 @@ class IndexState:
     def set_rebuild_generation(self, generation: str) -> None:
         with self.conn:
             self.conn.execute("BEGIN")
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuild_generation', ?)", (generation,))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuild_generation', ?)", (generation,)
+            )
 
-    def start_rebuild(self) -> "IndexState":
+    def start_rebuild(self) -> IndexState:
         """Empty staging tables beside the live ones; returns the state that writes to them."""
         self.abandon_rebuild()
         return IndexState(self.path, prefix=STAGING)

@@ -22,19 +22,27 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import UNTRUSTED, Checkpoint, HarvestFailed, HarvestIncomplete, HarvestStopped, Quarantine, RawRecord
+from connectors.base import (
+    UNTRUSTED,
+    Checkpoint,
+    HarvestFailed,
+    HarvestIncomplete,
+    HarvestStopped,
+    Quarantine,
+    RawRecord,
+)
 from connectors.http import PartnerError
-from rawstore.models import RunSummary, parse_time, utcnow
-from rawstore.store import RawStore
 from connectors.registry import UnknownConnector, get_connector
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.errors import FedsearchError
+from rawstore.models import RunSummary, parse_time, utcnow
+from rawstore.store import RawStore
 
 log = logging.getLogger("fedsearch.harvest")
 
@@ -46,6 +54,7 @@ FLUSH_EVERY = 1000
 
 class SourceBusy(FedsearchError):
     """Another harvest of the same source is running."""
+
     error_code = "harvest.source_busy"
 
 
@@ -74,8 +83,9 @@ def _resolve(settings: Settings, source: SourceConfig | str) -> SourceConfig:
 
 def _failed_summary(source_id: str, message: str) -> RunSummary:
     now = utcnow()
-    return RunSummary(id=None, source=source_id, status="failed", mode="full", started_at=now, ended_at=now,
-                      error=message)
+    return RunSummary(
+        id=None, source=source_id, status="failed", mode="full", started_at=now, ended_at=now, error=message
+    )
 
 
 def harvest_source(
@@ -105,8 +115,9 @@ def harvest_source(
         with source_lock(store, source.id):
             connector = cls(source, options, policy)
             connector.stop = stop  # network connectors hand it to their HTTP client
-            return _run(connector, source, store, full=full, progress=progress, stop=stop,
-                        confirm_deletions=confirm_deletions)
+            return _run(
+                connector, source, store, full=full, progress=progress, stop=stop, confirm_deletions=confirm_deletions
+            )
     except SourceBusy as err:
         log.warning(str(err), extra=extra)
         return _failed_summary(source.id, str(err))
@@ -132,13 +143,23 @@ def planned_mode(connector, source: SourceConfig, store: RawStore, *, full: bool
     return _plan(connector, source, store, full)[1]
 
 
-def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progress: Progress | None,
-         stop: threading.Event | None, confirm_deletions: bool = False) -> RunSummary:
+def _run(
+    connector,
+    source: SourceConfig,
+    store: RawStore,
+    *,
+    full: bool,
+    progress: Progress | None,
+    stop: threading.Event | None,
+    confirm_deletions: bool = False,
+) -> RunSummary:
     resume, mode, since = _plan(connector, source, store, full)
     success = store.last_successful_run(source.id)
     connector.previous_state = success.checkpoint if success is not None and mode == "incremental" else None
     run = store.start_run(
-        source.id, mode=mode, since=since,
+        source.id,
+        mode=mode,
+        since=since,
         window_start=resume.window_start if resume else None,
         window_id=resume.window_id if resume else None,
         resumed_from=resume.id if resume else None,
@@ -165,7 +186,9 @@ def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progre
             progress(run)
 
     status, error = "ok", None
-    items = connector.harvest(since=parse_time(since) if since else None, checkpoint=resume.checkpoint if resume else None)
+    items = connector.harvest(
+        since=parse_time(since) if since else None, checkpoint=resume.checkpoint if resume else None
+    )
     try:
         for item in items:
             if isinstance(item, RawRecord):
@@ -188,8 +211,13 @@ def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progre
     except HarvestStopped:
         status, error = "stopped", "stopped on request; the next run resumes from the last checkpoint"
     except HarvestIncomplete as err:
-        status, error = "incomplete", (f"{err.message}; what was read before is kept, nothing was marked "
-                                       "deleted, and the next run goes on from the last checkpoint")
+        status, error = (
+            "incomplete",
+            (
+                f"{err.message}; what was read before is kept, nothing was marked "
+                "deleted, and the next run goes on from the last checkpoint"
+            ),
+        )
     except HarvestFailed as err:
         status, error = "failed", err.message
     except PartnerError as err:
@@ -209,36 +237,59 @@ def _run(connector, source: SourceConfig, store: RawStore, *, full: bool, progre
         _safe_flush(flush)
     store.finish_run(run, status, error)
     level = logging.INFO if status == "ok" else logging.WARNING if status == "stopped" else logging.ERROR
-    log.log(level, "harvest %s: %s records (%s new, %s changed, %s deleted, %s unchanged, %s quarantined) in %s page%s%s",
-            status, run.records, run.new, run.changed, run.deleted, run.unchanged, run.quarantined, run.pages,
-            "" if run.pages == 1 else "s",
-            f"; {error}" if error else "", extra={**extra, "count": run.records})
+    log.log(
+        level,
+        "harvest %s: %s records (%s new, %s changed, %s deleted, %s unchanged, %s quarantined) in %s page%s%s",
+        status,
+        run.records,
+        run.new,
+        run.changed,
+        run.deleted,
+        run.unchanged,
+        run.quarantined,
+        run.pages,
+        "" if run.pages == 1 else "s",
+        f"; {error}" if error else "",
+        extra={**extra, "count": run.records},
+    )
     return run
 
 
 def _safe_flush(flush) -> None:
     try:
         flush(None, page=False)
-    except Exception:  # noqa: BLE001 - the store itself failing: nothing more to save
+    except Exception:
         log.exception("could not store the last records of the run")
 
 
 def _sweep(store: RawStore, run: RunSummary, extra: dict[str, Any], *, max_share: float, confirmed: bool) -> None:
     untrusted = (run.checkpoint or {}).get(UNTRUSTED)
     if untrusted:
-        log.warning("the full listing cannot back deletions (%s); no record was marked deleted",
-                    "; ".join(untrusted[:3]), extra=extra)
+        log.warning(
+            "the full listing cannot back deletions (%s); no record was marked deleted",
+            "; ".join(untrusted[:3]),
+            extra=extra,
+        )
         return
     result = store.sweep_unlisted(run, max_share=max_share, confirmed=confirmed)
     if result.empty_listing:
-        log.warning("the full listing was empty; keeping the stored records rather than marking them all deleted",
-                    extra=extra)
+        log.warning(
+            "the full listing was empty; keeping the stored records rather than marking them all deleted", extra=extra
+        )
     elif result.held is not None:
         held = result.held
-        log.warning("%s of %s records (%.0f%%) are no longer listed by the partner, over the safety brake of "
-                    "%.0f%%; the deletions are held (sweep %s): confirm them in the admin or with "
-                    "`fedsearch harvest --source %s --confirm-deletions`, or discard them in the admin",
-                    held.count, held.live, 100 * held.share, 100 * max_share, held.id, run.source, extra=extra)
+        log.warning(
+            "%s of %s records (%.0f%%) are no longer listed by the partner, over the safety brake of "
+            "%.0f%%; the deletions are held (sweep %s): confirm them in the admin or with "
+            "`fedsearch harvest --source %s --confirm-deletions`, or discard them in the admin",
+            held.count,
+            held.live,
+            100 * held.share,
+            100 * max_share,
+            held.id,
+            run.source,
+            extra=extra,
+        )
     elif result.deleted:
         log.info("%s records are no longer listed by the partner: marked deleted", result.deleted, extra=extra)
 
@@ -249,8 +300,13 @@ def confirm_held_sweeps(store: RawStore, source_ids: Iterable[str], by: str) -> 
     for sid in source_ids:
         for held in store.held_sweeps(sid):
             n = store.confirm_held_sweep(held.id, by=by)
-            log.warning("held deletion sweep %s confirmed by %s: %s records marked deleted", held.id, by, n,
-                        extra={"source": sid})
+            log.warning(
+                "held deletion sweep %s confirmed by %s: %s records marked deleted",
+                held.id,
+                by,
+                n,
+                extra={"source": sid},
+            )
             total += n
     return total
 
@@ -263,7 +319,8 @@ def _check_record(item: RawRecord, max_bytes: int) -> Quarantine | None:
     if len(item.payload) > max_bytes:
         return Quarantine(
             reason=f"the record is {len(item.payload)} bytes, over the limit of {max_bytes} (max_record_bytes)",
-            local_id=item.local_id, payload=item.payload,
+            local_id=item.local_id,
+            payload=item.payload,
         )
     return None
 
@@ -293,9 +350,18 @@ def harvest_sources(
                 results.append(_failed_summary(sid, str(err.args[0])))
                 continue
             try:
-                results.append(harvest_source(settings, source, store, full=full, progress=progress, stop=stop,
-                                              confirm_deletions=confirm_deletions))
-            except Exception as err:  # noqa: BLE001 - e.g. the disk is full; the next source may still work
+                results.append(
+                    harvest_source(
+                        settings,
+                        source,
+                        store,
+                        full=full,
+                        progress=progress,
+                        stop=stop,
+                        confirm_deletions=confirm_deletions,
+                    )
+                )
+            except Exception as err:
                 log.exception("harvest failed", extra={"source": sid})
                 results.append(_failed_summary(sid, f"unexpected error: {type(err).__name__}: {err}"))
         return results
@@ -323,15 +389,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_config(args.config)
 
     def show(run: RunSummary) -> None:
-        print(json.dumps({"run": run.id, "source": run.source, "pages": run.pages, "records": run.records}),
-              flush=True)
+        print(json.dumps({"run": run.id, "source": run.source, "pages": run.pages, "records": run.records}), flush=True)
 
     results = harvest_sources(settings, args.source, full=args.full, progress=show if args.progress else None)
     for run in results:
         rate = f", {run.rate:.0f} records/s" if run.rate else ""
-        print(f"{run.source}: {run.status}: {run.records} records ({run.new} new, {run.changed} changed, "
-              f"{run.deleted} deleted, {run.unchanged} unchanged, {run.quarantined} quarantined){rate}"
-              + (f"; {run.error}" if run.error else ""))
+        print(
+            f"{run.source}: {run.status}: {run.records} records ({run.new} new, {run.changed} changed, "
+            f"{run.deleted} deleted, {run.unchanged} unchanged, {run.quarantined} quarantined){rate}"
+            + (f"; {run.error}" if run.error else "")
+        )
     return 0 if all(r.ok for r in results) else 1
 
 

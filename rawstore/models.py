@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from connectors.base import RawRecord
@@ -19,7 +19,7 @@ RunMode = Literal["full", "incremental"]
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -56,8 +56,14 @@ class StoredRecord:
         return DELETED_STATE if self.deleted else self.content_hash
 
     def raw(self) -> RawRecord:
-        return RawRecord(local_id=self.local_id, format=self.format, payload=self.payload,
-                         datestamp=self.datestamp, deleted=self.deleted, sets=list(self.sets))
+        return RawRecord(
+            local_id=self.local_id,
+            format=self.format,
+            payload=self.payload,
+            datestamp=self.datestamp,
+            deleted=self.deleted,
+            sets=list(self.sets),
+        )
 
 
 @dataclass
@@ -176,7 +182,7 @@ class PageCounts:
     quarantined: int = 0
     records: int = 0
 
-    def add(self, other: "PageCounts") -> None:
+    def add(self, other: PageCounts) -> None:
         for name in ("new", "changed", "deleted", "unchanged", "quarantined", "records"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 

@@ -6,9 +6,9 @@ import json
 import sys
 from typing import Any, TextIO
 
+from fedsearch.config import Settings
 from rawstore.models import RunSummary, SourceStatus
 from rawstore.store import RawStore
-from fedsearch.config import Settings
 
 
 def sources_status(settings: Settings, store: RawStore) -> list[dict[str, Any]]:
@@ -40,8 +40,11 @@ def _when(run: RunSummary | None) -> str:
 def _line(status: SourceStatus, entry: dict[str, Any]) -> list[str]:
     c = status.counts
     run = status.last_run
-    lines = [f"{status.source}" + (f"  ({entry['connector']})" if entry["connector"] else "  (not in the configuration)")
-             + ("" if entry["enabled"] in (None, True) else "  [disabled]")]
+    lines = [
+        f"{status.source}"
+        + (f"  ({entry['connector']})" if entry["connector"] else "  (not in the configuration)")
+        + ("" if entry["enabled"] in (None, True) else "  [disabled]")
+    ]
     if run is None:
         lines.append("    last run: never")
     else:
@@ -49,18 +52,22 @@ def _line(status: SourceStatus, entry: dict[str, Any]) -> list[str]:
         lines.append(
             f"    last run: #{run.id} {run.status} {run.mode} at {_when(run)}: {run.records} records "
             f"({run.new} new, {run.changed} changed, {run.deleted} deleted, {run.unchanged} unchanged, "
-            f"{run.quarantined} quarantined){rate}")
+            f"{run.quarantined} quarantined){rate}"
+        )
         if status.last_success and status.last_success.id != run.id:
             lines.append(f"    last success: #{status.last_success.id} at {_when(status.last_success)}")
-    lines.append(f"    records: {c.live} live, {c.deleted} deleted, {c.quarantined} quarantined, "
-                 f"{c.unindexed} waiting to be indexed")
+    lines.append(
+        f"    records: {c.live} live, {c.deleted} deleted, {c.quarantined} quarantined, "
+        f"{c.unindexed} waiting to be indexed"
+    )
     if status.last_error:
         lines.append(f"    last error: {status.last_error}")
     for held in entry.get("held_deletions") or []:
         lines.append(
             f"    held deletions: {held['count']} of {held['live']} records no longer listed (full run "
             f"#{held['run_id']}); confirm with `fedsearch harvest --source {status.source} --confirm-deletions` "
-            "or in the admin, or discard them in the admin")
+            "or in the admin, or discard them in the admin"
+        )
     return lines
 
 

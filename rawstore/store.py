@@ -26,10 +26,8 @@ from connectors.base import Quarantine, RawRecord
 from fedsearch import sqlite
 from rawstore.models import (  # noqa: F401 - re-exported: the store's callers import them from here
     DELETED_STATE,
-    content_hash,
     HeldSweep,
     PageCounts,
-    parse_time,
     QuarantineEntry,
     RunMode,
     RunStatus,
@@ -39,6 +37,8 @@ from rawstore.models import (  # noqa: F401 - re-exported: the store's callers i
     StoredRecord,
     SweepResult,
     SweepStatus,
+    content_hash,
+    parse_time,
     utcnow,
 )
 
@@ -121,31 +121,62 @@ CREATE INDEX IF NOT EXISTS held_sweeps_source ON held_sweeps (source, status);
 """
 
 _PENDING = "indexed_hash IS NOT (CASE WHEN deleted THEN 'deleted' ELSE content_hash END)"
-_RECORD_COLUMNS = ("source, local_id, format, payload, content_hash, datestamp, deleted, sets, "
-                   "first_seen, last_seen, changed_at, run_id, indexed_hash")
+_RECORD_COLUMNS = (
+    "source, local_id, format, payload, content_hash, datestamp, deleted, sets, "
+    "first_seen, last_seen, changed_at, run_id, indexed_hash"
+)
 
 
 def _held_from_row(r: sqlite3.Row) -> HeldSweep:
-    return HeldSweep(id=r["id"], source=r["source"], run_id=r["run_id"], created=r["created"], live=r["live"],
-                     local_ids=json.loads(r["local_ids"]), status=r["status"], decided_at=r["decided_at"],
-                     decided_by=r["decided_by"], applied=r["applied"])
+    return HeldSweep(
+        id=r["id"],
+        source=r["source"],
+        run_id=r["run_id"],
+        created=r["created"],
+        live=r["live"],
+        local_ids=json.loads(r["local_ids"]),
+        status=r["status"],
+        decided_at=r["decided_at"],
+        decided_by=r["decided_by"],
+        applied=r["applied"],
+    )
 
 
 def _run_from_row(row: sqlite3.Row) -> RunSummary:
     return RunSummary(
-        id=row["id"], source=row["source"], status=row["status"], mode=row["mode"],
-        started_at=row["started_at"], ended_at=row["ended_at"], since=row["since"],
-        window_start=row["window_start"], window_id=row["window_id"], resumed_from=row["resumed_from"],
+        id=row["id"],
+        source=row["source"],
+        status=row["status"],
+        mode=row["mode"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        since=row["since"],
+        window_start=row["window_start"],
+        window_id=row["window_id"],
+        resumed_from=row["resumed_from"],
         checkpoint=json.loads(row["checkpoint"]) if row["checkpoint"] else None,
-        pages=row["pages"], records=row["records"], new=row["new"], changed=row["changed"],
-        deleted=row["deleted"], unchanged=row["unchanged"], quarantined=row["quarantined"], error=row["error"],
+        pages=row["pages"],
+        records=row["records"],
+        new=row["new"],
+        changed=row["changed"],
+        deleted=row["deleted"],
+        unchanged=row["unchanged"],
+        quarantined=row["quarantined"],
+        error=row["error"],
     )
 
 
 def _quarantine_from_row(r: sqlite3.Row) -> QuarantineEntry:
-    return QuarantineEntry(id=r["id"], source=r["source"], run_id=r["run_id"], local_id=r["local_id"],
-                           reason=r["reason"], payload=bytes(r["payload"]), location=r["location"],
-                           created=r["created"])
+    return QuarantineEntry(
+        id=r["id"],
+        source=r["source"],
+        run_id=r["run_id"],
+        local_id=r["local_id"],
+        reason=r["reason"],
+        payload=bytes(r["payload"]),
+        location=r["location"],
+        created=r["created"],
+    )
 
 
 def _insert_new(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -153,16 +184,26 @@ def _insert_new(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         conn.executemany(
             "INSERT INTO records (source, local_id, format, payload, content_hash, datestamp, deleted, sets, "
             "first_seen, last_seen, changed_at, run_id, seen_window) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
-            rows)
+            rows,
+        )
         rows.clear()
 
 
 def _record_from_row(row: sqlite3.Row) -> StoredRecord:
     return StoredRecord(
-        source=row["source"], local_id=row["local_id"], format=row["format"], payload=bytes(row["payload"]),
-        content_hash=row["content_hash"], datestamp=row["datestamp"], deleted=bool(row["deleted"]),
-        sets=json.loads(row["sets"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
-        changed_at=row["changed_at"], run_id=row["run_id"], indexed_hash=row["indexed_hash"],
+        source=row["source"],
+        local_id=row["local_id"],
+        format=row["format"],
+        payload=bytes(row["payload"]),
+        content_hash=row["content_hash"],
+        datestamp=row["datestamp"],
+        deleted=bool(row["deleted"]),
+        sets=json.loads(row["sets"]),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        changed_at=row["changed_at"],
+        run_id=row["run_id"],
+        indexed_hash=row["indexed_hash"],
     )
 
 
@@ -180,10 +221,10 @@ class RawStore:
         conn.executescript(_SCHEMA)
 
     @classmethod
-    def for_settings(cls, settings) -> "RawStore":
+    def for_settings(cls, settings) -> RawStore:
         return cls(Path(settings.data_dir) / FILENAME)
 
-    def __enter__(self) -> "RawStore":
+    def __enter__(self) -> RawStore:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -214,13 +255,16 @@ class RawStore:
     # -- records ---------------------------------------------------------------
 
     def get(self, source: str, local_id: str) -> StoredRecord | None:
-        row = self._conn().execute(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE source = ? AND local_id = ?", (source, local_id)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE source = ? AND local_id = ?", (source, local_id))
+            .fetchone()
+        )
         return _record_from_row(row) if row else None
 
-    def _upsert(self, conn: sqlite3.Connection, source: str, run_id: int, window_id: int,
-                records: list[RawRecord], now: str) -> PageCounts:
+    def _upsert(
+        self, conn: sqlite3.Connection, source: str, run_id: int, window_id: int, records: list[RawRecord], now: str
+    ) -> PageCounts:
         counts = PageCounts()
         existing: dict[str, sqlite3.Row] = {}
         quarantined: set[str] = set()  # ids with a quarantine entry: the only ones a DELETE can touch
@@ -230,11 +274,16 @@ class RawStore:
             marks = ",".join("?" * len(chunk))
             for row in conn.execute(
                 f"SELECT local_id, content_hash, deleted, sets, format FROM records "
-                f"WHERE source = ? AND local_id IN ({marks})", (source, *chunk)
+                f"WHERE source = ? AND local_id IN ({marks})",
+                (source, *chunk),
             ):
                 existing[row["local_id"]] = row
-            quarantined.update(row[0] for row in conn.execute(
-                f"SELECT local_id FROM quarantine WHERE source = ? AND local_id IN ({marks})", (source, *chunk)))
+            quarantined.update(
+                row[0]
+                for row in conn.execute(
+                    f"SELECT local_id FROM quarantine WHERE source = ? AND local_id IN ({marks})", (source, *chunk)
+                )
+            )
         set_texts: dict[tuple[str, ...], str] = {}  # most pages repeat a few set lists
         new_rows: list[tuple[Any, ...]] = []  # new live records, inserted together (executemany)
         new_ids: set[str] = set()
@@ -254,8 +303,20 @@ class RawStore:
                         "INSERT INTO records (source, local_id, format, payload, content_hash, datestamp, deleted, "
                         "sets, first_seen, last_seen, changed_at, run_id, seen_window) "
                         "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
-                        (source, rec.local_id, rec.format, rec.payload, content_hash(rec.payload), rec.datestamp,
-                         sets, now, now, now, run_id, window_id),
+                        (
+                            source,
+                            rec.local_id,
+                            rec.format,
+                            rec.payload,
+                            content_hash(rec.payload),
+                            rec.datestamp,
+                            sets,
+                            now,
+                            now,
+                            now,
+                            run_id,
+                            window_id,
+                        ),
                     )
                     counts.deleted += 1
                 elif old["deleted"]:
@@ -271,15 +332,34 @@ class RawStore:
                         (rec.datestamp, now, now, run_id, window_id, source, rec.local_id),
                     )
                     counts.deleted += 1
-                existing[rec.local_id] = {"content_hash": old["content_hash"] if old else None, "deleted": 1,
-                                          "sets": sets, "format": rec.format}
+                existing[rec.local_id] = {
+                    "content_hash": old["content_hash"] if old else None,
+                    "deleted": 1,
+                    "sets": sets,
+                    "format": rec.format,
+                }
                 continue
             digest = content_hash(rec.payload)
             counts_as_changed = old is not None and bool(
-                old["deleted"] or old["content_hash"] != digest or old["sets"] != sets or old["format"] != rec.format)
+                old["deleted"] or old["content_hash"] != digest or old["sets"] != sets or old["format"] != rec.format
+            )
             if old is None:
-                new_rows.append((source, rec.local_id, rec.format, rec.payload, digest, rec.datestamp, sets, now, now,
-                                 now, run_id, window_id))
+                new_rows.append(
+                    (
+                        source,
+                        rec.local_id,
+                        rec.format,
+                        rec.payload,
+                        digest,
+                        rec.datestamp,
+                        sets,
+                        now,
+                        now,
+                        now,
+                        run_id,
+                        window_id,
+                    )
+                )
                 new_ids.add(rec.local_id)
                 counts.new += 1
             elif counts_as_changed:
@@ -287,8 +367,19 @@ class RawStore:
                     "UPDATE records SET format = ?, payload = ?, content_hash = ?, datestamp = ?, deleted = 0, "
                     "sets = ?, last_seen = ?, changed_at = ?, run_id = ?, seen_window = ? "
                     "WHERE source = ? AND local_id = ?",
-                    (rec.format, rec.payload, digest, rec.datestamp, sets, now, now, run_id, window_id,
-                     source, rec.local_id),
+                    (
+                        rec.format,
+                        rec.payload,
+                        digest,
+                        rec.datestamp,
+                        sets,
+                        now,
+                        now,
+                        run_id,
+                        window_id,
+                        source,
+                        rec.local_id,
+                    ),
                 )
                 counts.changed += 1
             else:
@@ -300,15 +391,24 @@ class RawStore:
             # A record that arrives readable clears what a harvest quarantined under its id; what the
             # indexer quarantined (run_id NULL) waits for a changed record, since the same one fails again.
             if rec.local_id in quarantined:
-                conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id = ?"
-                             + ("" if old is None or counts_as_changed else " AND run_id IS NOT NULL"),
-                             (source, rec.local_id))
+                conn.execute(
+                    "DELETE FROM quarantine WHERE source = ? AND local_id = ?"
+                    + ("" if old is None or counts_as_changed else " AND run_id IS NOT NULL"),
+                    (source, rec.local_id),
+                )
             existing[rec.local_id] = {"content_hash": digest, "deleted": 0, "sets": sets, "format": rec.format}
         _insert_new(conn, new_rows)
         return counts
 
-    def _quarantine(self, conn: sqlite3.Connection, source: str, run_id: int | None, window_id: int | None,
-                    items: list[Quarantine], now: str) -> int:
+    def _quarantine(
+        self,
+        conn: sqlite3.Connection,
+        source: str,
+        run_id: int | None,
+        window_id: int | None,
+        items: list[Quarantine],
+        now: str,
+    ) -> int:
         for q in items:
             payload = q.payload or b""
             reason = q.reason
@@ -319,11 +419,15 @@ class RawStore:
                 # One entry per bad record, however many runs meet it; a stored copy stays listed.
                 conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id = ?", (source, q.local_id))
                 if window_id is not None:
-                    conn.execute("UPDATE records SET seen_window = ? WHERE source = ? AND local_id = ?",
-                                 (window_id, source, q.local_id))
+                    conn.execute(
+                        "UPDATE records SET seen_window = ? WHERE source = ? AND local_id = ?",
+                        (window_id, source, q.local_id),
+                    )
             elif q.location:
-                conn.execute("DELETE FROM quarantine WHERE source = ? AND local_id IS NULL AND location = ? "
-                             "AND reason = ?", (source, q.location, reason))
+                conn.execute(
+                    "DELETE FROM quarantine WHERE source = ? AND local_id IS NULL AND location = ? AND reason = ?",
+                    (source, q.location, reason),
+                )
             conn.execute(
                 "INSERT INTO quarantine (source, run_id, local_id, reason, payload, location, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -341,10 +445,14 @@ class RawStore:
         after: tuple[str, str] = ("", "")
         where = " AND ".join([*conds, "(source, local_id) > (?, ?)"])
         while True:
-            rows = self._conn().execute(
-                f"SELECT {_RECORD_COLUMNS} FROM {table} WHERE {where} ORDER BY source, local_id LIMIT {int(batch)}",
-                [*params, *after],
-            ).fetchall()
+            rows = (
+                self._conn()
+                .execute(
+                    f"SELECT {_RECORD_COLUMNS} FROM {table} WHERE {where} ORDER BY source, local_id LIMIT {int(batch)}",
+                    [*params, *after],
+                )
+                .fetchall()
+            )
             if not rows:
                 return
             for row in rows:
@@ -381,12 +489,15 @@ class RawStore:
                 if state is None:
                     cur = conn.execute(
                         "UPDATE records SET indexed_hash = (CASE WHEN deleted THEN 'deleted' ELSE content_hash END) "
-                        "WHERE source = ? AND local_id = ?", (source, local_id))
+                        "WHERE source = ? AND local_id = ?",
+                        (source, local_id),
+                    )
                 else:
                     cur = conn.execute(
                         "UPDATE records SET indexed_hash = ? WHERE source = ? AND local_id = ? "
                         "AND (CASE WHEN deleted THEN 'deleted' ELSE content_hash END) = ?",
-                        (state, source, local_id, state))
+                        (state, source, local_id, state),
+                    )
                 count += cur.rowcount
         return count
 
@@ -394,14 +505,19 @@ class RawStore:
         """Make records count as changed: every one, a source's, or a few of a source's (to retry them)."""
         with self.transaction() as conn:
             if source and local_ids is not None:
-                return sum(conn.execute("UPDATE records SET indexed_hash = NULL WHERE source = ? AND local_id = ?",
-                                        (source, lid)).rowcount for lid in local_ids)
+                return sum(
+                    conn.execute(
+                        "UPDATE records SET indexed_hash = NULL WHERE source = ? AND local_id = ?", (source, lid)
+                    ).rowcount
+                    for lid in local_ids
+                )
             if source:
                 return conn.execute("UPDATE records SET indexed_hash = NULL WHERE source = ?", (source,)).rowcount
             return conn.execute("UPDATE records SET indexed_hash = NULL").rowcount
 
-    def iter_all(self, source: str | None = None, *, include_deleted: bool = True,
-                 batch: int = 500) -> Iterator[StoredRecord]:
+    def iter_all(
+        self, source: str | None = None, *, include_deleted: bool = True, batch: int = 500
+    ) -> Iterator[StoredRecord]:
         """Every stored record (of a source), in key order, read in batches."""
         conds, params = [], []
         if source:
@@ -424,46 +540,82 @@ class RawStore:
         conn = self._conn()
         row = conn.execute(
             "SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted "
-            "FROM records WHERE source = ?", (source,)).fetchone()
+            "FROM records WHERE source = ?",
+            (source,),
+        ).fetchone()
         unindexed = conn.execute(
-            f"SELECT COUNT(*) FROM records INDEXED BY records_unindexed WHERE {_PENDING} AND source = ?",
-            (source,)).fetchone()[0]
+            f"SELECT COUNT(*) FROM records INDEXED BY records_unindexed WHERE {_PENDING} AND source = ?", (source,)
+        ).fetchone()[0]
         quarantined = conn.execute("SELECT COUNT(*) FROM quarantine WHERE source = ?", (source,)).fetchone()[0]
         return SourceCounts(live=row["live"], deleted=row["deleted"], quarantined=quarantined, unindexed=unindexed)
 
     def count_unindexed(self, source: str) -> int:
         """`counts(source).unindexed` alone: read from the partial index, without scanning the source."""
-        return self._conn().execute(
-            f"SELECT COUNT(*) FROM records INDEXED BY records_unindexed WHERE {_PENDING} AND source = ?",
-            (source,)).fetchone()[0]
+        return (
+            self._conn()
+            .execute(
+                f"SELECT COUNT(*) FROM records INDEXED BY records_unindexed WHERE {_PENDING} AND source = ?", (source,)
+            )
+            .fetchone()[0]
+        )
 
     def sources(self) -> list[str]:
         """Every source id the store has anything about."""
-        rows = self._conn().execute(
-            "SELECT source FROM records UNION SELECT source FROM runs UNION SELECT source FROM quarantine "
-            "ORDER BY source").fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT source FROM records UNION SELECT source FROM runs UNION SELECT source FROM quarantine "
+                "ORDER BY source"
+            )
+            .fetchall()
+        )
         return [r[0] for r in rows]
 
     # -- runs ------------------------------------------------------------------
 
-    def start_run(self, source: str, *, mode: RunMode, since: str | None, window_start: str | None = None,
-                  window_id: int | None = None, resumed_from: int | None = None,
-                  checkpoint: dict[str, Any] | None = None, pid: int | None = None) -> RunSummary:
+    def start_run(
+        self,
+        source: str,
+        *,
+        mode: RunMode,
+        since: str | None,
+        window_start: str | None = None,
+        window_id: int | None = None,
+        resumed_from: int | None = None,
+        checkpoint: dict[str, Any] | None = None,
+        pid: int | None = None,
+    ) -> RunSummary:
         now = utcnow()
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (source, status, mode, started_at, since, window_start, window_id, resumed_from, "
                 "checkpoint, pid) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (source, mode, now, since, window_start or now, window_id, resumed_from,
-                 json.dumps(checkpoint) if checkpoint is not None else None, pid),
+                (
+                    source,
+                    mode,
+                    now,
+                    since,
+                    window_start or now,
+                    window_id,
+                    resumed_from,
+                    json.dumps(checkpoint) if checkpoint is not None else None,
+                    pid,
+                ),
             )
             run_id = cur.lastrowid
             if window_id is None:
                 conn.execute("UPDATE runs SET window_id = ? WHERE id = ?", (run_id, run_id))
         return self.run(run_id)
 
-    def commit_page(self, run: RunSummary, records: list[RawRecord], quarantines: list[Quarantine],
-                    checkpoint: dict[str, Any] | None, *, new_page: bool) -> PageCounts:
+    def commit_page(
+        self,
+        run: RunSummary,
+        records: list[RawRecord],
+        quarantines: list[Quarantine],
+        checkpoint: dict[str, Any] | None,
+        *,
+        new_page: bool,
+    ) -> PageCounts:
         """Store a page's records and quarantines, the run's counts and the checkpoint, in one transaction.
 
         `checkpoint` None keeps the run's previous checkpoint (records after it are stored, and
@@ -485,8 +637,17 @@ class RawStore:
             conn.execute(
                 "UPDATE runs SET pages = ?, records = ?, new = ?, changed = ?, deleted = ?, unchanged = ?, "
                 "quarantined = ?, checkpoint = ? WHERE id = ?",
-                (run.pages, run.records, run.new, run.changed, run.deleted, run.unchanged, run.quarantined,
-                 json.dumps(run.checkpoint) if run.checkpoint is not None else None, run.id),
+                (
+                    run.pages,
+                    run.records,
+                    run.new,
+                    run.changed,
+                    run.deleted,
+                    run.unchanged,
+                    run.quarantined,
+                    json.dumps(run.checkpoint) if run.checkpoint is not None else None,
+                    run.id,
+                ),
             )
         return counts
 
@@ -500,26 +661,44 @@ class RawStore:
         """
         now = utcnow()
         with self.transaction() as conn:
-            live = conn.execute("SELECT COUNT(*) FROM records WHERE source = ? AND deleted = 0",
-                                (run.source,)).fetchone()[0]
-            listed = conn.execute("SELECT EXISTS (SELECT 1 FROM records WHERE source = ? AND seen_window = ?)",
-                                  (run.source, run.window_id)).fetchone()[0]
+            live = conn.execute(
+                "SELECT COUNT(*) FROM records WHERE source = ? AND deleted = 0", (run.source,)
+            ).fetchone()[0]
+            listed = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM records WHERE source = ? AND seen_window = ?)",
+                (run.source, run.window_id),
+            ).fetchone()[0]
             if live and not listed:
                 return SweepResult(live=live, empty_listing=True)
-            ids = [r[0] for r in conn.execute(
-                "SELECT local_id FROM records WHERE source = ? AND deleted = 0 AND seen_window IS NOT ? "
-                "ORDER BY local_id", (run.source, run.window_id))]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT local_id FROM records WHERE source = ? AND deleted = 0 AND seen_window IS NOT ? "
+                    "ORDER BY local_id",
+                    (run.source, run.window_id),
+                )
+            ]
             result = SweepResult(unlisted=len(ids), live=live)
-            conn.execute("UPDATE held_sweeps SET status = 'superseded', decided_at = ? "
-                         "WHERE source = ? AND status = 'held'", (now, run.source))
+            conn.execute(
+                "UPDATE held_sweeps SET status = 'superseded', decided_at = ? WHERE source = ? AND status = 'held'",
+                (now, run.source),
+            )
             if not ids:
                 return result
             if not confirmed and len(ids) > max_share * live:
                 cur = conn.execute(
                     "INSERT INTO held_sweeps (source, run_id, created, live, local_ids) VALUES (?, ?, ?, ?, ?)",
-                    (run.source, run.id, now, live, json.dumps(ids, ensure_ascii=False)))
-                result.held = HeldSweep(id=cur.lastrowid, source=run.source, run_id=run.id, created=now, live=live,
-                                        local_ids=ids, status="held")
+                    (run.source, run.id, now, live, json.dumps(ids, ensure_ascii=False)),
+                )
+                result.held = HeldSweep(
+                    id=cur.lastrowid,
+                    source=run.source,
+                    run_id=run.id,
+                    created=now,
+                    live=live,
+                    local_ids=ids,
+                    status="held",
+                )
                 return result
             result.deleted = conn.execute(
                 "UPDATE records SET deleted = 1, changed_at = ?, run_id = ? "
@@ -540,8 +719,10 @@ class RawStore:
             conds.append("status = ?")
             params.append(status)
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
-        return [_held_from_row(r) for r in self._conn().execute(
-            f"SELECT * FROM held_sweeps{where} ORDER BY id DESC", params)]
+        return [
+            _held_from_row(r)
+            for r in self._conn().execute(f"SELECT * FROM held_sweeps{where} ORDER BY id DESC", params)
+        ]
 
     def held_sweep(self, sweep_id: int) -> HeldSweep | None:
         row = self._conn().execute("SELECT * FROM held_sweeps WHERE id = ?", (sweep_id,)).fetchone()
@@ -561,24 +742,31 @@ class RawStore:
                 n += conn.execute(
                     f"UPDATE records SET deleted = 1, changed_at = ?, run_id = ? WHERE source = ? AND deleted = 0 "
                     f"AND last_seen < ? AND local_id IN ({','.join('?' * len(chunk))})",
-                    (now, held.run_id, held.source, held.created, *chunk)).rowcount
-            conn.execute("UPDATE held_sweeps SET status = 'confirmed', decided_at = ?, decided_by = ?, applied = ? "
-                         "WHERE id = ?", (now, by, n, sweep_id))
+                    (now, held.run_id, held.source, held.created, *chunk),
+                ).rowcount
+            conn.execute(
+                "UPDATE held_sweeps SET status = 'confirmed', decided_at = ?, decided_by = ?, applied = ? WHERE id = ?",
+                (now, by, n, sweep_id),
+            )
         return n
 
     def discard_held_sweep(self, sweep_id: int, by: str) -> None:
         """Keep the records a held sweep would have marked deleted."""
         with self.transaction() as conn:
-            cur = conn.execute("UPDATE held_sweeps SET status = 'discarded', decided_at = ?, decided_by = ? "
-                               "WHERE id = ? AND status = 'held'", (utcnow(), by, sweep_id))
+            cur = conn.execute(
+                "UPDATE held_sweeps SET status = 'discarded', decided_at = ?, decided_by = ? "
+                "WHERE id = ? AND status = 'held'",
+                (utcnow(), by, sweep_id),
+            )
             if not cur.rowcount:
                 raise KeyError(f"no held deletion sweep {sweep_id} (already decided, or superseded by a newer harvest)")
 
     def finish_run(self, run: RunSummary, status: RunStatus, error: str | None = None) -> RunSummary:
         now = utcnow()
         with self.transaction() as conn:
-            conn.execute("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ?",
-                         (status, now, error, run.id))
+            conn.execute(
+                "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ?", (status, now, error, run.id)
+            )
         run.status, run.ended_at, run.error = status, now, error
         return run
 
@@ -603,8 +791,11 @@ class RawStore:
     def runs(self, source: str | None = None, limit: int = 20) -> list[RunSummary]:
         """Newest first."""
         if source:
-            rows = self._conn().execute("SELECT * FROM runs WHERE source = ? ORDER BY id DESC LIMIT ?",
-                                        (source, limit)).fetchall()
+            rows = (
+                self._conn()
+                .execute("SELECT * FROM runs WHERE source = ? ORDER BY id DESC LIMIT ?", (source, limit))
+                .fetchall()
+            )
         else:
             rows = self._conn().execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [_run_from_row(r) for r in rows]
@@ -614,9 +805,11 @@ class RawStore:
         return runs[0] if runs else None
 
     def last_successful_run(self, source: str) -> RunSummary | None:
-        row = self._conn().execute(
-            "SELECT * FROM runs WHERE source = ? AND status = 'ok' ORDER BY id DESC LIMIT 1", (source,)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT * FROM runs WHERE source = ? AND status = 'ok' ORDER BY id DESC LIMIT 1", (source,))
+            .fetchone()
+        )
         return _run_from_row(row) if row else None
 
     # -- quarantine --------------------------------------------------------------
@@ -631,13 +824,17 @@ class RawStore:
         return [_quarantine_from_row(r) for r in self._conn().execute(sql, params).fetchall()]
 
     def quarantine_entry(self, source: str, entry_id: int) -> QuarantineEntry | None:
-        row = self._conn().execute("SELECT * FROM quarantine WHERE id = ? AND source = ?", (entry_id, source)).fetchone()
+        row = (
+            self._conn().execute("SELECT * FROM quarantine WHERE id = ? AND source = ?", (entry_id, source)).fetchone()
+        )
         return _quarantine_from_row(row) if row is not None else None
 
     def quarantine_keys(self, source: str) -> list[tuple[int, str | None]]:
         """(entry id, record id at the partner) of every quarantined entry of a source, without payloads."""
-        return [(r[0], r[1]) for r in self._conn().execute(
-            "SELECT id, local_id FROM quarantine WHERE source = ? ORDER BY id", (source,))]
+        return [
+            (r[0], r[1])
+            for r in self._conn().execute("SELECT id, local_id FROM quarantine WHERE source = ? ORDER BY id", (source,))
+        ]
 
     def add_quarantine(self, source: str, items: Iterable[Quarantine], run_id: int | None = None) -> int:
         """Quarantine input outside a harvest page, e.g. a record the indexer could not normalize."""
@@ -655,11 +852,22 @@ class RawStore:
         """Counts, last run, last success, and the error of the newest run that failed since then."""
         last = self.last_run(source)
         success = self.last_successful_run(source)
-        row = self._conn().execute(
-            "SELECT error FROM runs WHERE source = ? AND status != 'ok' AND error IS NOT NULL AND id > ? "
-            "ORDER BY id DESC LIMIT 1", (source, success.id if success else 0)).fetchone()
-        return SourceStatus(source=source, counts=self.counts(source), last_run=last, last_success=success,
-                            last_error=row[0] if row else None)
+        row = (
+            self._conn()
+            .execute(
+                "SELECT error FROM runs WHERE source = ? AND status != 'ok' AND error IS NOT NULL AND id > ? "
+                "ORDER BY id DESC LIMIT 1",
+                (source, success.id if success else 0),
+            )
+            .fetchone()
+        )
+        return SourceStatus(
+            source=source,
+            counts=self.counts(source),
+            last_run=last,
+            last_success=success,
+            last_error=row[0] if row else None,
+        )
 
     def list_sources_status(self, source_ids: Iterable[str] | None = None) -> list[SourceStatus]:
         """Status of the given sources (default: every source the store knows), in order."""

@@ -32,12 +32,12 @@ from fedsearch.harvest_log import HarvestLog
 from search_api import feeds
 from search_api.guard import CircuitOpen, EngineGate
 from search_api.http import cached_response, urls_for
+from search_api.methods import HeadAndOptions
 from search_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from search_api.metrics import Metrics, MetricsMiddleware
-from search_api.methods import HeadAndOptions
+from search_api.oai.routes import router as oai_router
 from search_api.problems import BadParameter, BadParameters, bad_parameters, problem_response
 from search_api.ratelimit import RateLimitMiddleware
-from search_api.oai.routes import router as oai_router
 from search_api.routes import router as api_router
 from search_api.service import HealthOut, RecordNotFound, SearchService, bad_parameters_from, harvest_metrics
 
@@ -66,8 +66,13 @@ def _is_api_path(path: str) -> bool:
     return path.startswith("/api/") or path in ("/healthz", "/metrics", "/opensearch.xml", "/sru")
 
 
-def create_app(settings: Settings, engine: SearchEngine | None = None, *,
-               mount: Callable[[FastAPI], None] | None = None, harvests: HarvestLog | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    engine: SearchEngine | None = None,
+    *,
+    mount: Callable[[FastAPI], None] | None = None,
+    harvests: HarvestLog | None = None,
+) -> FastAPI:
     metrics = Metrics()
     service = SearchService(settings, engine, metrics=metrics, harvests=harvests)
 
@@ -120,8 +125,10 @@ def create_app(settings: Settings, engine: SearchEngine | None = None, *,
     if hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts, www_redirect=False)
     elif not settings.server.base_url:
-        log.warning("neither server.base_url nor server.trusted_hosts is set: absolute links are built from the "
-                    "Host header of each request; set one of them in production (docs/security.md)")
+        log.warning(
+            "neither server.base_url nor server.trusted_hosts is set: absolute links are built from the "
+            "Host header of each request; set one of them in production (docs/security.md)"
+        )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
@@ -138,8 +145,17 @@ def trusted_hosts(settings: Settings) -> list[str]:
 
 # --- errors ------------------------------------------------------------------------------------
 
-def _error(request: Request, status: int, title: str, detail: str, *, kind: str, code: str,
-           headers: dict[str, str] | None = None) -> Response:
+
+def _error(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    kind: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """problem+json for API paths, the UI's friendly page for the rest."""
     html_error = request.app.state.html_error
     if html_error is not None and not _is_api_path(request.url.path):
@@ -182,8 +198,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             if isinstance(exc, EngineUnavailable)
             else "the search engine could not answer this request; please try again in a minute"
         )
-        return _error(request, 503, "Search is temporarily unavailable", detail, kind="engine-unavailable",
-                      code=exc.error_code, headers={"Retry-After": ENGINE_RETRY_AFTER})
+        return _error(
+            request,
+            503,
+            "Search is temporarily unavailable",
+            detail,
+            kind="engine-unavailable",
+            code=exc.error_code,
+            headers={"Retry-After": ENGINE_RETRY_AFTER},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -193,36 +216,58 @@ def _install_error_handlers(app: FastAPI) -> None:
             detail = f"there is nothing at {request.url.path}; the API is described at /api/v1/docs"
         elif exc.status_code == 405:
             detail = f"{request.method} is not supported here; use GET"
-        return _error(request, exc.status_code, titles.get(exc.status_code, "Request failed"), detail,
-                      kind="not-found" if exc.status_code == 404 else "http",
-                      code=HTTP_CODES.get(exc.status_code, "api.http"), headers=dict(exc.headers or {}))
+        return _error(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Request failed"),
+            detail,
+            kind="not-found" if exc.status_code == 404 else "http",
+            code=HTTP_CODES.get(exc.status_code, "api.http"),
+            headers=dict(exc.headers or {}),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
-        return _error(request, 500, "Internal error",
-                      "something went wrong on our side and it has been logged; please try again later",
-                      kind="internal", code=FedsearchError.error_code)
+        return _error(
+            request,
+            500,
+            "Internal error",
+            "something went wrong on our side and it has been logged; please try again later",
+            kind="internal",
+            code=FedsearchError.error_code,
+        )
 
 
 # --- operations: health, metrics, OpenSearch ------------------------------------------------
 
+
 def _install_ops_routes(app: FastAPI) -> None:
-    @app.get("/healthz", response_model=HealthOut, tags=["operations"],
-             summary="Is the engine reachable and the index readable, and how old is the index",
-             responses={503: {"model": HealthOut, "description": "The engine is down or the index can't be read"}})
+    @app.get(
+        "/healthz",
+        response_model=HealthOut,
+        tags=["operations"],
+        summary="Is the engine reachable and the index readable, and how old is the index",
+        responses={503: {"model": HealthOut, "description": "The engine is down or the index can't be read"}},
+    )
     async def healthz(request: Request) -> Response:
         """Runs a real query (on its own thread); answers within server.health_timeout_seconds whatever the engine does."""
         health = await _probe(request.app.state.service)
-        return Response(health.model_dump_json(), status_code=200 if health.reachable else 503,
-                        media_type="application/json", headers={"Cache-Control": "no-store"})
+        return Response(
+            health.model_dump_json(),
+            status_code=200 if health.reachable else 503,
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
         service: SearchService = request.app.state.service
         health = await _probe(service)
-        extra = {"fedsearch_engine_circuit_open": 1 if service.breaker.is_open else 0,
-                 "fedsearch_engine_circuit_opened_total": service.breaker.opened}
+        extra = {
+            "fedsearch_engine_circuit_open": 1 if service.breaker.is_open else 0,
+            "fedsearch_engine_circuit_opened_total": service.breaker.opened,
+        }
         extra["fedsearch_engine_up"] = 1 if health.reachable else 0
         if health.documents is not None:
             extra["fedsearch_index_documents"] = health.documents
@@ -230,14 +275,20 @@ def _install_ops_routes(app: FastAPI) -> None:
             extra["fedsearch_index_age_seconds"] = health.index_age_seconds
         if health.cluster is not None:  # 0 green, 1 yellow (a replica missing), 2 red (a primary missing)
             extra["fedsearch_engine_cluster_status"] = ("green", "yellow", "red").index(health.cluster)
-        harvests = harvest_metrics(service.harvests, service.settings)  # last run status, incomplete reasons, held deletions
-        return Response(service.metrics.render(extra, harvests), media_type=METRICS_CONTENT_TYPE,
-                        headers={"Cache-Control": "no-store"})
+        harvests = harvest_metrics(
+            service.harvests, service.settings
+        )  # last run status, incomplete reasons, held deletions
+        return Response(
+            service.metrics.render(extra, harvests),
+            media_type=METRICS_CONTENT_TYPE,
+            headers={"Cache-Control": "no-store"},
+        )
 
     @app.get("/opensearch.xml", include_in_schema=False)
     def opensearch(request: Request) -> Response:
         body = feeds.opensearch_description(
-            urls_for(request), request.app.state.site_name,
+            urls_for(request),
+            request.app.state.site_name,
             "Search Kyrgyzstan's scientific information (ky, ru, en)",
         )
         return cached_response(request, body, feeds.OPENSEARCH_MEDIA_TYPE, max_age=86400)
@@ -252,8 +303,12 @@ async def _probe(service: SearchService) -> HealthOut:
     try:
         return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(probe)), service.health_wait(timeout))
     except TimeoutError:
-        return HealthOut(status="unavailable", engine=service.settings.engine, reachable=False,
-                         detail=f"the search engine did not answer within {timeout:g} s")
+        return HealthOut(
+            status="unavailable",
+            engine=service.settings.engine,
+            reachable=False,
+            detail=f"the search engine did not answer within {timeout:g} s",
+        )
 
 
 class _Stopped(Exception):
@@ -274,9 +329,16 @@ def app_from_environment() -> FastAPI:
     return create_app(load_config(os.environ[ENV_VAR]))
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None, *,
-          site: Callable[[Settings], FastAPI] | None = None, worker_factory: str = "search_api.app:app_from_environment",
-          workers: int | None = None, access_log: bool = True) -> int:
+def serve(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    site: Callable[[Settings], FastAPI] | None = None,
+    worker_factory: str = "search_api.app:app_from_environment",
+    workers: int | None = None,
+    access_log: bool = True,
+) -> int:
     """Run the server: `site(settings)` (default: the API alone) in `workers` processes (default server.workers).
 
     With several workers each process builds its own app with `worker_factory`, uvicorn's import
@@ -299,18 +361,28 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         app: FastAPI | str = worker_factory
     else:
         app = (site or create_app)(settings)
-    previous = ({s: signal.signal(s, _stopped) for s in (signal.SIGINT, signal.SIGTERM)}
-                if threading.current_thread() is threading.main_thread() else {})
+    previous = (
+        {s: signal.signal(s, _stopped) for s in (signal.SIGINT, signal.SIGTERM)}
+        if threading.current_thread() is threading.main_thread()
+        else {}
+    )
     try:
         # X-Forwarded-For/-Proto are believed only from the configured proxies (none by default): they pick
         # the rate-limit bucket and the login lockout address.
         # SIGINT or SIGTERM: uvicorn stops taking requests and shuts down; requests still open after
         # 3 s are cut, so the process ends within docker's 10 s. A second signal ends it at once.
         proxies = settings.server.trusted_proxies
-        uvicorn.run(app, host=host or settings.server.host, port=port or settings.server.port,
-                    proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None, log_level="info",
-                    timeout_graceful_shutdown=3, access_log=access_log,
-                    **({"factory": True, "workers": n} if n > 1 else {}))
+        uvicorn.run(
+            app,
+            host=host or settings.server.host,
+            port=port or settings.server.port,
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=",".join(proxies) or None,
+            log_level="info",
+            timeout_graceful_shutdown=3,
+            access_log=access_log,
+            **({"factory": True, "workers": n} if n > 1 else {}),
+        )
     except SystemExit as exit_:  # uvicorn exits when it can't bind the port
         return int(exit_.code or 1)
     except _Stopped:

@@ -35,6 +35,7 @@ def _clean(text: str | None) -> str:
 
 # --- names ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class Name:
     family: str | None
@@ -77,14 +78,28 @@ def initials(given: str | None) -> str:
 # --- BibTeX --------------------------------------------------------------------------------------
 
 _BIBTEX_ESCAPES = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "%": r"\%",
-    "#": r"\#", "_": r"\_", "^": r"\^{}", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
 }
 _BIBTEX_RE = re.compile("|".join(re.escape(k) for k in _BIBTEX_ESCAPES))
 
 BIBTEX_TYPES = {
-    RecordType.article: "article", RecordType.book: "book", RecordType.chapter: "incollection",
-    RecordType.thesis: "mastersthesis", RecordType.dissertation: "phdthesis", RecordType.report: "techreport",
+    RecordType.article: "article",
+    RecordType.book: "book",
+    RecordType.chapter: "incollection",
+    RecordType.thesis: "mastersthesis",
+    RecordType.dissertation: "phdthesis",
+    RecordType.report: "techreport",
     RecordType.conference_paper: "inproceedings",
 }
 
@@ -125,7 +140,16 @@ def bibtex_entry(record: Record, key: str | None = None) -> str:
     if record.year:
         fields.append(("year", str(record.year)))
     if c and c.title:
-        fields.append(("booktitle" if kind in ("incollection", "inproceedings") else "journal" if kind == "article" else "series", c.title))
+        fields.append(
+            (
+                "booktitle"
+                if kind in ("incollection", "inproceedings")
+                else "journal"
+                if kind == "article"
+                else "series",
+                c.title,
+            )
+        )
     if c and c.volume:
         fields.append(("volume", c.volume))
     if c and c.issue:
@@ -137,7 +161,16 @@ def bibtex_entry(record: Record, key: str | None = None) -> str:
     if record.dissertation and record.dissertation.degree:
         fields.append(("type", record.dissertation.degree))
     if record.institution:
-        fields.append(("school" if kind in ("phdthesis", "mastersthesis") else "institution" if kind == "techreport" else "organization", record.institution))
+        fields.append(
+            (
+                "school"
+                if kind in ("phdthesis", "mastersthesis")
+                else "institution"
+                if kind == "techreport"
+                else "organization",
+                record.institution,
+            )
+        )
     ids = record.identifiers
     if ids.doi:
         fields.append(("doi", ids.doi[0]))
@@ -206,14 +239,26 @@ def _suffix(n: int) -> str:
 # --- RIS -----------------------------------------------------------------------------------------
 
 RIS_TYPES = {
-    RecordType.article: "JOUR", RecordType.book: "BOOK", RecordType.chapter: "CHAP", RecordType.thesis: "THES",
-    RecordType.dissertation: "THES", RecordType.patent: "PAT", RecordType.dataset: "DATA", RecordType.report: "RPRT",
-    RecordType.conference_paper: "CPAPER", RecordType.project: "GEN", RecordType.other: "GEN",
+    RecordType.article: "JOUR",
+    RecordType.book: "BOOK",
+    RecordType.chapter: "CHAP",
+    RecordType.thesis: "THES",
+    RecordType.dissertation: "THES",
+    RecordType.patent: "PAT",
+    RecordType.dataset: "DATA",
+    RecordType.report: "RPRT",
+    RecordType.conference_paper: "CPAPER",
+    RecordType.project: "GEN",
+    RecordType.other: "GEN",
 }
 
 
 def ris_entry(record: Record) -> str:
-    lines: list[tuple[str, str]] = [("TY", RIS_TYPES.get(record.type, "GEN")), ("ID", record.id), ("TI", record.main_title)]
+    lines: list[tuple[str, str]] = [
+        ("TY", RIS_TYPES.get(record.type, "GEN")),
+        ("ID", record.id),
+        ("TI", record.main_title),
+    ]
     for t in record.title_alt:
         lines.append(("TT", t.value))
     for p in record.authors:
@@ -273,10 +318,17 @@ def to_ris(records: Iterable[Record]) -> str:
 # --- CSL-JSON ------------------------------------------------------------------------------------
 
 CSL_TYPES = {
-    RecordType.article: "article-journal", RecordType.book: "book", RecordType.chapter: "chapter",
-    RecordType.thesis: "thesis", RecordType.dissertation: "thesis", RecordType.patent: "patent",
-    RecordType.dataset: "dataset", RecordType.report: "report", RecordType.conference_paper: "paper-conference",
-    RecordType.project: "document", RecordType.other: "document",
+    RecordType.article: "article-journal",
+    RecordType.book: "book",
+    RecordType.chapter: "chapter",
+    RecordType.thesis: "thesis",
+    RecordType.dissertation: "thesis",
+    RecordType.patent: "patent",
+    RecordType.dataset: "dataset",
+    RecordType.report: "report",
+    RecordType.conference_paper: "paper-conference",
+    RecordType.project: "document",
+    RecordType.other: "document",
 }
 
 
@@ -285,7 +337,9 @@ def csl_item(record: Record) -> dict:
     authors = []
     for p in record.authors:
         n = split_name(p)
-        authors.append({"family": n.family, **({"given": n.given} if n.given else {})} if n.family else {"literal": n.literal})
+        authors.append(
+            {"family": n.family, **({"given": n.given} if n.given else {})} if n.family else {"literal": n.literal}
+        )
     if authors:
         item["author"] = authors
     if record.year:
@@ -302,7 +356,9 @@ def csl_item(record: Record) -> dict:
     if record.publisher or record.institution:
         item["publisher"] = record.publisher or record.institution
     if record.type == RecordType.dissertation:
-        item["genre"] = record.dissertation.degree if record.dissertation and record.dissertation.degree else "dissertation"
+        item["genre"] = (
+            record.dissertation.degree if record.dissertation and record.dissertation.degree else "dissertation"
+        )
     if record.dissertation and record.dissertation.defence_date:
         item["issued"] = {"date-parts": [[int(p) for p in record.dissertation.defence_date.split("-")]]}
     ids = record.identifiers
@@ -351,6 +407,7 @@ def _best_url(record: Record) -> str | None:
 
 
 # --- formatted references ---------------------------------------------------------------------
+
 
 def _is_cyrillic_record(record: Record) -> bool:
     return analysis.is_cyrillic(record.main_title)
@@ -402,15 +459,17 @@ def degree_genitive(degree: str) -> str:
 
 
 def _gost_dissertation(record: Record, cyr: bool) -> str:
-    """" : специальность 05.13.01 «…» : диссертация на соискание ученой степени кандидата технических наук"."""
+    """ " : специальность 05.13.01 «…» : диссертация на соискание ученой степени кандидата технических наук"."""
     d = record.dissertation
     out = ""
     if d and d.specialty:
         out += (" : специальность " if cyr else " : specialty ") + _clean(d.specialty)
         if d.specialty_name:
-            out += f" «{_clean(d.specialty_name)}»" if cyr else f" \"{_clean(d.specialty_name)}\""
+            out += f" «{_clean(d.specialty_name)}»" if cyr else f' "{_clean(d.specialty_name)}"'
     if cyr:
-        out += " : диссертация" + (f" на соискание ученой степени {degree_genitive(_clean(d.degree))}" if d and d.degree else "")
+        out += " : диссертация" + (
+            f" на соискание ученой степени {degree_genitive(_clean(d.degree))}" if d and d.degree else ""
+        )
     else:
         out += " : dissertation" + (f" for the degree of {_clean(d.degree)}" if d and d.degree else "")
     return out
@@ -448,7 +507,11 @@ def reference_gost(record: Record) -> str:
         if record.year:
             pieces.append(str(record.year))
         if c.volume:
-            pieces.append(("Т. " if cyr else "Vol. ") + _clean(c.volume) + ((", № " if cyr else ", no. ") + _clean(c.issue) if c.issue else ""))
+            pieces.append(
+                ("Т. " if cyr else "Vol. ")
+                + _clean(c.volume)
+                + ((", № " if cyr else ", no. ") + _clean(c.issue) if c.issue else "")
+            )
         elif c.issue:
             pieces.append(("№ " if cyr else "No. ") + _clean(c.issue))
         if c.pages:

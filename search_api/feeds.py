@@ -39,7 +39,9 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def atom_feed(resp: SearchResponse, params: SearchParams, urls: Urls, updated: dict[str, datetime], site_name: str = "fedsearch") -> bytes:
+def atom_feed(
+    resp: SearchResponse, params: SearchParams, urls: Urls, updated: dict[str, datetime], site_name: str = "fedsearch"
+) -> bytes:
     """An Atom feed of one result page; `updated` maps record ids to their last change."""
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     items = params.query_items()
@@ -53,7 +55,13 @@ def atom_feed(resp: SearchResponse, params: SearchParams, urls: Urls, updated: d
     _sub(feed, "link", rel="alternate", type="text/html", href=urls.search_page(items))
     _sub(feed, "link", rel="search", type="application/opensearchdescription+xml", href=f"{urls.base}/opensearch.xml")
     if resp.next:
-        _sub(feed, "link", rel="next", type="application/atom+xml", href=resp.next.replace("/api/v1/search?", "/api/v1/search.atom?", 1))
+        _sub(
+            feed,
+            "link",
+            rel="next",
+            type="application/atom+xml",
+            href=resp.next.replace("/api/v1/search?", "/api/v1/search.atom?", 1),
+        )
     _sub(feed, "totalResults", resp.total, ns=OS_NS)
     _sub(feed, "startIndex", ((resp.page or 1) - 1) * resp.per_page + 1, ns=OS_NS)
     _sub(feed, "itemsPerPage", resp.per_page, ns=OS_NS)
@@ -68,8 +76,13 @@ def atom_feed(resp: SearchResponse, params: SearchParams, urls: Urls, updated: d
         _sub(entry, "link", rel="alternate", type="text/html", href=hit.url)
         _sub(entry, "link", rel="related", type="application/json", href=hit.api_url)
         for link in hit.links:
-            _sub(entry, "link", rel="enclosure" if link.kind == "fulltext" else "related", href=link.url,
-                 **({"type": link.mime} if link.mime else {}))
+            _sub(
+                entry,
+                "link",
+                rel="enclosure" if link.kind == "fulltext" else "related",
+                href=link.url,
+                **({"type": link.mime} if link.mime else {}),
+            )
         for name in hit.authors:
             _sub(_sub(entry, "author"), "name", name)
         if hit.year:
@@ -95,14 +108,18 @@ def opensearch_description(urls: Urls, short_name: str, description: str) -> byt
     ]
     templates = [
         ("text/html", f"{b}/search?q={{searchTerms}}&page={{startPage?}}", None),
-        ("application/atom+xml", f"{b}/api/v1/search.atom?q={{searchTerms}}&page={{startPage?}}&per_page={{count?}}", None),
+        (
+            "application/atom+xml",
+            f"{b}/api/v1/search.atom?q={{searchTerms}}&page={{startPage?}}&per_page={{count?}}",
+            None,
+        ),
         ("application/json", f"{b}/api/v1/search?q={{searchTerms}}&page={{startPage?}}&per_page={{count?}}", None),
         ("application/x-suggestions+json", f"{b}/api/v1/suggest?q={{searchTerms}}&format=opensearch", None),
         ("application/opensearchdescription+xml", f"{b}/opensearch.xml", "self"),
     ]
     for mime, template, rel in templates:
         rel_attr = f" rel={quoteattr(rel)}" if rel else ""
-        lines.append(f"  <Url type={quoteattr(mime)} method=\"get\" template={quoteattr(_x(template))}{rel_attr}/>")
+        lines.append(f'  <Url type={quoteattr(mime)} method="get" template={quoteattr(_x(template))}{rel_attr}/>')
     lines.append(f'  <Image type="image/svg+xml" width="16" height="16">{escape(b)}/static/favicon.svg</Image>')
     lines.append("</OpenSearchDescription>")
     return ("\n".join(lines) + "\n").encode("utf-8")

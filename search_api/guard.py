@@ -30,8 +30,7 @@ from search_api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
 log = logging.getLogger("fedsearch.engine.guard")
 
 # Paths that ask the engine; everything else (static, /healthz, /metrics, /admin, docs) never waits for it.
-ENGINE_PATHS = ("/api/v1/search", "/api/v1/records", "/api/v1/sources", "/api/v1/suggest", "/search",
-                "/records/")
+ENGINE_PATHS = ("/api/v1/search", "/api/v1/records", "/api/v1/sources", "/api/v1/suggest", "/search", "/records/")
 RETRY_AFTER = "10"
 
 
@@ -65,8 +64,10 @@ class CircuitBreaker:
             if wait <= 0 and not self._probing:
                 self._probing = True
                 return
-        raise CircuitOpen(f"the search engine failed {self.threshold} times in a row ({self._reason}); "
-                                f"not asking it again for {max(wait, 0):.0f} s")
+        raise CircuitOpen(
+            f"the search engine failed {self.threshold} times in a row ({self._reason}); "
+            f"not asking it again for {max(wait, 0):.0f} s"
+        )
 
     def succeeded(self) -> None:
         with self._lock:
@@ -82,8 +83,12 @@ class CircuitBreaker:
             if self._failures >= self.threshold:
                 if self._open_until is None:
                     self.opened += 1
-                    log.error("search engine failed %d times in a row, answering 503 for %.0f s: %s",
-                              self._failures, self.cooldown, self._reason)
+                    log.error(
+                        "search engine failed %d times in a row, answering 503 for %.0f s: %s",
+                        self._failures,
+                        self.cooldown,
+                        self._reason,
+                    )
                 self._open_until = self.clock() + self.cooldown
 
 
@@ -126,17 +131,35 @@ class EngineGate:
 async def _busy(scope: Scope, send: Send) -> None:
     detail = "the search engine is answering slowly and too many searches are waiting; please try again shortly"
     if scope["path"].startswith("/api/"):
-        body = json.dumps({"type": TYPE_BASE + "engine-unavailable", "title": "Search is temporarily unavailable",
-                           "status": 503, "detail": detail, "instance": scope["path"],
-                           "code": "engine.busy"}).encode()
+        body = json.dumps(
+            {
+                "type": TYPE_BASE + "engine-unavailable",
+                "title": "Search is temporarily unavailable",
+                "status": 503,
+                "detail": detail,
+                "instance": scope["path"],
+                "code": "engine.busy",
+            }
+        ).encode()
         media_type = PROBLEM_MEDIA_TYPE
     else:
-        body = ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>503</title>"
-                "<p lang=\"ky\">Издөө убактылуу иштебей жатат. Бир аздан кийин кайталаңыз.</p>"
-                "<p lang=\"ru\">Поиск временно недоступен. Повторите чуть позже.</p>"
-                "<p>Search is temporarily unavailable. Please try again shortly.</p></html>").encode()
+        body = (
+            '<!doctype html><html lang="en"><meta charset="utf-8"><title>503</title>'
+            '<p lang="ky">Издөө убактылуу иштебей жатат. Бир аздан кийин кайталаңыз.</p>'
+            '<p lang="ru">Поиск временно недоступен. Повторите чуть позже.</p>'
+            "<p>Search is temporarily unavailable. Please try again shortly.</p></html>"
+        ).encode()
         media_type = "text/html; charset=utf-8"
-    await send({"type": "http.response.start", "status": 503, "headers": [
-        (b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode()),
-        (b"retry-after", RETRY_AFTER.encode()), (b"cache-control", b"no-store")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", media_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", RETRY_AFTER.encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

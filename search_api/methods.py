@@ -23,7 +23,7 @@ def _route_methods(routes: Iterable[Any], probe: Scope) -> set[str]:
         if included is not None:
             prefix = route.include_context.prefix
             if probe["path"].startswith(prefix):
-                methods |= _route_methods(included.routes, {**probe, "path": probe["path"][len(prefix):] or "/"})
+                methods |= _route_methods(included.routes, {**probe, "path": probe["path"][len(prefix) :] or "/"})
             continue
         match, _ = route.matches(probe)
         if match != Match.NONE:
@@ -49,11 +49,17 @@ class HeadAndOptions:
             return
         allowed = allowed_methods(scope)
         if scope["method"] == "OPTIONS" and allowed:
-            await send({"type": "http.response.start", "status": 204,
-                        "headers": [(b"allow", ", ".join(sorted(allowed)).encode()), (b"content-length", b"0")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": [(b"allow", ", ".join(sorted(allowed)).encode()), (b"content-length", b"0")],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         if scope["method"] == "HEAD" and "GET" in allowed:
+
             async def headers_only(message: Message) -> None:
                 if message["type"] == "http.response.body":  # the GET's headers (Content-Length too), no body
                     message = {**message, "body": b""}

@@ -50,8 +50,9 @@ class Metrics:
         with self._lock:
             self.engine_errors[kind] += 1
 
-    def render(self, extra: dict[str, float] | None = None,
-               labelled: list[tuple[str, dict[str, str], float]] | None = None) -> str:
+    def render(
+        self, extra: dict[str, float] | None = None, labelled: list[tuple[str, dict[str, str], float]] | None = None
+    ) -> str:
         with self._lock:
             out = [
                 "# HELP fedsearch_http_requests_total HTTP requests by route template, method and status.",
@@ -67,10 +68,14 @@ class Metrics:
                 running = 0
                 for bound, n in zip(LATENCY_BUCKETS, self.latency_buckets[route]):
                     running += n
-                    out.append(f"fedsearch_http_request_duration_seconds_bucket{_labels(route=route, le=repr(bound))} {running}")
+                    out.append(
+                        f"fedsearch_http_request_duration_seconds_bucket{_labels(route=route, le=repr(bound))} {running}"
+                    )
                 count = self.latency_count[route]
                 out.append(f"fedsearch_http_request_duration_seconds_bucket{_labels(route=route, le='+Inf')} {count}")
-                out.append(f"fedsearch_http_request_duration_seconds_sum{_labels(route=route)} {self.latency_sum[route]:.6f}")
+                out.append(
+                    f"fedsearch_http_request_duration_seconds_sum{_labels(route=route)} {self.latency_sum[route]:.6f}"
+                )
                 out.append(f"fedsearch_http_request_duration_seconds_count{_labels(route=route)} {count}")
             out += [
                 "# HELP fedsearch_engine_errors_total Search engine failures (unreachable, errors), by kind.",
@@ -123,5 +128,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", None) or ("/static" if scope["path"].startswith("/static/") else "unmatched")
+            template = getattr(route, "path", None) or (
+                "/static" if scope["path"].startswith("/static/") else "unmatched"
+            )
             self.metrics.observe(template, scope["method"], status, time.perf_counter() - started)

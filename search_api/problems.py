@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
 from fedsearch.errors import FedsearchError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -34,6 +35,7 @@ class Problem(BaseModel):
 
 class BadParameter(FedsearchError, ValueError):
     """A request parameter we can't use; `param` names it, the message says what is valid."""
+
     error_code = "api.bad_parameter"
 
     def __init__(self, param: str, message: str):
@@ -61,8 +63,9 @@ def problem_response(
     errors: list[ParamError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = Problem(type=TYPE_BASE + kind, title=title, status=status, detail=detail, instance=instance, code=code,
-                   errors=errors)
+    body = Problem(
+        type=TYPE_BASE + kind, title=title, status=status, detail=detail, instance=instance, code=code, errors=errors
+    )
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,
@@ -88,8 +91,14 @@ _PROBLEM_CONTENT: dict[str, Any] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/c
 
 # For route decorators: every 4xx and the 503 are problem details.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "4XX": {"description": "A problem with the request (bad parameter, not found, rate limited)", "model": Problem,
-            "content": _PROBLEM_CONTENT},
-    503: {"description": "The search engine is unavailable; try again later", "model": Problem,
-          "content": _PROBLEM_CONTENT},
+    "4XX": {
+        "description": "A problem with the request (bad parameter, not found, rate limited)",
+        "model": Problem,
+        "content": _PROBLEM_CONTENT,
+    },
+    503: {
+        "description": "The search engine is unavailable; try again later",
+        "model": Problem,
+        "content": _PROBLEM_CONTENT,
+    },
 }

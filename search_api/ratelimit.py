@@ -72,32 +72,36 @@ class RateLimitMiddleware:
             self.metrics.rate_limited += 1
         retry_after = str(max(1, math.ceil(wait)))
         if scope["path"].startswith("/api/") or scope["path"].endswith(".xml"):
-            body = json.dumps({
-                "type": TYPE_BASE + "rate-limited",
-                "title": "Too many requests",
-                "status": 429,
-                "detail": f"this client sent more than {self.per_minute} requests a minute; "
-                f"retry after {retry_after} seconds",
-                "instance": scope["path"],
-                "code": "api.rate_limited",
-            }).encode()
+            body = json.dumps(
+                {
+                    "type": TYPE_BASE + "rate-limited",
+                    "title": "Too many requests",
+                    "status": 429,
+                    "detail": f"this client sent more than {self.per_minute} requests a minute; "
+                    f"retry after {retry_after} seconds",
+                    "instance": scope["path"],
+                    "code": "api.rate_limited",
+                }
+            ).encode()
             media_type = PROBLEM_MEDIA_TYPE
         else:
             body = (
-                "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>429</title>"
-                f"<p lang=\"ky\">Суроолор өтө көп. {retry_after} секунддан кийин кайталаңыз.</p>"
-                f"<p lang=\"ru\">Слишком много запросов. Повторите через {retry_after} с.</p>"
+                '<!doctype html><html lang="en"><meta charset="utf-8"><title>429</title>'
+                f'<p lang="ky">Суроолор өтө көп. {retry_after} секунддан кийин кайталаңыз.</p>'
+                f'<p lang="ru">Слишком много запросов. Повторите через {retry_after} с.</p>'
                 f"<p>Too many requests. Try again in {retry_after} seconds.</p></html>"
             ).encode()
             media_type = "text/html; charset=utf-8"
-        await send({
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", media_type.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", retry_after.encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", media_type.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", retry_after.encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

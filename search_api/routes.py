@@ -55,10 +55,17 @@ RecordId = Annotated[str, Path(description="A record id, like knu-0123456789abcd
     "/search",
     response_model=SearchResponse,
     summary="Search records",
-    responses={200: {"content": {
-        "application/x-bibtex": {}, "application/x-research-info-systems": {},
-        "application/vnd.citationstyles.csl+json": {}, "application/atom+xml": {},
-    }, "description": "Results as JSON, or the page's records as BibTeX, RIS, CSL-JSON or Atom (format=)"}},
+    responses={
+        200: {
+            "content": {
+                "application/x-bibtex": {},
+                "application/x-research-info-systems": {},
+                "application/vnd.citationstyles.csl+json": {},
+                "application/atom+xml": {},
+            },
+            "description": "Results as JSON, or the page's records as BibTeX, RIS, CSL-JSON or Atom (format=)",
+        }
+    },
 )
 def search(request: Request, params: Annotated[ApiSearchParams, Query()]) -> Response:
     """Full-text search with filters, facets, sorting and paging (page, or cursor for deep paging).
@@ -75,8 +82,9 @@ def search(request: Request, params: Annotated[ApiSearchParams, Query()]) -> Res
         result = service.search(params.to_query(highlight=False, facets=[]))
         media_type, ext = exports.FORMATS[params.format]
         body = exports.render(params.format, [h.record for h in result.hits]).encode("utf-8")
-        return cached_response(request, body, media_type, max_age=SEARCH_MAX_AGE,
-                               headers=_attachment(f"fedsearch-results.{ext}"))
+        return cached_response(
+            request, body, media_type, max_age=SEARCH_MAX_AGE, headers=_attachment(f"fedsearch-results.{ext}")
+        )
     resp = service.search_response(params, urls)
     headers = {"Link": f'<{resp.next}>; rel="next"'} if resp.next else None
     data = resp.model_dump(mode="json")
@@ -85,8 +93,11 @@ def search(request: Request, params: Annotated[ApiSearchParams, Query()]) -> Res
     return cached_response(request, body, JSON, max_age=SEARCH_MAX_AGE, headers=headers, etag_source=_json(data))
 
 
-@router.get("/search.atom", summary="Search results as an Atom feed",
-            responses={200: {"content": {"application/atom+xml": {}}, "description": "An Atom feed with OpenSearch elements"}})
+@router.get(
+    "/search.atom",
+    summary="Search results as an Atom feed",
+    responses={200: {"content": {"application/atom+xml": {}}, "description": "An Atom feed with OpenSearch elements"}},
+)
 def search_atom(request: Request, params: Annotated[ApiSearchParams, Query()]) -> Response:
     """The same search as /api/v1/search, as an Atom feed (subscribe to a query)."""
     return _atom(request, params)
@@ -120,33 +131,54 @@ def _export(request: Request, record_id: str, fmt: str) -> Response:
     return cached_response(request, body, media_type, max_age=RECORD_MAX_AGE, headers=_attachment(f"{record.id}.{ext}"))
 
 
-@router.get("/records/{record_id}.bib", summary="A record as BibTeX",
-            responses={200: {"content": {"application/x-bibtex": {}}, "description": "BibTeX"}})
+@router.get(
+    "/records/{record_id}.bib",
+    summary="A record as BibTeX",
+    responses={200: {"content": {"application/x-bibtex": {}}, "description": "BibTeX"}},
+)
 def record_bibtex(request: Request, record_id: RecordId) -> Response:
     return _export(request, record_id, "bibtex")
 
 
-@router.get("/records/{record_id}.ris", summary="A record as RIS",
-            responses={200: {"content": {"application/x-research-info-systems": {}}, "description": "RIS"}})
+@router.get(
+    "/records/{record_id}.ris",
+    summary="A record as RIS",
+    responses={200: {"content": {"application/x-research-info-systems": {}}, "description": "RIS"}},
+)
 def record_ris(request: Request, record_id: RecordId) -> Response:
     return _export(request, record_id, "ris")
 
 
-@router.get("/records/{record_id}.csl.json", summary="A record as CSL-JSON",
-            responses={200: {"content": {"application/vnd.citationstyles.csl+json": {}}, "description": "CSL-JSON"}})
+@router.get(
+    "/records/{record_id}.csl.json",
+    summary="A record as CSL-JSON",
+    responses={200: {"content": {"application/vnd.citationstyles.csl+json": {}}, "description": "CSL-JSON"}},
+)
 def record_csl(request: Request, record_id: RecordId) -> Response:
     return _export(request, record_id, "csl")
 
 
-@router.get("/records/{record_id}", response_model=Record, summary="One record, with every source that holds it",
-            responses={200: {"content": {
-                "application/x-bibtex": {}, "application/x-research-info-systems": {},
+@router.get(
+    "/records/{record_id}",
+    response_model=Record,
+    summary="One record, with every source that holds it",
+    responses={
+        200: {
+            "content": {
+                "application/x-bibtex": {},
+                "application/x-research-info-systems": {},
                 "application/vnd.citationstyles.csl+json": {},
-            }, "description": "The full record (JSON), or an export with format="}})
+            },
+            "description": "The full record (JSON), or an export with format=",
+        }
+    },
+)
 def record(
     request: Request,
     record_id: RecordId,
-    format: Annotated[Literal["json", "bibtex", "ris", "csl"], Query(description="json (default), bibtex, ris or csl")] = "json",
+    format: Annotated[
+        Literal["json", "bibtex", "ris", "csl"], Query(description="json (default), bibtex, ris or csl")
+    ] = "json",
 ) -> Response:
     """The full normalized record. `holdings` lists every source holding this work, with its links."""
     if format != "json":
@@ -165,14 +197,24 @@ def sources(request: Request) -> Response:
 _SUGGEST_Q = re.compile(r"\s+")
 
 
-@router.get("/suggest", response_model=SuggestResponse, summary="Completions for a partial query",
-            responses={200: {"content": {"application/x-suggestions+json": {}},
-                             "description": "Suggestions (JSON), or OpenSearch suggestions with format=opensearch"}})
+@router.get(
+    "/suggest",
+    response_model=SuggestResponse,
+    summary="Completions for a partial query",
+    responses={
+        200: {
+            "content": {"application/x-suggestions+json": {}},
+            "description": "Suggestions (JSON), or OpenSearch suggestions with format=opensearch",
+        }
+    },
+)
 def suggest(
     request: Request,
     q: Annotated[str, Query(max_length=200, description="What was typed so far, Cyrillic or Latin")],
     limit: Annotated[int, Query(ge=1, le=20, description="At most this many suggestions")] = 8,
-    format: Annotated[Literal["json", "opensearch"], Query(description="json, or opensearch ([query, [completions]])")] = "json",
+    format: Annotated[
+        Literal["json", "opensearch"], Query(description="json, or opensearch ([query, [completions]])")
+    ] = "json",
 ) -> Response:
     """Titles, authors and subjects that complete the last word typed."""
     text = _SUGGEST_Q.sub(" ", q).strip()

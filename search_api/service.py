@@ -26,20 +26,20 @@ from fedsearch.config import Settings
 from fedsearch.engines import open_engine
 from fedsearch.engines.base import (
     EngineError,
-    EngineUnavailable,
     EngineHits,
+    EngineUnavailable,
     FacetValue,
     Hit,
     InvalidCursor,
-    SearchEngine,
     Relaxed,
+    SearchEngine,
     SearchResult,
     Suggestion,
 )
 from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, Plan, SearchQuery, Sort
+from fedsearch.errors import FedsearchError
 from fedsearch.harvest_log import HarvestLog
 from fedsearch.record import Access, Holding, Link, Record, RecordType
-from fedsearch.errors import FedsearchError
 from search_api import alternatives
 from search_api.guard import CircuitBreaker
 from search_api.metrics import Metrics
@@ -65,6 +65,7 @@ def _items(extra: dict[str, Any]) -> dict[str, Any]:
 
 # --- request parameters ----------------------------------------------------------------
 
+
 class SearchParams(BaseModel):
     """The search parameters of /api/v1/search and of the HTML search page.
 
@@ -74,32 +75,63 @@ class SearchParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    q: Annotated[str, Field(max_length=MAX_QUERY_CHARS, description=(
-        'The query: words, "phrases", AND/OR/NOT, -word, prefix*, field:value '
-        "(title:, author:, subject:, year:, type:, doi:, isbn:, udc:, ...). Cyrillic or Latin.")),
+    q: Annotated[
+        str,
+        Field(
+            max_length=MAX_QUERY_CHARS,
+            description=(
+                'The query: words, "phrases", AND/OR/NOT, -word, prefix*, field:value '
+                "(title:, author:, subject:, year:, type:, doi:, isbn:, udc:, ...). Cyrillic or Latin."
+            ),
+        ),
     ] = ""
     source: _FilterValues = Field(description="Source id (repeatable; see /api/v1/sources).")
     # The schema lists exactly what the validators below accept (schemathesis checks both ways).
-    type: _FilterValues = Field(description="Record type: " + ", ".join(t.value for t in RecordType) + " (repeatable).",
-                                json_schema_extra=_items({"enum": [t.value for t in RecordType]}))
-    year: _FilterValues = Field(description="Exact publication year (repeatable).",
-                                json_schema_extra=_items({"pattern": f"^{YEAR_PATTERN}$"}))
-    language: _FilterValues = Field(description="ISO 639 language code, like ky, ru, en (repeatable).",
-                                    json_schema_extra=_items({"pattern": f"^{LANGUAGE_PATTERN}$"}))
+    type: _FilterValues = Field(
+        description="Record type: " + ", ".join(t.value for t in RecordType) + " (repeatable).",
+        json_schema_extra=_items({"enum": [t.value for t in RecordType]}),
+    )
+    year: _FilterValues = Field(
+        description="Exact publication year (repeatable).", json_schema_extra=_items({"pattern": f"^{YEAR_PATTERN}$"})
+    )
+    language: _FilterValues = Field(
+        description="ISO 639 language code, like ky, ru, en (repeatable).",
+        json_schema_extra=_items({"pattern": f"^{LANGUAGE_PATTERN}$"}),
+    )
     subject: _FilterValues = Field(description="Subject heading or keyword, exactly as in the facet (repeatable).")
-    access: _FilterValues = Field(description="Access: " + ", ".join(a.value for a in Access) + " (repeatable).",
-                                  json_schema_extra=_items({"enum": [a.value for a in Access]}))
+    access: _FilterValues = Field(
+        description="Access: " + ", ".join(a.value for a in Access) + " (repeatable).",
+        json_schema_extra=_items({"enum": [a.value for a in Access]}),
+    )
     institution: _FilterValues = Field(description="Institution, exactly as in the facet (repeatable).")
     year_from: Annotated[int | None, Field(ge=0, le=9999, description="Earliest publication year, inclusive.")] = None
     year_to: Annotated[int | None, Field(ge=0, le=9999, description="Latest publication year, inclusive.")] = None
-    facets: Annotated[list[str], Field(default_factory=list, description=(
-        "Facets to count: " + ", ".join(FACET_NAMES) + ". Repeat the parameter or separate names with commas."))]
+    facets: Annotated[
+        list[str],
+        Field(
+            default_factory=list,
+            description=(
+                "Facets to count: " + ", ".join(FACET_NAMES) + ". Repeat the parameter or separate names with commas."
+            ),
+        ),
+    ]
     facet_size: Annotated[int, Field(ge=1, le=MAX_FACET_SIZE, description="Values per facet.")] = 10
     sort: Annotated[Sort, Field(description="Result order.")] = Sort.relevance
-    page: Annotated[int, Field(ge=1, description=f"Page number; page × per_page may not pass {MAX_WINDOW} (use cursor).")] = 1
-    per_page: Annotated[int, Field(ge=1, description=f"Hits per page; values above {MAX_PER_PAGE} are treated as {MAX_PER_PAGE}.")] = 20
-    cursor: Annotated[str | None, Field(max_length=2000, description=(
-        "next_cursor from a previous response (same query and sort): continues after its last hit; replaces page."))] = None
+    page: Annotated[
+        int, Field(ge=1, description=f"Page number; page × per_page may not pass {MAX_WINDOW} (use cursor).")
+    ] = 1
+    per_page: Annotated[
+        int, Field(ge=1, description=f"Hits per page; values above {MAX_PER_PAGE} are treated as {MAX_PER_PAGE}.")
+    ] = 20
+    cursor: Annotated[
+        str | None,
+        Field(
+            max_length=2000,
+            description=(
+                "next_cursor from a previous response (same query and sort): continues after its last hit; replaces page."
+            ),
+        ),
+    ] = None
 
     @field_validator("facets", mode="after")
     @classmethod
@@ -142,7 +174,7 @@ class SearchParams(BaseModel):
         return min(v, MAX_PER_PAGE)
 
     @classmethod
-    def from_query_string(cls, params: Any) -> "SearchParams":
+    def from_query_string(cls, params: Any) -> SearchParams:
         """From a Starlette QueryParams (or any multi-dict with getlist); raises BadParameters."""
         data: dict[str, Any] = {}
         for name, field in cls.model_fields.items():
@@ -160,16 +192,22 @@ class SearchParams(BaseModel):
     def filters(self) -> dict[str, list[str]]:
         return {name: getattr(self, name) for name in FILTER_PARAMS if getattr(self, name)}
 
-    def to_query(self, *, highlight: bool = True, facets: Sequence[str] | None = None,
-                 facet_size: int | None = None) -> SearchQuery:
+    def to_query(
+        self, *, highlight: bool = True, facets: Sequence[str] | None = None, facet_size: int | None = None
+    ) -> SearchQuery:
         problems: list[BadParameter] = []
         if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
-            problems.append(BadParameter("year_from", f"year_from ({self.year_from}) is after year_to ({self.year_to}); swap them"))
+            problems.append(
+                BadParameter("year_from", f"year_from ({self.year_from}) is after year_to ({self.year_to}); swap them")
+            )
         if self.cursor is None and self.page * self.per_page > MAX_WINDOW:
-            problems.append(BadParameter(
-                "page",
-                f"page {self.page} with per_page {self.per_page} goes past result {MAX_WINDOW}; "
-                f"page at most {MAX_WINDOW // self.per_page}, or follow next_cursor to go deeper"))
+            problems.append(
+                BadParameter(
+                    "page",
+                    f"page {self.page} with per_page {self.per_page} goes past result {MAX_WINDOW}; "
+                    f"page at most {MAX_WINDOW // self.per_page}, or follow next_cursor to go deeper",
+                )
+            )
         if problems:
             raise BadParameters(problems)
         try:
@@ -192,9 +230,16 @@ class SearchParams(BaseModel):
     def echo(self) -> dict[str, Any]:
         """The query as understood, for responses: defaults included, empty filters left out."""
         return {
-            "q": self.q, "filters": self.filters, "year_from": self.year_from, "year_to": self.year_to,
-            "facets": self.facets, "facet_size": self.facet_size, "sort": self.sort.value,
-            "page": self.page, "per_page": self.per_page, "cursor": self.cursor,
+            "q": self.q,
+            "filters": self.filters,
+            "year_from": self.year_from,
+            "year_to": self.year_to,
+            "facets": self.facets,
+            "facet_size": self.facet_size,
+            "sort": self.sort.value,
+            "page": self.page,
+            "per_page": self.per_page,
+            "cursor": self.cursor,
         }
 
     def query_items(self, **changes: Any) -> list[tuple[str, str]]:
@@ -220,8 +265,9 @@ def _defaults(cls: type[SearchParams]) -> dict[str, Any]:
 
 
 class ApiSearchParams(SearchParams):
-    format: Annotated[Literal["json", "bibtex", "ris", "csl", "atom"], Field(description=(
-        "Response format: json (default), bibtex, ris, csl (CSL-JSON) or atom (Atom feed).")),
+    format: Annotated[
+        Literal["json", "bibtex", "ris", "csl", "atom"],
+        Field(description=("Response format: json (default), bibtex, ris, csl (CSL-JSON) or atom (Atom feed).")),
     ] = "json"
 
 
@@ -256,6 +302,7 @@ class RecordNotFound(FedsearchError, LookupError):
 
 # --- response models -----------------------------------------------------------------------
 
+
 class Urls:
     """Absolute links: from ServerConfig.base_url, else from the request's own URL."""
 
@@ -280,25 +327,39 @@ class HitOut(BaseModel):
     type: RecordType
     title: str
     title_lang: str | None = None
-    title_html: str | None = Field(None, description="The title HTML-escaped, with the query's words in <mark>; null when none matched.")
+    title_html: str | None = Field(
+        None, description="The title HTML-escaped, with the query's words in <mark>; null when none matched."
+    )
     authors: list[str]
     year: int | None
     sources: list[str]
     holdings: list[Holding]
     links: list[Link]
     access: Access
-    highlights: dict[str, list[str]] = Field(default_factory=dict, description="field -> HTML-escaped fragments with <mark>.")
+    highlights: dict[str, list[str]] = Field(
+        default_factory=dict, description="field -> HTML-escaped fragments with <mark>."
+    )
     url: str = Field(description="The record's page.")
     api_url: str
 
     @classmethod
-    def from_hit(cls, hit: Hit, urls: Urls) -> "HitOut":
+    def from_hit(cls, hit: Hit, urls: Urls) -> HitOut:
         r = hit.record
         return cls(
-            id=r.id, type=r.type, title=r.main_title, title_lang=r.title[0].lang,
-            title_html=title_highlight(r, hit.highlights), authors=[p.name for p in r.authors],
-            year=r.year, sources=r.sources, holdings=r.holdings, links=r.links, access=r.access,
-            highlights=hit.highlights, url=urls.record_page(r.id), api_url=urls.record_api(r.id),
+            id=r.id,
+            type=r.type,
+            title=r.main_title,
+            title_lang=r.title[0].lang,
+            title_html=title_highlight(r, hit.highlights),
+            authors=[p.name for p in r.authors],
+            year=r.year,
+            sources=r.sources,
+            holdings=r.holdings,
+            links=r.links,
+            access=r.access,
+            highlights=hit.highlights,
+            url=urls.record_page(r.id),
+            api_url=urls.record_api(r.id),
         )
 
 
@@ -336,9 +397,17 @@ class SearchResponse(BaseModel):
     query: dict[str, Any] = Field(description="The query as understood, with defaults.")
     next_cursor: str | None = None
     next: str | None = Field(None, description="URL of the next page (by cursor), if there is one.")
-    alternatives: list[Alternative] = Field(default_factory=list, description="When nothing was found: queries that do find something.")
-    relaxed: Relaxed | None = Field(None, description="Set when few records (`all_words`, maybe 0) held every word of the query: they come first, then hits holding at least `required` of its `of` words; `translated`: the query read through their parallel titles in another language.")
-    corrected: str | None = Field(None, description="Set when nothing matched the words as typed and a word one edit away did: the query as the hits spell it (\"did you mean\").")
+    alternatives: list[Alternative] = Field(
+        default_factory=list, description="When nothing was found: queries that do find something."
+    )
+    relaxed: Relaxed | None = Field(
+        None,
+        description="Set when few records (`all_words`, maybe 0) held every word of the query: they come first, then hits holding at least `required` of its `of` words; `translated`: the query read through their parallel titles in another language.",
+    )
+    corrected: str | None = Field(
+        None,
+        description='Set when nothing matched the words as typed and a word one edit away did: the query as the hits spell it ("did you mean").',
+    )
     took_ms: float
 
 
@@ -352,11 +421,15 @@ class LastHarvest(BaseModel):
 class SourceOut(BaseModel):
     id: str
     name: dict[str, str] = Field(description="Display name by UI language (ky, ru, en).")
-    kind: str | None = Field(description="The connector that harvests it (oai-pmh, sru, marc-file, ...); null if not configured.")
+    kind: str | None = Field(
+        description="The connector that harvests it (oai-pmh, sru, marc-file, ...); null if not configured."
+    )
     institution: str | None = None
     enabled: bool
     records: int
-    last_harvest: LastHarvest | None = Field(None, description="The newest harvest run, from the raw store; null if unknown.")
+    last_harvest: LastHarvest | None = Field(
+        None, description="The newest harvest run, from the raw store; null if unknown."
+    )
 
 
 class SourcesResponse(BaseModel):
@@ -383,11 +456,17 @@ class HealthOut(BaseModel):
 
 # --- the service -----------------------------------------------------------------------------
 
+
 class SearchService:
     """One per app: opens the engine lazily (and again after a failure) and answers queries."""
 
-    def __init__(self, settings: Settings, engine: SearchEngine | None = None, metrics: Metrics | None = None,
-                 harvests: HarvestLog | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: SearchEngine | None = None,
+        metrics: Metrics | None = None,
+        harvests: HarvestLog | None = None,
+    ):
         self.settings = settings
         self.harvests = harvests  # the raw store's runs, for /sources and /metrics
         self.metrics = metrics or Metrics()
@@ -422,7 +501,9 @@ class SearchService:
                 raise
             except Exception as err:  # noqa: BLE001 - a missing index dir, a bad URL, ...
                 self._fail(err)
-                raise EngineUnavailable(f"the {self.settings.engine} search engine could not be opened: {err}") from None
+                raise EngineUnavailable(
+                    f"the {self.settings.engine} search engine could not be opened: {err}"
+                ) from None
             return self._engine
 
     def _check_index_exists(self) -> None:
@@ -433,7 +514,8 @@ class SearchService:
             if not index_dir.is_dir():
                 raise EngineUnavailable(
                     f"there is no search index in {index_dir}; build it with `fedsearch harvest` "
-                    "(or `fedsearch reindex`), or check data_dir in the configuration")
+                    "(or `fedsearch reindex`), or check data_dir in the configuration"
+                )
 
     def _fail(self, err: Exception) -> None:
         self._last_error = str(err)
@@ -460,11 +542,13 @@ class SearchService:
         except InvalidCursor:
             self.breaker.succeeded()
             raise
-        except Exception as err:  # noqa: BLE001 - a corrupt index fails in many ways; 503 and a log line, not 500
+        except Exception as err:
             log.error("the search index could not be read: %s: %s", type(err).__name__, err, exc_info=True)
             self.metrics.engine_error("EngineError")
             self.breaker.failed(f"{type(err).__name__}: {err}")
-            raise EngineError(f"the search index could not be read ({type(err).__name__}); run `fedsearch reindex`") from None
+            raise EngineError(
+                f"the search index could not be read ({type(err).__name__}); run `fedsearch reindex`"
+            ) from None
         self.breaker.succeeded()
         return result
 
@@ -484,8 +568,15 @@ class SearchService:
     def search_response(self, params: SearchParams, urls: Urls, *, with_alternatives: bool = True) -> SearchResponse:
         return self.run_search(params, urls, with_alternatives=with_alternatives)[0]
 
-    def run_search(self, params: SearchParams, urls: Urls, *, with_alternatives: bool = True,
-                   facets: Sequence[str] | None = None, facet_size: int | None = None) -> tuple[SearchResponse, SearchResult]:
+    def run_search(
+        self,
+        params: SearchParams,
+        urls: Urls,
+        *,
+        with_alternatives: bool = True,
+        facets: Sequence[str] | None = None,
+        facet_size: int | None = None,
+    ) -> tuple[SearchResponse, SearchResult]:
         """The response model, and the engine's result it was made from (records in full)."""
         query = params.to_query(facets=facets, facet_size=facet_size)
         result = self.search(query)
@@ -518,8 +609,10 @@ class SearchService:
         out: list[Alternative] = []
         tried: set[str] = {params.q}
         if params.q.strip():
-            for kind, text in (("transliteration", alternatives.transliterated(params.q)),
-                               ("keyboard_layout", alternatives.other_layout(params.q))):
+            for kind, text in (
+                ("transliteration", alternatives.transliterated(params.q)),
+                ("keyboard_layout", alternatives.other_layout(params.q)),
+            ):
                 if text and text not in tried:
                     tried.add(text)
                     n = self.count(params.model_copy(update={"q": text}))
@@ -555,9 +648,10 @@ class SearchService:
     def walk(self, filters: dict[str, list[str]], limit: int) -> list[tuple[str, datetime | None]]:
         """(id, last change) of the first `limit` records matching `filters` (index field -> values),
         in id order, paged after the last hit (the sitemaps' walk)."""
+
         def run() -> list[tuple[str, datetime | None]]:
-            return [(r.id, r.updated_at or r.harvested_at)
-                    for r in itertools.islice(self.engine.scan(filters), limit)]
+            return [(r.id, r.updated_at or r.harvested_at) for r in itertools.islice(self.engine.scan(filters), limit)]
+
         return self._call(run)
 
     def records(self, ids: Sequence[str]) -> list[Record]:
@@ -572,13 +666,23 @@ class SearchService:
         out: list[SourceOut] = []
         configured = {s.id for s in self.settings.sources}
         for s in self.settings.sources:
-            out.append(SourceOut(
-                id=s.id, name=dict(s.name) or {"en": s.id}, kind=s.connector, institution=s.institution,
-                enabled=s.enabled, records=counts.get(s.id, 0), last_harvest=runs.get(s.id),
-            ))
+            out.append(
+                SourceOut(
+                    id=s.id,
+                    name=dict(s.name) or {"en": s.id},
+                    kind=s.connector,
+                    institution=s.institution,
+                    enabled=s.enabled,
+                    records=counts.get(s.id, 0),
+                    last_harvest=runs.get(s.id),
+                )
+            )
         for sid in sorted(set(counts) - configured):  # indexed, but no longer (or never) configured
-            out.append(SourceOut(id=sid, name={"en": sid}, kind=None, enabled=False, records=counts[sid],
-                                 last_harvest=runs.get(sid)))
+            out.append(
+                SourceOut(
+                    id=sid, name={"en": sid}, kind=None, enabled=False, records=counts[sid], last_harvest=runs.get(sid)
+                )
+            )
         return SourcesResponse(sources=out, total_records=sum(counts.values()))
 
     def source_names(self, lang: str) -> dict[str, str]:
@@ -602,14 +706,24 @@ class SearchService:
             h = self._call(probe)
         except EngineError as err:
             self._log_health(f"search engine unavailable: {err}")
-            public = ("the search engine is not reachable" if name == "elasticsearch" and isinstance(err, EngineUnavailable)
-                      else "the search index can't be read; see the server log")
+            public = (
+                "the search engine is not reachable"
+                if name == "elasticsearch" and isinstance(err, EngineUnavailable)
+                else "the search index can't be read; see the server log"
+            )
             return HealthOut(status="unavailable", engine=name, reachable=False, detail=public)
         self._log_health(None)
         last = datetime.fromtimestamp(h.last_update, UTC) if h.last_update else None
         age = round(max(0.0, time.time() - h.last_update), 1) if h.last_update else None
-        return HealthOut(status="ok", engine=h.engine, reachable=True, documents=h.documents, last_update=last,
-                         index_age_seconds=age, cluster=h.cluster)
+        return HealthOut(
+            status="ok",
+            engine=h.engine,
+            reachable=True,
+            documents=h.documents,
+            last_update=last,
+            index_age_seconds=age,
+            cluster=h.cluster,
+        )
 
     def _log_health(self, problem: str | None) -> None:
         if problem != self._health_logged:
@@ -642,15 +756,17 @@ class SearchService:
         return health
 
 
-
 # --- harvest runs (fedsearch.harvest_log; the raw store's, when fedsearch_app passes it) --------
+
 
 def last_harvests(harvests: HarvestLog | None, settings: Settings) -> dict[str, LastHarvest]:
     """The newest harvest run of each source; {} if unknown (a search-only deployment has no raw store)."""
     runs = harvests.last_runs([s.id for s in settings.sources]) if harvests is not None else {}
-    return {sid: LastHarvest(started_at=run.started_at, finished_at=run.finished_at, status=run.status,
-                             records=run.records)
-            for sid, run in runs.items() if run.status is not None}
+    return {
+        sid: LastHarvest(started_at=run.started_at, finished_at=run.finished_at, status=run.status, records=run.records)
+        for sid, run in runs.items()
+        if run.status is not None
+    }
 
 
 HARVEST_STATUSES = ("ok", "running", "failed", "stopped", "incomplete")
@@ -666,8 +782,13 @@ def harvest_metrics(harvests: HarvestLog | None, settings: Settings) -> list[tup
     for sid, run in runs.items():
         if run.status is not None:
             for status in HARVEST_STATUSES:
-                out.append(("fedsearch_harvest_last_run_status", {"source": sid, "status": status},
-                            1 if run.status == status else 0))
+                out.append(
+                    (
+                        "fedsearch_harvest_last_run_status",
+                        {"source": sid, "status": status},
+                        1 if run.status == status else 0,
+                    )
+                )
             if run.status == "incomplete":
                 out.append(("fedsearch_harvest_incomplete", {"source": sid, "reason": (run.error or "")[:300]}, 1))
         out.append(("fedsearch_harvest_held_deletions", {"source": sid}, run.held_deletions))

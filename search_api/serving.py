@@ -57,7 +57,7 @@ def may_run_scheduler(settings: Settings) -> bool:
     path = Path(settings.data_dir) / SCHEDULER_LOCK
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "ab")  # noqa: SIM115 - held open for the life of the process: the lock is the open file
+        fh = open(path, "ab")
     except OSError as err:
         log.warning("cannot open the scheduler lock %s (%s): this worker runs no scheduler", path, err)
         return False

@@ -32,7 +32,8 @@ _SLOT = struct.Struct("<Qdd")  # client hash (0: free), tokens, last update
 
 def create() -> Path:
     """A fresh, zeroed bucket file for one server run (the caller removes it at the end)."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    # mkstemp makes a private file (mode 0600, unpredictable name); /dev/shm keeps it in memory.
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
     fd, name = tempfile.mkstemp(prefix="fedsearch-ratelimit-", dir=base)
     os.ftruncate(fd, SLOTS * _SLOT.size)
     os.close(fd)

@@ -4,7 +4,6 @@ Kept verbatim as the reference the fast path in fedsearch/analysis.py must match
 term for term (tests/test_fast_paths.py). Do not optimize this file.
 """
 
-
 from __future__ import annotations
 
 import re
@@ -23,18 +22,73 @@ _CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
 _STEM_FOLD = str.maketrans({"ё": "е", "ң": "н", "ө": "о", "ү": "у", "һ": "х", "ә": "а"})
 
 _CYR_TO_LAT = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "j",
-    "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "ң": "n",
-    "о": "o", "ө": "u", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ү": "u",
-    "ф": "f", "х": "h", "ц": "c", "ч": "c", "ш": "s", "щ": "s", "ъ": "", "ы": "i",
-    "ь": "", "э": "e", "ю": "iu", "я": "ia", "і": "i", "һ": "h", "ә": "a",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "j",
+    "з": "z",
+    "и": "i",
+    "й": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "ң": "n",
+    "о": "o",
+    "ө": "u",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ү": "u",
+    "ф": "f",
+    "х": "h",
+    "ц": "c",
+    "ч": "c",
+    "ш": "s",
+    "щ": "s",
+    "ъ": "",
+    "ы": "i",
+    "ь": "",
+    "э": "e",
+    "ю": "iu",
+    "я": "ia",
+    "і": "i",
+    "һ": "h",
+    "ә": "a",
 }
 # Applied in order to Latin text (after transliteration) to merge romanizations.
 _LATIN_RULES: tuple[tuple[str, str], ...] = (
-    ("shch", "s"), ("shh", "s"), ("sch", "s"), ("tch", "c"), ("cz", "c"), ("dzh", "j"), ("dj", "j"),
-    ("kh", "h"), ("gh", "g"), ("zh", "j"), ("ch", "c"), ("sh", "s"), ("ts", "c"), ("tz", "c"),
-    ("yu", "iu"), ("ju", "iu"), ("ya", "ia"), ("ja", "ia"), ("yo", "e"), ("jo", "e"), ("ye", "e"),
-    ("x", "h"), ("w", "v"), ("q", "k"), ("y", "i"),
+    ("shch", "s"),
+    ("shh", "s"),
+    ("sch", "s"),
+    ("tch", "c"),
+    ("cz", "c"),
+    ("dzh", "j"),
+    ("dj", "j"),
+    ("kh", "h"),
+    ("gh", "g"),
+    ("zh", "j"),
+    ("ch", "c"),
+    ("sh", "s"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("yu", "iu"),
+    ("ju", "iu"),
+    ("ya", "ia"),
+    ("ja", "ia"),
+    ("yo", "e"),
+    ("jo", "e"),
+    ("ye", "e"),
+    ("x", "h"),
+    ("w", "v"),
+    ("q", "k"),
+    ("y", "i"),
 )
 # ö, ü stand for Kyrgyz ө, ү, which correspond to Russian у/ю (Көл/Куль).
 _LATIN_VOWELS = str.maketrans({"ö": "u", "ü": "u", "ı": "i", "ñ": "n", "ž": "j"})

@@ -21,8 +21,15 @@ ES_URL = os.environ.get("FEDSEARCH_TEST_ES_URL", "http://127.0.0.1:9200")
 collect_ignore = [] if os.environ.get("FEDSEARCH_TEST_ES_CLUSTER") else ["cluster"]
 # Browser downloads don't work here: Playwright drives Debian's chromium.
 CHROMIUM = os.environ.get("FEDSEARCH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +43,7 @@ def real_fixtures() -> Path:
 def es_url() -> str:
     try:
         httpx.get(f"{ES_URL}/_cluster/health", timeout=5).raise_for_status()
-    except Exception as err:  # noqa: BLE001 - any failure means "no node"
+    except Exception as err:
         pytest.fail(
             f"no Elasticsearch node at {ES_URL} ({err}). Start one with `scripts/es-node.sh start` "
             "or point FEDSEARCH_TEST_ES_URL at one.",
@@ -55,7 +62,11 @@ def es_config(es_url: str) -> Iterator[ElasticsearchConfig]:
 
 def delete_es_indices(es_url: str, prefix: str) -> None:
     """Delete a test's indices and template by name: the node refuses wildcard deletes."""
-    listed = httpx.get(f"{es_url}/_cat/indices/{prefix}-*", params={"format": "json", "h": "index", "expand_wildcards": "all"}, timeout=30)
+    listed = httpx.get(
+        f"{es_url}/_cat/indices/{prefix}-*",
+        params={"format": "json", "h": "index", "expand_wildcards": "all"},
+        timeout=30,
+    )
     listed.raise_for_status()
     names = ",".join(sorted(row["index"] for row in listed.json()))
     if names:

@@ -11,30 +11,49 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from fedsearch_app.backup import BackupError, backup, restore
 from fedsearch.config import load_config
 from fedsearch.engines.embedded import EmbeddedEngine
 from fedsearch.engines.query import SearchQuery
-from fedsearch_app.app import create_app
-from tests.corpus import CORPUS, rec
 from fedsearch_app.admin.db import AdminDB
 from fedsearch_app.admin.users import UserStore
+from fedsearch_app.app import create_app
+from fedsearch_app.backup import BackupError, backup, restore
+from tests.corpus import CORPUS, rec
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ["", "манас", "диссертация", "тема 7", "year:2019"]
 
 
 def fedsearch(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def write_config(path: Path, data_dir: Path) -> Path:
-    path.write_text(yaml.safe_dump({
-        "engine": "embedded", "data_dir": str(data_dir),
-        "sources": [{"id": "vak", "connector": "tabular", "path": "theses.csv", "id_column": "id",
-                     "type": "dissertation", "mapping": {"title": "title", "year": "year", "authors": "author"}}],
-    }, allow_unicode=True))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "engine": "embedded",
+                "data_dir": str(data_dir),
+                "sources": [
+                    {
+                        "id": "vak",
+                        "connector": "tabular",
+                        "path": "theses.csv",
+                        "id_column": "id",
+                        "type": "dissertation",
+                        "mapping": {"title": "title", "year": "year", "authors": "author"},
+                    }
+                ],
+            },
+            allow_unicode=True,
+        )
+    )
     return path
 
 

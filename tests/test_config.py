@@ -16,13 +16,20 @@ EXAMPLE = ROOT / "config" / "fedsearch.example.yaml"
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fedsearch_app.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "fedsearch_app.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT
+    )
 
 
 def test_example_configuration_is_valid():
     settings = load_config(EXAMPLE)
     assert settings.engine == "embedded"
-    assert [s.id for s in settings.sources] == ["knu-repository", "national-library", "irbis-export", "vak-dissertations"]
+    assert [s.id for s in settings.sources] == [
+        "knu-repository",
+        "national-library",
+        "irbis-export",
+        "vak-dissertations",
+    ]
     assert settings.source("national-library").enabled is False
 
 
@@ -37,14 +44,21 @@ def test_check_config_accepts_the_example():
     [
         ("engine: solr\n", "engine", "embedded"),
         ("engine: embedded\nserver:\n  port: 99999\n", "server.port", "less than or equal to 65535"),
-        ("sources:\n  - id: a\n    connector: oai-pmh\n    url: http://x/oai\n    metadata_prefx: oai_dc\n",
-         "sources[0].metadata_prefx", "unknown key"),
+        (
+            "sources:\n  - id: a\n    connector: oai-pmh\n    url: http://x/oai\n    metadata_prefx: oai_dc\n",
+            "sources[0].metadata_prefx",
+            "unknown key",
+        ),
         ("sources:\n  - id: a\n    connector: gopher\n", "sources[0].connector", "oai-pmh"),
         ("sources:\n  - id: Bad Id\n    connector: oai-pmh\n", "sources[0].id", "pattern"),
         ("sources:\n  - id: a\n    connector: oai-pmh\n", "sources[0].url", "required"),
         ("elasticsearch:\n  hosts: [localhost:9200]\n", "elasticsearch.hosts[0]", "http"),
         ("elasticsearch:\n  refresh_interval: 1 s\n", "elasticsearch.refresh_interval", "pattern"),
-        ("elasticsearch:\n  number_of_replicas: -1\n", "elasticsearch.number_of_replicas", "greater than or equal to 0"),
+        (
+            "elasticsearch:\n  number_of_replicas: -1\n",
+            "elasticsearch.number_of_replicas",
+            "greater than or equal to 0",
+        ),
         ("engine: [unclosed\n", "", "not valid YAML"),
         ("- just\n- a list\n", "", "mapping"),
     ],

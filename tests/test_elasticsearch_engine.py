@@ -44,6 +44,7 @@ def index_exists(es_url: str, index: str) -> bool:
 
 # --- the template and the alias --------------------------------------------------------
 
+
 def test_ensure_index_creates_one_versioned_index_behind_the_alias(engine, es_url):
     prefix = engine.config.index_prefix
     targets = alias_targets(es_url, f"{prefix}-records")
@@ -93,7 +94,7 @@ def test_rebuild_swaps_the_alias_at_once_and_drops_the_old_index(engine, es_url)
         try:
             while not stop.is_set() and len(seen) < 5000:
                 seen.append(reader.search(SearchQuery(per_page=1, highlight=False)).total)
-        except BaseException as err:  # noqa: BLE001 - reported by the main thread
+        except BaseException as err:
             failures.append(err)
         finally:
             reader.close()
@@ -141,6 +142,7 @@ def test_a_failed_rebuild_leaves_the_live_index_alone(engine, es_url):
 
 # --- bulk errors -----------------------------------------------------------------------
 
+
 def test_every_rejected_document_is_reported_with_its_reason(engine):
     good = CORPUS[:4]
     # A valid Record whose id is over Elasticsearch's 512-byte limit: the node refuses
@@ -183,6 +185,7 @@ def test_upsert_of_many_records_goes_in_chunks(engine, monkeypatch):
 
 # --- the node is down ------------------------------------------------------------------
 
+
 def closed_port() -> int:
     return free_port()  # nothing listens there
 
@@ -190,8 +193,13 @@ def closed_port() -> int:
 def test_unreachable_node_raises_engine_unavailable_naming_the_host():
     url = f"http://127.0.0.1:{closed_port()}"
     eng = ElasticsearchEngine(ElasticsearchConfig(hosts=[url], index_prefix="nowhere", request_timeout=2))
-    for call in (eng.ensure_index, lambda: eng.search(SearchQuery(q="climate")), lambda: eng.get("knu-0123456789abcdef"),
-                 lambda: eng.upsert(CORPUS[:1]), eng.count_by_source):
+    for call in (
+        eng.ensure_index,
+        lambda: eng.search(SearchQuery(q="climate")),
+        lambda: eng.get("knu-0123456789abcdef"),
+        lambda: eng.upsert(CORPUS[:1]),
+        eng.count_by_source,
+    ):
         with pytest.raises(EngineUnavailable, match=url.replace(".", r"\.")):
             call()
     health = eng.health()
@@ -199,6 +207,7 @@ def test_unreachable_node_raises_engine_unavailable_naming_the_host():
 
 
 # --- user text is never query syntax ---------------------------------------------------
+
 
 @pytest.mark.parametrize("q", ["*:*", "title:(a OR b)^5", "/.*/", "climate~2", '{"query_string": 1}', "a AND NOT b"])
 def test_user_text_becomes_term_queries_only(q):

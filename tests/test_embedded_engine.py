@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fedsearch.engines import SearchQuery
-from fedsearch.engines import embedded
+from fedsearch.engines import SearchQuery, embedded
 from fedsearch.engines.base import EngineError, InvalidCursor, decode_cursor, encode_cursor
 from fedsearch.engines.document import title_sort_key
 from fedsearch.engines.embedded import EmbeddedEngine, encode_key, id_key, sort_keys
@@ -32,7 +31,11 @@ def run_python(code: str, *args: str, timeout: float = 60) -> str:
     """Run `code` in a separate Python process (the other side of the index)."""
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code), *args],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert proc.returncode == 0, f"the other process failed:\n{proc.stderr}"
     return proc.stdout
@@ -43,6 +46,7 @@ def total(engine: EmbeddedEngine, q: str = "") -> int:
 
 
 # --- keys ------------------------------------------------------------------------------
+
 
 def test_encoded_keys_keep_byte_order():
     rng = random.Random(1)
@@ -65,15 +69,38 @@ def test_id_keys_keep_string_order_up_to_80_characters():
 
 
 def test_sort_keys_order_like_the_sorts():
-    docs = [("b-0000000000000001", 2001, "x"), ("a-0000000000000001", 2001, "x y"), ("c-0000000000000001", None, ""),
-            ("a-0000000000000002", 1999, "x"), ("b-0000000000000002", None, "x")]
-    by = {k: sorted(docs, key=lambda d: sort_keys(d[0], d[1], d[2])[k]) for k in ("sort_newest", "sort_oldest", "sort_title")}
-    assert [d[0] for d in by["sort_newest"]] == ["a-0000000000000001", "b-0000000000000001", "a-0000000000000002",
-                                                  "b-0000000000000002", "c-0000000000000001"]
-    assert [d[0] for d in by["sort_oldest"]] == ["a-0000000000000002", "a-0000000000000001", "b-0000000000000001",
-                                                  "b-0000000000000002", "c-0000000000000001"]
-    assert [d[0] for d in by["sort_title"]] == ["c-0000000000000001", "a-0000000000000002", "b-0000000000000001",
-                                                 "b-0000000000000002", "a-0000000000000001"]
+    docs = [
+        ("b-0000000000000001", 2001, "x"),
+        ("a-0000000000000001", 2001, "x y"),
+        ("c-0000000000000001", None, ""),
+        ("a-0000000000000002", 1999, "x"),
+        ("b-0000000000000002", None, "x"),
+    ]
+    by = {
+        k: sorted(docs, key=lambda d: sort_keys(d[0], d[1], d[2])[k])
+        for k in ("sort_newest", "sort_oldest", "sort_title")
+    }
+    assert [d[0] for d in by["sort_newest"]] == [
+        "a-0000000000000001",
+        "b-0000000000000001",
+        "a-0000000000000002",
+        "b-0000000000000002",
+        "c-0000000000000001",
+    ]
+    assert [d[0] for d in by["sort_oldest"]] == [
+        "a-0000000000000002",
+        "a-0000000000000001",
+        "b-0000000000000001",
+        "b-0000000000000002",
+        "c-0000000000000001",
+    ]
+    assert [d[0] for d in by["sort_title"]] == [
+        "c-0000000000000001",
+        "a-0000000000000002",
+        "b-0000000000000001",
+        "b-0000000000000002",
+        "a-0000000000000001",
+    ]
 
 
 # --- ties, many segments, paging ---------------------------------------------------------
@@ -87,8 +114,16 @@ def tie_records() -> list[Record]:
     titles = ["Сборник трудов", "Сборник трудов института", "Alpha сборник beta gamma"]
     for n in range(150):
         source = ["aa", "aa-b", "knu-repository", LONG_SOURCE][n % 4]
-        out.append(rec(source, f"item:{n}", titles[n % 3], year=[2001, 2002, None][n % 5 % 3],
-                       subjects=(f"s{n % 7}", "shared"), lang=["ru", "en"][n % 2]))
+        out.append(
+            rec(
+                source,
+                f"item:{n}",
+                titles[n % 3],
+                year=[2001, 2002, None][n % 5 % 3],
+                subjects=(f"s{n % 7}", "shared"),
+                lang=["ru", "en"][n % 2],
+            )
+        )
     return out
 
 
@@ -187,10 +222,17 @@ def test_ids_longer_than_the_id_keys_still_order_exactly(tmp_path: Path, skip_ah
     engine.close()
 
 
-@pytest.mark.parametrize("sort, values", [
-    ("title", ["k TO *} OR id:{a"]), ("title", [None]), ("newest", [2020, "knu-0000000000000000"]),
-    ("relevance", [1.0, "Not an id", 0]), ("relevance", [1.0, "knu-0000000000000000"]), ("relevance", ["1", "a", 0]),
-])
+@pytest.mark.parametrize(
+    "sort, values",
+    [
+        ("title", ["k TO *} OR id:{a"]),
+        ("title", [None]),
+        ("newest", [2020, "knu-0000000000000000"]),
+        ("relevance", [1.0, "Not an id", 0]),
+        ("relevance", [1.0, "knu-0000000000000000"]),
+        ("relevance", ["1", "a", 0]),
+    ],
+)
 def test_forged_cursors_are_refused(tie_engine, sort, values):
     engine, _ = tie_engine
     with pytest.raises(InvalidCursor):
@@ -211,9 +253,13 @@ def test_facets_order_ties_by_value_across_segments(tie_engine):
     engine, records = tie_engine
     result = engine.search(SearchQuery(q="сборник", facets=["subject", "source", "year"], facet_size=3, per_page=1))
     counts = Counter(s for r in records for s in set(r.subjects))
-    assert [(f.value, f.count) for f in result.facets["subject"]] == sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    assert [(f.value, f.count) for f in result.facets["subject"]] == sorted(
+        counts.items(), key=lambda kv: (-kv[1], kv[0])
+    )[:3]
     sources = Counter(r.source for r in records)
-    assert [(f.value, f.count) for f in result.facets["source"]] == sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    assert [(f.value, f.count) for f in result.facets["source"]] == sorted(
+        sources.items(), key=lambda kv: (-kv[1], kv[0])
+    )[:3]
     years = Counter(str(r.year) for r in records if r.year)
     assert [(f.value, f.count) for f in result.facets["year"]] == sorted(years.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -236,8 +282,11 @@ def test_facet_counts_are_exact_when_a_value_is_below_each_segments_top(tmp_path
 
 def test_year_filter_and_range_both_belong_to_the_year_facet(tie_engine):
     engine, records = tie_engine
-    result = engine.search(SearchQuery(filters={"year": ["2001"], "language": ["en"]}, year_from=2002,
-                                       facets=["year", "language"], per_page=1))
+    result = engine.search(
+        SearchQuery(
+            filters={"year": ["2001"], "language": ["en"]}, year_from=2002, facets=["year", "language"], per_page=1
+        )
+    )
     assert result.total == 0  # 2001 and >= 2002: nothing
     en = Counter(str(r.year) for r in records if r.year and "en" in r.languages)
     assert {f.value: f.count for f in result.facets["year"]} == dict(en)
@@ -245,6 +294,7 @@ def test_year_filter_and_range_both_belong_to_the_year_facet(tie_engine):
 
 
 # --- processes ---------------------------------------------------------------------------
+
 
 def test_reader_already_open_sees_commits_of_another_process(tmp_path: Path):
     path = tmp_path / "index"
@@ -272,8 +322,11 @@ def test_writer_commits_reach_a_reader_process_that_stays_open(tmp_path: Path):
     writer = EmbeddedEngine(path, writer=True)
     writer.ensure_index()
     reader = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(
-            """
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
             import sys
             from pathlib import Path
             from fedsearch.engines import SearchQuery
@@ -281,10 +334,18 @@ def test_writer_commits_reach_a_reader_process_that_stays_open(tmp_path: Path):
             engine = EmbeddedEngine(Path(sys.argv[1]))
             for line in sys.stdin:
                 print(engine.search(SearchQuery(q=line.strip())).total, flush=True)
-            """), str(path)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            """
+            ),
+            str(path),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
+
         def ask(q: str) -> int:
             reader.stdin.write(q + "\n")
             reader.stdin.flush()
@@ -353,6 +414,7 @@ def test_read_only_engine_refuses_writes(tmp_path: Path):
 
 
 # --- writes ------------------------------------------------------------------------------
+
 
 def test_bulk_report_names_every_rejected_record(tmp_path: Path):
     engine = EmbeddedEngine(tmp_path / "index", writer=True)

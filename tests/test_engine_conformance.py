@@ -81,6 +81,7 @@ def ids(engine: SearchEngine, q: str = "", **kw) -> set[str]:
 
 # --- text: Cyrillic, morphology, transliteration ---------------------------------------
 
+
 def test_cyrillic_word_and_russian_morphology(engine):
     # "экологии" (genitive) finds "Экология" in a title: both stem to "эколог".
     assert rid("oai:knu:1") in ids(engine, "экологии")
@@ -138,11 +139,14 @@ def test_implicit_and(engine):
     assert ids(engine, "water Kyrgyzstan", relax=False) == {rid("oai:auca:13"), rid("oai:auca:14")}
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("water in Kyrgyzstan", {"oai:auca:13", "oai:auca:14"}),  # "of" in the titles, not "in"
-    ("экология и озера", {"oai:knu:1"}),
-    ("экологические проблемы в Бишкеке", {"oai:knu:3"}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("water in Kyrgyzstan", {"oai:auca:13", "oai:auca:14"}),  # "of" in the titles, not "in"
+        ("экология и озера", {"oai:knu:1"}),
+        ("экологические проблемы в Бишкеке", {"oai:knu:3"}),
+    ],
+)
 def test_function_words_are_not_required(engine, query, expected):
     assert ids(engine, query, relax=False) == {rid(i) for i in expected}
 
@@ -198,6 +202,7 @@ def test_prefix(engine):
 
 # --- filters and facets ----------------------------------------------------------------
 
+
 def test_term_filters(engine):
     assert ids(engine, filters={"type": ["patent"]}) == {rid("KG1234"), rid("KG1300")}
     both = ids(engine, filters={"type": ["patent", "dissertation"]})
@@ -216,8 +221,12 @@ def _expected_facets(records, name):
     counts: Counter[str] = Counter()
     for r in records:
         values = {
-            "source": r.sources, "type": [r.type.value], "year": [str(r.year)] if r.year else [],
-            "language": r.languages, "subject": r.subjects, "access": [r.access.value],
+            "source": r.sources,
+            "type": [r.type.value],
+            "year": [str(r.year)] if r.year else [],
+            "language": r.languages,
+            "subject": r.subjects,
+            "access": [r.access.value],
             "institution": [r.institution] if r.institution else [],
         }[name]
         counts.update(set(values))
@@ -252,6 +261,7 @@ def test_facets_follow_the_text_query(engine):
 
 
 # --- sorting and paging ----------------------------------------------------------------
+
 
 def _year_key(r, newest: bool):
     if r.year is None:
@@ -323,6 +333,7 @@ def test_cursor_from_another_sort_is_refused(engine):
 
 # --- highlights, empty results, get ----------------------------------------------------
 
+
 def test_highlights_hold_the_query_terms(engine):
     result = engine.search(SearchQuery(q="экологии"))
     hit = next(h for h in result.hits if h.id == rid("oai:knu:1"))
@@ -372,10 +383,40 @@ def test_suggest_from_latin_and_cyrillic(engine):
 
 # --- hostile input ---------------------------------------------------------------------
 
-HOSTILE = ['"', ":", "(", ")", "*", "\\", "~", "^", "[", "]", "{", "}",
-           '" : ( ) * \\ ~ ^ [ ] { }', '"climate change', "climate)", "((((climate", "title:", "AND", "OR OR",
-           "NOT", "-", "author:(", "*:*", "year:abc", "a*", "/.*/", "климат~2", "title:\"", "\u0000", "x" * 10_000,
-           " ".join(["climate"] * 2000), "(" * 500 + "climate" + ")" * 500]
+HOSTILE = [
+    '"',
+    ":",
+    "(",
+    ")",
+    "*",
+    "\\",
+    "~",
+    "^",
+    "[",
+    "]",
+    "{",
+    "}",
+    '" : ( ) * \\ ~ ^ [ ] { }',
+    '"climate change',
+    "climate)",
+    "((((climate",
+    "title:",
+    "AND",
+    "OR OR",
+    "NOT",
+    "-",
+    "author:(",
+    "*:*",
+    "year:abc",
+    "a*",
+    "/.*/",
+    "климат~2",
+    'title:"',
+    "\u0000",
+    "x" * 10_000,
+    " ".join(["climate"] * 2000),
+    "(" * 500 + "climate" + ")" * 500,
+]
 
 
 @pytest.mark.parametrize("q", HOSTILE, ids=lambda q: repr(q[:20]))
@@ -391,6 +432,7 @@ def test_broken_syntax_degrades_to_words(engine):
 
 
 # --- writes ----------------------------------------------------------------------------
+
 
 def test_upsert_replaces(fresh_engine):
     original = CORPUS[0]
@@ -423,8 +465,18 @@ def test_rebuild_switches_to_the_new_content(fresh_engine):
 
 # --- the two engines agree -------------------------------------------------------------
 
-AGREEMENT_QUERIES = ["", "экология", "Bishkek", "climate OR water", '"water resources"', "экол*",
-                     "type:dissertation", "сборник", "Issyk-Kul", "история NOT Бишкек"]
+AGREEMENT_QUERIES = [
+    "",
+    "экология",
+    "Bishkek",
+    "climate OR water",
+    '"water resources"',
+    "экол*",
+    "type:dissertation",
+    "сборник",
+    "Issyk-Kul",
+    "история NOT Бишкек",
+]
 
 
 def test_engines_agree(tmp_path: Path, es_url: str):

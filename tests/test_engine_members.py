@@ -72,8 +72,9 @@ def test_an_older_elasticsearch_index_gains_the_new_fields_in_place(es_url: str)
     prefix = f"old{uuid.uuid4().hex[:8]}"
     old = mappings()
     old["properties"] = {k: v for k, v in old["properties"].items() if k not in ("members", "shard")}
-    httpx.put(f"{es_url}/{prefix}-records-1", json={"mappings": old, "aliases": {f"{prefix}-records": {}}},
-              timeout=30).raise_for_status()
+    httpx.put(
+        f"{es_url}/{prefix}-records-1", json={"mappings": old, "aliases": {f"{prefix}-records": {}}}, timeout=30
+    ).raise_for_status()
     engine = ElasticsearchEngine(ElasticsearchConfig(hosts=[es_url], index_prefix=prefix))
     try:
         engine.ensure_index()

@@ -14,17 +14,26 @@ SCRIPT = ROOT / "scripts" / "es-cluster.sh"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SCRIPT), *args], check=False, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "ES_CLUSTER_NAME": "fedsearch-script-test", **env})
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ES_CLUSTER_NAME": "fedsearch-script-test", **env},
+    )
 
 
-@pytest.mark.parametrize(("env", "words"), [
-    ({"ES_CLUSTER_HTTP_PORT": "9198"}, "would take port 9200"),
-    ({"ES_CLUSTER_TRANSPORT_PORT": "9299"}, "would take port 9300"),
-    ({"ES_CLUSTER_NODES": "0"}, "ES_CLUSTER_NODES=0"),
-    ({"ES_CLUSTER_NAME": "Bad Name"}, "ES_CLUSTER_NAME=Bad Name"),
-    ({"ES_CLUSTER_WAIT": "red"}, "ES_CLUSTER_WAIT=red"),
-])
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"ES_CLUSTER_HTTP_PORT": "9198"}, "would take port 9200"),
+        ({"ES_CLUSTER_TRANSPORT_PORT": "9299"}, "would take port 9300"),
+        ({"ES_CLUSTER_NODES": "0"}, "ES_CLUSTER_NODES=0"),
+        ({"ES_CLUSTER_NAME": "Bad Name"}, "ES_CLUSTER_NAME=Bad Name"),
+        ({"ES_CLUSTER_WAIT": "red"}, "ES_CLUSTER_WAIT=red"),
+    ],
+)
 def test_settings_that_would_clash_are_refused(env: dict[str, str], words: str):
     done = run("start", **env)
     assert done.returncode != 0 and words in done.stderr, done.stderr
@@ -41,4 +50,6 @@ def test_usage_and_status_of_a_cluster_that_is_not_running():
     done = run("restart")
     assert done.returncode == 2 and "start|stop|kill NODE|status" in done.stderr
     done = run("status", ES_CLUSTER_HTTP_PORT="9411", ES_CLUSTER_TRANSPORT_PORT="9511")
-    assert done.returncode == 1 and "es1: not running" in done.stdout and "no node of fedsearch-script-test" in done.stdout
+    assert (
+        done.returncode == 1 and "es1: not running" in done.stdout and "no node of fedsearch-script-test" in done.stdout
+    )

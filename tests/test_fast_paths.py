@@ -22,18 +22,55 @@ from tests import analysis_reference as ref
 CORPUS = Path(__file__).parent / "relevance" / "corpus.jsonl"
 
 HANDPICKED = [
-    "Айтматов Ч. Т.", "Айтматова Гүлнара", "Aytmatov", "Ajtmatov", "Ысык-Көл", "Issyk-Kul", "Ysyk-Köl",
-    "Жамийла", "Zhamijla", "Jumabaev", "Бишкек", "Bishkek", "Бишкекский государственный университет",
-    "Кыргыз Республикасынын өкмөтү", "Щучинск", "Shchuchinsk", "Šč", "Naïve café résumé", "rayone Mayor",
-    "551.5", "УДК 551.5:631.4", "O’zbekiston", "Qo‘qon", "d'Alembert", "Мұхтар Әуезов", "Һәм ә",
-    "Ivanova Kalinina Petrovna", "Ёлка ёжик", "x²³ ½ ﬁnance", "ŊŋÆæŒœßǅ", "Tschaikowsky Czajkowski",
-    "ЪЬъь Подъезд объём", "", "   ", "—", "Ǉubljana ǈ", "İstanbul ıı", "ÑANDÚ niño", "Žilina žžž",
+    "Айтматов Ч. Т.",
+    "Айтматова Гүлнара",
+    "Aytmatov",
+    "Ajtmatov",
+    "Ысык-Көл",
+    "Issyk-Kul",
+    "Ysyk-Köl",
+    "Жамийла",
+    "Zhamijla",
+    "Jumabaev",
+    "Бишкек",
+    "Bishkek",
+    "Бишкекский государственный университет",
+    "Кыргыз Республикасынын өкмөтү",
+    "Щучинск",
+    "Shchuchinsk",
+    "Šč",
+    "Naïve café résumé",
+    "rayone Mayor",
+    "551.5",
+    "УДК 551.5:631.4",
+    "O’zbekiston",
+    "Qo‘qon",
+    "d'Alembert",
+    "Мұхтар Әуезов",
+    "Һәм ә",
+    "Ivanova Kalinina Petrovna",
+    "Ёлка ёжик",
+    "x²³ ½ ﬁnance",
+    "ŊŋÆæŒœßǅ",
+    "Tschaikowsky Czajkowski",
+    "ЪЬъь Подъезд объём",
+    "",
+    "   ",
+    "—",
+    "Ǉubljana ǈ",
+    "İstanbul ıı",
+    "ÑANDÚ niño",
+    "Žilina žžž",
 ]
 
 _ALPHABET = (
     "абвгдеёжзийклмнопрстуфхцчшщъыьэюяңөүһәіАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯҢӨҮ"
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" "öüıñžčšćéèêëïîôàçğşāēīōūŋ"
-    "0123456789" "'’ʼʹʺ`´‘′″ˮ\"" "  ..--_/,;:()«»" "\u0301\u0308\u030c"
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "öüıñžčšćéèêëïîôàçğşāēīōūŋ"
+    "0123456789"
+    "'’ʼʹʺ`´‘′″ˮ\""
+    "  ..--_/,;:()«»"
+    "\u0301\u0308\u030c"
 )
 
 
@@ -68,7 +105,11 @@ def test_words_stems_skeletons_and_folds_match_the_reference():
         if words != ref.words(text):
             mismatches.append(("words", text))
         for w in words:
-            if analysis.stem(w) != ref.stem(w) or analysis.skeleton(w) != ref.skeleton(w) or analysis.fold(w) != ref.fold(w):
+            if (
+                analysis.stem(w) != ref.stem(w)
+                or analysis.skeleton(w) != ref.skeleton(w)
+                or analysis.fold(w) != ref.fold(w)
+            ):
                 mismatches.append(("word", w))
     assert not mismatches, mismatches[:10]
 

@@ -28,11 +28,24 @@ R = [
     rec("t", "naryn", "Нарын облусунда мал чарбасы", lang="ky", year=2019),
     rec("t", "cattle", "Животноводство Киргизии", year=2019),
     rec("t", "talas_lib", "Цифровые библиотеки Таласа", year=2023),
-    rec("t", "isbn", "Кыргыз тилинин грамматикасы", lang="ky", type="book", year=2010,
-        identifiers={"isbn": ["9789967003569"]}),
+    rec(
+        "t",
+        "isbn",
+        "Кыргыз тилинин грамматикасы",
+        lang="ky",
+        type="book",
+        year=2010,
+        identifiers={"isbn": ["9789967003569"]},
+    ),
     rec("t", "patent", "Способ очистки воды", type="patent", year=2012, identifiers={"patent": ["KG1001"]}),
-    rec("t", "diss", "Экономика аграрного сектора", type="dissertation", year=2024,
-        identifiers={"register_number": ["Д-2024-000001"]}),
+    rec(
+        "t",
+        "diss",
+        "Экономика аграрного сектора",
+        type="dissertation",
+        year=2024,
+        identifiers={"register_number": ["Д-2024-000001"]},
+    ),
     rec("t", "udc", "Охрана природы", year=2011, classifications=(("udc", "502.51(575.2)"),)),
     rec("t", "udc2", "Охрана природы в целом", year=2011, classifications=(("udc", "502.5"),)),
     rec("t", "udc3", "Кыргыз адабияты", lang="ky", year=2011, classifications=(("udc", "821.512.154-3"),)),
@@ -67,11 +80,19 @@ def found(engine: SearchEngine, q: str) -> list[str]:
     return [h.record.source_record_id for h in engine.search(SearchQuery(q=q, per_page=50, relax=False)).hits]
 
 
-@pytest.mark.parametrize("q, want", [
-    ("тоо мөңгүлөрү", "glac"), ("мөңгү", "glac"), ("санариптик китепканалар", "lib"),
-    ("аарычылык", "bee1"), ("аарычылык", "bee2"), ("Манас эпосу", "manas"), ("китепкана", "lib"),
-    ("тоо монгулору", "glac"),  # typed on a Russian keyboard
-])
+@pytest.mark.parametrize(
+    "q, want",
+    [
+        ("тоо мөңгүлөрү", "glac"),
+        ("мөңгү", "glac"),
+        ("санариптик китепканалар", "lib"),
+        ("аарычылык", "bee1"),
+        ("аарычылык", "bee2"),
+        ("Манас эпосу", "manas"),
+        ("китепкана", "lib"),
+        ("тоо монгулору", "glac"),  # typed on a Russian keyboard
+    ],
+)
 def test_kyrgyz_words_meet_their_inflected_forms(engine, q, want):
     assert want in found(engine, q)
 
@@ -81,19 +102,41 @@ def test_derivation_stays_apart(engine):
     assert set(found(engine, "аарычы")) == {"beekeeper"}
 
 
-@pytest.mark.parametrize("q, want", [
-    ("Bishkek", "bishkek"), ("Бишкек", "bishkek"), ("Talas", "talas"), ("Chuy", "chuy"),
-    ("Ysyk-Kol", "issyk"), ("Issyk-Kul", "issyk"), ("Muller", "muller"), ("Мюллер", "muller"), ("Müller", "muller"),
-])
+@pytest.mark.parametrize(
+    "q, want",
+    [
+        ("Bishkek", "bishkek"),
+        ("Бишкек", "bishkek"),
+        ("Talas", "talas"),
+        ("Chuy", "chuy"),
+        ("Ysyk-Kol", "issyk"),
+        ("Issyk-Kul", "issyk"),
+        ("Muller", "muller"),
+        ("Мюллер", "muller"),
+        ("Müller", "muller"),
+    ],
+)
 def test_inflected_forms_meet_across_scripts(engine, q, want):
     assert want in found(engine, q)
 
 
-@pytest.mark.parametrize("q, want", [
-    ("ISBN 978-9967-00-356-9", "isbn"), ("9789967003569", "isbn"), ("KG 1001", "patent"), ("патент KG 1001", "patent"),
-    ("KG1001", "patent"), ("Д-2024-000001", "diss"), ("UDC 502.51", "udc"), ("502.51", "udc"), ("УДК 502.51(575.2)", "udc"),
-    ("502.5", "udc"), ("UDC 821.512.154", "udc3"), ("821.512.154-3", "udc3"),
-])
+@pytest.mark.parametrize(
+    "q, want",
+    [
+        ("ISBN 978-9967-00-356-9", "isbn"),
+        ("9789967003569", "isbn"),
+        ("KG 1001", "patent"),
+        ("патент KG 1001", "patent"),
+        ("KG1001", "patent"),
+        ("Д-2024-000001", "diss"),
+        ("UDC 502.51", "udc"),
+        ("502.51", "udc"),
+        ("УДК 502.51(575.2)", "udc"),
+        ("502.5", "udc"),
+        ("UDC 821.512.154", "udc3"),
+        ("821.512.154-3", "udc3"),
+    ],
+)
 def test_identifiers_as_typed(engine, q, want):
     assert want in found(engine, q)
 
@@ -156,8 +199,10 @@ def test_the_exact_surname_ranks_above_its_masculine_or_feminine_twin(tmp_path):
 
     eng = EmbeddedEngine(tmp_path / "index", writer=True)
     eng.ensure_index()
-    recs = [rec("s", str(n), f"Исследование почв {n}", year=2000 + n, authors=(name,))
-            for n, name in enumerate(["Калыкбаев, А.", "Калыкбаев, Б.", "Калыкбаева, Гүлнара", "Калыкбаев, В."])]
+    recs = [
+        rec("s", str(n), f"Исследование почв {n}", year=2000 + n, authors=(name,))
+        for n, name in enumerate(["Калыкбаев, А.", "Калыкбаев, Б.", "Калыкбаева, Гүлнара", "Калыкбаев, В."])
+    ]
     eng.upsert(recs)
     eng.refresh()
     try:

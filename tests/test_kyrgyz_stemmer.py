@@ -14,13 +14,12 @@ import json
 import re
 from pathlib import Path
 
+import kyrgyz as kyrgyz_oracle
 import pytest
+from kyrgyz.cases import Case
 
-import kyrgyz as kyrgyz_oracle  # noqa: E402  (the test extra: pip install -e ".[test]")
-from kyrgyz.cases import Case  # noqa: E402
-
-from fedsearch import analysis, kyrgyz  # noqa: E402
-from fedsearch_app.corpus import vocab  # noqa: E402
+from fedsearch import analysis, kyrgyz
+from fedsearch_app.corpus import vocab
 
 ROOT = Path(__file__).parent
 _WORD = re.compile(r"^[а-яөүң]{3,}$")
@@ -37,7 +36,11 @@ def _lemmas() -> list[str]:
         texts += [d.name[0]] + [t[0] for t in d.topics] + [s[0] for s in d.subjects] + [p[0] for p in d.patents]
     for line in (ROOT / "relevance" / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
         rec = json.loads(line)
-        texts += [t["value"] for t in rec["title"] + rec.get("title_alt", []) + rec.get("abstract", []) if t.get("lang") == "ky"]
+        texts += [
+            t["value"]
+            for t in rec["title"] + rec.get("title_alt", []) + rec.get("abstract", [])
+            if t.get("lang") == "ky"
+        ]
     seen: dict[str, None] = {}
     for text in texts:
         for w in analysis.words(text.lower()):
@@ -60,11 +63,37 @@ def _last_vowel(w: str) -> str:
 
 
 def _low(w: str) -> str:
-    return {"а": "а", "ы": "а", "я": "а", "о": "о", "у": "а", "ю": "а", "е": "е", "и": "е", "э": "е", "ө": "ө", "ү": "ө", "ё": "о"}[_last_vowel(w)]
+    return {
+        "а": "а",
+        "ы": "а",
+        "я": "а",
+        "о": "о",
+        "у": "а",
+        "ю": "а",
+        "е": "е",
+        "и": "е",
+        "э": "е",
+        "ө": "ө",
+        "ү": "ө",
+        "ё": "о",
+    }[_last_vowel(w)]
 
 
 def _high(w: str) -> str:
-    return {"а": "ы", "ы": "ы", "я": "ы", "о": "у", "у": "у", "ю": "у", "е": "и", "и": "и", "э": "и", "ө": "ү", "ү": "ү", "ё": "у"}[_last_vowel(w)]
+    return {
+        "а": "ы",
+        "ы": "ы",
+        "я": "ы",
+        "о": "у",
+        "у": "у",
+        "ю": "у",
+        "е": "и",
+        "и": "и",
+        "э": "и",
+        "ө": "ү",
+        "ү": "ү",
+        "ё": "у",
+    }[_last_vowel(w)]
 
 
 def _plural(w: str) -> str:
@@ -130,16 +159,29 @@ def test_distinct_lemmas_rarely_collide():
     collided = set()
     for group in by_stem.values():
         for a in group:
-            if any(analysis.fold(b) != analysis.fold(a) and not (a.startswith(b[:-1]) or b.startswith(a[:-1])) for b in group):
+            if any(
+                analysis.fold(b) != analysis.fold(a) and not (a.startswith(b[:-1]) or b.startswith(a[:-1]))
+                for b in group
+            ):
                 collided.add(a)
     assert len(collided) / len(LEMMAS) < 0.01, sorted(collided)[:30]
 
 
-@pytest.mark.parametrize("a, b", [
-    ("мөңгүлөрүнүн", "мөңгүлөрү"), ("китепканалардын", "китепканалар"), ("аарычылыктын", "аарычылык"),
-    ("аарычылыгы", "аарычылык"), ("эпосунун", "эпосу"), ("эпосу", "эпос"), ("Бишкектеги", "Бишкек"),
-    ("китеби", "китеп"), ("тоолордо", "тоо"), ("Ысык-Көлдө", "Ысык-Көл"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("мөңгүлөрүнүн", "мөңгүлөрү"),
+        ("китепканалардын", "китепканалар"),
+        ("аарычылыктын", "аарычылык"),
+        ("аарычылыгы", "аарычылык"),
+        ("эпосунун", "эпосу"),
+        ("эпосу", "эпос"),
+        ("Бишкектеги", "Бишкек"),
+        ("китеби", "китеп"),
+        ("тоолордо", "тоо"),
+        ("Ысык-Көлдө", "Ысык-Көл"),
+    ],
+)
 def test_examples_meet(a, b):
     assert analysis.stem_terms(a, "ky") == analysis.stem_terms(b, "ky")
 
@@ -157,6 +199,7 @@ def test_folded_typing_stems_like_proper_spelling():
 
 if __name__ == "__main__":  # a report of the misses, for tuning the rules
     from collections import Counter
+
     misses = Counter()
     for lemma in LEMMAS:
         for form in _forms(lemma):

@@ -15,10 +15,15 @@ from tests.corpus import rec
 from tests.test_engine_conformance import ENGINES, _es_url_for, drop_engine
 
 R = [
-    rec("p", "bi1", "Тиричилик калдыктарынын көйгөйлөрү", lang="ky", year=2020,
-        title_alt=(("Проблемы бытовых отходов", "ru"),)),
-    rec("p", "bi2", "Катуу тиричилик калдыктары", lang="ky", year=2021,
-        title_alt=(("Твердые бытовые отходы", "ru"),)),
+    rec(
+        "p",
+        "bi1",
+        "Тиричилик калдыктарынын көйгөйлөрү",
+        lang="ky",
+        year=2020,
+        title_alt=(("Проблемы бытовых отходов", "ru"),),
+    ),
+    rec("p", "bi2", "Катуу тиричилик калдыктары", lang="ky", year=2021, title_alt=(("Твердые бытовые отходы", "ru"),)),
     rec("p", "ru_only", "Бытовые отходы города Оша", year=2019),
     rec("p", "partial", "Урандык калдыктардын сактагычтары", lang="ky", year=2018),
     rec("p", "other", "Проблемы водных ресурсов", year=2017),
@@ -69,8 +74,15 @@ def test_the_reading_is_what_every_parallel_title_shares():
 
 
 def test_a_record_found_outside_its_titles_lends_no_words():
-    found_by_abstract = rec("p", "abs", "Тоо тектеринин тарыхы", lang="ky", year=2020,
-                            title_alt=(("История горных пород", "ru"),), abstract="тиричилик калдыктары")
+    found_by_abstract = rec(
+        "p",
+        "abs",
+        "Тоо тектеринин тарыхы",
+        lang="ky",
+        year=2020,
+        title_alt=(("История горных пород", "ru"),),
+        abstract="тиричилик калдыктары",
+    )
     assert parallel.translation("тиричилик калдыктары", [found_by_abstract, found_by_abstract.model_copy()]) == ()
 
 
@@ -78,4 +90,3 @@ def test_a_later_page_reads_the_same_parallel_titles(engine):
     whole = order(engine, "тиричилик калдыктары")
     pages = [order(engine, "тиричилик калдыктары", per_page=1, page=p)[0] for p in range(1, len(whole) + 1)]
     assert pages == whole
-

@@ -20,9 +20,9 @@ import httpx
 import pytest
 import yaml
 
+from fedsearch.config import load_config
 from rawstore.harvest import harvest_source
 from rawstore.store import RawStore
-from fedsearch.config import load_config
 from tests.conftest import ROOT
 from tests.connectors.peers import OaiPeer, free_port, pyoai_token_fix
 
@@ -38,8 +38,9 @@ class Fedsearch:
         if config is not None:
             cmd += ["--config", str(config)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "FEDSEARCH_SCHEDULER": "on"}
-        self.proc = subprocess.Popen([*cmd, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            [*cmd, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         self.output = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -89,12 +90,16 @@ def slow_peer(monkeypatch):
 
 def write_config(tmp_path: Path, url: str, **source) -> Path:
     path = tmp_path / "fedsearch.yaml"
-    path.write_text(yaml.safe_dump({
-        "data_dir": str(tmp_path / "data"),
-        "harvest": {"delay_seconds": 0, "timeout_seconds": 120, "max_retries": 0},
-        "reach": {"allow_private_networks": True},  # the peers are local
-        "sources": [{"id": "repo", "connector": "oai-pmh", "url": url, **source}],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": str(tmp_path / "data"),
+                "harvest": {"delay_seconds": 0, "timeout_seconds": 120, "max_retries": 0},
+                "reach": {"allow_private_networks": True},  # the peers are local
+                "sources": [{"id": "repo", "connector": "oai-pmh", "url": url, **source}],
+            }
+        )
+    )
     return path
 
 
@@ -200,8 +205,13 @@ def test_demo_sh_checks_its_port_before_installing_anything(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run(["bash", str(ROOT / "scripts" / "demo.sh"), "--port", str(port)],
-                              capture_output=True, text=True, timeout=30, env={**os.environ, "PYTHON": "/nonexistent"})
+        done = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "demo.sh"), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "PYTHON": "/nonexistent"},
+        )
     assert done.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr
     assert "installing" not in done.stdout + done.stderr

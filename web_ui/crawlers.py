@@ -73,8 +73,14 @@ def _base(request: Request) -> str:
 
 @router.get("/robots.txt")
 def robots(request: Request) -> Response:
-    lines = ["User-agent: *", "Allow: /", *(f"Disallow: {p}" for p in ROBOTS_DISALLOW), "",
-             f"Sitemap: {_base(request)}/sitemap.xml", ""]
+    lines = [
+        "User-agent: *",
+        "Allow: /",
+        *(f"Disallow: {p}" for p in ROBOTS_DISALLOW),
+        "",
+        f"Sitemap: {_base(request)}/sitemap.xml",
+        "",
+    ]
     return cached_response(request, "\n".join(lines).encode(), "text/plain; charset=utf-8", max_age=86400)
 
 

@@ -23,8 +23,17 @@ from search_api.service import RecordNotFound, SearchParams, SearchResponse, Sea
 from web_ui.i18n import N_, gettext_
 from web_ui.labels import FACET_LABELS
 from web_ui.templating import STATIC_DIR, STATIC_FILES, render, request_lang, static_hash, url_keeping_lang
-from web_ui.views import (FACET_MORE, FACET_SHOWN, UI_FACETS, UI_PER_PAGE, RecordView, SearchView, api_operations,
-                          empty_field, markdown_blocks)
+from web_ui.views import (
+    FACET_MORE,
+    FACET_SHOWN,
+    UI_FACETS,
+    UI_PER_PAGE,
+    RecordView,
+    SearchView,
+    api_operations,
+    empty_field,
+    markdown_blocks,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,8 +72,9 @@ def search_page(request: Request) -> Response:
     def run() -> SearchResponse:
         # One value more than shown tells whether a "more" link is needed.
         asked = params.model_copy(update={"sort": Sort.newest}) if newest else params
-        response, _ = service.run_search(asked, urls_for(request), facets=UI_FACETS,
-                                         facet_size=min(facet_size + 1, FACET_MORE))
+        response, _ = service.run_search(
+            asked, urls_for(request), facets=UI_FACETS, facet_size=min(facet_size + 1, FACET_MORE)
+        )
         return response
 
     try:
@@ -75,22 +85,45 @@ def search_page(request: Request) -> Response:
         response = run()
     last = max(1, -(-min(response.total, MAX_WINDOW) // params.per_page))
     if params.cursor is None and params.page > last:
-        notes.append(gettext_("There is no page %(page)s; showing page %(last)s, the last one.")
-                     % {"page": asked_page, "last": last})
+        notes.append(
+            gettext_("There is no page %(page)s; showing page %(last)s, the last one.")
+            % {"page": asked_page, "last": last}
+        )
         params.page = last
         response = run()
     elif past_window:
-        notes.append(gettext_("Only the first %(n)s results can be paged through; showing page %(page)s. "
-                              "Add words or filters to narrow the search.")
-                     % {"n": format_decimal(MAX_WINDOW, locale=lang), "page": params.page})
-    view = SearchView(params, response, _linker(request), lang, names, facet_size=facet_size, notes=notes,
-                      no_words=no_words, field_hint=empty_field(params.q))
+        notes.append(
+            gettext_(
+                "Only the first %(n)s results can be paged through; showing page %(page)s. "
+                "Add words or filters to narrow the search."
+            )
+            % {"n": format_decimal(MAX_WINDOW, locale=lang), "page": params.page}
+        )
+    view = SearchView(
+        params,
+        response,
+        _linker(request),
+        lang,
+        names,
+        facet_size=facet_size,
+        notes=notes,
+        no_words=no_words,
+        field_hint=empty_field(params.q),
+    )
     return render(request, "search.html", {"view": view})
 
 
 # What a parameter is called on the page (a person never sees "year_from").
-_PARAM_LABELS = {**FACET_LABELS, "year_from": N_("Years"), "year_to": N_("Years"), "page": N_("Page"),
-                 "sort": N_("Sort by"), "per_page": N_("Page"), "facet_size": N_("Show more"), "facets": N_("Refine results")}
+_PARAM_LABELS = {
+    **FACET_LABELS,
+    "year_from": N_("Years"),
+    "year_to": N_("Years"),
+    "page": N_("Page"),
+    "sort": N_("Sort by"),
+    "per_page": N_("Page"),
+    "facet_size": N_("Show more"),
+    "facets": N_("Refine results"),
+}
 
 
 def _page_params(query: QueryParams) -> tuple[SearchParams, list[str]]:
@@ -109,16 +142,20 @@ def _page_params(query: QueryParams) -> tuple[SearchParams, list[str]]:
             bad = {p.param for p in err.errors}
             for name in sorted(bad):
                 label = gettext_(_PARAM_LABELS.get(name, N_("Search")))
-                notes.append(gettext_("A value for “%(field)s” in this address can't be used, so it was left out.")
-                             % {"field": label})
+                notes.append(
+                    gettext_("A value for “%(field)s” in this address can't be used, so it was left out.")
+                    % {"field": label}
+                )
             kept = [(k, v) for k, v in items if k not in bad]
             if len(kept) == len(items):  # a problem no single parameter carries: start from the words alone
                 break
             items = kept
     if params.year_from is not None and params.year_to is not None and params.year_from > params.year_to:
         params.year_from, params.year_to = params.year_to, params.year_from
-        notes.append(gettext_("The years were the wrong way round, so they were swapped: %(start)s–%(end)s.")
-                     % {"start": params.year_from, "end": params.year_to})
+        notes.append(
+            gettext_("The years were the wrong way round, so they were swapped: %(start)s–%(end)s.")
+            % {"start": params.year_from, "end": params.year_to}
+        )
     return params, notes
 
 
@@ -141,8 +178,9 @@ def record_page(request: Request, record_id: str) -> Response:
 @router.get("/api/v1/docs")
 def api_docs(request: Request) -> Response:
     schema = request.app.openapi()
-    return render(request, "api_docs.html", {"schema": schema, "operations": api_operations(schema),
-                                             "markdown": markdown_blocks})
+    return render(
+        request, "api_docs.html", {"schema": schema, "operations": api_operations(schema), "markdown": markdown_blocks}
+    )
 
 
 @cache
@@ -159,21 +197,30 @@ async def static(request: Request, name: str) -> Response:
     etag = etag_for(content)
     # URLs carry the content hash (?v=), so a matching one never changes: cache it for a year.
     immutable = request.query_params.get("v") == static_hash(name)
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable" if immutable else "public, max-age=3600",
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=31536000, immutable" if immutable else "public, max-age=3600",
+        "X-Content-Type-Options": "nosniff",
+    }
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     return Response(content, media_type=STATIC_FILES[name], headers=headers)
 
 
 ERROR_TEXTS = {
-    404: (N_("Page not found"),
-          N_("There is nothing at this address. The record may have been removed at its source; try searching for it.")),
-    503: (N_("Search is temporarily unavailable"),
-          N_("We can't reach the search index right now. This is on our side; please try again in a minute.")),
+    404: (
+        N_("Page not found"),
+        N_("There is nothing at this address. The record may have been removed at its source; try searching for it."),
+    ),
+    503: (
+        N_("Search is temporarily unavailable"),
+        N_("We can't reach the search index right now. This is on our side; please try again in a minute."),
+    ),
     500: (N_("Something went wrong"), N_("An error occurred on our side and has been logged. Please try again later.")),
-    400: (N_("This request can't be answered"),
-          N_("Some of the request's parameters can't be used. Start a new search below.")),
+    400: (
+        N_("This request can't be answered"),
+        N_("Some of the request's parameters can't be used. Start a new search below."),
+    ),
 }
 
 

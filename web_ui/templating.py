@@ -29,8 +29,11 @@ from web_ui import i18n, labels
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
-STATIC_FILES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-                "favicon.svg": "image/svg+xml"}
+STATIC_FILES = {
+    "app.css": "text/css; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
 
 # No third-party requests, no inline scripts or styles (JSON-LD is data, not script).
 CSP = (
@@ -130,8 +133,14 @@ def lang_switch_url(request: Request, lang: str) -> str:
     return request.url.path + "?" + urlencode(items)
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     lang = request_lang(request)
     i18n.set_lang(lang)
     ctx = {
@@ -146,6 +155,12 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response = HTMLResponse(html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
     chosen = request.query_params.get("lang")
     if chosen in i18n.LANGS and request.cookies.get(i18n.COOKIE) != chosen:
-        response.set_cookie(i18n.COOKIE, chosen, max_age=LANG_COOKIE_MAX_AGE, path="/", samesite="lax",
-                            secure=request.url.scheme == "https")
+        response.set_cookie(
+            i18n.COOKIE,
+            chosen,
+            max_age=LANG_COOKIE_MAX_AGE,
+            path="/",
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
     return response

@@ -112,7 +112,9 @@ class SearchView:
         for name, values in self.params.filters.items():
             for v in values:
                 rest = [x for x in values if x != v]
-                out.append(ActiveFilter(f"{gettext_(FACET_LABELS[name])}: {self.label(name, v)}", self.url(**{name: rest})))
+                out.append(
+                    ActiveFilter(f"{gettext_(FACET_LABELS[name])}: {self.label(name, v)}", self.url(**{name: rest}))
+                )
         if self.params.year_from is not None or self.params.year_to is not None:
             span = f"{self.params.year_from or '…'}–{self.params.year_to or '…'}"
             out.append(ActiveFilter(f"{gettext_('Years')}: {span}", self.url(year_from=None, year_to=None)))
@@ -176,9 +178,14 @@ def _api_search_url(params: SearchParams, fmt: str | None, suffix: str = "") -> 
 # --- the record page ----------------------------------------------------------------------------
 
 SCHEMA_TYPES = {
-    RecordType.article: "ScholarlyArticle", RecordType.book: "Book", RecordType.chapter: "Chapter",
-    RecordType.thesis: "Thesis", RecordType.dissertation: "Thesis", RecordType.dataset: "Dataset",
-    RecordType.report: "Report", RecordType.conference_paper: "ScholarlyArticle",
+    RecordType.article: "ScholarlyArticle",
+    RecordType.book: "Book",
+    RecordType.chapter: "Chapter",
+    RecordType.thesis: "Thesis",
+    RecordType.dissertation: "Thesis",
+    RecordType.dataset: "Dataset",
+    RecordType.report: "Report",
+    RecordType.conference_paper: "ScholarlyArticle",
 }
 
 
@@ -197,8 +204,10 @@ def record_json_ld(record: Record, permalink: str) -> dict[str, Any]:
     if record.title_alt:
         data["alternateName"] = [t.value for t in record.title_alt]
     if record.authors:
-        data["author"] = [{"@type": "Person", "name": p.name, **({"identifier": f"https://orcid.org/{p.orcid}"} if p.orcid else {})}
-                          for p in record.authors]
+        data["author"] = [
+            {"@type": "Person", "name": p.name, **({"identifier": f"https://orcid.org/{p.orcid}"} if p.orcid else {})}
+            for p in record.authors
+        ]
     if record.year:
         data["datePublished"] = record.date or str(record.year)
     if record.abstract:
@@ -211,13 +220,19 @@ def record_json_ld(record: Record, permalink: str) -> dict[str, Any]:
         data["sourceOrganization"] = {"@type": "Organization", "name": record.institution}
     c = record.container
     if c and c.title:
-        data["isPartOf"] = {"@type": "Periodical" if record.type == RecordType.article else "CreativeWork", "name": c.title}
+        data["isPartOf"] = {
+            "@type": "Periodical" if record.type == RecordType.article else "CreativeWork",
+            "name": c.title,
+        }
         if c.volume:
             data["isPartOf"]["volumeNumber"] = c.volume
     if c and c.pages:
         data["pagination"] = c.pages
-    ids = [{"@type": "PropertyValue", "propertyID": scheme.upper(), "value": v}
-           for scheme in ("doi", "isbn", "issn", "handle", "urn", "patent") for v in getattr(record.identifiers, scheme)]
+    ids = [
+        {"@type": "PropertyValue", "propertyID": scheme.upper(), "value": v}
+        for scheme in ("doi", "isbn", "issn", "handle", "urn", "patent")
+        for v in getattr(record.identifiers, scheme)
+    ]
     if ids:
         data["identifier"] = ids
     if record.identifiers.doi:
@@ -234,11 +249,21 @@ def citation_meta(record: Record, permalink: str) -> list[tuple[str, str]]:
         meta.append(("citation_author", p.name))
     if record.year:
         date = (record.date or str(record.year)).replace("-", "/")
-        meta.append(("citation_publication_date", date if re.fullmatch(r"\d{4}(/\d{2}(/\d{2})?)?", date) else str(record.year)))
+        meta.append(
+            ("citation_publication_date", date if re.fullmatch(r"\d{4}(/\d{2}(/\d{2})?)?", date) else str(record.year))
+        )
     c = record.container
     if c and c.title:
-        meta.append(("citation_journal_title" if record.type == RecordType.article else "citation_conference_title"
-                     if record.type == RecordType.conference_paper else "citation_inbook_title", c.title))
+        meta.append(
+            (
+                "citation_journal_title"
+                if record.type == RecordType.article
+                else "citation_conference_title"
+                if record.type == RecordType.conference_paper
+                else "citation_inbook_title",
+                c.title,
+            )
+        )
     if c and c.volume:
         meta.append(("citation_volume", c.volume))
     if c and c.issue:
@@ -263,7 +288,14 @@ def citation_meta(record: Record, permalink: str) -> list[tuple[str, str]]:
     if record.subjects:
         meta.append(("citation_keywords", "; ".join(record.subjects)))
     links = record.links or [lk for h in record.holdings for lk in h.links]
-    pdf = next((lk.url for lk in links if lk.kind == "fulltext" and (lk.mime == "application/pdf" or lk.url.lower().endswith(".pdf"))), None)
+    pdf = next(
+        (
+            lk.url
+            for lk in links
+            if lk.kind == "fulltext" and (lk.mime == "application/pdf" or lk.url.lower().endswith(".pdf"))
+        ),
+        None,
+    )
     if pdf:
         meta.append(("citation_pdf_url", pdf))
     meta.append(("citation_abstract_html_url", permalink))
@@ -318,14 +350,19 @@ class RecordView:
 
     @property
     def references(self) -> list[tuple[str, str]]:
-        return [(STYLE_LABELS["gost"], exports.reference_gost(self.record)), (STYLE_LABELS["apa"], exports.reference_apa(self.record))]
+        return [
+            (STYLE_LABELS["gost"], exports.reference_gost(self.record)),
+            (STYLE_LABELS["apa"], exports.reference_apa(self.record)),
+        ]
 
     @property
     def exports(self) -> list[tuple[str, str, str]]:
         rid = self.record.id
-        return [("BibTeX", f"/api/v1/records/{rid}.bib", f"{rid}.bib"),
-                ("RIS", f"/api/v1/records/{rid}.ris", f"{rid}.ris"),
-                ("CSL-JSON", f"/api/v1/records/{rid}.csl.json", f"{rid}.json")]
+        return [
+            ("BibTeX", f"/api/v1/records/{rid}.bib", f"{rid}.bib"),
+            ("RIS", f"/api/v1/records/{rid}.ris", f"{rid}.ris"),
+            ("CSL-JSON", f"/api/v1/records/{rid}.csl.json", f"{rid}.json"),
+        ]
 
     @property
     def json_ld(self) -> dict[str, Any]:
@@ -416,7 +453,9 @@ def _schema_type(schema: dict[str, Any], components: dict[str, Any]) -> str:
     if kind == "array":
         return _schema_type(schema.get("items", {}), components) + " (repeatable)"
     bounds = [f"{k} {schema[k]}" for k in ("minimum", "maximum", "maxLength") if k in schema]
-    default = f", default {schema['default']}" if "default" in schema and schema["default"] not in (None, "", []) else ""
+    default = (
+        f", default {schema['default']}" if "default" in schema and schema["default"] not in (None, "", []) else ""
+    )
     return kind + (f" ({', '.join(bounds)})" if bounds else "") + default
 
 
@@ -425,11 +464,28 @@ def api_operations(schema: dict[str, Any]) -> list[ApiOperation]:
     ops = []
     for path, methods in schema.get("paths", {}).items():
         for method, op in methods.items():
-            params = [ApiParam(p["name"], p["in"], p.get("required", False), _schema_type(p.get("schema", {}), components),
-                               p.get("description") or p.get("schema", {}).get("description", ""))
-                      for p in op.get("parameters", [])]
-            media = sorted({m for code, resp in op.get("responses", {}).items() if str(code).startswith("2")
-                            for m in resp.get("content", {})})
+            params = [
+                ApiParam(
+                    p["name"],
+                    p["in"],
+                    p.get("required", False),
+                    _schema_type(p.get("schema", {}), components),
+                    p.get("description") or p.get("schema", {}).get("description", ""),
+                )
+                for p in op.get("parameters", [])
+            ]
+            media = sorted(
+                {
+                    m
+                    for code, resp in op.get("responses", {}).items()
+                    if str(code).startswith("2")
+                    for m in resp.get("content", {})
+                }
+            )
             anchor = "op-" + re.sub(r"[^a-z0-9]+", "-", f"{method} {path}".lower()).strip("-")
-            ops.append(ApiOperation(method.upper(), path, anchor, op.get("summary", ""), op.get("description", ""), params, media))
+            ops.append(
+                ApiOperation(
+                    method.upper(), path, anchor, op.get("summary", ""), op.get("description", ""), params, media
+                )
+            )
     return ops

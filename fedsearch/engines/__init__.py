@@ -23,13 +23,26 @@ if TYPE_CHECKING:
     from fedsearch.config import Settings
 
 __all__ = [
-    "BulkError", "BulkReport", "EngineError", "EngineHealth", "EngineUnavailable", "FacetValue",
-    "Hit", "InvalidCursor", "SearchEngine", "SearchResult", "Suggestion", "FACET_NAMES",
-    "MAX_PER_PAGE", "SearchQuery", "Sort", "open_engine",
+    "BulkError",
+    "BulkReport",
+    "EngineError",
+    "EngineHealth",
+    "EngineUnavailable",
+    "FacetValue",
+    "Hit",
+    "InvalidCursor",
+    "SearchEngine",
+    "SearchResult",
+    "Suggestion",
+    "FACET_NAMES",
+    "MAX_PER_PAGE",
+    "SearchQuery",
+    "Sort",
+    "open_engine",
 ]
 
 
-def open_engine(settings: "Settings", *, writer: bool = False) -> SearchEngine:
+def open_engine(settings: Settings, *, writer: bool = False) -> SearchEngine:
     """The engine the configuration names. Only one process should open the embedded one as writer."""
     if settings.engine == "elasticsearch":
         from fedsearch.engines.elasticsearch import ElasticsearchEngine

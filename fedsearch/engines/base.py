@@ -29,6 +29,7 @@ from fedsearch.engines.changes import Change, ChangeQuery, Departure, DepartureL
 from fedsearch.engines.query import (
     MAX_PER_PAGE,
     Bool,
+    Clause,
     Constant,
     MatchAll,
     Plan,
@@ -40,22 +41,25 @@ from fedsearch.engines.query import (
     relaxed_plans,
     within_one_edit,
 )
-from fedsearch.record import Record
 from fedsearch.errors import FedsearchError
+from fedsearch.record import Record
 
 
 class EngineError(FedsearchError):
     """The engine failed in a way the caller can't fix by changing the query."""
+
     error_code = "engine.failed"
 
 
 class EngineUnavailable(EngineError):
     """The engine can't be reached (down, or not yet started). The API answers 503."""
+
     error_code = "engine.unavailable"
 
 
 class InvalidCursor(FedsearchError, ValueError):
     """A cursor that is not one we issued, or from another sort order."""
+
     error_code = "api.invalid_cursor"
 
 
@@ -69,9 +73,12 @@ class BulkReport(BaseModel):
     errors: list[BulkError] = []
     analyse_seconds: float = 0.0  # of the call's time, building index documents (indexers/timings.py)
 
-    def merge(self, other: "BulkReport") -> "BulkReport":
-        return BulkReport(indexed=self.indexed + other.indexed, errors=self.errors + other.errors,
-                          analyse_seconds=self.analyse_seconds + other.analyse_seconds)
+    def merge(self, other: BulkReport) -> BulkReport:
+        return BulkReport(
+            indexed=self.indexed + other.indexed,
+            errors=self.errors + other.errors,
+            analyse_seconds=self.analyse_seconds + other.analyse_seconds,
+        )
 
 
 class FacetValue(BaseModel):
@@ -238,7 +245,7 @@ class SearchEngine(ABC):
         result = self.execute(strict_plan, query, after)
         relaxed = None
         strict_total = result.total
-        translated: tuple = ()
+        translated: tuple[Clause, ...] = ()
         reading: list[str] = []
         if 0 < strict_total < RELAX_BELOW and query.relax:
             # Few records hold the words as typed: the words their parallel titles share in another
@@ -256,12 +263,15 @@ class SearchEngine(ABC):
         for relaxation in relaxed_plans(query) if result.total < RELAX_BELOW and query.relax else []:
             # Every word required found (next to) nothing: most of them ("Нарын облусу животноводство").
             # Records holding every word keep coming first: the strict clause scores again.
-            plan = replace(relaxation.plan, clause=Bool(should=(relaxation.plan.clause, strict_plan.clause, *translated)))
+            plan = replace(
+                relaxation.plan, clause=Bool(should=(relaxation.plan.clause, strict_plan.clause, *translated))
+            )
             wider = self.execute(plan, query, after)
             if wider.total > result.total:
                 result = wider
-                relaxed = Relaxed(required=relaxation.required, of=relaxation.of, all_words=strict_total,
-                                  translated=reading)
+                relaxed = Relaxed(
+                    required=relaxation.required, of=relaxation.of, all_words=strict_total, translated=reading
+                )
             if result.total >= RELAX_BELOW:
                 break
         corrected = None
@@ -273,16 +283,26 @@ class SearchEngine(ABC):
         hits = []
         terms = highlight_terms(corrected or query.q) if query.highlight and query.q.strip() else None
         for record, score, _ in result.hits:
-            hits.append(Hit(id=record.id, score=score, record=record, highlights=highlight(record, terms) if terms else {}))
+            hits.append(
+                Hit(id=record.id, score=score, record=record, highlights=highlight(record, terms) if terms else {})
+            )
         next_cursor = None
         if result.has_more and result.hits:
             next_cursor = encode_cursor(query.sort.value, result.hits[-1][2])
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(total=result.total, hits=hits, facets=result.facets, next_cursor=next_cursor,
-                            took_ms=round(took, 2), relaxed=relaxed, corrected=corrected)
+        return SearchResult(
+            total=result.total,
+            hits=hits,
+            facets=result.facets,
+            next_cursor=next_cursor,
+            took_ms=round(took, 2),
+            relaxed=relaxed,
+            corrected=corrected,
+        )
 
-    def _parallel_reading(self, strict_plan: Plan, query: SearchQuery, after: list[Any] | None,
-                          result: EngineHits) -> tuple[tuple, list[str]]:
+    def _parallel_reading(
+        self, strict_plan: Plan, query: SearchQuery, after: list[Any] | None, result: EngineHits
+    ) -> tuple[tuple[Clause, ...], list[str]]:
         """Optional clauses adding the query read through its hits' parallel titles, and the
         words of that reading: records holding it score just under one holding every typed
         word (tiers of query.COVERAGE_SCORE per word), and match as an alternative."""
@@ -291,16 +311,21 @@ class SearchEngine(ABC):
             return (), []
         seeds = [r for r, _, _ in result.hits]
         if len(seeds) < result.total:  # a later page, or a small one: read the best hits
-            seed_query = query.model_copy(update={"page": 1, "per_page": parallel.SEED_HITS, "cursor": None,
-                                                  "facets": [], "sort": Sort.relevance})
+            seed_query = query.model_copy(
+                update={"page": 1, "per_page": parallel.SEED_HITS, "cursor": None, "facets": [], "sort": Sort.relevance}
+            )
             seeds = [r for r, _, _ in self.execute(strict_plan, seed_query, None).hits]
         reading = parallel.translation(query.q, seeds)
         if not reading:
             return (), []
         clause = parallel.translation_clause(reading)
         n = len(words)
-        return (Constant(strict_plan.clause, query_module.COVERAGE_SCORE * n),
-                Constant(clause, query_module.COVERAGE_SCORE * (n - 0.5)), clause), list(reading)
+        return (
+            Constant(strict_plan.clause, query_module.COVERAGE_SCORE * n),
+            Constant(clause, query_module.COVERAGE_SCORE * (n - 0.5)),
+            clause,
+        ), list(reading)
+
     def work_absorbing(self, record_id: str) -> Record | None:
         """The merged work that lists `record_id` among its members, other than the record itself:
         where a record merged away now lives (its page answers 301 there)."""
@@ -341,7 +366,10 @@ class SearchEngine(ABC):
             for field, value in candidates:
                 if value.lower() in seen:
                     continue
-                if any(analysis.fold(w).startswith(want[0]) or analysis.skeleton(w).startswith(want[1]) for w in analysis.words(value)):
+                if any(
+                    analysis.fold(w).startswith(want[0]) or analysis.skeleton(w).startswith(want[1])
+                    for w in analysis.words(value)
+                ):
                     seen.add(value.lower())
                     out.append(Suggestion(text=value, field=field))
                     if len(out) >= limit:
@@ -360,7 +388,9 @@ def _corrected(q: str, loose: tuple[str, ...], records: list[Record]) -> str | N
         for record in records[:10]:
             for t in [t.value for t in record.title + record.title_alt + record.abstract] + list(record.subjects):
                 for w in analysis.words(t):
-                    if analysis.fold(w) != typed and any(within_one_edit(a, b) for a in stems for b in analysis.query_stems(w)):
+                    if analysis.fold(w) != typed and any(
+                        within_one_edit(a, b) for a in stems for b in analysis.query_stems(w)
+                    ):
                         seen[w.lower()] += 1
         if seen:
             best = min(seen, key=lambda w: (not within_one_edit(analysis.fold(w), typed), -seen[w], w))
@@ -369,6 +399,7 @@ def _corrected(q: str, loose: tuple[str, ...], records: list[Record]) -> str | N
 
 
 # --- cursors ---------------------------------------------------------------------------
+
 
 def encode_cursor(sort: str, values: list[Any]) -> str:
     raw = json.dumps({"s": sort, "v": values}, separators=(",", ":"), ensure_ascii=False)
@@ -385,7 +416,9 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
     except Exception:  # noqa: BLE001 - whatever a malformed cursor breaks, it is not valid
         raise InvalidCursor("this cursor is not valid; start again from the first page") from None
     if data.get("s") != sort:
-        raise InvalidCursor(f"this cursor belongs to sort {data.get('s')!r}, not {sort!r}; start again from the first page")
+        raise InvalidCursor(
+            f"this cursor belongs to sort {data.get('s')!r}, not {sort!r}; start again from the first page"
+        )
     return values
 
 
@@ -456,7 +489,9 @@ def _window(text: str, terms: tuple[set[str], set[str], tuple[str, ...]], size: 
         return text
     stems, skels, _ = terms
     for m in analysis._WORD_RE.finditer(text):
-        if not stems.isdisjoint(analysis.query_stems(m.group())) or not skels.isdisjoint(analysis.query_keys(m.group())):
+        if not stems.isdisjoint(analysis.query_stems(m.group())) or not skels.isdisjoint(
+            analysis.query_keys(m.group())
+        ):
             start = max(0, m.start() - size // 3)
             return ("…" if start else "") + text[start : start + size] + "…"
     return text[:size] + "…"

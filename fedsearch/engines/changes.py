@@ -60,12 +60,22 @@ class Departure:
     def of(cls, work_id: str, stamp: int, record: Record | None, merged_into: str | None) -> Departure:
         if record is None:
             return cls(id=work_id, stamp=stamp, merged_into=merged_into)
-        return cls(id=work_id, stamp=stamp, merged_into=merged_into, sources=tuple(record.sources),
-                   type=record.type.value, access=record.access.value)
+        return cls(
+            id=work_id,
+            stamp=stamp,
+            merged_into=merged_into,
+            sources=tuple(record.sources),
+            type=record.type.value,
+            access=record.access.value,
+        )
 
     def facets(self) -> dict[str, tuple[str, ...]]:
-        return {"source": self.sources, "type": (self.type,) if self.type else (),
-                "access": (self.access,) if self.access else (), "id": (self.id,)}
+        return {
+            "source": self.sources,
+            "type": (self.type,) if self.type else (),
+            "access": (self.access,) if self.access else (),
+            "id": (self.id,),
+        }
 
     def matches(self, filters: Mapping[str, tuple[str, ...]]) -> bool:
         mine = self.facets()
@@ -128,12 +138,22 @@ class DepartureLog:
             for d in departures:
                 old = db.execute("SELECT sources, type, access FROM departures WHERE id = ?", (d.id,)).fetchone()
                 if old is not None and not d.sources:
-                    d = Departure(id=d.id, stamp=d.stamp, merged_into=d.merged_into,
-                                  sources=tuple(json.loads(old[0])), type=old[1], access=old[2])
+                    d = Departure(
+                        id=d.id,
+                        stamp=d.stamp,
+                        merged_into=d.merged_into,
+                        sources=tuple(json.loads(old[0])),
+                        type=old[1],
+                        access=old[2],
+                    )
                 db.execute("DELETE FROM departure_sources WHERE id = ?", (d.id,))
-                db.execute("INSERT OR REPLACE INTO departures VALUES (?, ?, ?, ?, ?, ?)",
-                           (d.id, d.stamp, d.merged_into, json.dumps(list(d.sources)), d.type, d.access))
-                db.executemany("INSERT INTO departure_sources VALUES (?, ?, ?)", [(s, d.stamp, d.id) for s in d.sources])
+                db.execute(
+                    "INSERT OR REPLACE INTO departures VALUES (?, ?, ?, ?, ?, ?)",
+                    (d.id, d.stamp, d.merged_into, json.dumps(list(d.sources)), d.type, d.access),
+                )
+                db.executemany(
+                    "INSERT INTO departure_sources VALUES (?, ?, ?)", [(s, d.stamp, d.id) for s in d.sources]
+                )
 
     def exists(self) -> bool:
         return getattr(self._local, "db", None) is not None or self.path.exists()
@@ -141,11 +161,16 @@ class DepartureLog:
     def get(self, work_id: str) -> Departure | None:
         if not self.exists():
             return None
-        row = self._db().execute("SELECT id, stamp, merged_into, sources, type, access FROM departures WHERE id = ?",
-                                 (work_id,)).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT id, stamp, merged_into, sources, type, access FROM departures WHERE id = ?", (work_id,))
+            .fetchone()
+        )
         if row is None:
             return None
-        return Departure(id=row[0], stamp=row[1], merged_into=row[2], sources=tuple(json.loads(row[3])), type=row[4], access=row[5])
+        return Departure(
+            id=row[0], stamp=row[1], merged_into=row[2], sources=tuple(json.loads(row[3])), type=row[4], access=row[5]
+        )
 
     def clear(self, ids: Iterable[str]) -> None:
         """Forget departures of works that are back in the index."""
@@ -162,7 +187,8 @@ class DepartureLog:
                 db.execute(f"DELETE FROM departures WHERE id IN ({marks})", chunk)
 
     def _where(self, q: ChangeQuery, table: str) -> tuple[str, list[object]]:
-        sql, args = [f"{table}.stamp <= ?"], [q.until]
+        sql: list[str] = [f"{table}.stamp <= ?"]
+        args: list[object] = [q.until]
         if q.since is not None:
             sql.append(f"{table}.stamp >= ?")
             args.append(q.since)
@@ -185,16 +211,25 @@ class DepartureLog:
             if q.filters.get("source"):
                 where, args = self._where(page, "s")
                 marks = ",".join("?" * len(q.filters["source"]))
-                sql = (f"SELECT DISTINCT {cols} FROM departure_sources s JOIN departures d ON d.id = s.id "
-                       f"WHERE s.source IN ({marks}) AND {where} ORDER BY s.stamp, s.id LIMIT ?")
+                sql = (
+                    f"SELECT DISTINCT {cols} FROM departure_sources s JOIN departures d ON d.id = s.id "
+                    f"WHERE s.source IN ({marks}) AND {where} ORDER BY s.stamp, s.id LIMIT ?"
+                )
                 rows = db.execute(sql, [*q.filters["source"], *args, q.limit]).fetchall()
             else:
                 where, args = self._where(page, "d")
-                rows = db.execute(f"SELECT {cols} FROM departures d WHERE {where} ORDER BY d.stamp, d.id LIMIT ?",
-                                  [*args, q.limit]).fetchall()
+                rows = db.execute(
+                    f"SELECT {cols} FROM departures d WHERE {where} ORDER BY d.stamp, d.id LIMIT ?", [*args, q.limit]
+                ).fetchall()
             for row in rows:
-                d = Departure(id=row[0], stamp=row[1], merged_into=row[2], sources=tuple(json.loads(row[3])),
-                              type=row[4], access=row[5])
+                d = Departure(
+                    id=row[0],
+                    stamp=row[1],
+                    merged_into=row[2],
+                    sources=tuple(json.loads(row[3])),
+                    type=row[4],
+                    access=row[5],
+                )
                 if d.matches(q.filters):
                     out.append(d)
             if len(rows) < q.limit:

@@ -8,7 +8,6 @@ engine indexes them with a plain whitespace tokenizer, keeping positions.
 from __future__ import annotations
 
 import time
-
 from typing import Any
 
 from fedsearch import analysis
@@ -18,7 +17,11 @@ from fedsearch.record import Record
 # "int": numeric; "stored": kept, not searched.
 FIELDS: dict[str, str] = {
     "id": "keyword",
-    **{f"{group}_{variant}": "text" for group in ("title", "author", "subject", "abstract") for variant in ("stem", "skel")},
+    **{
+        f"{group}_{variant}": "text"
+        for group in ("title", "author", "subject", "abstract")
+        for variant in ("stem", "skel")
+    },
     "codes": "text",
     "exact": "text",  # title and author words as written (lowercase): exact forms rank above folded ones
     "source": "keyword",
@@ -99,8 +102,11 @@ def index_document(record: Record) -> dict[str, Any]:
         doc[f"{group}_stem"] = stems
         doc[f"{group}_skel"] = skels
     doc["codes"] = codes(record)
-    doc["exact"] = [" ".join(analysis.exact(w) for w in analysis.words(text))
-                    for group in ("title", "author") for text, _ in _texts(record, group)]
+    doc["exact"] = [
+        " ".join(analysis.exact(w) for w in analysis.words(text))
+        for group in ("title", "author")
+        for text, _ in _texts(record, group)
+    ]
     doc["source"] = record.sources
     doc["type"] = [record.type.value]
     doc["year"] = record.year

@@ -24,15 +24,16 @@ from typing import Any
 from elasticsearch import (
     ApiError,
     BadRequestError,
-    ConnectionError as EsConnectionError,
     ConnectionTimeout,
     Elasticsearch,
     NotFoundError,
 )
+from elasticsearch import (
+    ConnectionError as EsConnectionError,
+)
 
 from fedsearch.config import ElasticsearchConfig
 from fedsearch.engines import es_changes
-from fedsearch.engines.changes import Change, ChangeQuery
 from fedsearch.engines.base import (
     BulkError,
     BulkReport,
@@ -44,6 +45,7 @@ from fedsearch.engines.base import (
     InvalidCursor,
     SearchEngine,
 )
+from fedsearch.engines.changes import Change, ChangeQuery
 from fedsearch.engines.document import FIELDS, index_document
 from fedsearch.engines.document import bucket_value as _bucket_value
 from fedsearch.engines.query import (
@@ -156,7 +158,9 @@ class ElasticsearchEngine(SearchEngine):
             ) from None
         except ApiError as err:
             if err.status_code in (429, 503):
-                raise EngineUnavailable(f"Elasticsearch at {self.hosts} is too busy or not ready ({action}): {_reason(err)}") from None
+                raise EngineUnavailable(
+                    f"Elasticsearch at {self.hosts} is too busy or not ready ({action}): {_reason(err)}"
+                ) from None
             raise EngineError(f"Elasticsearch at {self.hosts} refused {action}: {_reason(err)}") from err
 
     # --- index layout --------------------------------------------------------------
@@ -213,7 +217,9 @@ class ElasticsearchEngine(SearchEngine):
         try:
             report = self._write(records, new, require_alias=False)
             with self._calling(f"switching {self.alias} to {new}"):
-                self._writer.indices.put_settings(index=new, settings={"index": {"refresh_interval": self.config.refresh_interval}})
+                self._writer.indices.put_settings(
+                    index=new, settings={"index": {"refresh_interval": self.config.refresh_interval}}
+                )
                 self._writer.indices.refresh(index=new)
             old = self._switch(new, before_switch)
         except BaseException:
@@ -269,8 +275,10 @@ class ElasticsearchEngine(SearchEngine):
         waiting = self.client.options(request_timeout=REPLICAS_WAIT_SECONDS + WRITE_TIMEOUT)
         health = waiting.cluster.health(index=index, wait_for_status=want, timeout=f"{REPLICAS_WAIT_SECONDS}s")
         if health.get("timed_out"):
-            raise EngineError(f"Elasticsearch at {self.hosts}: the new index {index} was not {want} within {REPLICAS_WAIT_SECONDS} s "
-                              f"(status {health.get('status')}); the alias still points to the old index")
+            raise EngineError(
+                f"Elasticsearch at {self.hosts}: the new index {index} was not {want} within {REPLICAS_WAIT_SECONDS} s "
+                f"(status {health.get('status')}); the alias still points to the old index"
+            )
 
     def _drop_orphans(self) -> None:
         """Delete indices a killed rebuild filled but never switched to (one rebuild at a time:
@@ -308,7 +316,9 @@ class ElasticsearchEngine(SearchEngine):
         report = self._write_documents(documents(), index, require_alias=require_alias)
         return BulkReport(indexed=report.indexed, errors=errors + report.errors, analyse_seconds=analysed[0])
 
-    def _write_documents(self, docs: Iterable[tuple[str, dict[str, Any]]], index: str, *, require_alias: bool) -> BulkReport:
+    def _write_documents(
+        self, docs: Iterable[tuple[str, dict[str, Any]]], index: str, *, require_alias: bool
+    ) -> BulkReport:
         """Bulk-index (id, document) pairs in chunks; every rejected document is reported."""
         report = BulkReport()
         chunk: list[tuple[str, str]] = []
@@ -342,9 +352,13 @@ class ElasticsearchEngine(SearchEngine):
                 # The node refused the whole request because one document failed validation
                 # (an id over 512 bytes, say): split it until each culprit stands alone.
                 if len(pending) == 1:
-                    return BulkReport(indexed=indexed, errors=errors + [BulkError(id=pending[0][0], reason=_reason(refused))])
+                    return BulkReport(
+                        indexed=indexed, errors=errors + [BulkError(id=pending[0][0], reason=_reason(refused))]
+                    )
                 half = len(pending) // 2
-                rest = self._send(pending[:half], index, require_alias).merge(self._send(pending[half:], index, require_alias))
+                rest = self._send(pending[:half], index, require_alias).merge(
+                    self._send(pending[half:], index, require_alias)
+                )
                 return BulkReport(indexed=indexed + rest.indexed, errors=errors + rest.errors)
             busy = []
             for (doc_id, line), item in zip(pending, resp["items"], strict=True):
@@ -380,7 +394,9 @@ class ElasticsearchEngine(SearchEngine):
                 elif result.get("status") != 404:
                     failures.append(f"{result.get('_id')}: {_item_reason(result)}")
         if failures:
-            raise EngineError(f"Elasticsearch at {self.hosts} did not delete {len(failures)} documents: " + "; ".join(failures[:5]))
+            raise EngineError(
+                f"Elasticsearch at {self.hosts} did not delete {len(failures)} documents: " + "; ".join(failures[:5])
+            )
         return deleted
 
     def commit(self) -> None:
@@ -416,7 +432,9 @@ class ElasticsearchEngine(SearchEngine):
         if filters:
             body["post_filter"] = {"bool": {"filter": [clause for _, clause in filters]}}
         if query.facets:
-            body["aggregations"] = {name: _facet_agg(name, filters, query.facet_size, self.config.shards) for name in query.facets}
+            body["aggregations"] = {
+                name: _facet_agg(name, filters, query.facet_size, self.config.shards) for name in query.facets
+            }
         try:
             with self._calling(f"searching {self.alias}"):
                 try:
@@ -436,7 +454,9 @@ class ElasticsearchEngine(SearchEngine):
         for name in query.facets:
             buckets = resp["aggregations"][name]["values"]["buckets"]
             facets[name] = [FacetValue(value=_bucket_value(name, b["key"]), count=b["doc_count"]) for b in buckets]
-        return EngineHits(total=resp["hits"]["total"]["value"], hits=hits, facets=facets, has_more=len(raw) > query.per_page)
+        return EngineHits(
+            total=resp["hits"]["total"]["value"], hits=hits, facets=facets, has_more=len(raw) > query.per_page
+        )
 
     def get(self, record_id: str) -> Record | None:
         if not record_id or len(record_id.encode()) > 512:  # over Elasticsearch's id limit: never indexed
@@ -479,7 +499,9 @@ class ElasticsearchEngine(SearchEngine):
         except (EsConnectionError, ConnectionTimeout) as err:
             return EngineHealth(engine=self.name, reachable=False, detail=f"not reachable at {self.hosts}: {err}")
         except ApiError as err:
-            return EngineHealth(engine=self.name, reachable=False, detail=f"{self.hosts} answered {err.status_code}: {_reason(err)}")
+            return EngineHealth(
+                engine=self.name, reachable=False, detail=f"{self.hosts} answered {err.status_code}: {_reason(err)}"
+            )
         status = cluster.get("status", "unknown")
         colour = status if status in ("green", "yellow", "red") else None
         try:
@@ -488,11 +510,20 @@ class ElasticsearchEngine(SearchEngine):
             )
             behind = ", ".join(self._alias_indices())
         except NotFoundError:
-            return EngineHealth(engine=self.name, reachable=True, documents=0, cluster=colour,
-                                detail=f"cluster {status}; no index {self.alias} yet")
+            return EngineHealth(
+                engine=self.name,
+                reachable=True,
+                documents=0,
+                cluster=colour,
+                detail=f"cluster {status}; no index {self.alias} yet",
+            )
         except (EsConnectionError, ConnectionTimeout, ApiError) as err:
-            return EngineHealth(engine=self.name, reachable=True, cluster=colour,
-                                detail=f"cluster {status}; searching {self.alias} failed: {err}")
+            return EngineHealth(
+                engine=self.name,
+                reachable=True,
+                cluster=colour,
+                detail=f"cluster {status}; searching {self.alias} failed: {err}",
+            )
         newest = resp["aggregations"]["newest"]["value"]
         return EngineHealth(
             engine=self.name,
@@ -505,6 +536,7 @@ class ElasticsearchEngine(SearchEngine):
 
 
 # --- translating a plan ----------------------------------------------------------------
+
 
 def _clause(clause: Clause) -> dict[str, Any]:
     if isinstance(clause, MatchAll):
@@ -521,7 +553,11 @@ def _clause(clause: Clause) -> dict[str, Any]:
         if not terms:
             return _MATCH_NONE
         # The terms are already analyzed; the whitespace analyzer keeps them as they are.
-        return {"match_phrase": {clause.field: {"query": " ".join(terms), "analyzer": TERMS_ANALYZER, "slop": 0, "boost": clause.boost}}}
+        return {
+            "match_phrase": {
+                clause.field: {"query": " ".join(terms), "analyzer": TERMS_ANALYZER, "slop": 0, "boost": clause.boost}
+            }
+        }
     if isinstance(clause, Prefix):
         if not clause.prefix:  # a prefix with no letters left after folding matches nothing
             return _MATCH_NONE
@@ -529,7 +565,11 @@ def _clause(clause: Clause) -> dict[str, Any]:
     if isinstance(clause, Fuzzy):
         if not clause.term:
             return _MATCH_NONE
-        return {"fuzzy": {clause.field: {"value": clause.term, "fuzziness": 1, "transpositions": True, "boost": clause.boost}}}
+        return {
+            "fuzzy": {
+                clause.field: {"value": clause.term, "fuzziness": 1, "transpositions": True, "boost": clause.boost}
+            }
+        }
     if isinstance(clause, Constant):
         return {"constant_score": {"filter": _clause(clause.clause), "boost": clause.score}}
     if isinstance(clause, Bool):
@@ -573,7 +613,10 @@ def _facet_agg(name: str, filters: list[tuple[str, dict[str, Any]]], size: int, 
         # Each shard returns its own top buckets; asking for more makes the merged counts
         # (nearly) exact on a multi-shard index. One shard is exact (docs/engines.md).
         terms["shard_size"] = max(size * 5, 100)
-    return {"filter": {"bool": {"filter": others}} if others else {"match_all": {}}, "aggregations": {"values": {"terms": terms}}}
+    return {
+        "filter": {"bool": {"filter": others}} if others else {"match_all": {}},
+        "aggregations": {"values": {"terms": terms}},
+    }
 
 
 def _check_cursor(after: list[Any], sort: Sort) -> None:

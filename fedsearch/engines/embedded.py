@@ -56,7 +56,6 @@ from tantivy import Occur, Order
 from tantivy import Query as TQ
 
 from fedsearch.engines import embedded_changes
-from fedsearch.engines.changes import Change, ChangeQuery, DepartureLog
 from fedsearch.engines.base import (
     BulkError,
     BulkReport,
@@ -68,10 +67,23 @@ from fedsearch.engines.base import (
     InvalidCursor,
     SearchEngine,
 )
+from fedsearch.engines.changes import Change, ChangeQuery, DepartureLog
 from fedsearch.engines.document import FIELDS, index_document
 from fedsearch.engines.document import bucket_value as _bucket_value
 from fedsearch.engines.facetcache import FacetCache, facet_key
-from fedsearch.engines.query import Bool, Clause, Constant, Fuzzy, MatchAll, Phrase, Plan, Prefix, SearchQuery, Sort, Term
+from fedsearch.engines.query import (
+    Bool,
+    Clause,
+    Constant,
+    Fuzzy,
+    MatchAll,
+    Phrase,
+    Plan,
+    Prefix,
+    SearchQuery,
+    Sort,
+    Term,
+)
 from fedsearch.record import Record
 
 SCHEMA_VERSION = 3  # 3: members and shard keywords (issue 16); 2: issue 13's Kyrgyz stems, cross-script keys from stems, the exact field
@@ -123,6 +135,7 @@ _REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
 
 # --- keys ------------------------------------------------------------------------------
 
+
 def encode_key(raw: bytes) -> str:
     """`raw` in 6-bit characters; byte order is kept (a < b  <=>  enc(a) < enc(b))."""
     return base64.b64encode(raw).decode("ascii").rstrip("=").translate(_FROM_STD_B64)
@@ -166,6 +179,7 @@ def id_key(record_id: str) -> tuple[int, ...]:
 
 
 # --- schema ----------------------------------------------------------------------------
+
 
 def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
@@ -282,7 +296,9 @@ class EmbeddedEngine(SearchEngine):
                     try:
                         self.ensure_index()  # nothing harvested yet: an empty index
                     except OSError as err:
-                        raise EngineUnavailable(f"there is no index in {self.path} yet and none can be created there: {err}") from err
+                        raise EngineUnavailable(
+                            f"there is no index in {self.path} yet and none can be created there: {err}"
+                        ) from err
                     return self._gen  # type: ignore[return-value]
                 if sig != self._pointer_sig or self._gen is None:
                     name = (self.path / POINTER).read_text().strip()
@@ -302,7 +318,7 @@ class EmbeddedEngine(SearchEngine):
                 if meta != gen.meta_sig:
                     try:
                         gen.index.reload()
-                    except Exception as err:  # noqa: BLE001 - files of a newer commit may be half there
+                    except Exception as err:
                         if attempt == 19:
                             raise EngineError(f"cannot reload the index {gen.directory}: {err}") from err
                         self._pointer_sig = None
@@ -407,8 +423,15 @@ class EmbeddedEngine(SearchEngine):
                 raise _Rejected(str(item.get("id") or "?"), f"not a valid record: {_short(err)}") from None
         else:
             raise _Rejected(str(getattr(item, "id", None) or "?"), f"not a record but {type(item).__name__}")
-        if not isinstance(record.id, str) or not record.id or len(record.id.encode()) > ID_MAX_BYTES or not _ID_RE.match(record.id):
-            raise _Rejected(str(record.id), "its id is empty, longer than 512 bytes or has characters other than a-z 0-9 _ -")
+        if (
+            not isinstance(record.id, str)
+            or not record.id
+            or len(record.id.encode()) > ID_MAX_BYTES
+            or not _ID_RE.match(record.id)
+        ):
+            raise _Rejected(
+                str(record.id), "its id is empty, longer than 512 bytes or has characters other than a-z 0-9 _ -"
+            )
         started = time.perf_counter()
         try:
             fields = index_document(record)
@@ -533,7 +556,9 @@ class EmbeddedEngine(SearchEngine):
             else:
                 picked, total, before = self._by_score(searcher, main, query, _score_cursor(after))
         else:
-            picked, total, before = self._by_key(gen, searcher, main, SORT_FIELDS[query.sort], query, _key_cursor(after))
+            picked, total, before = self._by_key(
+                gen, searcher, main, SORT_FIELDS[query.sort], query, _key_cursor(after)
+            )
         hits = []
         for n, (score, addr, key) in enumerate(picked):
             record = Record.model_validate_json(searcher.doc(addr).get_first("record"))
@@ -546,8 +571,14 @@ class EmbeddedEngine(SearchEngine):
         return EngineHits(total=total, hits=hits, facets=facets, has_more=bool(hits) and total > before + len(hits))
 
     def _by_key(
-        self, gen: _Generation, searcher: tantivy.Searcher, main: tantivy.Query, field: str, query: SearchQuery,
-        after: str | None, score: float | None = None,
+        self,
+        gen: _Generation,
+        searcher: tantivy.Searcher,
+        main: tantivy.Query,
+        field: str,
+        query: SearchQuery,
+        after: str | None,
+        score: float | None = None,
     ) -> tuple[list[tuple[float | None, Any, str]], int, int]:
         """Hits ordered by a unique text fast field: offset, or everything after a key."""
         per = query.per_page
@@ -580,7 +611,10 @@ class EmbeddedEngine(SearchEngine):
                 if level >= constant:
                     # Ids in scope all share the prefix of the first and the last one: skip
                     # the columns inside it (one source's ids share their first characters).
-                    lo, hi = (searcher.search(scope, 1, count=False, order_by_field="id", order=o).hits for o in (Order.Asc, Order.Desc))
+                    lo, hi = (
+                        searcher.search(scope, 1, count=False, order_by_field="id", order=o).hits
+                        for o in (Order.Asc, Order.Desc)
+                    )
                     if not lo:
                         return []
                     constant = len(os.path.commonprefix([lo[0][0], hi[0][0]])) // ID_KEY_CHARS
@@ -591,14 +625,20 @@ class EmbeddedEngine(SearchEngine):
                 return []
             value = hit[0][0]
             if value > 0:
-                below = TQ.range_query(gen.schema, column, tantivy.FieldType.Unsigned, upper_bound=value, include_upper=False)
+                below = TQ.range_query(
+                    gen.schema, column, tantivy.FieldType.Unsigned, upper_bound=value, include_upper=False
+                )
                 remaining -= searcher.search(_with_filters(scope, [below]), 1, count=True).count
             equal = TQ.range_query(gen.schema, column, tantivy.FieldType.Unsigned, lower_bound=value, upper_bound=value)
             scope = _with_filters(scope, [equal])
-        rows = list(searcher.search(scope, per, count=False, order_by_field=field, offset=remaining, order=Order.Asc).hits)
+        rows = list(
+            searcher.search(scope, per, count=False, order_by_field=field, offset=remaining, order=Order.Asc).hits
+        )
         if rows and len(rows) < per:  # the page runs on past that value: continue after the last key
             bound = gen.index.parse_query(f"{field}:{{{rows[-1][0]} TO *}}")
-            more = searcher.search(_with_filters(main, [bound]), per - len(rows), count=False, order_by_field=field, order=Order.Asc)
+            more = searcher.search(
+                _with_filters(main, [bound]), per - len(rows), count=False, order_by_field=field, order=Order.Asc
+            )
             rows += more.hits
         return rows
 
@@ -683,8 +723,15 @@ class EmbeddedEngine(SearchEngine):
         return found
 
     # --- facets ----------------------------------------------------------------------
-    def _cached_facets(self, gen: _Generation, searcher: tantivy.Searcher, plan: Plan, text: tantivy.Query,
-                       filters: dict[str, tantivy.Query], query: SearchQuery) -> dict[str, list[FacetValue]]:
+    def _cached_facets(
+        self,
+        gen: _Generation,
+        searcher: tantivy.Searcher,
+        plan: Plan,
+        text: tantivy.Query,
+        filters: dict[str, tantivy.Query],
+        query: SearchQuery,
+    ) -> dict[str, list[FacetValue]]:
         """Facets of a query without words come from the cache while the index is unchanged (facetcache.py)."""
         if not isinstance(plan.clause, MatchAll):
             return self._facets(searcher, text, filters, query)
@@ -696,8 +743,9 @@ class EmbeddedEngine(SearchEngine):
             self._facet_cache.put(state, key, found)
         return dict(found)
 
-    def _facets(self, searcher: tantivy.Searcher, text: tantivy.Query, filters: dict[str, tantivy.Query],
-                query: SearchQuery) -> dict[str, list[FacetValue]]:
+    def _facets(
+        self, searcher: tantivy.Searcher, text: tantivy.Query, filters: dict[str, tantivy.Query], query: SearchQuery
+    ) -> dict[str, list[FacetValue]]:
         groups: dict[str | None, list[str]] = {}
         for name in query.facets:
             groups.setdefault(name if name in filters else None, []).append(name)
@@ -741,7 +789,9 @@ class EmbeddedEngine(SearchEngine):
             gen, searcher = self._searcher()
             newest = searcher.aggregate(TQ.all_query(), {"newest": {"max": {"field": "updated"}}})["newest"]["value"]
         except Exception as err:  # noqa: BLE001 - health reports, never raises
-            return EngineHealth(engine=self.name, reachable=False, detail=f"cannot open the index in {self.path}: {err}")
+            return EngineHealth(
+                engine=self.name, reachable=False, detail=f"cannot open the index in {self.path}: {err}"
+            )
         return EngineHealth(
             engine=self.name,
             reachable=True,
@@ -855,6 +905,7 @@ def _short(err: ValidationError) -> str:
 
 # --- cursors ---------------------------------------------------------------------------
 
+
 def _bad_cursor() -> InvalidCursor:
     return InvalidCursor("this cursor is not valid; start again from the first page")
 
@@ -890,6 +941,7 @@ def _score_cursor(after: list[Any] | None) -> tuple[float, str, int] | None:
 
 # --- translating a plan ----------------------------------------------------------------
 
+
 def _translate(clause: Clause, schema: tantivy.Schema) -> tantivy.Query:
     if isinstance(clause, MatchAll):
         return TQ.all_query()
@@ -916,11 +968,16 @@ def _translate(clause: Clause, schema: tantivy.Schema) -> tantivy.Query:
     if isinstance(clause, Prefix):
         if not clause.prefix:
             return TQ.empty_query()
-        return _boost(TQ.regex_query(schema, clause.field, _REGEX_META.sub(r"\\\1", clause.prefix) + ".*"), clause.boost)
+        return _boost(
+            TQ.regex_query(schema, clause.field, _REGEX_META.sub(r"\\\1", clause.prefix) + ".*"), clause.boost
+        )
     if isinstance(clause, Fuzzy):
         if not clause.term:
             return TQ.empty_query()
-        return _boost(TQ.fuzzy_term_query(schema, clause.field, clause.term, distance=1, transposition_cost_one=True), clause.boost)
+        return _boost(
+            TQ.fuzzy_term_query(schema, clause.field, clause.term, distance=1, transposition_cost_one=True),
+            clause.boost,
+        )
     if isinstance(clause, Constant):
         return TQ.const_score_query(_translate(clause.clause, schema), clause.score)
     if isinstance(clause, Bool):
@@ -969,7 +1026,9 @@ def _filter_queries(plan: Plan, schema: tantivy.Schema) -> dict[str, tantivy.Que
         else:
             out[name] = TQ.term_set_query(schema, name, list(values))
     if plan.year_from is not None or plan.year_to is not None:
-        rng = TQ.range_query(schema, "year", tantivy.FieldType.Integer, lower_bound=plan.year_from, upper_bound=plan.year_to)
+        rng = TQ.range_query(
+            schema, "year", tantivy.FieldType.Integer, lower_bound=plan.year_from, upper_bound=plan.year_to
+        )
         out["year"] = TQ.boolean_query([(Occur.Must, out["year"]), (Occur.Must, rng)]) if "year" in out else rng
     return out
 
@@ -981,7 +1040,9 @@ def _with_filters(q: tantivy.Query, filters: list[tantivy.Query]) -> tantivy.Que
     return TQ.boolean_query([(Occur.Must, q)] + [(Occur.Must, TQ.const_score_query(f, 0.0)) for f in filters])
 
 
-def _terms(searcher: tantivy.Searcher, scope: tantivy.Query, names: list[str], size: int) -> dict[str, list[FacetValue]]:
+def _terms(
+    searcher: tantivy.Searcher, scope: tantivy.Query, names: list[str], size: int
+) -> dict[str, list[FacetValue]]:
     """Exact top `size` buckets per field: count descending, then value ascending.
 
     Every segment counts all its values (no per-segment cut, so counts are exact, as
@@ -992,7 +1053,10 @@ def _terms(searcher: tantivy.Searcher, scope: tantivy.Query, names: list[str], s
     out: dict[str, list[FacetValue]] = {}
     want = {name: size + 1 for name in names}
     while want:
-        aggs = {name: {"terms": {"field": name, "size": ask, "segment_size": EXACT_SEGMENT_SIZE}} for name, ask in want.items()}
+        aggs = {
+            name: {"terms": {"field": name, "size": ask, "segment_size": EXACT_SEGMENT_SIZE}}
+            for name, ask in want.items()
+        }
         result = searcher.aggregate(scope, aggs)
         again: dict[str, int] = {}
         for name, ask in want.items():
@@ -1000,7 +1064,9 @@ def _terms(searcher: tantivy.Searcher, scope: tantivy.Query, names: list[str], s
             if len(buckets) >= ask and buckets[ask - 1]["doc_count"] == buckets[size - 1]["doc_count"]:
                 again[name] = ask * 4
                 continue
-            values = sorted(((_bucket_value(name, b["key"]), b["doc_count"]) for b in buckets), key=lambda kv: (-kv[1], kv[0]))
+            values = sorted(
+                ((_bucket_value(name, b["key"]), b["doc_count"]) for b in buckets), key=lambda kv: (-kv[1], kv[0])
+            )
             out[name] = [FacetValue(value=v, count=c) for v, c in values[:size]]
         want = again
     return out

@@ -36,16 +36,23 @@ def _filtered(q: tantivy.Query, gen: _Generation, filters: dict[str, tuple[str, 
 
 
 def _stamp_range(gen: _Generation, lo: int, hi: int) -> tantivy.Query:
-    return TQ.range_query(gen.schema, "updated", tantivy.FieldType.Integer, lower_bound=lo, upper_bound=hi,
-                          use_inverted_index=True)
+    return TQ.range_query(
+        gen.schema, "updated", tantivy.FieldType.Integer, lower_bound=lo, upper_bound=hi, use_inverted_index=True
+    )
 
 
-def _record(searcher: tantivy.Searcher, addr: object) -> Record:
-    return Record.model_validate_json(searcher.doc(addr).get_first("record"))
+def _record(searcher: tantivy.Searcher, addr: tantivy.DocAddress) -> Record:
+    return Record.model_validate_json(str(searcher.doc(addr).get_first("record")))
 
 
-def _second(gen: _Generation, searcher: tantivy.Searcher, stamp: int, after_id: str | None,
-            filters: dict[str, tuple[str, ...]], limit: int) -> list[Change]:
+def _second(
+    gen: _Generation,
+    searcher: tantivy.Searcher,
+    stamp: int,
+    after_id: str | None,
+    filters: dict[str, tuple[str, ...]],
+    limit: int,
+) -> list[Change]:
     """Works written in second `stamp`, in id order, after `after_id`."""
     q = TQ.term_query(gen.schema, "updated", stamp)
     if after_id:  # "" (a cursor at the start of a second) and None: the whole second
@@ -68,8 +75,13 @@ def list_live(gen: _Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> l
     if q.since is not None:
         lo = max(lo, q.since)
     if lo == _I64_MIN:  # no lower bound: start at the oldest stamp there is
-        first = searcher.search(_filtered(_stamp_range(gen, _I64_MIN, q.until), gen, filters), 1, count=False,
-                                order_by_field="updated", order=Order.Asc).hits
+        first = searcher.search(
+            _filtered(_stamp_range(gen, _I64_MIN, q.until), gen, filters),
+            1,
+            count=False,
+            order_by_field="updated",
+            order=Order.Asc,
+        ).hits
         if not first:
             return out
         lo = int(first[0][0])
@@ -77,8 +89,13 @@ def list_live(gen: _Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> l
     while len(out) < q.limit and lo <= q.until:
         hi = q.until if width >= _MAX_WINDOW else min(q.until, lo + width - 1)
         need = q.limit - len(out)
-        hits = searcher.search(_filtered(_stamp_range(gen, lo, hi), gen, filters), need, count=False,
-                               order_by_field="updated", order=Order.Asc).hits
+        hits = searcher.search(
+            _filtered(_stamp_range(gen, lo, hi), gen, filters),
+            need,
+            count=False,
+            order_by_field="updated",
+            order=Order.Asc,
+        ).hits
         if len(hits) < need:  # the whole window fits: take it, and look further
             found = [(int(s), _record(searcher, a)) for s, a in hits]
             out += [Change(id=r.id, stamp=s, record=r) for s, r in sorted(found, key=lambda x: (x[0], x[1].id))]
@@ -95,4 +112,5 @@ def list_live(gen: _Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> l
 def count_live(gen: _Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> int:
     lo = q.since if q.since is not None else _I64_MIN
     filters = {k: tuple(v) for k, v in q.filters.items() if v}
-    return searcher.search(_filtered(_stamp_range(gen, lo, q.until), gen, filters), 1, count=True).count
+    result = searcher.search(_filtered(_stamp_range(gen, lo, q.until), gen, filters), 1, count=True)
+    return int(result.count)  # type: ignore[attr-defined]  # set when count=True; tantivy's stubs omit it

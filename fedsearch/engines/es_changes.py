@@ -55,7 +55,7 @@ def _page(q: ChangeQuery, stamp_field: str) -> dict[str, Any]:
 def list_live(client: Elasticsearch, alias: str, calling: Calling, q: ChangeQuery) -> list[Change]:
     with calling(f"listing changes in {alias}"):
         try:
-            resp = client.search(index=alias, source=["record", "updated"], **_page(q, "updated"))
+            resp = client.search(index=alias, source_includes=["record", "updated"], **_page(q, "updated"))
         except NotFoundError:
             return []
     out = []
@@ -86,8 +86,11 @@ class EsDepartureLog:
         with self.calling(f"creating {self.index}"):
             if not self.writer.indices.exists(index=self.index):
                 try:
-                    self.writer.indices.create(index=self.index, mappings=DEPARTURE_MAPPING,
-                                               settings={"number_of_shards": 1, "translog": {"durability": "request"}})
+                    self.writer.indices.create(
+                        index=self.index,
+                        mappings=DEPARTURE_MAPPING,
+                        settings={"number_of_shards": 1, "translog": {"durability": "request"}},
+                    )
                 except Exception as err:
                     if "resource_already_exists" not in str(err):
                         raise
@@ -100,7 +103,12 @@ class EsDepartureLog:
         with self.calling(what):
             # refresh: a harvest that starts right after the indexer sees the departure.
             resp = self.writer.bulk(operations=ops, refresh=True)
-        bad = [item for item in resp["items"] for r in item.values() if r.get("status", 500) >= 300 and r.get("status") != 404]
+        bad = [
+            item
+            for item in resp["items"]
+            for r in item.values()
+            if r.get("status", 500) >= 300 and r.get("status") != 404
+        ]
         if bad:
             raise RuntimeError(f"{self.index}: {len(bad)} departures were not written: {bad[:3]}")
 
@@ -110,9 +118,20 @@ class EsDepartureLog:
         ops: list[dict[str, Any]] = []
         for d in departures:
             old = known.get(d.id)
-            sources, type_, access = (old["source"], old.get("type"), old.get("access")) if old else (list(d.sources), d.type, d.access)
+            sources, type_, access = (
+                (old["source"], old.get("type"), old.get("access")) if old else (list(d.sources), d.type, d.access)
+            )
             ops.append({"index": {"_index": self.index, "_id": d.id}})
-            ops.append({"id": d.id, "stamp": d.stamp, "merged_into": d.merged_into, "source": sources, "type": type_, "access": access})
+            ops.append(
+                {
+                    "id": d.id,
+                    "stamp": d.stamp,
+                    "merged_into": d.merged_into,
+                    "source": sources,
+                    "type": type_,
+                    "access": access,
+                }
+            )
         self._bulk(ops, f"writing {len(departures)} departures to {self.index}")
 
     def _get(self, ids: list[str]) -> Iterator[dict[str, Any]]:
@@ -128,8 +147,14 @@ class EsDepartureLog:
             return None
         for d in self._get([work_id]):
             s = d["_source"]
-            return Departure(id=s["id"], stamp=int(s["stamp"]), merged_into=s.get("merged_into"),
-                             sources=tuple(s.get("source") or ()), type=s.get("type"), access=s.get("access"))
+            return Departure(
+                id=s["id"],
+                stamp=int(s["stamp"]),
+                merged_into=s.get("merged_into"),
+                sources=tuple(s.get("source") or ()),
+                type=s.get("type"),
+                access=s.get("access"),
+            )
         return None
 
     def clear(self, ids: Iterable[str]) -> None:
@@ -153,14 +178,24 @@ class EsDepartureLog:
         out = []
         for h in resp["hits"]["hits"]:
             s = h["_source"]
-            out.append(Departure(id=s["id"], stamp=int(s["stamp"]), merged_into=s.get("merged_into"),
-                                 sources=tuple(s.get("source") or ()), type=s.get("type"), access=s.get("access")))
+            out.append(
+                Departure(
+                    id=s["id"],
+                    stamp=int(s["stamp"]),
+                    merged_into=s.get("merged_into"),
+                    sources=tuple(s.get("source") or ()),
+                    type=s.get("type"),
+                    access=s.get("access"),
+                )
+            )
         return out
 
     def count(self, q: ChangeQuery) -> int:
         with self.calling(f"counting departures in {self.index}"):
             try:
-                return int(self.reader.count(index=self.index, query={"bool": {"filter": _filters(q, "stamp")}})["count"])
+                return int(
+                    self.reader.count(index=self.index, query={"bool": {"filter": _filters(q, "stamp")}})["count"]
+                )
             except NotFoundError:
                 return 0
 

@@ -18,8 +18,13 @@ from typing import Any
 DEFAULT_ENTRIES = 512
 
 
-def facet_key(filters: Mapping[str, Sequence[str]], year_from: int | None, year_to: int | None,
-              facets: Sequence[str], facet_size: int) -> Hashable:
+def facet_key(
+    filters: Mapping[str, Sequence[str]],
+    year_from: int | None,
+    year_to: int | None,
+    facets: Sequence[str],
+    facet_size: int,
+) -> Hashable:
     """What facet counts of a query without words depend on, beside the index state."""
     chosen = tuple(sorted((name, tuple(sorted(set(values)))) for name, values in filters.items() if values))
     return chosen, year_from, year_to, tuple(facets), facet_size

@@ -42,11 +42,10 @@ def content_words(q: str) -> list[str] | None:
         return None
     node = parse(q)
     children = node.children if isinstance(node, AndNode) else (node,)
-    if not children or any(not isinstance(c, Word) or c.field is not None for c in children):
+    plain = [c for c in children if isinstance(c, Word) and c.field is None]
+    if not plain or len(plain) != len(children) or any(not c.text.isalpha() for c in plain):
         return None
-    if any(not c.text.isalpha() for c in children):
-        return None
-    words = [c.text for c in children if not analysis.is_stopword(c.text)]
+    words = [c.text for c in plain if not analysis.is_stopword(c.text)]
     return words or None
 
 
@@ -56,7 +55,7 @@ def translation(q: str, seeds: Sequence[Record]) -> tuple[str, ...]:
     words = content_words(q)
     if not words:
         return ()
-    typed = set()
+    typed: set[str] = set()
     for w in words:
         typed.update(analysis.query_stems(w))
         typed.update(analysis.query_keys(w))

@@ -58,7 +58,7 @@ class SearchQuery(BaseModel):
         return {k: sorted(set(vals)) for k, vals in v.items() if vals}
 
     @model_validator(mode="after")
-    def _check_window(self) -> "SearchQuery":
+    def _check_window(self) -> SearchQuery:
         if self.cursor is None and self.page * self.per_page > MAX_WINDOW:
             raise ValueError(
                 f"page {self.page} with per_page {self.per_page} goes past result {MAX_WINDOW}; "
@@ -77,15 +77,37 @@ class SearchQuery(BaseModel):
 
 # Field names people may type, and what they search.
 FIELD_ALIASES: dict[str, str] = {
-    "title": "title", "ti": "title", "заглавие": "title", "аталышы": "title",
-    "author": "author", "au": "author", "автор": "author",
-    "subject": "subject", "su": "subject", "тема": "subject", "keyword": "subject",
-    "year": "year", "год": "year", "жыл": "year",
-    "type": "type", "тип": "type",
-    "id": "identifier", "identifier": "identifier", "doi": "identifier", "isbn": "identifier",
-    "issn": "identifier", "handle": "identifier", "urn": "identifier", "patent": "identifier",
-    "udc": "identifier", "удк": "identifier", "grnti": "identifier", "грнти": "identifier",
-    "ipc": "identifier", "мпк": "identifier", "code": "identifier",
+    "title": "title",
+    "ti": "title",
+    "заглавие": "title",
+    "аталышы": "title",
+    "author": "author",
+    "au": "author",
+    "автор": "author",
+    "subject": "subject",
+    "su": "subject",
+    "тема": "subject",
+    "keyword": "subject",
+    "year": "year",
+    "год": "year",
+    "жыл": "year",
+    "type": "type",
+    "тип": "type",
+    "id": "identifier",
+    "identifier": "identifier",
+    "doi": "identifier",
+    "isbn": "identifier",
+    "issn": "identifier",
+    "handle": "identifier",
+    "urn": "identifier",
+    "patent": "identifier",
+    "udc": "identifier",
+    "удк": "identifier",
+    "grnti": "identifier",
+    "грнти": "identifier",
+    "ipc": "identifier",
+    "мпк": "identifier",
+    "code": "identifier",
 }
 
 
@@ -109,17 +131,17 @@ class PrefixNode:
 
 @dataclass(frozen=True)
 class AndNode:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class OrNode:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class NotNode:
-    child: "Node"
+    child: Node
 
 
 Node = Union[Word, PhraseNode, PrefixNode, AndNode, OrNode, NotNode]
@@ -286,6 +308,7 @@ def parse(text: str) -> Node | None:
 
 # --- the plan: primitives both engines translate ---------------------------------------
 
+
 @dataclass(frozen=True)
 class Term:
     field: str
@@ -318,9 +341,9 @@ class Fuzzy:
 
 @dataclass(frozen=True)
 class Bool:
-    must: tuple["Clause", ...] = ()
-    should: tuple["Clause", ...] = ()  # at least one must match when there is no `must`
-    must_not: tuple["Clause", ...] = ()
+    must: tuple[Clause, ...] = ()
+    should: tuple[Clause, ...] = ()  # at least one must match when there is no `must`
+    must_not: tuple[Clause, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -333,7 +356,7 @@ class Constant:
     """Matches what `clause` matches, and adds exactly `score` (no term statistics): for
     counting how many of a query's words a record holds."""
 
-    clause: "Clause"
+    clause: Clause
     score: float
 
 
@@ -468,7 +491,9 @@ def compile_node(node: Node | None) -> Clause:
 def _stopword_children(node: AndNode) -> set[Node]:
     """The plain function words of an AND ("of", "в", "жана"): optional, unless the query is
     nothing but function words (then they are what was asked for)."""
-    stop = {c for c in node.children if isinstance(c, Word) and c.field is None and analysis.is_stopword(c.text)}
+    stop: set[Node] = {
+        c for c in node.children if isinstance(c, Word) and c.field is None and analysis.is_stopword(c.text)
+    }
     content = [c for c in node.children if c not in stop and not isinstance(c, NotNode)]
     return stop if content else set()
 
@@ -579,8 +604,12 @@ def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
             k, clause = 1, Bool(should=tuple(children))
         else:
             clause = Bool(should=tuple(Bool(must=tuple(combo)) for combo in itertools.combinations(children, k)))
-        plan = Plan(clause=Bool(must=(clause,), should=ranking), filters=dict(query.filters),
-                    year_from=query.year_from, year_to=query.year_to)
+        plan = Plan(
+            clause=Bool(must=(clause,), should=ranking),
+            filters=dict(query.filters),
+            year_from=query.year_from,
+            year_to=query.year_to,
+        )
         out.append(Relaxation(plan=plan, required=k, of=n))
     return out
 
@@ -601,7 +630,9 @@ def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
     children = node.children if isinstance(node, AndNode) else (node,)
     if any(not isinstance(c, Word) or c.field is not None for c in children):
         return None
-    loose = tuple(c.text for c in children if FUZZY_MIN_LETTERS <= len(c.text) <= FUZZY_MAX_LETTERS and c.text.isalpha())
+    loose = tuple(
+        c.text for c in children if FUZZY_MIN_LETTERS <= len(c.text) <= FUZZY_MAX_LETTERS and c.text.isalpha()
+    )
     if not loose:
         return None
     must: list[Clause] = []
@@ -612,12 +643,19 @@ def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
             continue
         clause = compile_node(child)
         if child.text in loose:
-            fuzzy = [Fuzzy(f"{group}_stem", st, boost * FUZZY_WEIGHT)
-                     for group, boost in TEXT_GROUPS.items() for st in analysis.query_stems(child.text)]
+            fuzzy = [
+                Fuzzy(f"{group}_stem", st, boost * FUZZY_WEIGHT)
+                for group, boost in TEXT_GROUPS.items()
+                for st in analysis.query_stems(child.text)
+            ]
             clause = Bool(should=(clause, *fuzzy))
         must.append(clause)
-    plan = Plan(clause=Bool(must=tuple(must), should=optional), filters=dict(query.filters),
-                year_from=query.year_from, year_to=query.year_to)
+    plan = Plan(
+        clause=Bool(must=tuple(must), should=optional),
+        filters=dict(query.filters),
+        year_from=query.year_from,
+        year_to=query.year_to,
+    )
     return plan, loose
 
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 
-def mount(app: "FastAPI") -> None:
+def mount(app: FastAPI) -> None:
     from fedsearch_app.admin.routes import (
         mount as mount_routes,  # the CLI imports fedsearch_app.admin.users without FastAPI pages
     )

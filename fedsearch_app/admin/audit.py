@@ -31,8 +31,10 @@ class AuditLog:
 
     def record(self, actor: str, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
         with self.db.transaction() as conn:
-            conn.execute("INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                         (stamp(), actor, action, target, json.dumps(detail or {}, ensure_ascii=False, default=str)))
+            conn.execute(
+                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                (stamp(), actor, action, target, json.dumps(detail or {}, ensure_ascii=False, default=str)),
+            )
 
     def entries(self, limit: int = 100, before: int | None = None, target: str | None = None) -> list[AuditEntry]:
         """Newest first; `before` (an entry id) pages back."""
@@ -44,7 +46,9 @@ class AuditLog:
             conds.append("target = ?")
             params.append(target)
         where = f"WHERE {' AND '.join(conds)}" if conds else ""
-        rows = self.db.conn().execute(f"SELECT * FROM audit {where} ORDER BY id DESC LIMIT ?",
-                                      (*params, limit)).fetchall()
-        return [AuditEntry(r["id"], r["at"], r["actor"], r["action"], r["target"], json.loads(r["detail"]))
-                for r in rows]
+        rows = (
+            self.db.conn().execute(f"SELECT * FROM audit {where} ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+        )
+        return [
+            AuditEntry(r["id"], r["at"], r["actor"], r["action"], r["target"], json.loads(r["detail"])) for r in rows
+        ]

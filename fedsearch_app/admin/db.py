@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fedsearch import sqlite
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS audit (
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def stamp(when: datetime | None = None) -> str:
@@ -68,7 +68,7 @@ class AdminDB:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_data_dir(cls, data_dir: str | Path) -> "AdminDB":
+    def for_data_dir(cls, data_dir: str | Path) -> AdminDB:
         return cls(Path(data_dir) / FILENAME)
 
     def conn(self) -> sqlite3.Connection:

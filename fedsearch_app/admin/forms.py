@@ -138,8 +138,11 @@ def _kind(schema: dict[str, Any]) -> str:
         return "text"
     if t == "array" and schema.get("items", {}).get("type") in ("string", "integer", "number"):
         return "lines"
-    if t == "object" and isinstance(schema.get("additionalProperties"), dict) and \
-            schema["additionalProperties"].get("type") in ("string", "integer", "number"):
+    if (
+        t == "object"
+        and isinstance(schema.get("additionalProperties"), dict)
+        and schema["additionalProperties"].get("type") in ("string", "integer", "number")
+    ):
         return "pairs"
     return "yaml"
 
@@ -161,8 +164,9 @@ def display_value(kind: str, value: Any) -> Any:
     return str(value)
 
 
-def model_fields(model: type[BaseModel], values: Mapping[str, Any], prefix: str,
-                 *, help_lang: str | None = "en") -> list[FormField]:
+def model_fields(
+    model: type[BaseModel], values: Mapping[str, Any], prefix: str, *, help_lang: str | None = "en"
+) -> list[FormField]:
     """One form field per property of the model's JSON schema, filled with `values` (else defaults)."""
     schema = model.model_json_schema()
     defs = schema.get("$defs", {})
@@ -173,9 +177,13 @@ def model_fields(model: type[BaseModel], values: Mapping[str, Any], prefix: str,
         kind = _kind(sub)
         value = values.get(name, sub.get("default"))
         f = FormField(
-            name=prefix + name, label=prop.get("title") or name.replace("_", " ").capitalize(), kind=kind,
+            name=prefix + name,
+            label=prop.get("title") or name.replace("_", " ").capitalize(),
+            kind=kind,
             value=display_value(kind, value),
-            help=sub.get("description"), help_lang=help_lang, required=name in required,
+            help=sub.get("description"),
+            help_lang=help_lang,
+            required=name in required,
         )
         if kind == "select":
             f.choices = [(str(v), str(v)) for v in sub["enum"]]
@@ -189,39 +197,79 @@ def model_fields(model: type[BaseModel], values: Mapping[str, Any], prefix: str,
     return out
 
 
-def source_form(settings: Settings, connector_cls: type, source: Mapping[str, Any] | None = None,
-                *, editing: bool = False) -> SourceForm:
+def source_form(
+    settings: Settings, connector_cls: type, source: Mapping[str, Any] | None = None, *, editing: bool = False
+) -> SourceForm:
     """The form for a source of this connector, filled with `source` (a YAML-like dict) if given."""
     src = dict(source or {})
     names = src.get("name") or {}
     common = [
-        FormField("id", _("Identifier"), "text", src.get("id", ""), required=True, readonly=editing, help_lang=None,
-                  help=_("Short and permanent: lowercase Latin letters, digits, - and _ (e.g. knu-repository). "
-                         "Record addresses are built from it, so it can't be changed later.")),
-        *[FormField(f"name.{lang}", label, "text", names.get(lang, ""), help_lang=None)
-          for lang, label in zip(NAME_LANGS, (_("Name in Kyrgyz"), _("Name in Russian"), _("Name in English")))],
-        FormField("institution", _("Institution"), "text", src.get("institution") or "", help_lang=None,
-                  help=_("The organization whose database this is, as readers should see it.")),
-        FormField("schedule", _("Schedule"), "text", src.get("schedule") or "", help_lang=None,
-                  placeholder="6h",
-                  help=_("How often to harvest: an interval such as 30m, 6h or 1d, or a cron expression such "
-                         "as 0 3 * * * (every day at 03:00). Empty: only when started by hand.")),
-        FormField("enabled", _("Enabled"), "checkbox", src.get("enabled", True), help_lang=None,
-                  help=_("A disabled source is kept with its records but is not harvested.")),
-        FormField("allow_private_networks", _("Partner on a private network"), "checkbox",
-                  src.get("allow_private_networks", False), help_lang=None,
-                  help=_("Allow this source to reach loopback, link-local and private addresses (a partner on "
-                         "the local network). Only admins can change this.")),
+        FormField(
+            "id",
+            _("Identifier"),
+            "text",
+            src.get("id", ""),
+            required=True,
+            readonly=editing,
+            help_lang=None,
+            help=_(
+                "Short and permanent: lowercase Latin letters, digits, - and _ (e.g. knu-repository). "
+                "Record addresses are built from it, so it can't be changed later."
+            ),
+        ),
+        *[
+            FormField(f"name.{lang}", label, "text", names.get(lang, ""), help_lang=None)
+            for lang, label in zip(NAME_LANGS, (_("Name in Kyrgyz"), _("Name in Russian"), _("Name in English")))
+        ],
+        FormField(
+            "institution",
+            _("Institution"),
+            "text",
+            src.get("institution") or "",
+            help_lang=None,
+            help=_("The organization whose database this is, as readers should see it."),
+        ),
+        FormField(
+            "schedule",
+            _("Schedule"),
+            "text",
+            src.get("schedule") or "",
+            help_lang=None,
+            placeholder="6h",
+            help=_(
+                "How often to harvest: an interval such as 30m, 6h or 1d, or a cron expression such "
+                "as 0 3 * * * (every day at 03:00). Empty: only when started by hand."
+            ),
+        ),
+        FormField(
+            "enabled",
+            _("Enabled"),
+            "checkbox",
+            src.get("enabled", True),
+            help_lang=None,
+            help=_("A disabled source is kept with its records but is not harvested."),
+        ),
+        FormField(
+            "allow_private_networks",
+            _("Partner on a private network"),
+            "checkbox",
+            src.get("allow_private_networks", False),
+            help_lang=None,
+            help=_(
+                "Allow this source to reach loopback, link-local and private addresses (a partner on "
+                "the local network). Only admins can change this."
+            ),
+        ),
     ]
     options = model_fields(connector_cls.Options, {k: v for k, v in src.items() if k not in _COMMON}, OPTION)
     for f in options:  # the librarians' words, in the UI language, where we have them
-        texts = option_texts(connector_cls.name, f.name[len(OPTION):])
+        texts = option_texts(connector_cls.name, f.name[len(OPTION) :])
         if texts:
             f.label, f.help, f.help_lang = _(texts[0]), _(texts[1]), None
     policy_values = src.get("policy") or {}
     policy = []
     for f in model_fields(HarvestPolicy, policy_values, POLICY, help_lang=None):
-        key = f.name[len(POLICY):]
+        key = f.name[len(POLICY) :]
         f.placeholder = display_value(f.kind, getattr(settings.harvest, key))
         f.value = display_value(f.kind, policy_values.get(key)) if key in policy_values else ""
         f.label = _(POLICY_LABELS.get(key, f.label))
@@ -265,13 +313,16 @@ def _parse(kind: str, raw: str | None, present: bool) -> Any:
     return text
 
 
-def parse_source_form(settings: Settings, connector_cls: type, data: Mapping[str, Any],
-                      *, source_id: str | None = None) -> tuple[dict[str, Any], dict[str, str], SourceForm]:
+def parse_source_form(
+    settings: Settings, connector_cls: type, data: Mapping[str, Any], *, source_id: str | None = None
+) -> tuple[dict[str, Any], dict[str, str], SourceForm]:
     """(the source as a YAML-like dict, errors by field name, the form filled with what was sent)."""
     form = source_form(settings, connector_cls, editing=source_id is not None)
     errors: dict[str, str] = {}
-    config: dict[str, Any] = {"id": source_id or str(data.get("id", "")).strip().lower(),
-                              "connector": connector_cls.name}
+    config: dict[str, Any] = {
+        "id": source_id or str(data.get("id", "")).strip().lower(),
+        "connector": connector_cls.name,
+    }
     names: dict[str, str] = {}
     options: dict[str, Any] = {}
     policy: dict[str, Any] = {}
@@ -294,10 +345,10 @@ def parse_source_form(settings: Settings, connector_cls: type, data: Mapping[str
                 names[f.name[5:]] = value
         elif f.name.startswith(OPTION):
             if value is not None:
-                options[f.name[len(OPTION):]] = value
+                options[f.name[len(OPTION) :]] = value
         elif f.name.startswith(POLICY):
             if value is not None:
-                policy[f.name[len(POLICY):]] = value
+                policy[f.name[len(POLICY) :]] = value
         elif f.name == "enabled":
             if not value:
                 config["enabled"] = False
@@ -322,7 +373,9 @@ def canonical_source(connector_cls: type, config: Mapping[str, Any]) -> dict[str
     """A valid source as stored and exported: typed values, defaults left out."""
     options = connector_cls.Options.model_validate({k: v for k, v in config.items() if k not in _COMMON})
     common = {k: v for k, v in config.items() if k in _COMMON}
-    return source_dict(SourceConfig.model_validate({**common, **options.model_dump(mode="json", exclude_defaults=True)}))
+    return source_dict(
+        SourceConfig.model_validate({**common, **options.model_dump(mode="json", exclude_defaults=True)})
+    )
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -334,7 +387,7 @@ def reach_problems(settings: Settings, source: SourceConfig) -> dict[str, str]:
     Checked when the source is tested or saved, so a librarian hears it at once;
     the connectors check again at every harvest (connectors/reach.py).
     """
-    from connectors import reach  # noqa: PLC0415 - the admin's one use of the policy module
+    from connectors import reach
 
     problems: dict[str, str] = {}
     policy = settings.policy_for(source)
@@ -377,8 +430,9 @@ def field_name(loc: tuple[Any, ...], *, options: bool) -> str:
 
 _PATTERN_WORDS = {
     r"^https?://": N_("Must start with http:// or https://."),
-    SOURCE_ID_PATTERN: N_("Use lowercase Latin letters, digits, - and _, starting with a letter or digit "
-                          "(at most 63 characters)."),
+    SOURCE_ID_PATTERN: N_(
+        "Use lowercase Latin letters, digits, - and _, starting with a letter or digit (at most 63 characters)."
+    ),
 }
 
 
@@ -389,8 +443,11 @@ def _number(value: Any) -> Any:
 def error_message(err: dict[str, Any]) -> str:
     """A pydantic error in the UI's language."""
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1) or (
-            kind == "string_pattern_mismatch" and err.get("input") == ""):
+    if (
+        kind == "missing"
+        or (kind == "string_too_short" and ctx.get("min_length") == 1)
+        or (kind == "string_pattern_mismatch" and err.get("input") == "")
+    ):
         return _("Required.")
     if kind == "string_pattern_mismatch":
         words = _PATTERN_WORDS.get(str(ctx.get("pattern")))
@@ -439,8 +496,9 @@ def validate_source(connector_cls: type, config: dict[str, Any]) -> dict[str, st
         try:
             parse_schedule(config["schedule"])
         except InvalidSchedule:
-            errors["schedule"] = _("Write an interval such as 30m, 6h or 1d, or a five-field cron expression "
-                                   "such as 0 3 * * *.")
+            errors["schedule"] = _(
+                "Write an interval such as 30m, 6h or 1d, or a five-field cron expression such as 0 3 * * *."
+            )
     return errors
 
 

@@ -32,18 +32,24 @@ class Plain:
 def _status_words(status: int, what: str) -> str:
     if status in (404, 410):
         return _("The partner's server answered %(status)s (not found) for %(what)s: check the base URL.") % {
-            "status": status, "what": what}
+            "status": status,
+            "what": what,
+        }
     if status in (401, 403):
-        return _("The partner's server refused access (%(status)s) for %(what)s: the partner may need to allow "
-                 "our harvester, or give credentials.") % {"status": status, "what": what}
+        return _(
+            "The partner's server refused access (%(status)s) for %(what)s: the partner may need to allow "
+            "our harvester, or give credentials."
+        ) % {"status": status, "what": what}
     if status == 429:
-        return _("The partner's server asked us to slow down (429): raise the pause between requests for "
-                 "this source.")
+        return _("The partner's server asked us to slow down (429): raise the pause between requests for this source.")
     if status >= 500:
-        return _("The partner's server had an internal problem (%(status)s) for %(what)s: try again later, or "
-                 "tell the partner.") % {"status": status, "what": what}
-    return _("The partner's server answered %(status)s for %(what)s: check the source's settings (address, "
-             "format, query).") % {"status": status, "what": what}
+        return _(
+            "The partner's server had an internal problem (%(status)s) for %(what)s: try again later, or "
+            "tell the partner."
+        ) % {"status": status, "what": what}
+    return _(
+        "The partner's server answered %(status)s for %(what)s: check the source's settings (address, format, query)."
+    ) % {"status": status, "what": what}
 
 
 def _busy() -> str:
@@ -51,8 +57,9 @@ def _busy() -> str:
 
 
 def _unreachable(host: str) -> str:
-    return _("Could not connect to %(host)s. Check the address, and that the partner's server is "
-             "running.") % {"host": host}
+    return _("Could not connect to %(host)s. Check the address, and that the partner's server is running.") % {
+        "host": host
+    }
 
 
 def _broken(host: str) -> str:
@@ -60,8 +67,10 @@ def _broken(host: str) -> str:
 
 
 def _too_slow() -> str:
-    return _("The partner's server answered too slowly; it may be overloaded or down. Try again later, "
-             "or raise the time limit for this source.")
+    return _(
+        "The partner's server answered too slowly; it may be overloaded or down. Try again later, "
+        "or raise the time limit for this source."
+    )
 
 
 def _too_large() -> str:
@@ -98,47 +107,73 @@ def plain_error(err: BaseException) -> Plain:
 # are still recognized by their words.
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"another harvest of this source is running"), lambda m: _busy()),
-    (re.compile(r"^interrupted"),
-     lambda m: _("The harvest was interrupted (the program stopped or crashed). The next run continues where "
-                 "it stopped.")),
-    (re.compile(r"^stopped on request"),
-     lambda m: _("Stopped by a user. The next run continues where it stopped.")),
-    (re.compile(r"the server answered (\d{3})\b.*? for (.+?)(?:[;,]|$)"),
-     lambda m: _status_words(int(m.group(1)), m.group(2))),
+    (
+        re.compile(r"^interrupted"),
+        lambda m: _(
+            "The harvest was interrupted (the program stopped or crashed). The next run continues where it stopped."
+        ),
+    ),
+    (re.compile(r"^stopped on request"), lambda m: _("Stopped by a user. The next run continues where it stopped.")),
+    (
+        re.compile(r"the server answered (\d{3})\b.*? for (.+?)(?:[;,]|$)"),
+        lambda m: _status_words(int(m.group(1)), m.group(2)),
+    ),
     (re.compile(r"could not connect to (\S+)"), lambda m: _unreachable(m.group(1))),
     (re.compile(r"the connection to (\S+) broke"), lambda m: _broken(m.group(1))),
     (re.compile(r"^the server .* while we asked for|took longer than .* in total"), lambda m: _too_slow()),
     (re.compile(r"is larger than .*; we stopped reading it"), lambda m: _too_large()),
-    (re.compile(r"^the source's configuration is not valid"),
-     lambda m: _("The source's settings are not valid: edit the source and correct them.")),
-    (re.compile(r"^indexing failed: .*(another process is writing)"),
-     lambda m: _("The search index was busy (another harvest or a reindex was writing to it). The records "
-                 "are stored and the next run indexes them.")),
-    (re.compile(r"^indexing failed"),
-     lambda m: _("The records were harvested but could not be added to the search index. They are stored, "
-                 "and the next run tries again.")),
-    (re.compile(r"the search engine rejected (\d+) records"),
-     lambda m: _("The search engine refused %(count)s records; the details below say why.") % {
-         "count": m.group(1)}),
-    (re.compile(r"^unexpected error"),
-     lambda m: _("An unexpected error occurred. The details below help the developers find it.")),
+    (
+        re.compile(r"^the source's configuration is not valid"),
+        lambda m: _("The source's settings are not valid: edit the source and correct them."),
+    ),
+    (
+        re.compile(r"^indexing failed: .*(another process is writing)"),
+        lambda m: _(
+            "The search index was busy (another harvest or a reindex was writing to it). The records "
+            "are stored and the next run indexes them."
+        ),
+    ),
+    (
+        re.compile(r"^indexing failed"),
+        lambda m: _(
+            "The records were harvested but could not be added to the search index. They are stored, "
+            "and the next run tries again."
+        ),
+    ),
+    (
+        re.compile(r"the search engine rejected (\d+) records"),
+        lambda m: _("The search engine refused %(count)s records; the details below say why.") % {"count": m.group(1)},
+    ),
+    (
+        re.compile(r"^unexpected error"),
+        lambda m: _("An unexpected error occurred. The details below help the developers find it."),
+    ),
     # quarantine reasons and normalizer messages
     (re.compile(r"the record has no title"), lambda m: _("The record has no title.")),
     (re.compile(r"the record has no (header )?identifier"), lambda m: _("The record has no identifier.")),
-    (re.compile(r"the record is (\d+) bytes, over the limit of (\d+)"),
-     lambda m: _("The record is too large (%(size)s bytes; the limit is %(limit)s).") % {
-         "size": m.group(1), "limit": m.group(2)}),
+    (
+        re.compile(r"the record is (\d+) bytes, over the limit of (\d+)"),
+        lambda m: (
+            _("The record is too large (%(size)s bytes; the limit is %(limit)s).")
+            % {"size": m.group(1), "limit": m.group(2)}
+        ),
+    ),
     (re.compile(r"the record has no metadata"), lambda m: _("The record has no metadata.")),
-    (re.compile(r"the record could not be read|not well-formed|XML"),
-     lambda m: _("The record could not be read: it is not well-formed XML.")),
+    (
+        re.compile(r"the record could not be read|not well-formed|XML"),
+        lambda m: _("The record could not be read: it is not well-formed XML."),
+    ),
     (re.compile(r"^no year"), lambda m: _("No year of publication.")),
-    (re.compile(r"^language guessed from the text: (\S+)"),
-     lambda m: _("Language not given; guessed from the text: %(lang)s.") % {"lang": m.group(1)}),
+    (
+        re.compile(r"^language guessed from the text: (\S+)"),
+        lambda m: _("Language not given; guessed from the text: %(lang)s.") % {"lang": m.group(1)},
+    ),
     (re.compile(r"^no language"), lambda m: _("No language given, and the text is too short to guess it.")),
-    (re.compile(r"^unknown language (.+)"),
-     lambda m: _("Unknown language code %(code)s.") % {"code": m.group(1)}),
-    (re.compile(r"^unknown type(.*)"),
-     lambda m: _("Unknown record type%(terms)s; it is shown as “other”.") % {"terms": m.group(1)}),
+    (re.compile(r"^unknown language (.+)"), lambda m: _("Unknown language code %(code)s.") % {"code": m.group(1)}),
+    (
+        re.compile(r"^unknown type(.*)"),
+        lambda m: _("Unknown record type%(terms)s; it is shown as “other”.") % {"terms": m.group(1)},
+    ),
 ]
 
 

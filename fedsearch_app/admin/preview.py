@@ -86,17 +86,31 @@ def record_fields(record: Record) -> list[tuple[str, list[str]]]:
         (_("Contributors"), _people(record.contributors)),
         (_("Year"), [str(record.year)] if record.year else []),
         (_("Date"), [record.date] if record.date else []),
-        (_("Languages"), [", ".join(record.languages) + (f" ({guessed})" if record.language_detected else "")]
-         if record.languages else []),
+        (
+            _("Languages"),
+            [", ".join(record.languages) + (f" ({guessed})" if record.language_detected else "")]
+            if record.languages
+            else [],
+        ),
         (_("Abstract"), [a[:500] + ("…" if len(a) > 500 else "") for a in _texts(record.abstract)]),
         (_("Subjects"), list(record.subjects)),
         (_("Classifications"), [f"{c.scheme.upper()} {c.code}" for c in record.classifications]),
         (_("Publisher"), [record.publisher] if record.publisher else []),
-        (_("Journal or series"), [", ".join(x for x in (container.title, container.volume, container.issue,
-                                                       container.pages) if x)] if container else []),
+        (
+            _("Journal or series"),
+            [", ".join(x for x in (container.title, container.volume, container.issue, container.pages) if x)]
+            if container
+            else [],
+        ),
         (_("Institution"), [record.institution] if record.institution else []),
-        (_("Identifiers"), [f"{kind.upper()} {v}" for kind in ("doi", "isbn", "issn", "handle", "urn", "patent", "other")
-                            for v in getattr(ids, kind)]),
+        (
+            _("Identifiers"),
+            [
+                f"{kind.upper()} {v}"
+                for kind in ("doi", "isbn", "issn", "handle", "urn", "patent", "other")
+                for v in getattr(ids, kind)
+            ],
+        ),
         (_("Access"), [record.access.value]),
         (_("Links"), [link.url for link in record.links]),
         (_("At the partner"), [record.source_url] if record.source_url else []),
@@ -127,8 +141,9 @@ def preview(settings: Settings, source: SourceConfig, limit: int = SAMPLE_SIZE) 
         connector = cls(source, cls.Options.model_validate(source.options), settings.policy_for(source))
         for item in connector.sample(limit=limit):
             if isinstance(item, Quarantine):
-                records.append(PreviewRecord(item.local_id, None, raw_text(item.payload or b""),
-                                             problem=plain(item.reason)))
+                records.append(
+                    PreviewRecord(item.local_id, None, raw_text(item.payload or b""), problem=plain(item.reason))
+                )
             elif isinstance(item, RawRecord):
                 records.append(_record(item, source))
     except PartnerError as err:
@@ -136,8 +151,10 @@ def preview(settings: Settings, source: SourceConfig, limit: int = SAMPLE_SIZE) 
     except HarvestFailed as err:
         problem = Plain(plain_error(err).message, "\n".join(x for x in (err.message, err.detail) if x))
     except Exception as err:  # noqa: BLE001 - a connector's bug is shown, not a 500
-        problem = Plain(_("The connector failed: %(error)s") % {"error": f"{type(err).__name__}: {err}"},
-                        traceback.format_exc(limit=8))
+        problem = Plain(
+            _("The connector failed: %(error)s") % {"error": f"{type(err).__name__}: {err}"},
+            traceback.format_exc(limit=8),
+        )
     if problem is None and not records:
         problem = Plain(_("The partner answered, but sent no records. Check the set, query or file."), None)
     return Preview(records, problem, time.perf_counter() - started)

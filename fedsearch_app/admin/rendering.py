@@ -5,7 +5,7 @@ overlaid with the admin's own templates, and get `no-store` on top of the UI's s
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,30 +49,37 @@ def static_response(request: Request, name: str) -> Response:
     content = _static_content(name)
     etag = etag_for(content)
     immutable = request.query_params.get("v") == _static_hash(name)
-    headers = {"ETag": etag, "X-Content-Type-Options": "nosniff",
-               "Cache-Control": "public, max-age=31536000, immutable" if immutable else "public, max-age=3600"}
+    headers = {
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "public, max-age=31536000, immutable" if immutable else "public, max-age=3600",
+    }
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     return Response(content, media_type=STATIC_FILES[name], headers=headers)
 
 
-def local_time(value: str | datetime | None, zone: tzinfo = timezone.utc) -> str:
+def local_time(value: str | datetime | None, zone: tzinfo = UTC) -> str:
     """A time as the admin shows it, in the server's zone (server.timezone): 2026-11-25 20:03 UTC+6."""
     if not value:
         return "—"
     t = datetime.fromisoformat(value) if isinstance(value, str) else value
     if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
+        t = t.replace(tzinfo=UTC)
     t = t.astimezone(zone)
     minutes = int((t.utcoffset() or timedelta()).total_seconds() // 60)
-    offset = "" if minutes == 0 else f"{'+' if minutes > 0 else '-'}{abs(minutes) // 60}" + (
-        f":{abs(minutes) % 60:02d}" if minutes % 60 else "")
+    offset = (
+        ""
+        if minutes == 0
+        else f"{'+' if minutes > 0 else '-'}{abs(minutes) // 60}"
+        + (f":{abs(minutes) % 60:02d}" if minutes % 60 else "")
+    )
     return t.strftime("%Y-%m-%d %H:%M") + f" UTC{offset}"
 
 
 @pass_context
 def when(context: Any, value: str | datetime | None) -> str:
-    return local_time(value, context.get("zone") or timezone.utc)
+    return local_time(value, context.get("zone") or UTC)
 
 
 def zone_of(request: Request) -> tzinfo:
@@ -94,8 +101,9 @@ env.globals.update(admin_static_url=admin_static_url, CONNECTOR_TEXTS=CONNECTOR_
 env.filters.update(when=when, duration=duration)
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
-           status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
     """Like web_ui.templating.render, with the admin's templates, session and CSRF token in the context."""
     lang = templating.request_lang(request)
     session = getattr(request.state, "admin_session", None)
@@ -116,6 +124,12 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     chosen = request.query_params.get("lang")
     if chosen in i18n.LANGS and request.cookies.get(i18n.COOKIE) != chosen:
-        response.set_cookie(i18n.COOKIE, chosen, max_age=templating.LANG_COOKIE_MAX_AGE, path="/", samesite="lax",
-                            secure=request.url.scheme == "https")
+        response.set_cookie(
+            i18n.COOKIE,
+            chosen,
+            max_age=templating.LANG_COOKIE_MAX_AGE,
+            path="/",
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
     return response

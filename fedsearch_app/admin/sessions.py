@@ -89,8 +89,10 @@ class Sessions:
         expires = stamp(now() + SESSION_LIFETIME)
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM sessions WHERE expires_at < ?", (stamp(),))
-            conn.execute("INSERT INTO sessions (id, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                         (_digest(session_id), user.username, csrf, stamp(), expires))
+            conn.execute(
+                "INSERT INTO sessions (id, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (_digest(session_id), user.username, csrf, stamp(), expires),
+            )
         return self._signer.dumps(session_id), Session(_digest(session_id), user, csrf, expires)
 
     def load(self, cookie: str | None) -> Session | None:
@@ -100,10 +102,15 @@ class Sessions:
             session_id = self._signer.loads(cookie, max_age=int(SESSION_LIFETIME.total_seconds()))
         except BadSignature:
             return None
-        row = self.db.conn().execute(
-            "SELECT s.id, s.csrf, s.expires_at, u.username, u.role, u.created_at, u.updated_at "
-            "FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = ?", (_digest(str(session_id)),)
-        ).fetchone()
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT s.id, s.csrf, s.expires_at, u.username, u.role, u.created_at, u.updated_at "
+                "FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = ?",
+                (_digest(str(session_id)),),
+            )
+            .fetchone()
+        )
         if row is None or row["expires_at"] < stamp():
             return None
         user = User(row["username"], row["role"], row["created_at"], row["updated_at"])
@@ -118,8 +125,15 @@ class Sessions:
             conn.execute("DELETE FROM sessions WHERE username = ? AND id != ?", (session.user.username, session.key))
 
     def set_cookie(self, response: Response, value: str) -> None:
-        response.set_cookie(COOKIE, value, max_age=int(SESSION_LIFETIME.total_seconds()), path=COOKIE_PATH,
-                            httponly=True, samesite="strict", secure=self.secure)
+        response.set_cookie(
+            COOKIE,
+            value,
+            max_age=int(SESSION_LIFETIME.total_seconds()),
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+        )
 
     def clear_cookie(self, response: Response) -> None:
         response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=self.secure)
@@ -130,9 +144,15 @@ class Sessions:
         return secrets.token_urlsafe(32)
 
     def set_login_cookie(self, response: Response, token: str) -> None:
-        response.set_cookie(LOGIN_COOKIE, self._login_signer.dumps(token),
-                            max_age=int(LOGIN_FORM_LIFETIME.total_seconds()), path=COOKIE_PATH, httponly=True,
-                            samesite="strict", secure=self.secure)
+        response.set_cookie(
+            LOGIN_COOKIE,
+            self._login_signer.dumps(token),
+            max_age=int(LOGIN_FORM_LIFETIME.total_seconds()),
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+        )
 
     def login_token_ok(self, cookie: str | None, submitted: str | None) -> bool:
         if not cookie:
@@ -175,16 +195,21 @@ class LoginThrottle:
         with self.db.transaction() as conn:
             for key, limit in self.keys(username, address):
                 row = conn.execute("SELECT * FROM login_failures WHERE key = ?", (key,)).fetchone()
-                if row is None or row["first_at"] < stamp(t - LOCKOUT) or (
-                        row["locked_until"] and row["locked_until"] <= stamp(t)):
+                if (
+                    row is None
+                    or row["first_at"] < stamp(t - LOCKOUT)
+                    or (row["locked_until"] and row["locked_until"] <= stamp(t))
+                ):
                     failures, first = 1, stamp(t)
                 else:
                     failures, first = row["failures"] + 1, row["first_at"]
                 until = stamp(t + LOCKOUT) if failures >= limit else None
                 if until:
                     locked = t + LOCKOUT
-                conn.execute("INSERT OR REPLACE INTO login_failures (key, failures, first_at, locked_until) "
-                             "VALUES (?, ?, ?, ?)", (key, failures, first, until))
+                conn.execute(
+                    "INSERT OR REPLACE INTO login_failures (key, failures, first_at, locked_until) VALUES (?, ?, ?, ?)",
+                    (key, failures, first, until),
+                )
         return locked
 
     def succeeded(self, username: str) -> None:

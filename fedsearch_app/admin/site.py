@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fedsearch.config import ConfigError, Settings, SourceConfig
@@ -69,7 +69,7 @@ class AdminSite:
 
     def check_sources(self, configs: list[dict[str, Any]]) -> Settings:
         """The settings these sources would make; ConfigError (check-config's) if not valid."""
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         pending = [ManagedSource(c["id"], c, now, "") for c in configs]
         return self.managed.apply(self.base, pending)
 
@@ -84,8 +84,9 @@ class AdminSite:
         self.settings.sources = merged.sources
         for c in configs:
             old = olds[c["id"]]
-            self.audit.record(actor, action or ("source.update" if old else "source.create"), c["id"],
-                              {"changes": changes(old, c)})
+            self.audit.record(
+                actor, action or ("source.update" if old else "source.create"), c["id"], {"changes": changes(old, c)}
+            )
 
     def _current(self, source_id: str) -> dict[str, Any] | None:
         try:
@@ -113,8 +114,13 @@ class AdminSite:
             indexed = len(state.record_ids_of_source(source_id))
         finally:
             state.close()
-        return {"indexed": indexed, "live": counts.live, "deleted": counts.deleted,
-                "quarantined": counts.quarantined, "runs": len(self.store.runs(source_id, limit=1_000_000))}
+        return {
+            "indexed": indexed,
+            "live": counts.live,
+            "deleted": counts.deleted,
+            "quarantined": counts.quarantined,
+            "runs": len(self.store.runs(source_id, limit=1_000_000)),
+        }
 
     def delete_source(self, source_id: str, actor: str) -> dict[str, int]:
         """Remove the source's records from the index and the raw store, then the source itself."""

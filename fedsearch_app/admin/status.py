@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
@@ -44,12 +44,28 @@ class SourceRow:
     def _run_elsewhere(run: RunSummary) -> dict:
         started = parse_time(run.started_at)
         return {
-            "source": run.source, "kind": "harvest", "mode": run.mode, "trigger": None, "status": "running",
-            "phase": "harvesting", "stopping": False, "elsewhere": True, "started_at": run.started_at,
-            "ended_at": None, "seconds": round((datetime.now(timezone.utc) - started).total_seconds(), 1),
-            "run_id": run.id, "pages": run.pages, "records": run.records, "new": run.new, "changed": run.changed,
-            "deleted": run.deleted, "unchanged": run.unchanged, "quarantined": run.quarantined, "indexed": 0,
-            "written": 0, "error": None,
+            "source": run.source,
+            "kind": "harvest",
+            "mode": run.mode,
+            "trigger": None,
+            "status": "running",
+            "phase": "harvesting",
+            "stopping": False,
+            "elsewhere": True,
+            "started_at": run.started_at,
+            "ended_at": None,
+            "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
+            "run_id": run.id,
+            "pages": run.pages,
+            "records": run.records,
+            "new": run.new,
+            "changed": run.changed,
+            "deleted": run.deleted,
+            "unchanged": run.unchanged,
+            "quarantined": run.quarantined,
+            "indexed": 0,
+            "written": 0,
+            "error": None,
         }
 
     def _progress_shown(self) -> dict | None:
@@ -60,10 +76,18 @@ class SourceRow:
 
     def as_dict(self) -> dict:
         return {
-            "id": self.source.id, "name": self.name, "connector": self.source.connector, "state": self.state,
-            "enabled": self.source.enabled, "schedule": self.source.schedule,
-            "counts": {"live": self.counts.live, "deleted": self.counts.deleted,
-                       "quarantined": self.counts.quarantined, "unindexed": self.counts.unindexed},
+            "id": self.source.id,
+            "name": self.name,
+            "connector": self.source.connector,
+            "state": self.state,
+            "enabled": self.source.enabled,
+            "schedule": self.source.schedule,
+            "counts": {
+                "live": self.counts.live,
+                "deleted": self.counts.deleted,
+                "quarantined": self.counts.quarantined,
+                "unindexed": self.counts.unindexed,
+            },
             "last_run": self.last_run.as_dict() if self.last_run else None,
             "next_run": self.next_run.isoformat(timespec="seconds") if self.next_run else None,
             "error": self.error.message if self.error else None,
@@ -92,8 +116,18 @@ def source_row(source: SourceConfig, store: RawStore, job: HarvestJob | None, la
     error = plain(status.last_error)
     if job is not None and not job.running and job.error and job.status == "failed":
         error = plain(job.error)  # e.g. indexing failed after a good harvest
-    return SourceRow(source, source.display_name(lang), managed, state, status.counts, status.last_run, upcoming,
-                     schedule_problem, error, job)
+    return SourceRow(
+        source,
+        source.display_name(lang),
+        managed,
+        state,
+        status.counts,
+        status.last_run,
+        upcoming,
+        schedule_problem,
+        error,
+        job,
+    )
 
 
 def planned_mode(settings: Settings, source: SourceConfig, store: RawStore, *, full: bool) -> str:
@@ -107,10 +141,20 @@ def planned_mode(settings: Settings, source: SourceConfig, store: RawStore, *, f
     return harvest.planned_mode(connector, source, store, full=full)
 
 
-STATE_LABELS = {"running": N_("Running"), "disabled": N_("Disabled"), "failing": N_("Failing"),
-                "incomplete": N_("Incomplete"), "enabled": N_("Enabled")}
-RUN_STATUS_LABELS = {"running": N_("Running"), "ok": N_("Finished"), "failed": N_("Failed"), "stopped": N_("Stopped"),
-                     "incomplete": N_("Incomplete: damaged answers")}
+STATE_LABELS = {
+    "running": N_("Running"),
+    "disabled": N_("Disabled"),
+    "failing": N_("Failing"),
+    "incomplete": N_("Incomplete"),
+    "enabled": N_("Enabled"),
+}
+RUN_STATUS_LABELS = {
+    "running": N_("Running"),
+    "ok": N_("Finished"),
+    "failed": N_("Failed"),
+    "stopped": N_("Stopped"),
+    "incomplete": N_("Incomplete: damaged answers"),
+}
 
 
 # -- the chart ------------------------------------------------------------------------------------
@@ -159,7 +203,7 @@ def records_chart(points: list[tuple[datetime, int]], title: str, description: s
         f'<text x="{LEFT - 6}" y="{H - BOTTOM + 4}" text-anchor="end" font-size="12" fill="#333">0</text>'
         f'<text x="{LEFT}" y="{H - 12}" font-size="12" fill="#333">{escape(_short_date(points[0][0]))}</text>'
         f'<text x="{W - RIGHT}" y="{H - 12}" text-anchor="end" font-size="12" fill="#333">'
-        f'{escape(_short_date(points[-1][0]))}</text>'
+        f"{escape(_short_date(points[-1][0]))}</text>"
         f'<polyline points="{coords}" fill="none" stroke="#0a4fb4" stroke-width="2"/>{dots}</svg>'
     )
     return Markup(svg)  # noqa: S704 - numbers we computed and escaped text only

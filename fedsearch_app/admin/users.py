@@ -32,6 +32,7 @@ _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 class AccountError(FedsearchError, ValueError):
     """A username, role or password that can't be used; the message says why."""
+
     error_code = "admin.account"
 
 
@@ -50,8 +51,9 @@ class User:
 def check_username(username: str) -> str:
     name = (username or "").strip().lower()
     if not re.match(USERNAME_PATTERN, name):
-        raise AccountError("a username has 2 to 63 characters: Latin letters, digits and . _ @ -, "
-                           "starting with a letter or digit")
+        raise AccountError(
+            "a username has 2 to 63 characters: Latin letters, digits and . _ @ -, starting with a letter or digit"
+        )
     return name
 
 
@@ -89,14 +91,19 @@ class UserStore:
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
                 raise AccountError(f"there is already an account named {name!r}")
-            conn.execute("INSERT INTO users (username, role, password_hash, created_at, updated_at) "
-                         "VALUES (?, ?, ?, ?, ?)", (name, role, digest, stamp(), stamp()))
+            conn.execute(
+                "INSERT INTO users (username, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (name, role, digest, stamp(), stamp()),
+            )
         return self.get(name)  # type: ignore[return-value]
 
     def verify(self, username: str, password: str) -> User | None:
         """The user if the password is theirs; None otherwise (same time either way)."""
-        row = self.db.conn().execute("SELECT * FROM users WHERE username = ?",
-                                     ((username or "").strip().lower(),)).fetchone()
+        row = (
+            self.db.conn()
+            .execute("SELECT * FROM users WHERE username = ?", ((username or "").strip().lower(),))
+            .fetchone()
+        )
         try:
             _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password[:MAX_PASSWORD])
         except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -109,8 +116,9 @@ class UserStore:
 
     def _set_hash(self, username: str, digest: str) -> None:
         with self.db.transaction() as conn:
-            conn.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?",
-                         (digest, stamp(), username))
+            conn.execute(
+                "UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?", (digest, stamp(), username)
+            )
 
     def set_password(self, username: str, password: str) -> None:
         """A new password; the user's other sessions end."""
@@ -132,8 +140,9 @@ class UserStore:
 
     @staticmethod
     def _keep_an_admin(conn, username: str) -> None:
-        others = conn.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND username != ?",
-                              (username,)).fetchone()[0]
+        others = conn.execute(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND username != ?", (username,)
+        ).fetchone()[0]
         is_admin = conn.execute("SELECT 1 FROM users WHERE username = ? AND role = 'admin'", (username,)).fetchone()
         if is_admin and others == 0:
             raise AccountError("this is the last admin account; make another account admin first")
@@ -167,6 +176,8 @@ def create_user_cli(settings: Settings, username: str, role: str) -> int:
         return 1
     AuditLog(db).record("command line", "user.create", user.username, {"role": user.role})
     where = settings.config_path.resolve() if settings.config_path else "no configuration file: built-in defaults"
-    print(f"created the {user.role} account {user.username!r} in {db.path}\n"
-          f"  data_dir {settings.data_dir} (configuration: {where}); a server must use this data_dir to accept it")
+    print(
+        f"created the {user.role} account {user.username!r} in {db.path}\n"
+        f"  data_dir {settings.data_dir} (configuration: {where}); a server must use this data_dir to accept it"
+    )
     return 0

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fedsearch.record import make_record_id
 from fedsearch_app.corpus import formats
 from fedsearch_app.corpus.works import AS_OF, CSV, OAI, PATENTS, SRU, Work, works
-from fedsearch.record import make_record_id
 
 # Bump when the output for a seed changes, so saved corpora are written again.
 VERSION = 3
@@ -46,7 +46,17 @@ FILES = {
     "truth": "truth/duplicates.csv",
     "manifest": "manifest.json",
 }
-TRUTH_COLUMNS = ("work", "type", "source_a", "local_id_a", "record_id_a", "source_b", "local_id_b", "record_id_b", "variations")
+TRUTH_COLUMNS = (
+    "work",
+    "type",
+    "source_a",
+    "local_id_a",
+    "record_id_a",
+    "source_b",
+    "local_id_b",
+    "record_id_b",
+    "variations",
+)
 
 Progress = Callable[[int, int], None]
 
@@ -107,12 +117,19 @@ class CorpusWriter:
             self.by_type[work.type] += 1
         if len(work.partners) == 2:
             a, b = work.partners
-            self.truth.writerow((
-                work.index, work.type,
-                self.ids[a], local_ids[a], make_record_id(self.ids[a], local_ids[a]),
-                self.ids[b], local_ids[b], make_record_id(self.ids[b], local_ids[b]),
-                "+".join(work.variations),
-            ))
+            self.truth.writerow(
+                (
+                    work.index,
+                    work.type,
+                    self.ids[a],
+                    local_ids[a],
+                    make_record_id(self.ids[a], local_ids[a]),
+                    self.ids[b],
+                    local_ids[b],
+                    make_record_id(self.ids[b], local_ids[b]),
+                    "+".join(work.variations),
+                )
+            )
             self.pairs += 1
         self.works += 1
         self.records += len(work.partners)
@@ -172,7 +189,9 @@ def generate(
         "as_of": AS_OF,
         "source_ids": ids,
         "files": {k: v for k, v in FILES.items()},
-        "records_by_partner": {p: sum(c for (q, _), c in writer.by_partner_lang.items() if q == p) for p in (OAI, SRU, CSV, PATENTS)},
+        "records_by_partner": {
+            p: sum(c for (q, _), c in writer.by_partner_lang.items() if q == p) for p in (OAI, SRU, CSV, PATENTS)
+        },
         "records_by_language": _by_lang(writer.by_partner_lang),
         "records_by_partner_language": {f"{p}:{lang}": c for (p, lang), c in sorted(writer.by_partner_lang.items())},
         "records_by_type": dict(sorted(writer.by_type.items())),
@@ -198,5 +217,9 @@ def load_manifest(out_dir: str | Path) -> dict[str, Any] | None:
 
 def is_current(manifest: dict[str, Any] | None, size: int, seed: int) -> bool:
     """True when a saved corpus is what `generate(size, seed)` would write now."""
-    return bool(manifest) and manifest.get("version") == VERSION and manifest.get("size") == size \
+    return (
+        bool(manifest)
+        and manifest.get("version") == VERSION
+        and manifest.get("size") == size
         and manifest.get("seed") == seed
+    )

@@ -15,8 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, required=True, help="number of records (all partners together)")
     p.add_argument("--out", required=True, help="directory to write into")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--dup-rate", type=float, default=DEFAULT_DUP_RATE,
-                   help="share of works held by both the repository and the catalogue")
+    p.add_argument(
+        "--dup-rate",
+        type=float,
+        default=DEFAULT_DUP_RATE,
+        help="share of works held by both the repository and the catalogue",
+    )
     args = p.parse_args(argv)
     started = time.perf_counter()
 

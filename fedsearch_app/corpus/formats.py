@@ -26,10 +26,19 @@ TYPE_EU_REPO = {
     "dataset": "Dataset",
     "project": "Project",
 }
-ACCESS_EU_REPO = {"open": "info:eu-repo/semantics/openAccess", "free": "info:eu-repo/semantics/closedAccess",
-                  "restricted": "info:eu-repo/semantics/restrictedAccess"}
-GENRE_RU = {"book": "Монография", "report": "Отчёт о НИР", "thesis": "Магистерская диссертация",
-            "dissertation": "Автореферат диссертации", "article": "Статья", "conference_paper": "Доклад"}
+ACCESS_EU_REPO = {
+    "open": "info:eu-repo/semantics/openAccess",
+    "free": "info:eu-repo/semantics/closedAccess",
+    "restricted": "info:eu-repo/semantics/restrictedAccess",
+}
+GENRE_RU = {
+    "book": "Монография",
+    "report": "Отчёт о НИР",
+    "thesis": "Магистерская диссертация",
+    "dissertation": "Автореферат диссертации",
+    "article": "Статья",
+    "conference_paper": "Доклад",
+}
 
 OAI_HOST = "repository.demo.kg"
 OAI_HANDLE_PREFIX = "123456789"
@@ -68,6 +77,7 @@ def _el(name: str, text: str, lang: str | None = None) -> str:
 
 # --- the repository (OAI-PMH, oai_dc) ---------------------------------------------------
 
+
 def oai_record(work: Work, n: int, isbn: str | None) -> str:
     """One OAI <record> (header + oai_dc metadata) on one line, namespaces declared on it."""
     latin = work.lang == "en"
@@ -89,7 +99,9 @@ def oai_record(work: Work, n: int, isbn: str | None) -> str:
     if work.rng_state % 100 < 85:
         parts.append(_el("dc:description", work.abstract[lang], lang))
     parts.append(_el("dc:publisher", work.institution[1] if lang != "en" else work.institution[2]))
-    parts.append(_el("dc:date", f"{work.year}-{work.month:02d}-{work.day:02d}" if work.rng_state % 3 else str(work.year)))
+    parts.append(
+        _el("dc:date", f"{work.year}-{work.month:02d}-{work.day:02d}" if work.rng_state % 3 else str(work.year))
+    )
     parts.append(_el("dc:type", TYPE_EU_REPO[work.type]))
     parts.append(_el("dc:identifier", f"https://{OAI_HOST}/handle/{OAI_HANDLE_PREFIX}/{n}"))
     if work.doi:
@@ -97,27 +109,38 @@ def oai_record(work: Work, n: int, isbn: str | None) -> str:
     if isbn:
         parts.append(_el("dc:identifier", f"ISBN {isbn}"))
     if work.journal:
-        parts.append(_el("dc:source", f"{work.journal[0]}; Т. {work.volume}, № {work.issue} ({work.year}); {work.page_range}"))
+        parts.append(
+            _el("dc:source", f"{work.journal[0]}; Т. {work.volume}, № {work.issue} ({work.year}); {work.page_range}")
+        )
         parts.append(_el("dc:source", issn(work.journal[1])))
     parts.append(_el("dc:language", lang))
     parts.append(_el("dc:rights", ACCESS_EU_REPO[work.access]))
     if work.access == "open":
         parts.append(_el("dc:format", "application/pdf"))
-    dc = ('<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
-          'xmlns:dc="http://purl.org/dc/elements/1.1/">' + "".join(parts) + "</oai_dc:dc>")
-    header = (f"<header><identifier>{oai_identifier(n)}</identifier><datestamp>{work.datestamp}</datestamp>"
-              f"<setSpec>col_{work.discipline.key}</setSpec></header>")
+    dc = (
+        '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/">' + "".join(parts) + "</oai_dc:dc>"
+    )
+    header = (
+        f"<header><identifier>{oai_identifier(n)}</identifier><datestamp>{work.datestamp}</datestamp>"
+        f"<setSpec>col_{work.discipline.key}</setSpec></header>"
+    )
     return f'<record xmlns="http://www.openarchives.org/OAI/2.0/">{header}<metadata>{dc}</metadata></record>'
 
 
 # --- the library catalogue (SRU, MARCXML) -----------------------------------------------
+
 
 def _sf(code: str, value: str) -> str:
     return f'<subfield code="{code}">{_e(value)}</subfield>'
 
 
 def _df(tag: str, ind1: str, ind2: str, *subfields: tuple[str, str]) -> str:
-    return f'<datafield tag="{tag}" ind1="{ind1}" ind2="{ind2}">' + "".join(_sf(c, v) for c, v in subfields) + "</datafield>"
+    return (
+        f'<datafield tag="{tag}" ind1="{ind1}" ind2="{ind2}">'
+        + "".join(_sf(c, v) for c, v in subfields)
+        + "</datafield>"
+    )
 
 
 def _cf(tag: str, value: str) -> str:
@@ -177,8 +200,11 @@ def marc_record(work: Work, control: int, isbn: str | None) -> str:
         fields.append(_df("264", " ", "1", ("a", place + " :"), ("b", pub + ","), ("c", f"{work.year}.")))
         fields.append(_df("300", " ", " ", ("a", f"{work.pages} с.")))
     if work.type in ("dissertation", "thesis"):
-        note = f"Автореферат диссертации на соискание ученой степени {work.degree or 'магистра'}" \
-            if work.type == "dissertation" else "Магистерская диссертация"
+        note = (
+            f"Автореферат диссертации на соискание ученой степени {work.degree or 'магистра'}"
+            if work.type == "dissertation"
+            else "Магистерская диссертация"
+        )
         fields.append(_df("502", " ", " ", ("a", note)))
     if work.rng_state % 10 < 3:
         fields.append(_df("520", " ", " ", ("a", work.abstract[work.lang])))
@@ -191,9 +217,16 @@ def marc_record(work: Work, control: int, isbn: str | None) -> str:
     for p in work.authors[1:]:
         fields.append(_df("700", "1", " ", ("a", heading(p, False)), ("4", "aut")))
     if work.type == "article" and work.journal:
-        fields.append(_df("773", "0", " ", ("t", work.journal[0]),
-                          ("g", f"{work.year}. - Т. {work.volume}, № {work.issue}. - С. {work.page_range}"),
-                          ("x", issn(work.journal[1]))))
+        fields.append(
+            _df(
+                "773",
+                "0",
+                " ",
+                ("t", work.journal[0]),
+                ("g", f"{work.year}. - Т. {work.volume}, № {work.issue}. - С. {work.page_range}"),
+                ("x", issn(work.journal[1])),
+            )
+        )
     if work.access == "open" and work.rng_state % 4 == 0:
         fields.append(_df("856", "4", "0", ("u", f"https://elib.demo.kg/record/{control}")))
     return f"<record><leader>{leader}</leader>" + "".join(fields) + "</record>"
@@ -202,8 +235,18 @@ def marc_record(work: Work, control: int, isbn: str | None) -> str:
 # --- the dissertation register (CSV) ----------------------------------------------------
 
 CSV_COLUMNS = (
-    "Рег. номер", "Тема диссертации", "ФИО соискателя", "Ученая степень", "Шифр специальности",
-    "Специальность", "Год защиты", "Дата защиты", "Организация", "Научный руководитель", "Язык", "Аннотация",
+    "Рег. номер",
+    "Тема диссертации",
+    "ФИО соискателя",
+    "Ученая степень",
+    "Шифр специальности",
+    "Специальность",
+    "Год защиты",
+    "Дата защиты",
+    "Организация",
+    "Научный руководитель",
+    "Язык",
+    "Аннотация",
 )
 
 

@@ -40,14 +40,29 @@ LANGUAGE_MIX = {
     PATENTS: {"ru": 0.85, "ky": 0.15},
 }
 AUTHOR_COUNTS = {
-    "article": (1, 2, 3, 4), "book": (1, 1, 2, 3), "dissertation": (1,), "thesis": (1,), "patent": (1, 2, 3, 4),
-    "dataset": (1, 2, 3), "project": (1, 2), "report": (1, 2, 3, 5), "conference_paper": (1, 2, 3),
+    "article": (1, 2, 3, 4),
+    "book": (1, 1, 2, 3),
+    "dissertation": (1,),
+    "thesis": (1,),
+    "patent": (1, 2, 3, 4),
+    "dataset": (1, 2, 3),
+    "project": (1, 2),
+    "report": (1, 2, 3, 5),
+    "conference_paper": (1, 2, 3),
 }
 DEGREE_ABBR = {
-    "биологических наук": "биол.", "географических наук": "геогр.", "геолого-минералогических наук": "геол.-минер.",
-    "сельскохозяйственных наук": "с.-х.", "экономических наук": "экон.", "исторических наук": "ист.",
-    "филологических наук": "филол.", "медицинских наук": "мед.", "педагогических наук": "пед.",
-    "технических наук": "техн.", "юридических наук": "юрид.", "химических наук": "хим.",
+    "биологических наук": "биол.",
+    "географических наук": "геогр.",
+    "геолого-минералогических наук": "геол.-минер.",
+    "сельскохозяйственных наук": "с.-х.",
+    "экономических наук": "экон.",
+    "исторических наук": "ист.",
+    "филологических наук": "филол.",
+    "медицинских наук": "мед.",
+    "педагогических наук": "пед.",
+    "технических наук": "техн.",
+    "юридических наук": "юрид.",
+    "химических наук": "хим.",
 }
 MIN_YEAR = {"patent": 1996, "dissertation": 1995, "dataset": 2010, "project": 2008}
 
@@ -178,7 +193,11 @@ def _title(r: random.Random, d: Discipline, work_type: str) -> tuple[dict[str, t
         base = d.patents[patent_i]
         out = {lang: (base[i], None) for i, lang in enumerate(vocab.LANGS)}
         if r.random() < 0.15:
-            out = {"ky": (out["ky"][0] + " (варианттар)", None), "ru": (out["ru"][0] + " (варианты)", None), "en": (out["en"][0] + " (variants)", None)}
+            out = {
+                "ky": (out["ky"][0] + " (варианттар)", None),
+                "ru": (out["ru"][0] + " (варианты)", None),
+                "en": (out["en"][0] + " (variants)", None),
+            }
         return out, patent_i, -1
     if work_type in ("article", "conference_paper", "thesis", "dissertation") and r.random() < 0.35:
         return _topic_first_title(r, topic, place), topic_i, vocab.PLACES.index(place) if place else -1
@@ -206,13 +225,19 @@ def _title(r: random.Random, d: Discipline, work_type: str) -> tuple[dict[str, t
     return out, topic_i, vocab.PLACES.index(place) if place else -1
 
 
-def _topic_first_title(r: random.Random, topic: vocab.Tri, place: vocab.Tri | None) -> dict[str, tuple[str, str | None]]:
-    """"Водные ресурсы в Нарынской области: состояние и перспективы" (Kyrgyz: topic, then a possessive tail)."""
+def _topic_first_title(
+    r: random.Random, topic: vocab.Tri, place: vocab.Tri | None
+) -> dict[str, tuple[str, str | None]]:
+    """ "Водные ресурсы в Нарынской области: состояние и перспективы" (Kyrgyz: topic, then a possessive tail)."""
     tail = r.choice(vocab.TAILS)
     ky = f"{place[0]} {topic[0]} {tail[0]}" if place else f"{topic[0]} {tail[0]}"
     ru = vocab.RU_NOMINATIVE[topic[1]] + (f" {place[1]}" if place else "")
     en = topic[2].removeprefix("the ") + (f" {place[2]}" if place else "")
-    return {"ky": (ky[0].upper() + ky[1:], None), "ru": (ru[0].upper() + ru[1:], tail[1]), "en": (en[0].upper() + en[1:], tail[2])}
+    return {
+        "ky": (ky[0].upper() + ky[1:], None),
+        "ru": (ru[0].upper() + ru[1:], tail[1]),
+        "en": (en[0].upper() + en[1:], tail[2]),
+    }
 
 
 def _ipc(r: random.Random, d: Discipline, patent_i: int) -> list[str]:
@@ -225,9 +250,15 @@ def _ipc(r: random.Random, d: Discipline, patent_i: int) -> list[str]:
 def _abstract(r: random.Random, d: Discipline, topic_i: int, place_i: int, work_type: str) -> dict[str, str]:
     if work_type == "patent":
         effect = r.choice(vocab.PATENT_EFFECTS)
-        return {lang: vocab.PATENT_ABSTRACT[i].format(field=d.name[i].lower(), effect=effect[i])
-                for i, lang in enumerate(vocab.LANGS)}
-    method, finding, use = r.choice(vocab.ABSTRACT_METHOD), r.choice(vocab.ABSTRACT_FINDING), r.choice(vocab.ABSTRACT_USE)
+        return {
+            lang: vocab.PATENT_ABSTRACT[i].format(field=d.name[i].lower(), effect=effect[i])
+            for i, lang in enumerate(vocab.LANGS)
+        }
+    method, finding, use = (
+        r.choice(vocab.ABSTRACT_METHOD),
+        r.choice(vocab.ABSTRACT_FINDING),
+        r.choice(vocab.ABSTRACT_USE),
+    )
     out = {}
     for i, lang in enumerate(vocab.LANGS):
         t = d.topics[topic_i][i] if topic_i >= 0 else d.topics[0][i]
@@ -282,12 +313,26 @@ def make_work(seed: int, index: int, dup_rate: float) -> Work:
     subjects = r.sample(d.subjects, subj_n)
     inst = r.choices(vocab.INSTITUTIONS, weights=vocab.INSTITUTION_WEIGHTS)[0]
     work = Work(
-        index=index, type=work_type, discipline=d, lang=lang, partners=partners, title=title, alt_lang=alt_lang,
-        authors=authors, supervisor=supervisor, subjects=subjects,
-        udc=r.choice(d.udc), grnti=r.choice(d.grnti), vak=r.choice(d.vak),
+        index=index,
+        type=work_type,
+        discipline=d,
+        lang=lang,
+        partners=partners,
+        title=title,
+        alt_lang=alt_lang,
+        authors=authors,
+        supervisor=supervisor,
+        subjects=subjects,
+        udc=r.choice(d.udc),
+        grnti=r.choice(d.grnti),
+        vak=r.choice(d.vak),
         ipc=_ipc(r, d, topic_i) if work_type == "patent" else [],
-        year=year, month=month, day=day, institution=inst,
-        abstract=_abstract(r, d, topic_i, place_i, work_type), pages=r.randint(80, 420) if work_type in ("book", "dissertation", "report") else r.randint(4, 18),
+        year=year,
+        month=month,
+        day=day,
+        institution=inst,
+        abstract=_abstract(r, d, topic_i, place_i, work_type),
+        pages=r.randint(80, 420) if work_type in ("book", "dissertation", "report") else r.randint(4, 18),
         degree=degree,
     )
     if work_type in ("article", "conference_paper"):

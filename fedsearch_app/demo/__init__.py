@@ -101,17 +101,21 @@ def write_config(data_dir: Path, sources: list[dict[str, Any]], engine: str, por
     config = {
         "engine": engine,
         "data_dir": str(data_dir),
-        "elasticsearch": {"hosts": [os.environ.get("FEDSEARCH_DEMO_ES_URL", "http://127.0.0.1:9200")],
-                          # One index per data directory: another demo's records never show up here.
-                          "index_prefix": "fedsearch-demo-" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:8]},
+        "elasticsearch": {
+            "hosts": [os.environ.get("FEDSEARCH_DEMO_ES_URL", "http://127.0.0.1:9200")],
+            # One index per data directory: another demo's records never show up here.
+            "index_prefix": "fedsearch-demo-" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:8],
+        },
         "server": {"host": "127.0.0.1", "port": port, "secure_cookies": False},
         # The partners are on this machine: no pause between requests.
         "harvest": {"delay_seconds": 0, "timeout_seconds": 60, "max_retries": 2},
         "sources": sources,
     }
     path = data_dir / CONFIG_NAME
-    header = ("# Written by `fedsearch demo` for its sample partners on 127.0.0.1; rewritten at every run.\n"
-              f"# Use it with: fedsearch --config {path} sources | harvest | serve\n")
+    header = (
+        "# Written by `fedsearch demo` for its sample partners on 127.0.0.1; rewritten at every run.\n"
+        f"# Use it with: fedsearch --config {path} sources | harvest | serve\n"
+    )
     path.write_text(header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return validate(config, path)
 
@@ -128,8 +132,9 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Stop()
 
 
-def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: bool = False,
-             engine: str = "embedded") -> int:
+def run_demo(
+    data_dir: str | os.PathLike[str], port: int = 8000, open_browser: bool = False, engine: str = "embedded"
+) -> int:
     from fedsearch_app.demo.partners import SamplePartners
 
     data_dir = Path(data_dir).expanduser().resolve()
@@ -147,10 +152,14 @@ def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: b
         say(f"fedsearch demo: data in {data_dir}")
         manifest, fresh = ensure_corpus(data_dir / "partners", size)
         counts = manifest["records_by_partner"]
-        say(f"  sample corpus: {manifest['records']} records (seed {manifest['seed']})"
-            + (" written" if fresh else " reused") + f"; {manifest['duplicate_pairs']} works held twice")
-        partners = SamplePartners(data_dir / "partners", data_dir / "partners",
-                                  ports=previous_ports(data_dir / CONFIG_NAME), say=say)
+        say(
+            f"  sample corpus: {manifest['records']} records (seed {manifest['seed']})"
+            + (" written" if fresh else " reused")
+            + f"; {manifest['duplicate_pairs']} works held twice"
+        )
+        partners = SamplePartners(
+            data_dir / "partners", data_dir / "partners", ports=previous_ports(data_dir / CONFIG_NAME), say=say
+        )
         partners.start()
         say("partners:")
         for p in partners.running():
@@ -159,7 +168,9 @@ def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: b
             say(f"  NOTE: {why}")
         settings = write_config(data_dir, partners.sources(), engine, port)
         say(f"configuration: {settings.config_path}")
-        say(f"an account for {f'http://127.0.0.1:{port}/admin'}: fedsearch --config {settings.config_path} admin create-user NAME --role admin")
+        say(
+            f"an account for {f'http://127.0.0.1:{port}/admin'}: fedsearch --config {settings.config_path} admin create-user NAME --role admin"
+        )
 
         from indexers.pipeline import harvest
 
@@ -171,7 +182,9 @@ def run_demo(data_dir: str | os.PathLike[str], port: int = 8000, open_browser: b
         say(f"harvest finished in {time.perf_counter() - t:.1f}s" + (f" (exit code {code})" if code else ""))
 
         url = f"http://127.0.0.1:{port}/"
-        say(f"fedsearch demo is ready ({time.perf_counter() - started:.1f}s): open {url}  (API: {url}api/v1/search?q=)  Ctrl-C stops")
+        say(
+            f"fedsearch demo is ready ({time.perf_counter() - started:.1f}s): open {url}  (API: {url}api/v1/search?q=)  Ctrl-C stops"
+        )
         if open_browser:
             webbrowser.open(url)
         from fedsearch_app.app import serve

@@ -109,9 +109,14 @@ class Repository:
     def __init__(self, records: RecordFile, base_url: str, name: str):
         self.records = records
         self._identify = common.Identify(
-            repositoryName=name, baseURL=base_url, protocolVersion="2.0", adminEmails=["repository@demo.kg"],
+            repositoryName=name,
+            baseURL=base_url,
+            protocolVersion="2.0",
+            adminEmails=["repository@demo.kg"],
             earliestDatestamp=records.stamps[0] if records.stamps else datetime(2000, 1, 1),
-            deletedRecord="no", granularity="YYYY-MM-DDThh:mm:ssZ", compression=["identity"],
+            deletedRecord="no",
+            granularity="YYYY-MM-DDThh:mm:ssZ",
+            compression=["identity"],
         )
         self._selection_cache: tuple[tuple, list[_Entry]] | None = None
 
@@ -121,7 +126,9 @@ class Repository:
     def listMetadataFormats(self, identifier: str | None = None):
         if identifier is not None and identifier not in self.records.by_id:
             raise error.IdDoesNotExistError(f"no record {identifier}")
-        return [("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/")]
+        return [
+            ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/")
+        ]
 
     def listSets(self, cursor: int = 0, batch_size: int = 10):
         return [(s, s.removeprefix("col_").capitalize(), None) for s in self.records.sets][cursor : cursor + batch_size]
@@ -167,19 +174,23 @@ def _write_oai_dc(element: etree._Element, line: bytes) -> None:
 class OaiPmhPartner:
     """An OAI-PMH endpoint at http://127.0.0.1:PORT/oai, served from a thread."""
 
-    def __init__(self, records_path: Path, port: int = 0, name: str = "Demo repository (fedsearch)", page_size: int = PAGE_SIZE):
+    def __init__(
+        self, records_path: Path, port: int = 0, name: str = "Demo repository (fedsearch)", page_size: int = PAGE_SIZE
+    ):
         self.records = RecordFile(records_path)
         self.http = LocalHTTPServer(_handler(self), port, name="demo-oai")
         self.port = self.http.port
         self.url = f"http://127.0.0.1:{self.port}/oai"
         registry = metadata.MetadataRegistry()
         registry.registerWriter("oai_dc", _write_oai_dc)
-        self.server = BatchingServer(Repository(self.records, self.url, name), metadata_registry=registry,
-                                     nsmap={"oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
-                                            "dc": "http://purl.org/dc/elements/1.1/"},
-                                     resumption_batch_size=page_size)
+        self.server = BatchingServer(
+            Repository(self.records, self.url, name),
+            metadata_registry=registry,
+            nsmap={"oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/", "dc": "http://purl.org/dc/elements/1.1/"},
+            resumption_batch_size=page_size,
+        )
 
-    def start(self) -> "OaiPmhPartner":
+    def start(self) -> OaiPmhPartner:
         self.http.start()
         return self
 
@@ -203,8 +214,9 @@ def _handler(partner: OaiPmhPartner) -> type[BaseHTTPRequestHandler]:
                 args[key] = value
             server = partner.server
             if repeated:
-                body = server.handleException(args, (error.BadArgumentError,
-                                                     error.BadArgumentError("an argument is repeated"), None))
+                body = server.handleException(
+                    args, (error.BadArgumentError, error.BadArgumentError("an argument is repeated"), None)
+                )
             else:
                 body = server.handleRequest(args)
             self.send_response(200)
@@ -213,10 +225,10 @@ def _handler(partner: OaiPmhPartner) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             self._answer(urlsplit(self.path).query)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self._answer(self.rfile.read(length).decode("utf-8", "replace"))
 

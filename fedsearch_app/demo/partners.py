@@ -28,7 +28,11 @@ from fedsearch_app.demo.zebra import INSTALL_HINT, ZebraCatalogue, port_open, ze
 NAMES = {
     OAI: {"ky": "Илимий репозиторий (демо)", "ru": "Научный репозиторий (демо)", "en": "Research repository (demo)"},
     SRU: {"ky": "Китепкана каталогу (демо)", "ru": "Каталог библиотеки (демо)", "en": "Library catalogue (demo)"},
-    CSV: {"ky": "Диссертациялар реестри (демо)", "ru": "Реестр диссертаций (демо)", "en": "Dissertation register (demo)"},
+    CSV: {
+        "ky": "Диссертациялар реестри (демо)",
+        "ru": "Реестр диссертаций (демо)",
+        "en": "Dissertation register (demo)",
+    },
     PATENTS: {"ky": "Патенттер реестри (демо)", "ru": "Реестр патентов (демо)", "en": "Patent register (demo)"},
 }
 
@@ -63,8 +67,14 @@ def _usable(port: int | None) -> int:
 class SamplePartners:
     """Start and stop the sample partners; `ports` are wishes (kept from the last run when free)."""
 
-    def __init__(self, corpus_dir: Path, workdir: Path, ports: dict[str, int] | None = None,
-                 source_ids: dict[str, str] | None = None, say=print):
+    def __init__(
+        self,
+        corpus_dir: Path,
+        workdir: Path,
+        ports: dict[str, int] | None = None,
+        source_ids: dict[str, str] | None = None,
+        say=print,
+    ):
         self.corpus = Path(corpus_dir)
         self.workdir = Path(workdir)
         self.ports = ports or {}
@@ -75,17 +85,21 @@ class SamplePartners:
         self.files: FileServer | None = None
         self.missing: dict[str, str] = {}  # partner key -> why it is not running
 
-    def start(self) -> "SamplePartners":
+    def start(self) -> SamplePartners:
         try:
             self.oai = OaiPmhPartner(self.corpus / FILES[OAI], port=_usable(self.ports.get(OAI))).start()
             if zebra_installed():
-                zebra = ZebraCatalogue(self.corpus / FILES[SRU], self.workdir / "zebra", port=_usable(self.ports.get(SRU)))
+                zebra = ZebraCatalogue(
+                    self.corpus / FILES[SRU], self.workdir / "zebra", port=_usable(self.ports.get(SRU))
+                )
                 if zebra.index():
                     self.say("  indexed the catalogue's MARCXML with zebraidx")
                 self.zebra = zebra.start()
             else:
-                self.missing[SRU] = (f"Zebra's zebrasrv is not installed, so the library catalogue (SRU) is left out; "
-                                     f"install it with `{INSTALL_HINT}` and run the demo again")
+                self.missing[SRU] = (
+                    f"Zebra's zebrasrv is not installed, so the library catalogue (SRU) is left out; "
+                    f"install it with `{INSTALL_HINT}` and run the demo again"
+                )
             self.files = FileServer(self.corpus, port=_usable(self.ports.get(CSV))).start()
         except BaseException:
             self.stop()
@@ -101,7 +115,7 @@ class SamplePartners:
                     pass
         self.files = self.zebra = self.oai = None
 
-    def __enter__(self) -> "SamplePartners":
+    def __enter__(self) -> SamplePartners:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -148,31 +162,68 @@ def source_options(partner: str, url: str) -> dict[str, Any]:
 
 def _options(partner: str, url: str) -> dict[str, Any]:
     if partner == OAI:
-        return {"connector": "oai-pmh", "url": url, "metadata_prefix": "oai_dc",
-                "institution": "Национальный научный репозиторий"}
+        return {
+            "connector": "oai-pmh",
+            "url": url,
+            "metadata_prefix": "oai_dc",
+            "institution": "Национальный научный репозиторий",
+        }
     if partner == SRU:
-        return {"connector": "sru", "url": url, "query": "cql.allRecords=1", "record_schema": "marcxml",
-                "version": "1.2", "page_size": 200,
-                "incremental_query": 'rec.lastModificationDate>="{since}"',
-                "institution": "Национальная библиотека Кыргызской Республики"}
+        return {
+            "connector": "sru",
+            "url": url,
+            "query": "cql.allRecords=1",
+            "record_schema": "marcxml",
+            "version": "1.2",
+            "page_size": 200,
+            "incremental_query": 'rec.lastModificationDate>="{since}"',
+            "institution": "Национальная библиотека Кыргызской Республики",
+        }
     if partner == CSV:
-        return {"connector": "tabular", "path": url, "id_column": "Рег. номер", "type": "dissertation",
-                "mapping": {
-                    "title": "Тема диссертации", "authors": "ФИО соискателя", "year": "Год защиты",
-                    "date": "Дата защиты", "classifications.vak": "Шифр специальности",
-                    "subjects": "Специальность", "institution": "Организация", "identifiers.register_number": "Рег. номер",
-                    "dissertation.degree": "Ученая степень", "dissertation.specialty": "Шифр специальности",
-                    "dissertation.specialty_name": "Специальность", "dissertation.defence_date": "Дата защиты",
-                    "contributors.supervisor": "Научный руководитель", "language": "Язык",
-                    "abstract": "Аннотация"},
-                "required": ["title", "year"]}
+        return {
+            "connector": "tabular",
+            "path": url,
+            "id_column": "Рег. номер",
+            "type": "dissertation",
+            "mapping": {
+                "title": "Тема диссертации",
+                "authors": "ФИО соискателя",
+                "year": "Год защиты",
+                "date": "Дата защиты",
+                "classifications.vak": "Шифр специальности",
+                "subjects": "Специальность",
+                "institution": "Организация",
+                "identifiers.register_number": "Рег. номер",
+                "dissertation.degree": "Ученая степень",
+                "dissertation.specialty": "Шифр специальности",
+                "dissertation.specialty_name": "Специальность",
+                "dissertation.defence_date": "Дата защиты",
+                "contributors.supervisor": "Научный руководитель",
+                "language": "Язык",
+                "abstract": "Аннотация",
+            },
+            "required": ["title", "year"],
+        }
     if partner == PATENTS:
-        return {"connector": "tabular", "path": url, "id_column": "patent_number", "type": "patent",
-                "mapping": {
-                    "title": "title", "title_alt": "title_ru", "language": "title_lang",
-                    "identifiers.patent": "patent_number", "classifications.ipc": "ipc",
-                    "authors": "inventors", "contributors.applicant": "applicants", "year": "year",
-                    "date": "publication_date", "abstract": "abstract", "url": "url"},
-                "required": ["title"],
-                "institution": "Кыргызпатент"}
+        return {
+            "connector": "tabular",
+            "path": url,
+            "id_column": "patent_number",
+            "type": "patent",
+            "mapping": {
+                "title": "title",
+                "title_alt": "title_ru",
+                "language": "title_lang",
+                "identifiers.patent": "patent_number",
+                "classifications.ipc": "ipc",
+                "authors": "inventors",
+                "contributors.applicant": "applicants",
+                "year": "year",
+                "date": "publication_date",
+                "abstract": "abstract",
+                "url": "url",
+            },
+            "required": ["title"],
+            "institution": "Кыргызпатент",
+        }
     raise KeyError(partner)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 
 class LocalHTTPServer:
-    def __init__(self, handler: Callable[..., BaseHTTPRequestHandler] | type[BaseHTTPRequestHandler], port: int = 0,
-                 name: str = "demo-http"):
+    def __init__(
+        self,
+        handler: Callable[..., BaseHTTPRequestHandler] | type[BaseHTTPRequestHandler],
+        port: int = 0,
+        name: str = "demo-http",
+    ):
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port: int = self.httpd.server_address[1]

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
 from fedsearch.errors import FedsearchError
 
 DATABASE = "catalogue"
@@ -210,8 +211,14 @@ class ZebraCatalogue:
 
     def _write_config(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        files = {"zebra.cfg": ZEBRA_CFG, "dom.xml": DOM_XML, "index.xsl": INDEX_XSL, "identity.xsl": IDENTITY_XSL,
-                 "catalogue.idx": CATALOGUE_IDX, "pqf.properties": PQF_PROPERTIES}
+        files = {
+            "zebra.cfg": ZEBRA_CFG,
+            "dom.xml": DOM_XML,
+            "index.xsl": INDEX_XSL,
+            "identity.xsl": IDENTITY_XSL,
+            "catalogue.idx": CATALOGUE_IDX,
+            "pqf.properties": PQF_PROPERTIES,
+        }
         for name, text in files.items():
             (self.dir / name).write_text(text, encoding="utf-8")
 
@@ -220,30 +227,42 @@ class ZebraCatalogue:
         self._write_config()
         stamp_path = self.dir / "indexed.json"
         digest = _digest(self.records_path)
-        wanted = {"records": str(self.records_path), "sha1": digest, "config": hashlib.sha1(
-            (INDEX_XSL + CATALOGUE_IDX + ZEBRA_CFG).encode()).hexdigest()}
+        wanted = {
+            "records": str(self.records_path),
+            "sha1": digest,
+            "config": hashlib.sha1((INDEX_XSL + CATALOGUE_IDX + ZEBRA_CFG).encode()).hexdigest(),
+        }
         if stamp_path.exists() and json.loads(stamp_path.read_text()) == wanted and (self.dir / "register").is_dir():
             return False
         shutil.rmtree(self.dir / "register", ignore_errors=True)
         (self.dir / "register").mkdir()
         log = self.dir / "zebraidx.log"
         for args in (["init"], ["-d", DATABASE, "update", str(self.records_path)]):
-            done = subprocess.run(["zebraidx", "-c", "zebra.cfg", "-l", str(log), *args], cwd=self.dir,
-                                  capture_output=True, text=True, timeout=3600)
+            done = subprocess.run(
+                ["zebraidx", "-c", "zebra.cfg", "-l", str(log), *args],
+                cwd=self.dir,
+                capture_output=True,
+                text=True,
+                timeout=3600,
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"zebraidx {' '.join(args)} failed ({done.returncode}); see {log}")
         stamp_path.write_text(json.dumps(wanted))
         return True
 
-    def start(self, timeout: float = 20.0) -> "ZebraCatalogue":
+    def start(self, timeout: float = 20.0) -> ZebraCatalogue:
         if self.port == 0:
             self.port = free_port()
         (self.dir / "yazgfs.xml").write_text(YAZGFS_XML.format(port=self.port), encoding="utf-8")
         # -T: one threaded process, so stopping it stops every session.
         self.process = subprocess.Popen(
-            ["zebrasrv", "-T", "-f", "yazgfs.xml", "-l", "zebrasrv.log"], cwd=self.dir,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent, start_new_session=True,
+            ["zebrasrv", "-T", "-f", "yazgfs.xml", "-l", "zebrasrv.log"],
+            cwd=self.dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -253,7 +272,9 @@ class ZebraCatalogue:
                 return self
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"zebrasrv did not open port {self.port} within {timeout:.0f}s; see {self.dir / 'zebrasrv.log'}")
+        raise RuntimeError(
+            f"zebrasrv did not open port {self.port} within {timeout:.0f}s; see {self.dir / 'zebrasrv.log'}"
+        )
 
     def stop(self) -> None:
         proc, self.process = self.process, None

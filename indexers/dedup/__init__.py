@@ -11,7 +11,14 @@ Measured on the labeled set by `python -m bench.run dedup` (docs/dedup.md).
 """
 
 from indexers.dedup.blocking import (
-    BLOCKING_VERSION, block_keys, candidate_keys, file_keys, lookup_keys, title_author_key, title_prefix, title_uses,
+    BLOCKING_VERSION,
+    block_keys,
+    candidate_keys,
+    file_keys,
+    lookup_keys,
+    title_author_key,
+    title_prefix,
+    title_uses,
 )
 from indexers.dedup.cluster import ClusterChanges, Deduplicator, title_use
 from indexers.dedup.features import Features, features, name_words, surname_key
@@ -20,8 +27,31 @@ from indexers.dedup.rules import GENERIC_AUTHORS, Decision, compare, hard_confli
 from indexers.dedup.titles import STOPWORDS, title_numbers, title_skeleton
 
 __all__ = [
-    "BLOCKING_VERSION", "GENERIC_AUTHORS", "STOPWORDS", "ClusterChanges", "Decision", "Deduplicator", "Features", "block_keys",
-    "candidate_keys", "compare", "explain", "features", "file_keys", "hard_conflict", "is_generic", "lookup_keys", "merge",
-    "name_words", "provenance", "richness", "surname_key", "title_author_key", "title_numbers", "title_prefix",
-    "title_skeleton", "title_use", "title_uses",
+    "BLOCKING_VERSION",
+    "GENERIC_AUTHORS",
+    "STOPWORDS",
+    "ClusterChanges",
+    "Decision",
+    "Deduplicator",
+    "Features",
+    "block_keys",
+    "candidate_keys",
+    "compare",
+    "explain",
+    "features",
+    "file_keys",
+    "hard_conflict",
+    "is_generic",
+    "lookup_keys",
+    "merge",
+    "name_words",
+    "provenance",
+    "richness",
+    "surname_key",
+    "title_author_key",
+    "title_numbers",
+    "title_prefix",
+    "title_skeleton",
+    "title_use",
+    "title_uses",
 ]

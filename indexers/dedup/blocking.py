@@ -50,7 +50,7 @@ def _filed_blocks(words: tuple[str, ...]) -> list[str]:
 def _looked_up_blocks(words: tuple[str, ...]) -> list[str]:
     if not words:
         return []
-    return [f"t:{' '.join(words[:3 if len(words) >= LONG_TITLE else 2])}", _longest(words)]
+    return [f"t:{' '.join(words[: 3 if len(words) >= LONG_TITLE else 2])}", _longest(words)]
 
 
 def _title_words(f: Features) -> list[tuple[str, ...]]:

@@ -55,14 +55,14 @@ class ClusterChanges:
 class Deduplicator:
     """An in-memory, incremental clustering of records into works.
 
-        dedup = Deduplicator(settings.dedup)
-        dedup.know_titles(state.title_authors(...))   # generic titles the index state knows of
-        for record in changed:
-            dedup.assign(record)
-        changes = dedup.take_changes()
-        for key in changes.upsert:
-            engine.upsert(dedup.merged(key))
-        engine.delete(changes.delete)
+    dedup = Deduplicator(settings.dedup)
+    dedup.know_titles(state.title_authors(...))   # generic titles the index state knows of
+    for record in changed:
+        dedup.assign(record)
+    changes = dedup.take_changes()
+    for key in changes.upsert:
+        engine.upsert(dedup.merged(key))
+    engine.delete(changes.delete)
     """
 
     def __init__(self, config: DedupConfig | None = None, decisions: Iterable[tuple[str, ...]] = ()):
@@ -251,7 +251,8 @@ class Deduplicator:
     def _sparse_matches(self, rid: str) -> list[str]:
         feats = self._features[rid]
         return [
-            other for other in self._candidates(rid)
+            other
+            for other in self._candidates(rid)
             if _is_sparse(self._features[other]) and self._compare(self._features[other], feats).same
         ]
 

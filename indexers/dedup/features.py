@@ -24,11 +24,15 @@ _PATENT_KIND = re.compile(r"^([A-Z]{2}\d[\d.]*?)(?:[A-Z]\d?)$")  # KG1234C1 -> K
 
 def name_words(person: Person, keyboard: bool = False) -> frozenset[str]:
     """Skeletons of every name word that is not an initial: word order in names is not reliable."""
+
     def is_initials(w: str) -> bool:  # "J", "JA", "П.Л"
         return len(w) <= 2 or (len(w) <= 3 and w.isupper())
 
-    return frozenset(analysis.skeleton(analysis.fold(w) if keyboard else w)
-                     for w in analysis.words(person.name) if not is_initials(w))
+    return frozenset(
+        analysis.skeleton(analysis.fold(w) if keyboard else w)
+        for w in analysis.words(person.name)
+        if not is_initials(w)
+    )
 
 
 def surname_key(person: Person, keyboard: bool = False) -> str | None:
@@ -170,6 +174,7 @@ def features(record: Record) -> Features:
 
 # --- compact storage: the index state keeps each record's Features, so finding a fresh record's
 # duplicates reads these small tuples instead of parsing and re-analysing whole stored records.
+
 
 def _version() -> str:
     """Changes whenever the code that computes features may have changed: stored features of another

@@ -88,7 +88,9 @@ def merge(records: list[Record], links: list[MatchLink] | None = None) -> Record
             "authors": authors,
             "contributors": contributors,
             "subjects": unique_folded(s for r in [base, *others] for s in r.subjects),
-            "classifications": list({(c.scheme, c.code): c for r in [base, *others] for c in r.classifications}.values()),
+            "classifications": list(
+                {(c.scheme, c.code): c for r in [base, *others] for c in r.classifications}.values()
+            ),
             "year": year_source.year,
             "date": year_source.date,
             "date_precision": year_source.date_precision,
@@ -118,11 +120,11 @@ def _merge_people(base: list[Person], others: list[list[Person]]) -> list[Person
     for p in people:
         other = extra.get(surname_key(p))
         if other is not None and (not p.orcid or not p.affiliation):
-            p = p.model_copy(update={"orcid": p.orcid or other.orcid, "affiliation": p.affiliation or other.affiliation})
+            p = p.model_copy(
+                update={"orcid": p.orcid or other.orcid, "affiliation": p.affiliation or other.affiliation}
+            )
         out.append(p)
     return out
-
-
 
 
 def explain(members: list[Record]) -> list[MatchLink]:
@@ -154,5 +156,9 @@ def provenance(members: list[Record], links: list[MatchLink] | None = None) -> M
     ids = sorted(r.id for r in members)
     links = sorted(links if links is not None else explain(members), key=lambda lk: (lk.record_id, lk.to))
     strongest = min(links, key=lambda lk: RULE_ORDER.index(lk.rule)) if links else None
-    return Match(members=ids, rule=strongest.rule if strongest else "manual",
-                 evidence=strongest.evidence if strongest else "", links=links)
+    return Match(
+        members=ids,
+        rule=strongest.rule if strongest else "manual",
+        evidence=strongest.evidence if strongest else "",
+        links=links,
+    )

@@ -31,10 +31,17 @@ from indexers.dedup.titles import is_listed_generic
 T = RecordType
 # Types that may be the same work under two catalogues' labels.
 _TYPE_GROUPS: dict[RecordType, str] = {
-    T.article: "paper", T.conference_paper: "paper", T.chapter: "paper",
-    T.book: "book", T.report: "book",
-    T.thesis: "thesis", T.dissertation: "thesis",
-    T.patent: "patent", T.dataset: "dataset", T.project: "project", T.other: "any",
+    T.article: "paper",
+    T.conference_paper: "paper",
+    T.chapter: "paper",
+    T.book: "book",
+    T.report: "book",
+    T.thesis: "thesis",
+    T.dissertation: "thesis",
+    T.patent: "patent",
+    T.dataset: "dataset",
+    T.project: "project",
+    T.other: "any",
 }
 # Types whose year is that of one printing or grant: no ±1 tolerance.
 EXACT_YEAR_TYPES = frozenset({T.book, T.dissertation, T.thesis, T.patent, T.report})  # blocking.py relies on it too
@@ -97,13 +104,17 @@ def first_authors_agree(a: Features, b: Features) -> bool:
         # One family name, two people: Токтокулова Мээрим / Токтогулов Н. З.
         return not (a.first_initials and b.first_initials and not a.first_initials & b.first_initials)
     # "Хаким Ибатулин" parsed without parts: the surname may be any word of the other's first name.
-    return any(_same_name(x, w) for x in a.first for w in b.first_words) or \
-        any(_same_name(y, w) for y in b.first for w in a.first_words)
+    return any(_same_name(x, w) for x in a.first for w in b.first_words) or any(
+        _same_name(y, w) for y in b.first for w in a.first_words
+    )
 
 
 def _same_author_list(a: Features, b: Features) -> bool:
-    return len(a.surnames_folded) >= 1 and len(a.surnames_folded) == len(b.surnames_folded) and \
-        all(_same_name(x, y) for x, y in zip(a.surnames_folded, b.surnames_folded))
+    return (
+        len(a.surnames_folded) >= 1
+        and len(a.surnames_folded) == len(b.surnames_folded)
+        and all(_same_name(x, y) for x, y in zip(a.surnames_folded, b.surnames_folded))
+    )
 
 
 def _subtitles_differ(a: Features, b: Features) -> bool:
@@ -150,8 +161,11 @@ def _identifier_match(a: Features, b: Features, scheme: str, value: str) -> Deci
     carry the English title where another copy has the Russian one.
     """
     if scheme in ("doi", "handle"):
-        raw = max(fuzz.partial_ratio(" ".join(ta), " ".join(tb)) for ta in a.all_titles or a.titles
-                  for tb in b.all_titles or b.titles)
+        raw = max(
+            fuzz.partial_ratio(" ".join(ta), " ".join(tb))
+            for ta in a.all_titles or a.titles
+            for tb in b.all_titles or b.titles
+        )
         if raw < 50 and a.lang == b.lang:
             return Decision(False, raw, f"same {_LABEL[scheme]} but different titles")
     if scheme == "isbn":
@@ -165,8 +179,11 @@ def _identifier_match(a: Features, b: Features, scheme: str, value: str) -> Deci
 
 def _year_corroborated(a: Features, b: Features) -> bool:
     """Something besides title and first author says a ±1 year is one work (online first, late printing)."""
-    return bool((a.container and a.container == b.container) or (a.publisher and a.publisher == b.publisher)
-                or _same_author_list(a, b))
+    return bool(
+        (a.container and a.container == b.container)
+        or (a.publisher and a.publisher == b.publisher)
+        or _same_author_list(a, b)
+    )
 
 
 def is_generic(f: Features, title_authors: TitleAuthors = _no_counts) -> bool:
@@ -204,8 +221,11 @@ def compare(a: Features, b: Features, threshold: float = 92.0, title_authors: Ti
         # перспективы") joins when the whole author list and the year agree too.
         descriptive = min(len(a.main), len(b.main)) >= DESCRIPTIVE_WORDS
         if not (descriptive and a.year and a.year == b.year and _same_author_list(a, b)):
-            return Decision(False, 0, "title used by many authors: only an identifier, or the same authors "
-                                      "and year, join such records")
+            return Decision(
+                False,
+                0,
+                "title used by many authors: only an identifier, or the same authors and year, join such records",
+            )
     if _subtitles_differ(a, b):
         return Decision(False, 0, "subtitles differ")
     if a.year and b.year and a.year != b.year:

@@ -11,8 +11,12 @@ from indexers.normalize.xml import XML_LANG, child, children, find_first, parse_
 
 _ID_KINDS = {"doi": "doi", "isbn": "isbn", "issn": "issn", "eissn": "issn", "handle": "handle", "urn": "urn"}
 _CONTRIBUTOR_ROLES = {
-    "supervisor": "supervisor", "editor": "editor", "projectleader": "project leader",
-    "researcher": "contributor", "contactperson": "contact", "datacurator": "data curator",
+    "supervisor": "supervisor",
+    "editor": "editor",
+    "projectleader": "project leader",
+    "researcher": "contributor",
+    "contactperson": "contact",
+    "datacurator": "data curator",
 }
 
 
@@ -120,7 +124,9 @@ def _person(el, name_tag: str, role: str | None):
             orcid = text_of(ni)
     affiliation = child(el, "affiliation")
     person = parse_person(
-        text_of(name_el), orcid=orcid, affiliation=text_of(affiliation).strip() or None if affiliation is not None else None,
+        text_of(name_el),
+        orcid=orcid,
+        affiliation=text_of(affiliation).strip() or None if affiliation is not None else None,
         role=role,
     )
     if person is None:
@@ -129,6 +135,10 @@ def _person(el, name_tag: str, role: str | None):
     if (name_el.get("nameType") or "") == "Organizational":
         return person.model_copy(update={"family": None, "given": None})
     if family is not None:
-        person = person.model_copy(update={"family": text_of(family).strip() or person.family,
-                                           "given": text_of(given).strip() if given is not None else person.given})
+        person = person.model_copy(
+            update={
+                "family": text_of(family).strip() or person.family,
+                "given": text_of(given).strip() if given is not None else person.given,
+            }
+        )
     return person

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date as _date
+from functools import lru_cache
 
 from fedsearch.record import DatePrecision
 

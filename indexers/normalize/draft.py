@@ -38,9 +38,14 @@ from indexers.normalize.language import detect, text_language
 from indexers.normalize.text import abstract_text, title_text
 
 _EU_REPO_ACCESS = re.compile(r"info:eu-repo/semantics/(open|restricted|embargoed|closed|metadataOnly)Access", re.I)
-_FULLTEXT_MIME = ("application/pdf", "application/epub+zip", "application/msword",
-                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/djvu",
-                  "image/vnd.djvu")
+_FULLTEXT_MIME = (
+    "application/pdf",
+    "application/epub+zip",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/djvu",
+    "image/vnd.djvu",
+)
 
 
 _NO_IDENTIFIERS: dict[str, list[str]] = {name: [] for name in Identifiers.model_fields}
@@ -125,8 +130,13 @@ class Draft:
             return
         value = value.strip()
         norm = {
-            "doi": ids.doi, "isbn": ids.isbn, "issn": ids.issn, "handle": ids.handle_or_bare, "urn": ids.urn,
-            "patent": ids.patent, "register_number": ids.register,
+            "doi": ids.doi,
+            "isbn": ids.isbn,
+            "issn": ids.issn,
+            "handle": ids.handle_or_bare,
+            "urn": ids.urn,
+            "patent": ids.patent,
+            "register_number": ids.register,
         }.get(kind)
         if norm is None:
             self.identifiers.setdefault("other", []).append(value)
@@ -149,7 +159,9 @@ class Draft:
         if kind == "url":
             self.add_link(norm, link_kind)
         elif kind == "other" and ":" in norm and norm.split(":", 1)[0] in ("isbn", "issn"):
-            self.warnings.append(f"invalid {norm.split(':', 1)[0].upper()} {norm.split(':', 1)[1]!r} kept in identifiers.other")
+            self.warnings.append(
+                f"invalid {norm.split(':', 1)[0].upper()} {norm.split(':', 1)[1]!r} kept in identifiers.other"
+            )
             self.identifiers.setdefault("other", []).append(norm)
         else:
             self.identifiers.setdefault(kind, []).append(norm)
@@ -224,8 +236,13 @@ class Draft:
 
         container = Container(**self.container) if self.container else None
         dissertation = self._dissertation(warnings)
-        if dissertation and dissertation.defence_date and chosen and chosen.date == str(chosen.year) \
-                and dissertation.defence_date.startswith(str(chosen.year)):
+        if (
+            dissertation
+            and dissertation.defence_date
+            and chosen
+            and chosen.date == str(chosen.year)
+            and dissertation.defence_date.startswith(str(chosen.year))
+        ):
             chosen = parse_date(dissertation.defence_date)  # "Год защиты" 2024 + "Дата защиты" 27.08.2024: keep the day
         try:
             record = Record(
@@ -251,7 +268,9 @@ class Draft:
                 institution=title_text(self.institution) or self.source.institution,
                 dissertation=dissertation,
                 # Every list given, none left to its default: pydantic deep-copies mutable defaults (~7 a record).
-                identifiers=Identifiers(**{**_NO_IDENTIFIERS, **{k: list(dict.fromkeys(v)) for k, v in self.identifiers.items()}}),
+                identifiers=Identifiers(
+                    **{**_NO_IDENTIFIERS, **{k: list(dict.fromkeys(v)) for k, v in self.identifiers.items()}}
+                ),
                 access=access,
                 links=links,
                 updated_at=_stamp(self.raw.datestamp),

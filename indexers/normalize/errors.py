@@ -1,6 +1,7 @@
 """Why a raw record could not become a Record (the pipeline quarantines it with the reason)."""
 
 from __future__ import annotations
+
 from fedsearch.errors import FedsearchError
 
 

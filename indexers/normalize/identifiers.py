@@ -17,7 +17,9 @@ import re
 from urllib.parse import quote, unquote
 
 _DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.I)
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|https?://doi\.[a-z]+\.org/|doi:\s*|info:doi/|urn:doi:)", re.I)
+_DOI_PREFIX = re.compile(
+    r"^(?:https?://(?:dx\.)?doi\.org/|https?://doi\.[a-z]+\.org/|doi:\s*|info:doi/|urn:doi:)", re.I
+)
 _HANDLE_PREFIX = re.compile(r"^(?:https?://hdl\.handle\.net/|hdl:\s*|info:hdl/|urn:handle:)", re.I)
 _ISSN_RE = re.compile(r"(?<![\dX-])(\d{4})\s?[-‐–]?\s?(\d{3}[\dXx])(?![\dX])")
 _ORCID_RE = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dXx])")
@@ -93,7 +95,7 @@ def issn(value: str) -> str | None:
     d = (m.group(1) + m.group(2)).upper()
     total = sum((8 - i) * int(c) for i, c in enumerate(d[:7]))
     check = (11 - total % 11) % 11
-    if (("X" if check == 10 else str(check))) != d[7]:
+    if ("X" if check == 10 else str(check)) != d[7]:
         return None
     return f"{d[:4]}-{d[4:]}"
 

@@ -45,7 +45,9 @@ def read(draft: Draft, rec: MarcRecord) -> None:
 
 def _looks_fulltext(f: DataField) -> bool:
     label = " ".join(f.get_all("3", "y", "z", "q")).lower()
-    if re.search(r"cover|обложк|оглавлен|table of contents|contents|реферат|abstract|thumbnail|catalog record|каталог", label):
+    if re.search(
+        r"cover|обложк|оглавлен|table of contents|contents|реферат|abstract|thumbnail|catalog record|каталог", label
+    ):
         return False
     return True
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from fedsearch.record import Person
 from fedsearch.analysis import is_cyrillic
+from fedsearch.record import Person
 from indexers.normalize import identifiers
 
 _ET_AL = re.compile(r",?\s*(?:et\s+al\.?|и\s+др\.?|ж\.\s*б\.)\s*$", re.I)
@@ -54,9 +54,7 @@ def parse_person(
             family = words[0]
         elif _is_initials(" ".join(words[:-1])) and not _is_initials(words[-1]):
             given, family = " ".join(words[:-1]), words[-1]
-        elif _is_initials(" ".join(words[1:])):
-            family, given = words[0], " ".join(words[1:])
-        elif is_cyrillic(name) or _PATRONYMIC.search(words[-1]):
+        elif _is_initials(" ".join(words[1:])) or is_cyrillic(name) or _PATRONYMIC.search(words[-1]):
             family, given = words[0], " ".join(words[1:])
         else:
             given, family = " ".join(words[:-1]), words[-1]

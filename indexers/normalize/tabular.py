@@ -30,9 +30,29 @@ CLASSIFICATION_SCHEMES = ("udc", "grnti", "ipc", "bbk", "ddc", "lcc", "vak", "ot
 IDENTIFIER_KINDS = ("doi", "isbn", "issn", "handle", "urn", "patent", "register_number", "other")
 DISSERTATION_FIELDS = ("degree", "specialty", "specialty_name", "council", "defence_date")
 PLAIN_FIELDS = (
-    "title", "title_alt", "abstract", "authors", "contributors", "subjects", "keywords", "year", "date",
-    "languages", "language", "type", "institution", "publisher", "url", "fulltext_url", "access", "rights",
-    "journal", "container.title", "container.volume", "container.issue", "container.pages",
+    "title",
+    "title_alt",
+    "abstract",
+    "authors",
+    "contributors",
+    "subjects",
+    "keywords",
+    "year",
+    "date",
+    "languages",
+    "language",
+    "type",
+    "institution",
+    "publisher",
+    "url",
+    "fulltext_url",
+    "access",
+    "rights",
+    "journal",
+    "container.title",
+    "container.volume",
+    "container.issue",
+    "container.pages",
 )
 _LANG_FIELD = re.compile(r"^(title|abstract)\.([a-z]{2,3})$")
 _ROLE_FIELD = re.compile(r"^contributors\.([a-z_ ]+)$")

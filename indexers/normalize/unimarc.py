@@ -115,7 +115,9 @@ def _dates(draft: Draft, rec: MarcRecord) -> None:
 
 def _subjects(draft: Draft, rec: MarcRecord) -> None:
     for f in rec.get_fields("606", "607", "600", "601", "605"):
-        head = " ".join(filter(None, (strip_isbd(v) for c, v in f.subfields if c in "abcdg" and f.tag in ("600", "601"))))
+        head = " ".join(
+            filter(None, (strip_isbd(v) for c, v in f.subfields if c in "abcdg" and f.tag in ("600", "601")))
+        )
         if f.tag not in ("600", "601"):
             head = strip_isbd(f.get("a")) or ""
         subdivisions = [strip_isbd(v) for c, v in f.subfields if c in "xyzj"]

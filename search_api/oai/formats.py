@@ -27,12 +27,24 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 
 # info:eu-repo/semantics types (the OpenAIRE guidelines' vocabulary) for dc:type.
 EU_REPO_TYPE = {
-    "article": "article", "book": "book", "chapter": "bookPart", "thesis": "bachelorThesis",
-    "dissertation": "doctoralThesis", "patent": "patent", "dataset": "dataset", "report": "report",
-    "conference_paper": "conferenceObject", "project": "other", "other": "other",
+    "article": "article",
+    "book": "book",
+    "chapter": "bookPart",
+    "thesis": "bachelorThesis",
+    "dissertation": "doctoralThesis",
+    "patent": "patent",
+    "dataset": "dataset",
+    "report": "report",
+    "conference_paper": "conferenceObject",
+    "project": "other",
+    "other": "other",
 }
-EU_REPO_ACCESS = {Access.open: "openAccess", Access.free: "openAccess", Access.restricted: "restrictedAccess",
-                  Access.unknown: "closedAccess"}
+EU_REPO_ACCESS = {
+    Access.open: "openAccess",
+    Access.free: "openAccess",
+    Access.restricted: "restrictedAccess",
+    Access.unknown: "closedAccess",
+}
 
 
 def clean(text: object) -> str:
@@ -92,7 +104,9 @@ def oai_dc(record: Record, landing_url: str) -> etree._Element:
     return root
 
 
-def _field(root: etree._Element, tag: str, subfields: list[tuple[str, object | None]], ind1: str = " ", ind2: str = " ") -> None:
+def _field(
+    root: etree._Element, tag: str, subfields: list[tuple[str, object | None]], ind1: str = " ", ind2: str = " "
+) -> None:
     present = [(c, v) for c, v in subfields if v is not None and str(v).strip()]
     if not present:
         return
@@ -142,26 +156,44 @@ def marcxml(record: Record, landing_url: str) -> etree._Element:
     for a in record.abstract:
         _field(root, "520", [("a", a.value)])
     free = record.access in (Access.open, Access.free)
-    _field(root, "506", [("a", ACCESS_NOTE.get(record.access)), ("f", "Unrestricted online access" if free else None)],
-           ind1="0" if free else " ")
+    _field(
+        root,
+        "506",
+        [("a", ACCESS_NOTE.get(record.access)), ("f", "Unrestricted online access" if free else None)],
+        ind1="0" if free else " ",
+    )
     for s in record.subjects:
         _field(root, "653", [("a", s)])
     for person in record.authors[1:] + record.contributors:
-        _field(root, "700", [("a", person.name), ("e", person.role), ("u", person.affiliation),
-                             ("0", _orcid(person.orcid))], ind1="1")
+        _field(
+            root,
+            "700",
+            [("a", person.name), ("e", person.role), ("u", person.affiliation), ("0", _orcid(person.orcid))],
+            ind1="1",
+        )
     if record.container:
         c = record.container
         related = ", ".join(_numbering(c))
-        _field(root, "773", [("t", c.title), ("g", related or None), ("x", (record.identifiers.issn or [None])[0])], ind1="0")
+        _field(
+            root,
+            "773",
+            [("t", c.title), ("g", related or None), ("x", (record.identifiers.issn or [None])[0])],
+            ind1="0",
+        )
     _field(root, "856", [("u", landing_url), ("y", "fedsearch")], ind1="4", ind2="0")
     for link in record.links:
-        _field(root, "856", [("u", link.url), ("q", link.mime), ("3", "Full text" if link.kind == "fulltext" else None)],
-               ind1="4", ind2="0" if link.kind == "fulltext" else "1")
+        _field(
+            root,
+            "856",
+            [("u", link.url), ("q", link.mime), ("3", "Full text" if link.kind == "fulltext" else None)],
+            ind1="4",
+            ind2="0" if link.kind == "fulltext" else "1",
+        )
     return root
 
 
 def _numbering(c: Container) -> list[str]:
-    """"vol. 3", "no. 2", "pp. 10-20", those known."""
+    """ "vol. 3", "no. 2", "pp. 10-20", those known."""
     return [f"{label} {v}" for label, v in (("vol.", c.volume), ("no.", c.issue), ("pp.", c.pages)) if v]
 
 
@@ -179,5 +211,7 @@ class MetadataFormat:
 
 FORMATS: dict[str, MetadataFormat] = {
     "oai_dc": MetadataFormat("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC_NS, oai_dc),
-    "marcxml": MetadataFormat("marcxml", "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", MARC_NS, marcxml),
+    "marcxml": MetadataFormat(
+        "marcxml", "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", MARC_NS, marcxml
+    ),
 }

@@ -53,7 +53,10 @@ async def oai_get(request: Request) -> Response:
 @router.post("/oai", include_in_schema=False)
 async def oai_post(request: Request) -> Response:
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return Response("POST to /oai takes application/x-www-form-urlencoded arguments (OAI-PMH 3.1.1.2)\n",
-                        status_code=415, media_type="text/plain")
+        return Response(
+            "POST to /oai takes application/x-www-form-urlencoded arguments (OAI-PMH 3.1.1.2)\n",
+            status_code=415,
+            media_type="text/plain",
+        )
     body = (await request.body()).decode("utf-8", errors="replace")
     return await _answer(request, parse_qs(body, keep_blank_values=True))

@@ -67,9 +67,11 @@ class Repository:
 
     def work_id(self, identifier: str) -> str:
         prefix = f"oai:{self.repository_id}:"
-        if not identifier.startswith(prefix) or not identifier[len(prefix):]:
-            raise IdDoesNotExist(f"{identifier!r} is not an identifier of this repository (they look like {prefix}<work id>)")
-        return identifier[len(prefix):]
+        if not identifier.startswith(prefix) or not identifier[len(prefix) :]:
+            raise IdDoesNotExist(
+                f"{identifier!r} is not an identifier of this repository (they look like {prefix}<work id>)"
+            )
+        return identifier[len(prefix) :]
 
 
 def stamp_text(stamp: int) -> str:
@@ -102,8 +104,10 @@ def check_arguments(args: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
         raise BadVerb("the verb argument is missing" if not verbs else "the verb argument is given more than once")
     verb = verbs[0]
     if verb not in ARGUMENTS:
-        raise BadVerb(f"{verb!r} is not an OAI-PMH verb (Identify, ListMetadataFormats, ListSets, ListIdentifiers, "
-                      "ListRecords, GetRecord)")
+        raise BadVerb(
+            f"{verb!r} is not an OAI-PMH verb (Identify, ListMetadataFormats, ListSets, ListIdentifiers, "
+            "ListRecords, GetRecord)"
+        )
     given = _single({k: v for k, v in args.items() if k != "verb"})
     required, optional = ARGUMENTS[verb]
     illegal = sorted(set(given) - required - optional)
@@ -121,6 +125,7 @@ def check_arguments(args: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
 
 
 # --- the envelope ------------------------------------------------------------------------
+
 
 def _el(parent: etree._Element, tag: str, text: object | None = None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, f"{{{OAI_NS}}}{tag}", {k: clean(v) for k, v in attrs.items()})
@@ -161,6 +166,7 @@ def _serialize(root: etree._Element) -> bytes:
 
 # --- verbs -------------------------------------------------------------------------------
 
+
 def identify(repo: Repository, _: dict[str, str]) -> etree._Element:
     el = etree.Element(f"{{{OAI_NS}}}Identify")
     _el(el, "repositoryName", repo.name)
@@ -174,8 +180,12 @@ def identify(repo: Repository, _: dict[str, str]) -> etree._Element:
     desc = _el(el, "description")
     oid = etree.SubElement(desc, f"{{{ID_NS}}}oai-identifier", nsmap={None: ID_NS})
     oid.set(f"{{{XSI_NS}}}schemaLocation", f"{ID_NS} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd")
-    for tag, text in (("scheme", "oai"), ("repositoryIdentifier", repo.repository_id), ("delimiter", ":"),
-                      ("sampleIdentifier", repo.identifier("knu-0123456789abcdef"))):
+    for tag, text in (
+        ("scheme", "oai"),
+        ("repositoryIdentifier", repo.repository_id),
+        ("delimiter", ":"),
+        ("sampleIdentifier", repo.identifier("knu-0123456789abcdef")),
+    ):
         etree.SubElement(oid, f"{{{ID_NS}}}{tag}").text = text
     return el
 
@@ -263,8 +273,18 @@ def _first_token(repo: Repository, verb: str, given: dict[str, str], now: int) -
     sets.filters_for(given.get("set"))  # badArgument now, for a set we never list
     # The window is pinned now: a work written during the harvest falls after it.
     pinned = now if until is None else min(until, now)
-    return ResumptionToken(verb=verb, prefix=prefix, set=given.get("set"), since=since, until=pinned, stamp=0, id="",
-                           total=-1, served=0, issued=now)
+    return ResumptionToken(
+        verb=verb,
+        prefix=prefix,
+        set=given.get("set"),
+        since=since,
+        until=pinned,
+        stamp=0,
+        id="",
+        total=-1,
+        served=0,
+        issued=now,
+    )
 
 
 def _list(repo: Repository, given: dict[str, str], verb: str) -> etree._Element:
@@ -280,10 +300,16 @@ def _list(repo: Repository, given: dict[str, str], verb: str) -> etree._Element:
     q = ChangeQuery(until=token.until, since=token.since, after=after, filters=filters, limit=size + 1)
     page = repo.engine.list_changes(q)
     if not page:
-        raise NoRecordsMatch("no works match these arguments" if after is None else
-                             "the rest of this list changed meanwhile; harvest again from this list's start date")
-    total = token.total if token.total >= 0 else repo.engine.count_changes(
-        ChangeQuery(until=token.until, since=token.since, filters=filters))
+        raise NoRecordsMatch(
+            "no works match these arguments"
+            if after is None
+            else "the rest of this list changed meanwhile; harvest again from this list's start date"
+        )
+    total = (
+        token.total
+        if token.total >= 0
+        else repo.engine.count_changes(ChangeQuery(until=token.until, since=token.since, filters=filters))
+    )
     more = len(page) > size
     page = page[:size]
     el = etree.Element(f"{{{OAI_NS}}}{verb}")
@@ -295,10 +321,26 @@ def _list(repo: Repository, given: dict[str, str], verb: str) -> etree._Element:
     total = max(total, token.served + len(page) + (1 if more else 0))
     if more:
         last = page[-1]
-        nxt = ResumptionToken(verb=verb, prefix=token.prefix, set=token.set, since=token.since, until=token.until,
-                              stamp=last.stamp, id=last.id, total=total, served=token.served + len(page), issued=token.issued)
-        _el(el, "resumptionToken", nxt.encode(), expirationDate=stamp_text(nxt.expires),
-            completeListSize=str(total), cursor=str(token.served))
+        nxt = ResumptionToken(
+            verb=verb,
+            prefix=token.prefix,
+            set=token.set,
+            since=token.since,
+            until=token.until,
+            stamp=last.stamp,
+            id=last.id,
+            total=total,
+            served=token.served + len(page),
+            issued=token.issued,
+        )
+        _el(
+            el,
+            "resumptionToken",
+            nxt.encode(),
+            expirationDate=stamp_text(nxt.expires),
+            completeListSize=str(total),
+            cursor=str(token.served),
+        )
     elif after is not None:  # the last page of a list: an empty token (spec 3.5)
         _el(el, "resumptionToken", None, completeListSize=str(token.served + len(page)), cursor=str(token.served))
     return el
@@ -312,4 +354,3 @@ HANDLERS: dict[str, Callable[[Repository, dict[str, str]], etree._Element]] = {
     "ListRecords": lambda repo, given: _list(repo, given, "ListRecords"),
     "GetRecord": get_record,
 }
-

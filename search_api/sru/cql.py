@@ -51,9 +51,15 @@ YEAR_MIN, YEAR_MAX = 1000, 2100  # fedsearch.record.Record.year's bounds
 
 # index (lower case, with and without its context set) -> our field; None: anywhere
 INDEXES: dict[str, str | None] = {
-    "cql.serverchoice": None, "cql.anywhere": None, "cql.anyindexes": None,
-    "dc.title": "title", "dc.creator": "author", "dc.subject": "subject",
-    "dc.identifier": "identifier", "bath.isbn": "identifier", "dc.date": "year",
+    "cql.serverchoice": None,
+    "cql.anywhere": None,
+    "cql.anyindexes": None,
+    "dc.title": "title",
+    "dc.creator": "author",
+    "dc.subject": "subject",
+    "dc.identifier": "identifier",
+    "bath.isbn": "identifier",
+    "dc.date": "year",
 }
 CONTEXT_SETS = {"cql", "dc", "bath"}
 TEXT_RELATIONS = {"=", "scr", "all", "any", "adj", "exact", "=="}  # scr: CQL 1.1's name for =
@@ -166,7 +172,10 @@ def _date_clause(relation: str, term: str) -> Clause:
         raise Diagnostic(36, f"dc.date takes a year or a date beginning with one (2019, 2019-05-01), not {term!r}")
     year = int(head)
     low, high = {
-        "<": (YEAR_MIN, year - 1), "<=": (YEAR_MIN, year), ">": (year + 1, YEAR_MAX), ">=": (year, YEAR_MAX),
+        "<": (YEAR_MIN, year - 1),
+        "<=": (YEAR_MIN, year),
+        ">": (year + 1, YEAR_MAX),
+        ">=": (year, YEAR_MAX),
     }.get(relation, (year, year))
     # A range is spelled out as the years in it: a clause like any other, so it can sit under OR and NOT.
     years = range(max(low, YEAR_MIN), min(high, YEAR_MAX) + 1)

@@ -20,9 +20,17 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MARC_LANG = {"ky": "kir", "ru": "rus", "en": "eng", "kk": "kaz", "uz": "uzb", "tg": "tgk", "de": "ger", "fr": "fre"}
 # Leader/06 (type of record) and /07 (bibliographic level) for each of our types.
 MARC_LEADER = {
-    RecordType.article: "ab", RecordType.chapter: "aa", RecordType.book: "am", RecordType.thesis: "am",
-    RecordType.dissertation: "am", RecordType.report: "am", RecordType.conference_paper: "aa",
-    RecordType.patent: "am", RecordType.dataset: "mm", RecordType.project: "pc", RecordType.other: "am",
+    RecordType.article: "ab",
+    RecordType.chapter: "aa",
+    RecordType.book: "am",
+    RecordType.thesis: "am",
+    RecordType.dissertation: "am",
+    RecordType.report: "am",
+    RecordType.conference_paper: "aa",
+    RecordType.patent: "am",
+    RecordType.dataset: "mm",
+    RecordType.project: "pc",
+    RecordType.other: "am",
 }
 
 
@@ -123,8 +131,14 @@ def marcxml(record: Record, permalink: str) -> etree._Element:
     data("264", " 1", ("b", record.publisher), ("c", date))
     diss = record.dissertation
     if diss is not None or record.type in (RecordType.dissertation, RecordType.thesis):
-        data("502", "  ", ("b", diss.degree if diss else None), ("c", record.institution),
-             ("d", record.year and str(record.year)), ("o", diss.specialty if diss else None))
+        data(
+            "502",
+            "  ",
+            ("b", diss.degree if diss else None),
+            ("c", record.institution),
+            ("d", record.year and str(record.year)),
+            ("o", diss.specialty if diss else None),
+        )
     for a in record.abstract:
         data("520", "  ", ("a", a.value))
     for s in record.subjects:
@@ -137,8 +151,9 @@ def marcxml(record: Record, permalink: str) -> etree._Element:
         data("710", "2 ", ("a", record.institution))
     c = record.container
     if c and c.title:
-        related = ", ".join(x for x in (c.volume and f"vol. {c.volume}", c.issue and f"no. {c.issue}",
-                                        c.pages and f"p. {c.pages}") if x)
+        related = ", ".join(
+            x for x in (c.volume and f"vol. {c.volume}", c.issue and f"no. {c.issue}", c.pages and f"p. {c.pages}") if x
+        )
         data("773", "0 ", ("t", c.title), ("g", related or None))
     data("856", "40", ("u", permalink), ("z", "fedsearch"))
     for link in record.links:

@@ -26,8 +26,13 @@ class Version:
 
 
 V12 = Version("1.2", "http://www.loc.gov/zing/srw/", "srw", "http://www.loc.gov/zing/srw/diagnostic/", "recordPacking")
-V20 = Version("2.0", "http://docs.oasis-open.org/ns/search-ws/sruResponse", "sruResponse",
-              "http://docs.oasis-open.org/ns/search-ws/diagnostic", "recordXMLEscaping")
+V20 = Version(
+    "2.0",
+    "http://docs.oasis-open.org/ns/search-ws/sruResponse",
+    "sruResponse",
+    "http://docs.oasis-open.org/ns/search-ws/diagnostic",
+    "recordXMLEscaping",
+)
 
 
 @dataclass(frozen=True)
@@ -41,16 +46,31 @@ SCHEMAS = {
     "dc": Schema("dc", "info:srw/schema/1/dc-v1.1", "Dublin Core"),
     "marcxml": Schema("marcxml", "info:srw/schema/1/marcxml-v1.1", "MARC 21 (MARCXML)"),
 }
-SCHEMA_ALIASES = {"dc": "dc", "info:srw/schema/1/dc-v1.1": "dc", "info:srw/schema/1/dc-schema": "dc",
-                  "marcxml": "marcxml", "marc21": "marcxml", "marc": "marcxml", "info:srw/schema/1/marcxml-v1.1": "marcxml"}
+SCHEMA_ALIASES = {
+    "dc": "dc",
+    "info:srw/schema/1/dc-v1.1": "dc",
+    "info:srw/schema/1/dc-schema": "dc",
+    "marcxml": "marcxml",
+    "marc21": "marcxml",
+    "marc": "marcxml",
+    "info:srw/schema/1/marcxml-v1.1": "marcxml",
+}
 # Indexes in explain: (context set, name, title)
 EXPLAIN_INDEXES = [
-    ("cql", "serverChoice", "anywhere"), ("cql", "allRecords", "all records"), ("dc", "title", "title"),
-    ("dc", "creator", "author"), ("dc", "subject", "subject"), ("dc", "identifier", "identifier (DOI, ISBN, ISSN, UDC, ...)"),
-    ("dc", "date", "year"), ("bath", "isbn", "ISBN"),
+    ("cql", "serverChoice", "anywhere"),
+    ("cql", "allRecords", "all records"),
+    ("dc", "title", "title"),
+    ("dc", "creator", "author"),
+    ("dc", "subject", "subject"),
+    ("dc", "identifier", "identifier (DOI, ISBN, ISSN, UDC, ...)"),
+    ("dc", "date", "year"),
+    ("bath", "isbn", "ISBN"),
 ]
-CONTEXT_SETS = [("cql", "info:srw/cql-context-set/1/cql-v1.2"), ("dc", "info:srw/cql-context-set/1/dc-v1.1"),
-                ("bath", "http://zing.z3950.org/cql/bath/2.0/")]
+CONTEXT_SETS = [
+    ("cql", "info:srw/cql-context-set/1/cql-v1.2"),
+    ("dc", "info:srw/cql-context-set/1/dc-v1.1"),
+    ("bath", "http://zing.z3950.org/cql/bath/2.0/"),
+]
 
 
 @dataclass
@@ -72,8 +92,9 @@ def _root(v: Version, name: str) -> etree._Element:
     return root
 
 
-def _record(parent: etree._Element, v: Version, schema_uri: str, data: etree._Element, packing: str,
-            position: int | None) -> None:
+def _record(
+    parent: etree._Element, v: Version, schema_uri: str, data: etree._Element, packing: str, position: int | None
+) -> None:
     rec = _el(parent, v, "record")
     _el(rec, v, "recordSchema", schema_uri)
     _el(rec, v, v.packing_element, packing)
@@ -98,8 +119,9 @@ def _bytes(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def search_retrieve(v: Version, total: int, records: list[ResultRecord], schema: Schema, packing: str,
-                    next_position: int | None) -> bytes:
+def search_retrieve(
+    v: Version, total: int, records: list[ResultRecord], schema: Schema, packing: str, next_position: int | None
+) -> bytes:
     root = _root(v, "searchRetrieveResponse")
     _el(root, v, "numberOfRecords", str(total))
     if records:
@@ -121,8 +143,17 @@ def diagnostic(v: Version, operation: str, diag: Diagnostic) -> bytes:
     return _bytes(root)
 
 
-def explain(v: Version, host: str, port: int, database: str, title: str, description: str,
-            default_records: int, max_records: int, packing: str) -> bytes:
+def explain(
+    v: Version,
+    host: str,
+    port: int,
+    database: str,
+    title: str,
+    description: str,
+    default_records: int,
+    max_records: int,
+    packing: str,
+) -> bytes:
     z = EXPLAIN_NS
     ex = etree.Element(f"{{{z}}}explain", nsmap={"zr": z})
     server = etree.SubElement(ex, f"{{{z}}}serverInfo", protocol="SRU", version=v.number, transport="http")
@@ -136,8 +167,13 @@ def explain(v: Version, host: str, port: int, database: str, title: str, descrip
     for name, uri in CONTEXT_SETS:
         etree.SubElement(index_info, f"{{{z}}}set", identifier=uri, name=name)
     for cset, name, title_ in EXPLAIN_INDEXES:
-        index = etree.SubElement(index_info, f"{{{z}}}index", search="true", scan="false",
-                                 sort="true" if (cset, name) in (("dc", "title"), ("dc", "date")) else "false")
+        index = etree.SubElement(
+            index_info,
+            f"{{{z}}}index",
+            search="true",
+            scan="false",
+            sort="true" if (cset, name) in (("dc", "title"), ("dc", "date")) else "false",
+        )
         etree.SubElement(index, f"{{{z}}}title", lang="en").text = title_
         mapping = etree.SubElement(index, f"{{{z}}}map")
         etree.SubElement(mapping, f"{{{z}}}name", set=cset).text = name

@@ -30,11 +30,27 @@ MEDIA_TYPE = "application/xml; charset=utf-8"
 DEFAULT_RECORDS = 10
 MAX_RECORDS = MAX_PER_PAGE  # asked for more, a client gets this many (SRU lets a server return fewer)
 RETRY_AFTER = "30"
-KNOWN = {"operation", "version", "query", "queryType", "startRecord", "maximumRecords", "recordSchema",
-         "recordPacking", "recordXMLEscaping", "stylesheet", "sortKeys", "resultSetTTL", "httpAccept",
-         "recordXPath", "extraRequestData"}
-DESCRIPTION = ("Kyrgyzstan's scientific information (articles, books, dissertations, patents and more) "
-               "from many partner databases, each work once")
+KNOWN = {
+    "operation",
+    "version",
+    "query",
+    "queryType",
+    "startRecord",
+    "maximumRecords",
+    "recordSchema",
+    "recordPacking",
+    "recordXMLEscaping",
+    "stylesheet",
+    "sortKeys",
+    "resultSetTTL",
+    "httpAccept",
+    "recordXPath",
+    "extraRequestData",
+}
+DESCRIPTION = (
+    "Kyrgyzstan's scientific information (articles, books, dissertations, patents and more) "
+    "from many partner databases, each work once"
+)
 
 
 class WindowQuery(SearchQuery):
@@ -114,15 +130,28 @@ def sru(request: Request) -> Response:
 
 
 def _xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body, status_code=status, media_type=MEDIA_TYPE,
-                    headers={"Cache-Control": "public, max-age=60", **(headers or {})})
+    return Response(
+        body,
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers={"Cache-Control": "public, max-age=60", **(headers or {})},
+    )
 
 
 def _explain(request: Request, v: Version, packing: str) -> bytes:
     base = urlsplit(urls_for(request).base)
     port = base.port or (443 if base.scheme == "https" else 80)
-    return responses.explain(v, base.hostname or "localhost", port, "sru", request.app.state.site_name, DESCRIPTION,
-                             DEFAULT_RECORDS, MAX_RECORDS, packing)
+    return responses.explain(
+        v,
+        base.hostname or "localhost",
+        port,
+        "sru",
+        request.app.state.site_name,
+        DESCRIPTION,
+        DEFAULT_RECORDS,
+        MAX_RECORDS,
+        packing,
+    )
 
 
 def _search_retrieve(request: Request, v: Version, params: dict[str, str]) -> bytes:
@@ -150,7 +179,9 @@ def _search_retrieve(request: Request, v: Version, params: dict[str, str]) -> by
     urls = urls_for(request)
     write: Any = records.dublin_core if schema_name == "dc" else records.marcxml
     found = hits.hits[:maximum]
-    result = [ResultRecord(write(record, urls.record_page(record.id)), start + n) for n, (record, _, _) in enumerate(found)]
+    result = [
+        ResultRecord(write(record, urls.record_page(record.id)), start + n) for n, (record, _, _) in enumerate(found)
+    ]
     following = start + len(found)
     next_position = following if maximum and following <= hits.total else None
     return responses.search_retrieve(v, hits.total, result, schema, packing, next_position)

@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,11 @@ from fastapi.testclient import TestClient
 
 import fedsearch_app.demo.oai  # noqa: F401 - patches pyoai 2.5's resumption tokens for Python 3 (see there)
 from fedsearch.config import Settings, validate_settings
+from fedsearch_app.admin.db import AdminDB
+from fedsearch_app.admin.users import UserStore
 from fedsearch_app.app import create_app
 from tests.api.conftest import free_port
 from tests.connectors.peers import OaiPeer
-from fedsearch_app.admin.db import AdminDB
-from fedsearch_app.admin.users import UserStore
 
 PASSWORD = "correct horse battery staple"
 SCRIPT_TITLE = "<script>alert('title')</script> Манас эпосу"
@@ -39,13 +40,15 @@ LOCAL_REACH = {"allow_private_networks": True}
 
 def admin_settings(data_dir: Path, *sources: dict[str, Any], reach: dict[str, Any] | None = None) -> Settings:
     """Validated settings for a local http test: insecure cookies allowed, no rate limit, fast harvests."""
-    return validate_settings({
-        "data_dir": str(data_dir),
-        "server": {"secure_cookies": False, "rate_limit_per_minute": 1_000_000},
-        "harvest": FAST_POLICY,
-        "reach": {"import_dirs": [str(data_dir.parent)], **LOCAL_REACH} if reach is None else reach,
-        "sources": list(sources),
-    })
+    return validate_settings(
+        {
+            "data_dir": str(data_dir),
+            "server": {"secure_cookies": False, "rate_limit_per_minute": 1_000_000},
+            "harvest": FAST_POLICY,
+            "reach": {"import_dirs": [str(data_dir.parent)], **LOCAL_REACH} if reach is None else reach,
+            "sources": list(sources),
+        }
+    )
 
 
 def add_user(settings: Settings, username: str, role: str, password: str = PASSWORD) -> None:
@@ -67,8 +70,11 @@ class AdminClient:
 
     def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
         page = self.http.get("/admin/login")
-        response = self.http.post("/admin/login", data={"csrf": csrf_of(page.text), "username": username,
-                                                        "password": password}, follow_redirects=False)
+        response = self.http.post(
+            "/admin/login",
+            data={"csrf": csrf_of(page.text), "username": username, "password": password},
+            follow_redirects=False,
+        )
         if response.status_code == 303:
             self.csrf = csrf_of(self.http.get("/admin").text)
         return response
@@ -83,8 +89,16 @@ class AdminClient:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = admin_settings(tmp_path / "data", {"id": "knu", "connector": "oai-pmh", "url": "http://127.0.0.1:9/oai",
-                                          "schedule": "6h", "name": {"en": "KNU repository"}})
+    s = admin_settings(
+        tmp_path / "data",
+        {
+            "id": "knu",
+            "connector": "oai-pmh",
+            "url": "http://127.0.0.1:9/oai",
+            "schedule": "6h",
+            "name": {"en": "KNU repository"},
+        },
+    )
     add_user(s, "boss", "admin")
     add_user(s, "aigul", "librarian")
     return s
@@ -132,9 +146,9 @@ def put_untitled(peer: OaiPeer, n: int, description: str = SCRIPT_ABSTRACT) -> s
 
 
 def time_now():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 @pytest.fixture

@@ -64,8 +64,10 @@ def test_add_test_save_harvest_and_open_a_quarantined_record(page, session_partn
     assert "oai:test:1" in first.locator("h3").inner_text()
     assert SCRIPT_TITLE in first.locator("dl.mapped").inner_text()
     # The raw XML escapes it once; shown escaped again, the browser displays the XML as it came.
-    assert "<dc:title>&lt;script&gt;alert('title')&lt;/script&gt; Манас эпосу</dc:title>" in first.locator(
-        "pre.raw").inner_text()
+    assert (
+        "<dc:title>&lt;script&gt;alert('title')&lt;/script&gt; Манас эпосу</dc:title>"
+        in first.locator("pre.raw").inner_text()
+    )
     assert "Aitmatov, Chingiz" in first.locator("dl.mapped").inner_text()
     assert_accessible(page)
 

@@ -11,8 +11,13 @@ from tests.connectors.peers import LocalHTTPServer, Reply
 
 
 def use(partner_url: str, client) -> None:
-    assert client.post("/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": partner_url, "enabled": "on",
-                                                   "action": "save"}).status_code == 303
+    assert (
+        client.post(
+            "/admin/sources/knu/edit",
+            {"connector": "oai-pmh", "opt.url": partner_url, "enabled": "on", "action": "save"},
+        ).status_code
+        == 303
+    )
 
 
 def vanish(peer, *numbers: int) -> None:
@@ -59,7 +64,9 @@ def test_a_discarded_sweep_keeps_the_records_and_is_audited(boss, partner):
     assert harvest(boss, "knu", mode="full").status == "ok"
     site = boss.http.app.state.admin
     (held,) = site.store.held_sweeps("knu")
-    assert boss.post(f"/admin/sources/knu/sweeps/{held.id}/discard").headers["location"].endswith("done=sweep-discarded")
+    assert (
+        boss.post(f"/admin/sources/knu/sweeps/{held.id}/discard").headers["location"].endswith("done=sweep-discarded")
+    )
     assert site.store.counts("knu").live == 12
     assert site.audit.entries(target="knu")[0].action == "sweep.discard"
     again = boss.post(f"/admin/sources/knu/sweeps/{held.id}/confirm")  # already decided
@@ -68,10 +75,12 @@ def test_a_discarded_sweep_keeps_the_records_and_is_audited(boss, partner):
 
 
 def test_an_incomplete_harvest_shows_in_the_admin_and_in_metrics(librarian):
-    first = (b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>'
-             b"2024-01-01T00:00:00Z</responseDate><ListRecords><record><header><identifier>oai:k:1</identifier>"
-             b'<datestamp>2024-01-01</datestamp></header><metadata><dc xmlns="http://purl.org/dc/elements/1.1/">'
-             b"<title>One</title></dc></metadata></record><resumptionToken>t2</resumptionToken></ListRecords></OAI-PMH>")
+    first = (
+        b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>'
+        b"2024-01-01T00:00:00Z</responseDate><ListRecords><record><header><identifier>oai:k:1</identifier>"
+        b'<datestamp>2024-01-01</datestamp></header><metadata><dc xmlns="http://purl.org/dc/elements/1.1/">'
+        b"<title>One</title></dc></metadata></record><resumptionToken>t2</resumptionToken></ListRecords></OAI-PMH>"
+    )
     cut = first[: len(first) // 2]
 
     with LocalHTTPServer(lambda req: Reply(body=cut if req.params.get("resumptionToken") else first)) as server:

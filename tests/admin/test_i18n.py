@@ -36,9 +36,10 @@ def test_every_admin_string_is_translated(lang):
     assert missing == []
 
 
-@pytest.mark.parametrize(("lang", "heading", "button"), [("ky", "Булактар", "Булак кошуу"),
-                                                          ("ru", "Источники", "Добавить источник"),
-                                                          ("en", "Sources", "Add a source")])
+@pytest.mark.parametrize(
+    ("lang", "heading", "button"),
+    [("ky", "Булактар", "Булак кошуу"), ("ru", "Источники", "Добавить источник"), ("en", "Sources", "Add a source")],
+)
 def test_the_admin_speaks_the_chosen_language(boss, lang, heading, button):
     page = boss.get(f"/admin?lang={lang}").text
     assert f'<html lang="{lang}">' in page and f"<h1>{heading}</h1>" in page and button in page
@@ -47,22 +48,43 @@ def test_the_admin_speaks_the_chosen_language(boss, lang, heading, button):
 def test_every_connector_option_has_words_for_librarians():
     """Labels and help of connector options come from fedsearch_app/admin/option_texts.py, not developers' English."""
     from connectors.registry import installed
-    from fedsearch_app.admin.option_texts import option_texts
+    from fedsearch_app.admin.option_texts import CONNECTOR_TEXTS, option_texts
 
-    from fedsearch_app.admin.option_texts import CONNECTOR_TEXTS
-
-    missing = [f"{name}:{option}" for name, cls in installed().items()
-               for option in cls.Options.model_json_schema().get("properties", {}) if option_texts(name, option) is None]
+    missing = [
+        f"{name}:{option}"
+        for name, cls in installed().items()
+        for option in cls.Options.model_json_schema().get("properties", {})
+        if option_texts(name, option) is None
+    ]
     assert missing == [] and set(installed()) <= set(CONNECTOR_TEXTS)
 
 
-@pytest.mark.parametrize(("lang", "says", "never"), [
-    ("ru", ["Столбец с номером записи", "Столбцы и что в них", "Файл таблицы", "Тип записей", "например реестр диссертаций"],
-     ["Id column", "Record field -&gt; column", ">Path<", ">Type<", ">Mapping<"]),
-    ("ky", ["Жазуунун номери бар мамыча", "Мамычалар жана алардагы маалымат", "Таблица файлы"],
-     ["Id column", "Record field -&gt; column", ">Path<", ">Mapping<"]),
-    ("en", ["Column with the record number", "Columns and what they hold", "Table file"], ["Id column", ">Mapping<"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "says", "never"),
+    [
+        (
+            "ru",
+            [
+                "Столбец с номером записи",
+                "Столбцы и что в них",
+                "Файл таблицы",
+                "Тип записей",
+                "например реестр диссертаций",
+            ],
+            ["Id column", "Record field -&gt; column", ">Path<", ">Type<", ">Mapping<"],
+        ),
+        (
+            "ky",
+            ["Жазуунун номери бар мамыча", "Мамычалар жана алардагы маалымат", "Таблица файлы"],
+            ["Id column", "Record field -&gt; column", ">Path<", ">Mapping<"],
+        ),
+        (
+            "en",
+            ["Column with the record number", "Columns and what they hold", "Table file"],
+            ["Id column", ">Mapping<"],
+        ),
+    ],
+)
 def test_connector_forms_speak_the_ui_language(boss, lang, says, never):
     page = boss.get(f"/admin/add-source?connector=tabular&lang={lang}").text
     for text in says:

@@ -9,14 +9,24 @@ import pytest
 
 from fedsearch.engines import SearchQuery, open_engine
 from fedsearch.record import make_record_id
-from indexers.pipeline import harvest, reindex
 from fedsearch_app.app import create_app
+from indexers.pipeline import harvest, reindex
 from tests.admin.conftest import AdminClient, add_user, admin_settings, http_client
 
-BOOKS = [{"id": "B-1", "title": "История Кыргызстана", "author": "Абдрахманов, Т.", "year": 2005, "isbn": "978-9967-00000-1"},
-         {"id": "B-2", "title": "Манас эпосу", "author": "Жирмунский, В.", "year": 1995, "isbn": ""}]
-LIBRARY = [{"id": "L-77", "title": "История Кыргызстана.", "author": "Абдрахманов Т.", "year": 2005, "isbn": "9789967000001"},
-           {"id": "L-78", "title": "Манас эпосу жана анын изилдениши", "author": "Жирмунский В.", "year": 1996, "isbn": ""}]
+BOOKS = [
+    {
+        "id": "B-1",
+        "title": "История Кыргызстана",
+        "author": "Абдрахманов, Т.",
+        "year": 2005,
+        "isbn": "978-9967-00000-1",
+    },
+    {"id": "B-2", "title": "Манас эпосу", "author": "Жирмунский, В.", "year": 1995, "isbn": ""},
+]
+LIBRARY = [
+    {"id": "L-77", "title": "История Кыргызстана.", "author": "Абдрахманов Т.", "year": 2005, "isbn": "9789967000001"},
+    {"id": "L-78", "title": "Манас эпосу жана анын изилдениши", "author": "Жирмунский В.", "year": 1996, "isbn": ""},
+]
 MAPPING = {"title": "title", "authors": "author", "year": "year", "identifiers.isbn": "isbn"}
 
 
@@ -30,10 +40,22 @@ def site(tmp_path: Path):
     write_jsonl(tmp_path / "library.jsonl", LIBRARY)
     settings = admin_settings(
         tmp_path / "data",
-        {"id": "press", "connector": "tabular", "path": str(tmp_path / "books.jsonl"), "id_column": "id",
-         "type": "book", "mapping": MAPPING},
-        {"id": "library", "connector": "tabular", "path": str(tmp_path / "library.jsonl"), "id_column": "id",
-         "type": "book", "mapping": MAPPING},
+        {
+            "id": "press",
+            "connector": "tabular",
+            "path": str(tmp_path / "books.jsonl"),
+            "id_column": "id",
+            "type": "book",
+            "mapping": MAPPING,
+        },
+        {
+            "id": "library",
+            "connector": "tabular",
+            "path": str(tmp_path / "library.jsonl"),
+            "id_column": "id",
+            "type": "book",
+            "mapping": MAPPING,
+        },
     )
     add_user(settings, "aigul", "librarian")
     add_user(settings, "boss", "admin")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from fedsearch_app.admin.sessions import SECRET_FILE
 from fedsearch_app.app import create_app
 from tests.admin.conftest import AdminClient, add_user, admin_settings, http_client
 from tests.connectors.peers import LocalHTTPServer, Reply
-from fedsearch_app.admin.sessions import SECRET_FILE
 
 
 @pytest.fixture
@@ -35,10 +35,20 @@ def login(settings, username: str) -> AdminClient:
 
 
 def table(client: AdminClient, path: str, action: str, **extra: str):
-    return client.post("/admin/add-source", {"connector": "tabular", "id": "leak", "opt.path": path,
-                                             "opt.delimiter": ":", "opt.id_column": "nope",
-                                             "opt.mapping": "title = root", "enabled": "on", "action": action,
-                                             **extra})
+    return client.post(
+        "/admin/add-source",
+        {
+            "connector": "tabular",
+            "id": "leak",
+            "opt.path": path,
+            "opt.delimiter": ":",
+            "opt.id_column": "nope",
+            "opt.mapping": "title = root",
+            "enabled": "on",
+            "action": action,
+            **extra,
+        },
+    )
 
 
 @pytest.mark.parametrize("action", ["test", "save"])
@@ -69,9 +79,19 @@ def test_a_symlink_out_of_the_import_folder_is_refused(strict):
 
 def test_a_table_in_the_import_folder_is_previewed(strict):
     (strict.data_dir / "imports" / "theses.csv").write_text("id:Тема\n1:Манас эпосу\n", encoding="utf-8")
-    r = login(strict, "aigul").post("/admin/add-source", {
-        "connector": "tabular", "id": "theses", "opt.path": "theses.csv", "opt.delimiter": ":",
-        "opt.id_column": "id", "opt.mapping": "title = Тема", "enabled": "on", "action": "test"})
+    r = login(strict, "aigul").post(
+        "/admin/add-source",
+        {
+            "connector": "tabular",
+            "id": "theses",
+            "opt.path": "theses.csv",
+            "opt.delimiter": ":",
+            "opt.id_column": "id",
+            "opt.mapping": "title = Тема",
+            "enabled": "on",
+            "action": "test",
+        },
+    )
     assert r.status_code == 200, r.text
     assert "Манас эпосу" in r.text
 
@@ -87,8 +107,10 @@ def counting_server():
 
 
 def oai(client: AdminClient, url: str, action: str = "test", **extra: str):
-    return client.post("/admin/add-source", {"connector": "oai-pmh", "id": "inside", "opt.url": url,
-                                             "enabled": "on", "action": action, **extra})
+    return client.post(
+        "/admin/add-source",
+        {"connector": "oai-pmh", "id": "inside", "opt.url": url, "enabled": "on", "action": action, **extra},
+    )
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "2130706433"])
@@ -115,15 +137,26 @@ def test_only_an_admin_may_allow_private_networks(strict):
         assert r.status_code == 200
     # A librarian importing YAML can't opt in either.
     librarian = login(strict, "aigul")
-    r = librarian.post("/admin/import", {"text": "sources:\n- id: inside\n  connector: oai-pmh\n"
-                                                 "  url: http://127.0.0.1:9/oai\n  allow_private_networks: true\n"})
+    r = librarian.post(
+        "/admin/import",
+        {
+            "text": "sources:\n- id: inside\n  connector: oai-pmh\n"
+            "  url: http://127.0.0.1:9/oai\n  allow_private_networks: true\n"
+        },
+    )
     assert r.status_code == 400 and "Only an admin can change this." in r.text
 
 
 def test_an_imported_source_is_held_to_the_same_reach(strict):
-    r = login(strict, "boss").post("/admin/import", {"text": (
-        "sources:\n- id: leak\n  connector: tabular\n  path: /etc/passwd\n  id_column: root\n"
-        "- id: inside\n  connector: oai-pmh\n  url: http://127.0.0.1:9/oai\n")})
+    r = login(strict, "boss").post(
+        "/admin/import",
+        {
+            "text": (
+                "sources:\n- id: leak\n  connector: tabular\n  path: /etc/passwd\n  id_column: root\n"
+                "- id: inside\n  connector: oai-pmh\n  url: http://127.0.0.1:9/oai\n"
+            )
+        },
+    )
     assert r.status_code == 400
     assert "leak.path: the path &#39;/etc/passwd&#39; is outside the import folders" in r.text
     assert "inside.url: " in r.text and "private networks is off" in r.text

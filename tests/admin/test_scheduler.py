@@ -8,14 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
-from rawstore.harvest import source_lock
-from rawstore.store import RawStore
+from fedsearch_app.app import create_app
 from fedsearch_app.scheduler import (
     AlreadyRunning,
     Harvests,
@@ -25,10 +24,11 @@ from fedsearch_app.scheduler import (
     parse_schedule,
     source_next_run,
 )
-from fedsearch_app.app import create_app
+from rawstore.harvest import source_lock
+from rawstore.store import RawStore
 from tests.admin.conftest import AdminClient, admin_settings, http_client
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_schedules_are_intervals_or_cron_expressions():
@@ -91,8 +91,9 @@ def test_a_missed_run_is_caught_up_once_and_disabled_or_unscheduled_sources_wait
 
 def test_the_same_source_never_runs_twice_at_once(tmp_path, partner):
     partner.page_delay = 0.2
-    settings, harvests = configured(tmp_path, {"id": "knu", "connector": "oai-pmh", "url": partner.url,
-                                               "schedule": "1h"})
+    settings, harvests = configured(
+        tmp_path, {"id": "knu", "connector": "oai-pmh", "url": partner.url, "schedule": "1h"}
+    )
     job = harvests.start("knu", trigger="boss")
     with pytest.raises(AlreadyRunning):
         harvests.start("knu", trigger="boss")
@@ -107,8 +108,9 @@ def test_the_same_source_never_runs_twice_at_once(tmp_path, partner):
 
 
 def test_one_scheduler_at_a_time(tmp_path, partner):
-    settings, harvests = configured(tmp_path, {"id": "knu", "connector": "oai-pmh", "url": partner.url,
-                                               "schedule": "1h"})
+    settings, harvests = configured(
+        tmp_path, {"id": "knu", "connector": "oai-pmh", "url": partner.url, "schedule": "1h"}
+    )
     first = Scheduler(lambda: settings, harvests)
     second = Scheduler(lambda: settings, Harvests(lambda: settings))
     assert first.tick() == ["knu"] and first.active
@@ -135,13 +137,31 @@ def test_the_server_schedules_unless_switched_off(settings, monkeypatch):
 def test_fedsearch_scheduler_runs_due_harvests_until_sigterm(tmp_path, partner):
     data = tmp_path / "data"
     config = tmp_path / "fedsearch.yaml"
-    config.write_text(yaml.safe_dump({
-        "data_dir": str(data), "harvest": {"delay_seconds": 0, "timeout_seconds": 5, "max_retries": 0},
-        "sources": [{"id": "knu", "connector": "oai-pmh", "url": partner.url, "schedule": "1d",
-                     "allow_private_networks": True}]}))
-    proc = subprocess.Popen([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "scheduler"],
-                            cwd=Path(__file__).parents[2], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": str(data),
+                "harvest": {"delay_seconds": 0, "timeout_seconds": 5, "max_retries": 0},
+                "sources": [
+                    {
+                        "id": "knu",
+                        "connector": "oai-pmh",
+                        "url": partner.url,
+                        "schedule": "1d",
+                        "allow_private_networks": True,
+                    }
+                ],
+            }
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "scheduler"],
+        cwd=Path(__file__).parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         deadline = time.monotonic() + 60
         runs = []

@@ -6,15 +6,15 @@ from __future__ import annotations
 import os
 import re
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import fastapi.routing
 import pytest
 
-from fedsearch_app.app import create_app
-from tests.admin.conftest import PASSWORD, AdminClient, add_user, admin_settings, csrf_of, http_client
 from fedsearch_app.admin.db import AdminDB, stamp
 from fedsearch_app.admin.sessions import COOKIE, MAX_FAILURES
+from fedsearch_app.app import create_app
+from tests.admin.conftest import PASSWORD, AdminClient, add_user, admin_settings, csrf_of, http_client
 
 # The only /admin routes reachable without a session: the login form and the admin's CSS and JS.
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/static/{name}")}
@@ -65,9 +65,18 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(app, boss)
     assert len(posts) > 10
     for path in posts:
         for data in ({}, {"csrf": "not-the-token"}):
-            r = boss.http.post(concrete(path), data={**data, "mode": "full", "role": "librarian",
-                                                     "username": "mallory", "password": PASSWORD,
-                                                     "again": PASSWORD}, follow_redirects=False)
+            r = boss.http.post(
+                concrete(path),
+                data={
+                    **data,
+                    "mode": "full",
+                    "role": "librarian",
+                    "username": "mallory",
+                    "password": PASSWORD,
+                    "again": PASSWORD,
+                },
+                follow_redirects=False,
+            )
             assert r.status_code == 403, path
             assert "This form has expired" in r.text, path
     # Nothing happened: the source is still there and enabled, no account was made, no harvest started.
@@ -84,8 +93,11 @@ def test_the_login_form_has_its_own_csrf_token(anonymous):
     r = anonymous.post("/admin/login", data={"username": "boss", "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 403
     page = anonymous.get("/admin/login")
-    r = anonymous.post("/admin/login", data={"csrf": csrf_of(page.text), "username": "boss", "password": PASSWORD},
-                       follow_redirects=False)
+    r = anonymous.post(
+        "/admin/login",
+        data={"csrf": csrf_of(page.text), "username": "boss", "password": PASSWORD},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
 
 
@@ -98,9 +110,11 @@ def test_five_wrong_passwords_lock_the_name_and_the_page_says_until_when(app, se
     assert r.status_code == 429
     m = re.search(r"locked until \d{4}-\d\d-\d\d (\d\d):(\d\d) UTC\+6 \(in (\d+) min\)", r.text)  # Bishkek time
     assert m, r.text
-    until = datetime.now(timezone.utc) + timedelta(minutes=15, hours=6)
-    assert (int(m.group(1)), int(m.group(2))) in {(until.hour, until.minute),
-                                                  ((until - timedelta(minutes=1)).hour, (until - timedelta(minutes=1)).minute)}
+    until = datetime.now(UTC) + timedelta(minutes=15, hours=6)
+    assert (int(m.group(1)), int(m.group(2))) in {
+        (until.hour, until.minute),
+        ((until - timedelta(minutes=1)).hour, (until - timedelta(minutes=1)).minute),
+    }
     assert m.group(3) in ("14", "15")
     # Locked: even the right password is refused, and says so.
     r = client.login("boss", PASSWORD)
@@ -109,8 +123,10 @@ def test_five_wrong_passwords_lock_the_name_and_the_page_says_until_when(app, se
     assert AdminClient(http_client(app)).login("aigul").status_code == 303
     # When the lock ends, the right password works again.
     with AdminDB.for_data_dir(settings.data_dir).transaction() as conn:
-        conn.execute("UPDATE login_failures SET locked_until = ? WHERE key = 'user:boss'",
-                     (stamp(datetime.now(timezone.utc) - timedelta(seconds=1)),))
+        conn.execute(
+            "UPDATE login_failures SET locked_until = ? WHERE key = 'user:boss'",
+            (stamp(datetime.now(UTC) - timedelta(seconds=1)),),
+        )
     assert client.login("boss").status_code == 303
 
 
@@ -118,7 +134,9 @@ def test_a_librarian_manages_sources_but_not_accounts(app, librarian):
     assert librarian.get("/admin").status_code == 200
     assert librarian.get("/admin/users").status_code == 403
     assert librarian.get("/admin/audit").status_code == 403
-    r = librarian.post("/admin/users", {"username": "mallory", "password": PASSWORD, "again": PASSWORD, "role": "admin"})
+    r = librarian.post(
+        "/admin/users", {"username": "mallory", "password": PASSWORD, "again": PASSWORD, "role": "admin"}
+    )
     assert r.status_code == 403 and "Only admins" in r.text
     assert librarian.post("/admin/users/aigul/role", {"role": "admin"}).status_code == 403
     assert librarian.post("/admin/users/boss/password", {"password": "x" * 12}).status_code == 403
@@ -160,15 +178,18 @@ def test_insecure_cookies_only_when_configured_and_the_configured_key_signs(tmp_
 
 @pytest.fixture
 def partner_source(boss, partner):
-    r = boss.post("/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": partner.url, "enabled": "on",
-                                              "action": "save"})
+    r = boss.post(
+        "/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": partner.url, "enabled": "on", "action": "save"}
+    )
     assert r.status_code == 303
     return partner
 
 
 def test_harvested_metadata_is_escaped_in_the_preview_the_quarantine_and_the_lists(app, boss, partner_source):
-    r = boss.post("/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": partner_source.url,
-                                              "enabled": "on", "action": "test"})
+    r = boss.post(
+        "/admin/sources/knu/edit",
+        {"connector": "oai-pmh", "opt.url": partner_source.url, "enabled": "on", "action": "test"},
+    )
     assert r.status_code == 200 and "Test results" in r.text
     assert "<script>alert" not in r.text
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; Манас эпосу" in r.text  # the normalized title
@@ -177,8 +198,13 @@ def test_harvested_metadata_is_escaped_in_the_preview_the_quarantine_and_the_lis
     job = app.state.admin.harvests.wait("knu", timeout=30)
     assert job.status == "ok", job.error
     entry = app.state.admin.store.quarantined("knu")[0]
-    for path in ("/admin", "/admin/sources/knu", "/admin/sources/knu/quarantine",
-                 f"/admin/sources/knu/quarantine/{entry.id}", "/admin/api/sources"):
+    for path in (
+        "/admin",
+        "/admin/sources/knu",
+        "/admin/sources/knu/quarantine",
+        f"/admin/sources/knu/quarantine/{entry.id}",
+        "/admin/api/sources",
+    ):
         page = boss.get(path)
         assert page.status_code == 200 and "<script>alert" not in page.text, path
     assert "&amp;lt;script&amp;gt;alert(&#39;raw&#39;)" in boss.get(f"/admin/sources/knu/quarantine/{entry.id}").text
@@ -187,8 +213,17 @@ def test_harvested_metadata_is_escaped_in_the_preview_the_quarantine_and_the_lis
 def test_a_tabular_payload_with_markup_is_shown_as_text(tmp_path, boss):
     table = tmp_path / "theses.csv"
     table.write_text("id,Тема\n1,<img src=x onerror=alert(1)>\n2,\n", encoding="utf-8")
-    r = boss.post("/admin/add-source", {"connector": "tabular", "id": "theses", "opt.path": str(table),
-                                        "opt.id_column": "id", "opt.mapping": "title = Тема", "enabled": "on",
-                                        "action": "test"})
+    r = boss.post(
+        "/admin/add-source",
+        {
+            "connector": "tabular",
+            "id": "theses",
+            "opt.path": str(table),
+            "opt.id_column": "id",
+            "opt.mapping": "title = Тема",
+            "enabled": "on",
+            "action": "test",
+        },
+    )
     assert r.status_code == 200
     assert "<img src=x" not in r.text and "&lt;img src=x onerror=alert(1)&gt;" in r.text

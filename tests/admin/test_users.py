@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.admin.conftest import PASSWORD, AdminClient, http_client
 from fedsearch_app.admin.db import AdminDB
 from fedsearch_app.admin.users import AccountError, UserStore, create_user_cli, read_password
+from tests.admin.conftest import PASSWORD, AdminClient, http_client
 
 
 def test_create_user_from_the_command_line_reads_the_password_from_stdin(tmp_path, app, settings):
@@ -20,12 +20,20 @@ def test_create_user_from_the_command_line_reads_the_password_from_stdin(tmp_pat
     config.write_text(yaml.safe_dump({"data_dir": str(settings.data_dir)}))
     run = lambda *args, password: subprocess.run(  # noqa: E731
         [sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "admin", "create-user", *args],
-        input=password + "\n", capture_output=True, text=True, cwd=Path(__file__).parents[2])
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
     made = run("Gulnara", "--role", "admin", password="Бишкек-2026-пароль")
     assert made.returncode == 0, made.stderr
     assert "created the admin account 'gulnara'" in made.stdout
-    stored = AdminDB.for_data_dir(settings.data_dir).conn().execute(
-        "SELECT password_hash FROM users WHERE username = 'gulnara'").fetchone()[0]
+    stored = (
+        AdminDB.for_data_dir(settings.data_dir)
+        .conn()
+        .execute("SELECT password_hash FROM users WHERE username = 'gulnara'")
+        .fetchone()[0]
+    )
     assert stored.startswith("$argon2id$") and "Бишкек" not in stored
     assert AdminClient(http_client(app)).login("gulnara", "Бишкек-2026-пароль").status_code == 303
     again = run("gulnara", password="another-password-1")
@@ -81,7 +89,11 @@ def test_admins_manage_accounts_and_every_change_is_audited(app, boss):
         assert words in log
     entries = app.state.admin.audit.entries(target="nurlan")
     assert [(e.actor, e.action) for e in entries] == [
-        ("boss", "user.delete"), ("boss", "user.password"), ("boss", "user.role"), ("boss", "user.create")]
+        ("boss", "user.delete"),
+        ("boss", "user.password"),
+        ("boss", "user.role"),
+        ("boss", "user.create"),
+    ]
     assert entries[2].detail == {"changes": {"role": ["librarian", "admin"]}}
 
 
@@ -90,16 +102,29 @@ def test_changing_my_own_password(app, librarian):
     assert r.status_code == 400 and "The current password is not right." in r.text
     r = librarian.post("/admin/account/password", {"current": PASSWORD, "new": "x" * 12, "again": "y" * 12})
     assert "The two new passwords are not the same." in r.text
-    r = librarian.post("/admin/account/password", {"current": PASSWORD, "new": "новый-пароль-1", "again": "новый-пароль-1"})
+    r = librarian.post(
+        "/admin/account/password", {"current": PASSWORD, "new": "новый-пароль-1", "again": "новый-пароль-1"}
+    )
     assert r.headers["location"] == "/admin/account?done=password"
     assert librarian.get("/admin/account").status_code == 200  # still logged in, with a fresh session
     assert AdminClient(http_client(app)).login("aigul", "новый-пароль-1").status_code == 303
 
 
 def test_source_changes_are_audited_with_what_changed(app, boss, librarian):
-    assert librarian.post("/admin/sources/knu/edit", {"connector": "oai-pmh", "opt.url": "http://127.0.0.1:9/oai",
-                                                      "schedule": "1d", "enabled": "on", "name.en": "KNU repository",
-                                                      "action": "save"}).status_code == 303
+    assert (
+        librarian.post(
+            "/admin/sources/knu/edit",
+            {
+                "connector": "oai-pmh",
+                "opt.url": "http://127.0.0.1:9/oai",
+                "schedule": "1d",
+                "enabled": "on",
+                "name.en": "KNU repository",
+                "action": "save",
+            },
+        ).status_code
+        == 303
+    )
     assert librarian.post("/admin/sources/knu/disable").status_code == 303
     entries = app.state.admin.audit.entries(target="knu")
     assert [(e.actor, e.action) for e in entries] == [("aigul", "source.disable"), ("aigul", "source.update")]
@@ -114,8 +139,8 @@ def test_create_user_finds_the_demo_configuration_and_says_which_data_dir(tmp_pa
     import os
 
     from fedsearch.config import load_config
-    from fedsearch_app.demo import write_config
     from fedsearch_app.app import create_app
+    from fedsearch_app.demo import write_config
 
     workdir = tmp_path / "clone"
     demo_dir = workdir / "demo-data"
@@ -124,8 +149,14 @@ def test_create_user_finds_the_demo_configuration_and_says_which_data_dir(tmp_pa
     env = {k: v for k, v in os.environ.items() if k != "FEDSEARCH_CONFIG"}
 
     def run(*args: str, env: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "fedsearch_app.cli", *args], input="Бишкек-2026-пароль\n",
-                              capture_output=True, text=True, cwd=workdir, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "fedsearch_app.cli", *args],
+            input="Бишкек-2026-пароль\n",
+            capture_output=True,
+            text=True,
+            cwd=workdir,
+            env=env,
+        )
 
     made = run("admin", "create-user", "gulnara", "--role", "admin")
     assert made.returncode == 0, made.stderr

@@ -23,19 +23,29 @@ ENGINES = ["embedded", "elasticsearch"]
 EMBED_ORIGIN = "https://embed.example.org"
 
 SOURCES = [
-    SourceConfig(id="knu", connector="oai-pmh", name={"ky": "КУУнун репозиторийи", "ru": "Репозиторий КНУ", "en": "KNU repository"},
-                 institution="КНУ им. Ж. Баласагына", url="https://repo.knu.example/oai"),
+    SourceConfig(
+        id="knu",
+        connector="oai-pmh",
+        name={"ky": "КУУнун репозиторийи", "ru": "Репозиторий КНУ", "en": "KNU repository"},
+        institution="КНУ им. Ж. Баласагына",
+        url="https://repo.knu.example/oai",
+    ),
     SourceConfig(id="auca", connector="oai-pmh", name={"en": "AUCA repository"}, url="https://repo.auca.example/oai"),
-    SourceConfig(id="nlkr", connector="sru", name={"ky": "Улуттук китепкана", "ru": "Национальная библиотека", "en": "National Library"},
-                 url="http://catalog.nlkr.example/sru"),
+    SourceConfig(
+        id="nlkr",
+        connector="sru",
+        name={"ky": "Улуттук китепкана", "ru": "Национальная библиотека", "en": "National Library"},
+        url="http://catalog.nlkr.example/sru",
+    ),
     SourceConfig(id="unharvested", connector="tabular", name={"en": "Not harvested yet"}, path="/nonexistent.csv"),
 ]
 
 
 def make_settings(kind: str, data_dir: Path, es: ElasticsearchConfig | None = None, **server: object) -> Settings:
     server_cfg = ServerConfig(**{"cors_origins": [EMBED_ORIGIN], "rate_limit_per_minute": 1_000_000, **server})
-    return Settings(engine=kind, data_dir=data_dir, elasticsearch=es or ElasticsearchConfig(), server=server_cfg,
-                    sources=SOURCES)
+    return Settings(
+        engine=kind, data_dir=data_dir, elasticsearch=es or ElasticsearchConfig(), server=server_cfg, sources=SOURCES
+    )
 
 
 def build_engine(kind: str, data_dir: Path, es_url: str | None) -> tuple[SearchEngine, ElasticsearchConfig | None]:
@@ -69,5 +79,3 @@ def embedded_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[SearchEng
     data_dir = tmp_path_factory.mktemp("api-embedded-shared")
     engine, _ = build_engine("embedded", data_dir, None)
     return engine, make_settings("embedded", data_dir)
-
-

@@ -42,9 +42,15 @@ def test_bibtex_keys_are_ascii_and_unique_within_a_file():
 
 
 def test_bibtex_types_names_and_fields():
-    r = record(type=RecordType.dissertation, title=[LangText(value="Экономика")], year=2015,
-               authors=[Person(name="Токтогулов, Бакыт"), Person(name="UNESCO")], institution="НАН КР",
-               container=Container(pages="10-20"), identifiers=Identifiers(doi=["10.1/x_y"]))
+    r = record(
+        type=RecordType.dissertation,
+        title=[LangText(value="Экономика")],
+        year=2015,
+        authors=[Person(name="Токтогулов, Бакыт"), Person(name="UNESCO")],
+        institution="НАН КР",
+        container=Container(pages="10-20"),
+        identifiers=Identifiers(doi=["10.1/x_y"]),
+    )
     entry = exports.bibtex_entry(r)
     assert entry.startswith("@phdthesis{")
     assert "author = {Токтогулов, Бакыт and {UNESCO}}" in entry
@@ -52,8 +58,12 @@ def test_bibtex_types_names_and_fields():
 
 
 def test_ris_values_stay_on_one_line():
-    r = record(title=[LangText(value="Line one\nER  - injected")], authors=[Person(name="Smith, John")], year=2020,
-               container=Container(title="J", volume="3", issue="2", pages="5–9"))
+    r = record(
+        title=[LangText(value="Line one\nER  - injected")],
+        authors=[Person(name="Smith, John")],
+        year=2020,
+        container=Container(title="J", volume="3", issue="2", pages="5–9"),
+    )
     text = exports.ris_entry(r)
     lines = text.split("\r\n")
     assert lines[0] == "TY  - GEN" and "TI  - Line one ER - injected" in lines
@@ -62,8 +72,13 @@ def test_ris_values_stay_on_one_line():
 
 
 def test_csl_json_items():
-    r = record(type=RecordType.article, authors=[Person(name="Smith, John"), Person(name="Plato")], year=2021,
-               container=Container(title="Nature", volume="1"), identifiers=Identifiers(doi=["10.1/a"]))
+    r = record(
+        type=RecordType.article,
+        authors=[Person(name="Smith, John"), Person(name="Plato")],
+        year=2021,
+        container=Container(title="Nature", volume="1"),
+        identifiers=Identifiers(doi=["10.1/a"]),
+    )
     item = json.loads(exports.to_csl_json([r]))[0]
     assert item["type"] == "article-journal" and item["issued"] == {"date-parts": [[2021]]}
     assert item["author"] == [{"family": "Smith", "given": "John"}, {"literal": "Plato"}]
@@ -71,8 +86,13 @@ def test_csl_json_items():
 
 
 def test_formatted_references():
-    r = record(type=RecordType.article, title=[LangText(value="Экология озера", lang="ru")], year=2019,
-               authors=[Person(name="Айтматов, Чингиз Торекулович")], container=Container(title="Вестник КНУ", volume="5", issue="2", pages="10-20"))
+    r = record(
+        type=RecordType.article,
+        title=[LangText(value="Экология озера", lang="ru")],
+        year=2019,
+        authors=[Person(name="Айтматов, Чингиз Торекулович")],
+        container=Container(title="Вестник КНУ", volume="5", issue="2", pages="10-20"),
+    )
     assert exports.reference_gost(r) == "Айтматов Ч. Т. Экология озера // Вестник КНУ. – 2019. – Т. 5, № 2. – С. 10-20."
     assert exports.reference_apa(r) == "Айтматов, Ч. Т. (2019). Экология озера. Вестник КНУ, 5(2), 10-20."
 
@@ -86,12 +106,17 @@ def test_transliteration_and_keyboard_layout():
 
 
 def test_kyrgyz_patronymic_names_stay_whole_in_every_format():
-    """"Канат Шаршен уулу" has no family name: no inversion, no initials (issue 14)."""
+    """ "Канат Шаршен уулу" has no family name: no inversion, no initials (issue 14)."""
     from indexers.normalize.people import parse_person
 
     people = [parse_person("Канат Шаршен уулу"), parse_person("Гүлзат Темир кызы"), parse_person("Шаршен уулу, Бакыт")]
-    r = record(type=RecordType.book, title=[LangText(value="Тоо экологиясы", lang="ky")], year=2020, authors=people,
-               publisher="Илим")
+    r = record(
+        type=RecordType.book,
+        title=[LangText(value="Тоо экологиясы", lang="ky")],
+        year=2020,
+        authors=people,
+        publisher="Илим",
+    )
     whole = ["Канат Шаршен уулу", "Гүлзат Темир кызы", "Бакыт Шаршен уулу"]
     gost, apa = exports.reference_gost(r), exports.reference_apa(r)
     assert gost.startswith("Канат Шаршен уулу Тоо экологиясы / Канат Шаршен уулу, Гүлзат Темир кызы, Бакыт Шаршен уулу")
@@ -102,5 +127,6 @@ def test_kyrgyz_patronymic_names_stay_whole_in_every_format():
     assert [ln[6:] for ln in exports.ris_entry(r).split("\r\n") if ln.startswith("AU")] == whole
     assert json.loads(exports.to_csl_json([r]))[0]["author"] == [{"literal": n} for n in whole]
     # Russian patronymics are still split and abbreviated.
-    assert exports.reference_gost(record(title=[LangText(value="Т")], authors=[parse_person("Айтматов Чингиз Торекулович")])) \
-        .startswith("Айтматов Ч. Т. Т")
+    assert exports.reference_gost(
+        record(title=[LangText(value="Т")], authors=[parse_person("Айтматов Чингиз Торекулович")])
+    ).startswith("Айтматов Ч. Т. Т")

@@ -23,8 +23,9 @@ def shared(embedded_corpus):
 
 def test_an_untrusted_host_is_refused_everywhere(shared):
     engine, settings = shared
-    settings = settings.model_copy(update={"server": settings.server.model_copy(
-        update={"trusted_hosts": ["search.example.kg"]})})
+    settings = settings.model_copy(
+        update={"server": settings.server.model_copy(update={"trusted_hosts": ["search.example.kg"]})}
+    )
     with TestClient(create_app(settings, engine=engine), base_url="http://search.example.kg") as c:
         assert c.get("/api/v1/search?q=climate").status_code == 200
         for path in ("/api/v1/search?q=climate", "/opensearch.xml", "/admin/", "/admin/login", "/healthz"):
@@ -35,8 +36,9 @@ def test_an_untrusted_host_is_refused_everywhere(shared):
 
 def test_links_come_from_base_url_whatever_the_host(shared):
     engine, settings = shared
-    settings = settings.model_copy(update={"server": settings.server.model_copy(
-        update={"base_url": "https://search.example.kg"})})
+    settings = settings.model_copy(
+        update={"server": settings.server.model_copy(update={"base_url": "https://search.example.kg"})}
+    )
     with TestClient(create_app(settings, engine=engine)) as c:
         r = c.get("/api/v1/search?q=climate", headers={"Host": "evil.example.com"})
         assert r.status_code == 200 and "evil.example.com" not in r.text
@@ -54,11 +56,16 @@ def test_without_base_url_cached_answers_vary_by_host(shared):
 
 def _serve(tmp_path: Path, extra: str) -> tuple[subprocess.Popen, str]:
     config = tmp_path / "fedsearch.yaml"
-    config.write_text(f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 3\n{extra}",
-                      encoding="utf-8")
+    config.write_text(
+        f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 3\n{extra}", encoding="utf-8"
+    )
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -73,8 +80,9 @@ def _serve(tmp_path: Path, extra: str) -> tuple[subprocess.Popen, str]:
 
 def _statuses(base: str) -> list[int]:
     # Four clients, as X-Forwarded-For would have it; the rate limit allows three requests a minute per client.
-    return [httpx.get(f"{base}/api/v1/sources", headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
-            for i in range(4)]
+    return [
+        httpx.get(f"{base}/api/v1/sources", headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(4)
+    ]
 
 
 @pytest.mark.parametrize("trusted", [False, True])

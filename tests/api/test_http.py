@@ -19,7 +19,12 @@ def problem(r, status: int) -> dict:
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"].startswith("/api/v1/docs#problem-")
+    assert (
+        body["status"] == status
+        and body["title"]
+        and body["detail"]
+        and body["type"].startswith("/api/v1/docs#problem-")
+    )
     return body
 
 
@@ -59,8 +64,19 @@ def test_other_methods_are_405_problems(client):
     assert "GET" in r.headers["allow"]
 
 
-@pytest.mark.parametrize("path", ["/", "/search?q=climate", f"/records/{rid('oai:knu:1')}", "/api/v1/search?q=climate",
-                                  "/api/v1/docs", "/healthz", "/static/app.css", "/admin/login"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/search?q=climate",
+        f"/records/{rid('oai:knu:1')}",
+        "/api/v1/search?q=climate",
+        "/api/v1/docs",
+        "/healthz",
+        "/static/app.css",
+        "/admin/login",
+    ],
+)
 def test_head_answers_wherever_get_does(client, path):
     get, head = client.get(path), client.head(path)
     assert get.status_code == 200 and head.status_code == 200, (path, head.status_code)
@@ -102,9 +118,13 @@ def test_cors_allows_the_configured_origin_only(client):
     assert "etag" in ok.headers["access-control-expose-headers"].lower()
     denied = client.get("/api/v1/search?q=climate", headers={"Origin": "https://evil.example.com"})
     assert denied.status_code == 200 and "access-control-allow-origin" not in denied.headers
-    preflight = client.options("/api/v1/search", headers={"Origin": EMBED_ORIGIN, "Access-Control-Request-Method": "GET"})
+    preflight = client.options(
+        "/api/v1/search", headers={"Origin": EMBED_ORIGIN, "Access-Control-Request-Method": "GET"}
+    )
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == EMBED_ORIGIN
-    bad = client.options("/api/v1/search", headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "GET"})
+    bad = client.options(
+        "/api/v1/search", headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "GET"}
+    )
     assert bad.status_code == 400 and "access-control-allow-origin" not in bad.headers
 
 
@@ -135,7 +155,9 @@ def test_token_bucket_refills_over_time():
 def test_metrics_are_prometheus_text_per_route(client):
     client.get(f"/api/v1/records/{rid('oai:knu:1')}")
     text = client.get("/metrics").text
-    assert re.search(r'fedsearch_http_requests_total\{route="/api/v1/records/\{record_id\}",method="GET",status="200"\} \d+', text)
+    assert re.search(
+        r'fedsearch_http_requests_total\{route="/api/v1/records/\{record_id\}",method="GET",status="200"\} \d+', text
+    )
     assert 'fedsearch_http_request_duration_seconds_bucket{route="/api/v1/records/{record_id}",le="+Inf"}' in text
     assert "# TYPE fedsearch_engine_errors_total counter" in text
     assert "fedsearch_engine_up 1" in text
@@ -147,11 +169,29 @@ def test_metrics_are_prometheus_text_per_route(client):
 
 def test_openapi_schema_and_docs_page(client):
     schema = client.get("/api/v1/openapi.json").json()
-    for path in ("/api/v1/search", "/api/v1/search.atom", "/api/v1/records/{record_id}", "/api/v1/records/{record_id}.bib",
-                 "/api/v1/sources", "/api/v1/suggest"):
+    for path in (
+        "/api/v1/search",
+        "/api/v1/search.atom",
+        "/api/v1/records/{record_id}",
+        "/api/v1/records/{record_id}.bib",
+        "/api/v1/sources",
+        "/api/v1/suggest",
+    ):
         assert path in schema["paths"]
     names = {p["name"] for p in schema["paths"]["/api/v1/search"]["get"]["parameters"]}
-    assert {"q", "source", "type", "year_from", "year_to", "facets", "sort", "page", "per_page", "cursor", "format"} <= names
+    assert {
+        "q",
+        "source",
+        "type",
+        "year_from",
+        "year_to",
+        "facets",
+        "sort",
+        "page",
+        "per_page",
+        "cursor",
+        "format",
+    } <= names
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and "/api/v1/records/{record_id}.bib" in docs.text
     assert 'id="problem-bad-parameter"' in docs.text and "cdn" not in docs.text.lower()
@@ -159,19 +199,26 @@ def test_openapi_schema_and_docs_page(client):
 
 # --- an engine that is down ---------------------------------------------------------------------
 
+
 def _down_settings(kind, tmp_path):
     if kind == "elasticsearch":
         # A closed port: nothing listens there.
-        return make_settings("elasticsearch", tmp_path, ElasticsearchConfig(hosts=[f"http://127.0.0.1:{free_port()}"],
-                                                                            request_timeout=2))
+        return make_settings(
+            "elasticsearch", tmp_path, ElasticsearchConfig(hosts=[f"http://127.0.0.1:{free_port()}"], request_timeout=2)
+        )
     return make_settings("embedded", tmp_path / "no-such-dir")
 
 
 @pytest.mark.parametrize("kind", ["embedded", "elasticsearch"])
 def test_engine_down_is_503_problem_in_the_api_and_a_page_in_the_ui(kind, tmp_path):
     with TestClient(create_app(_down_settings(kind, tmp_path)), raise_server_exceptions=False) as c:
-        for url in ("/api/v1/search?q=climate", f"/api/v1/records/{rid('oai:knu:1')}", "/api/v1/sources",
-                    "/api/v1/suggest?q=climate", "/api/v1/search.atom?q=x"):
+        for url in (
+            "/api/v1/search?q=climate",
+            f"/api/v1/records/{rid('oai:knu:1')}",
+            "/api/v1/sources",
+            "/api/v1/suggest?q=climate",
+            "/api/v1/search.atom?q=x",
+        ):
             r = c.get(url)
             body = problem(r, 503)
             assert r.headers["retry-after"] == "30" and "try again" in body["detail"]

@@ -26,7 +26,9 @@ MAX_EXAMPLES = 60  # per operation; 8 operations
 # (its lazy from_fixture loader does not work with this pytest version).
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="fedsearch-fuzz-"))
 _ENGINE, _ = build_engine("embedded", _DATA_DIR, None)
-schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(make_settings("embedded", _DATA_DIR), engine=_ENGINE))
+schema = schemathesis.openapi.from_asgi(
+    "/api/v1/openapi.json", create_app(make_settings("embedded", _DATA_DIR), engine=_ENGINE)
+)
 
 
 @pytest.fixture(scope="module", autouse=True)

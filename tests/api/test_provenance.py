@@ -7,25 +7,34 @@ from fastapi.testclient import TestClient
 
 from fedsearch.engines.embedded import EmbeddedEngine
 from fedsearch.record import Identifiers, LangText, Person, Record, RecordType, make_record_id
-from indexers.dedup import Deduplicator
 from fedsearch_app.app import create_app
+from indexers.dedup import Deduplicator
 from tests.api.conftest import make_settings
 
 DOI = "10.24412/1694-5220-2019-3-15"
 
 
 def record(source: str, local: str, title: str, **extra) -> Record:
-    return Record(id=make_record_id(source, local), source=source, source_record_id=local, type=RecordType.article,
-                  title=[LangText(value=title, lang="ru")], authors=[Person(name="Айтматова, Асель", family="Айтматова")],
-                  year=2019, **extra)
+    return Record(
+        id=make_record_id(source, local),
+        source=source,
+        source_record_id=local,
+        type=RecordType.article,
+        title=[LangText(value=title, lang="ru")],
+        authors=[Person(name="Айтматова, Асель", family="Айтматова")],
+        year=2019,
+        **extra,
+    )
 
 
 @pytest.fixture(scope="module")
 def merged_client(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("provenance")
     dedup = Deduplicator()
-    for r in (record("knu", "1", "Экология озера Иссык-Куль", identifiers=Identifiers(doi=[DOI])),
-              record("nlkr", "2", "ЭКОЛОГИЯ ОЗЕРА ИССЫК-КУЛЬ", identifiers=Identifiers(doi=[DOI]))):
+    for r in (
+        record("knu", "1", "Экология озера Иссык-Куль", identifiers=Identifiers(doi=[DOI])),
+        record("nlkr", "2", "ЭКОЛОГИЯ ОЗЕРА ИССЫК-КУЛЬ", identifiers=Identifiers(doi=[DOI])),
+    ):
         dedup.assign(r)
     (key,) = dedup.cluster_keys()
     work = dedup.merged(key)
@@ -47,11 +56,14 @@ def test_the_api_record_carries_the_merge_and_its_schema(merged_client):
     assert "match" in schema["Record"]["properties"] and "Match" in schema and "MatchLink" in schema
 
 
-@pytest.mark.parametrize(("lang", "text"), [
-    ("en", f"One work from 2 records: same DOI {DOI}"),
-    ("ru", f"Одна работа из 2 записей: совпадает DOI {DOI}"),
-    ("ky", f"2 жазуудан бир эмгек: DOI бирдей: {DOI}"),
-])
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", f"One work from 2 records: same DOI {DOI}"),
+        ("ru", f"Одна работа из 2 записей: совпадает DOI {DOI}"),
+        ("ky", f"2 жазуудан бир эмгек: DOI бирдей: {DOI}"),
+    ],
+)
 def test_the_record_page_says_why_it_is_one_work(merged_client, lang, text):
     client, work = merged_client
     html = client.get(f"/records/{work.id}?lang={lang}").text

@@ -35,9 +35,12 @@ def word_by_word(text: str, terms) -> str | None:
         word = analysis._APOS_RE.sub("", m.group())
         if not word:
             continue
-        if (not stems.isdisjoint(analysis.query_stems(word)) or not skels.isdisjoint(analysis.query_keys(word))
-                or any(analysis.fold(word).startswith(p) or analysis.key_prefix(word).startswith(p) for p in prefixes)):
-            out += [html.escape(text[pos:m.start()]), f"<mark>{html.escape(m.group())}</mark>"]
+        if (
+            not stems.isdisjoint(analysis.query_stems(word))
+            or not skels.isdisjoint(analysis.query_keys(word))
+            or any(analysis.fold(word).startswith(p) or analysis.key_prefix(word).startswith(p) for p in prefixes)
+        ):
+            out += [html.escape(text[pos : m.start()]), f"<mark>{html.escape(m.group())}</mark>"]
             pos, matched = m.end(), True
     out.append(html.escape(text[pos:]))
     return "".join(out) if matched else None
@@ -96,19 +99,27 @@ def test_worker_count_follows_the_configuration(tmp_path):
 
 def test_only_one_worker_process_runs_the_scheduler(tmp_path):
     settings = validate_settings({"data_dir": str(tmp_path)}, tmp_path / "fedsearch.yaml")
-    probe = ("import sys; from fedsearch.config import validate_settings; from search_api.serving import may_run_scheduler;"
-             f"s = validate_settings({{'data_dir': {str(tmp_path)!r}}}, 'x.yaml');"
-             "print(may_run_scheduler(s)); sys.stdout.flush(); sys.stdin.readline()")
+    probe = (
+        "import sys; from fedsearch.config import validate_settings; from search_api.serving import may_run_scheduler;"
+        f"s = validate_settings({{'data_dir': {str(tmp_path)!r}}}, 'x.yaml');"
+        "print(may_run_scheduler(s)); sys.stdout.flush(); sys.stdin.readline()"
+    )
     env = {**os.environ, serving.ENV_WORKER: "1"}
-    first = subprocess.Popen([sys.executable, "-c", probe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    first = subprocess.Popen(
+        [sys.executable, "-c", probe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
     try:
         assert first.stdout.readline().strip() == "True"
-        second = subprocess.run([sys.executable, "-c", probe], check=False, input="\n", capture_output=True, text=True, env=env, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-c", probe], check=False, input="\n", capture_output=True, text=True, env=env, timeout=60
+        )
         assert second.stdout.strip() == "False"
         assert serving.may_run_scheduler(settings)  # a single-process server (no worker role) always runs it
     finally:
         first.communicate("\n", timeout=60)
-    third = subprocess.run([sys.executable, "-c", probe], check=False, input="\n", capture_output=True, text=True, env=env, timeout=60)
+    third = subprocess.run(
+        [sys.executable, "-c", probe], check=False, input="\n", capture_output=True, text=True, env=env, timeout=60
+    )
     assert third.stdout.strip() == "True"  # the lock went with the process that held it
 
 
@@ -116,10 +127,27 @@ def test_fedsearch_serve_with_two_workers_answers_from_both_and_stops_on_sigterm
     engine, _ = build_engine("embedded", tmp_path, None)
     engine.close()
     config = tmp_path / "fedsearch.yaml"
-    config.write_text(f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 3\n", encoding="utf-8")
+    config.write_text(
+        f"engine: embedded\ndata_dir: {tmp_path}\nserver:\n  rate_limit_per_minute: 3\n", encoding="utf-8"
+    )
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "serve", "--port", str(port),
-                             "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fedsearch_app.cli",
+            "--config",
+            str(config),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -143,7 +171,9 @@ def test_fedsearch_serve_with_two_workers_answers_from_both_and_stops_on_sigterm
         assert totals == {2}
         # One limit for the server, not one per worker (which would let 3 per worker through).
         assert 3 <= statuses.count(200) <= 3 + refilled and set(statuses) == {200, 429}, statuses
-        workers = subprocess.run(["pgrep", "-P", str(proc.pid)], check=False, capture_output=True, text=True).stdout.split()
+        workers = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], check=False, capture_output=True, text=True
+        ).stdout.split()
         assert len(workers) >= 2, workers
     finally:
         proc.send_signal(signal.SIGTERM)

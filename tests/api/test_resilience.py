@@ -53,15 +53,16 @@ class Served:
 
     def __init__(self, settings: Settings):
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:
@@ -81,10 +82,15 @@ def server_config(**overrides) -> ServerConfig:
 @pytest.fixture
 def hung_es(tmp_path: Path) -> Iterator[Settings]:
     hole = BlackHole()
-    yield Settings(engine="elasticsearch", data_dir=tmp_path, sources=SOURCES,
-                   elasticsearch=ElasticsearchConfig(hosts=[f"http://127.0.0.1:{hole.port}"],
-                                                     request_timeout=ENGINE_TIMEOUT, search_timeout=ENGINE_TIMEOUT),
-                   server=server_config(engine_breaker_failures=3, engine_breaker_seconds=60))
+    yield Settings(
+        engine="elasticsearch",
+        data_dir=tmp_path,
+        sources=SOURCES,
+        elasticsearch=ElasticsearchConfig(
+            hosts=[f"http://127.0.0.1:{hole.port}"], request_timeout=ENGINE_TIMEOUT, search_timeout=ENGINE_TIMEOUT
+        ),
+        server=server_config(engine_breaker_failures=3, engine_breaker_seconds=60),
+    )
     hole.close()
 
 
@@ -129,8 +135,10 @@ def test_a_hung_elasticsearch_costs_the_site_nothing_else(hung_es):
         metrics = httpx.get(f"{app.url}/metrics", timeout=30).text
         assert "fedsearch_engine_circuit_open 1" in metrics and "fedsearch_engine_up 0" in metrics
         times = sorted(t for _, _, t in others)
-        print(f"\n60 searches on a hung engine: all 503 in {elapsed:.1f} s; healthz/static/admin/metrics "
-              f"p50 {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
+        print(
+            f"\n60 searches on a hung engine: all 503 in {elapsed:.1f} s; healthz/static/admin/metrics "
+            f"p50 {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+        )
 
 
 def _corrupt(index: Path) -> int:
@@ -148,8 +156,12 @@ def test_a_corrupted_index_is_503_with_a_log_line_then_recovers_after_a_rebuild(
     engine, _ = build_engine("embedded", tmp_path, None)
     engine.close()
     assert _corrupt(tmp_path / "index") > 0
-    settings = Settings(engine="embedded", data_dir=tmp_path, sources=SOURCES,
-                        server=server_config(engine_breaker_failures=3, engine_breaker_seconds=0.5))
+    settings = Settings(
+        engine="embedded",
+        data_dir=tmp_path,
+        sources=SOURCES,
+        server=server_config(engine_breaker_failures=3, engine_breaker_seconds=0.5),
+    )
     with Served(settings) as app, caplog.at_level("ERROR"):
         health = httpx.get(f"{app.url}/healthz", timeout=30)
         assert health.status_code == 503 and health.json()["reachable"] is False

@@ -100,8 +100,10 @@ def test_nothing_found_offers_the_query_in_the_other_keyboard_layout(client):
 def test_nothing_found_offers_dropping_a_filter_with_its_count(client):
     body = search(client, q="climate", type="patent")
     assert body["total"] == 0
-    assert any(a["kind"] == "drop_filter" and a["filter"] == "type" and a["value"] == "patent" and a["total"] == 2
-               for a in body["alternatives"])
+    assert any(
+        a["kind"] == "drop_filter" and a["filter"] == "type" and a["value"] == "patent" and a["total"] == 2
+        for a in body["alternatives"]
+    )
 
 
 def test_result_page_exports(client):
@@ -112,13 +114,19 @@ def test_result_page_exports(client):
     r = client.get("/api/v1/search", params={"q": "climate", "format": "ris"})
     assert r.text.count("TY  - ") == 2 and r.text.count("ER  - ") == 2
     r = client.get("/api/v1/search", params={"q": "climate", "format": "csl"})
-    assert {item["title"] for item in r.json()} == {"Climate change in Central Asia", "Glacier retreat and climate in the Tien Shan"}
+    assert {item["title"] for item in r.json()} == {
+        "Climate change in Central Asia",
+        "Glacier retreat and climate in the Tien Shan",
+    }
 
 
 def test_atom_feed_of_a_search(client):
     from xml.etree import ElementTree as ET
 
-    for url, params in (("/api/v1/search.atom", {"q": "climate"}), ("/api/v1/search", {"q": "climate", "format": "atom"})):
+    for url, params in (
+        ("/api/v1/search.atom", {"q": "climate"}),
+        ("/api/v1/search", {"q": "climate", "format": "atom"}),
+    ):
         r = client.get(url, params=params)
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/atom+xml")
         feed = ET.fromstring(r.content)

@@ -32,7 +32,7 @@ def test_a_page_past_the_end_shows_the_last_page_in_the_ui_language(client):
     assert "next_cursor" not in html and '<ol class="hits"' in html
     assert re.search(rf'<a href="[^"]*page={n}[^"]*" aria-current="page">', html)
     deep = page(client, "/search?page=999&lang=ky")  # past the paging window (page × 20 > 10 000)
-    assert "next_cursor" not in deep and "-барак жок" in deep and "<ol class=\"hits\"" in deep
+    assert "next_cursor" not in deep and "-барак жок" in deep and '<ol class="hits"' in deep
 
 
 def test_an_unusable_value_is_left_out_and_the_rest_of_the_search_kept(client):
@@ -43,8 +43,11 @@ def test_an_unusable_value_is_left_out_and_the_rest_of_the_search_kept(client):
 
 
 def test_a_query_without_words_says_so_and_lists_the_newest_works(client):
-    for q, lang, said in (("", "en", "No search words"), ("(((%22", "ru", "Нет слов для поиска"),
-                          ("%28%28%28", "ky", "Издөө үчүн сөз жок")):
+    for q, lang, said in (
+        ("", "en", "No search words"),
+        ("(((%22", "ru", "Нет слов для поиска"),
+        ("%28%28%28", "ky", "Издөө үчүн сөз жок"),
+    ):
         html = page(client, f"/search?q={q}&lang={lang}")
         assert said in html, q
         years = _hit_years(html)

@@ -16,6 +16,7 @@ import uvicorn
 from fedsearch_app.app import create_app
 from tests.api.conftest import build_engine, free_port, make_settings
 
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("browser")

@@ -14,8 +14,17 @@ import pytest
 import uvicorn
 
 from fedsearch.engines.embedded import EmbeddedEngine
-from fedsearch.record import (Classification, Dissertation, Holding, LangText, Link, Person, Record, RecordType,
-                              make_record_id)
+from fedsearch.record import (
+    Classification,
+    Dissertation,
+    Holding,
+    LangText,
+    Link,
+    Person,
+    Record,
+    RecordType,
+    make_record_id,
+)
 from fedsearch_app.app import create_app
 from tests.api.conftest import free_port, make_settings
 from tests.browser.test_site import assert_accessible
@@ -32,28 +41,58 @@ def _records() -> list[Record]:
     pdf = Link(url="https://vak.example.kg/reg/17.pdf", kind="fulltext", mime="application/pdf")
     holding = dict(source="vak", source_url=LANDING, links=[link, pdf])
     diss = Record(
-        id=DISS_ID, source="vak", source_record_id="reg:17", type=RecordType.dissertation,
+        id=DISS_ID,
+        source="vak",
+        source_record_id="reg:17",
+        type=RecordType.dissertation,
         title=[LangText(value="Суу ресурстарын башкаруунун моделдери", lang="ky")],
         authors=[Person(name="Канат Шаршен уулу", family="Канат", given="Шаршен уулу")],
         contributors=[Person(name="Гүлзат Темир кызы", family="Гүлзат", given="Темир кызы", role="supervisor")],
-        classifications=[Classification(scheme="vak", code="05.13.01")], year=2024, date="2024", languages=["ky"],
-        institution="КМТУ", source_url=LANDING, links=[link, pdf],
-        dissertation=Dissertation(degree="кандидат технических наук", specialty="05.13.01", council="Д 05.23.677",
-                                  defence_date="2024-08-27"),
+        classifications=[Classification(scheme="vak", code="05.13.01")],
+        year=2024,
+        date="2024",
+        languages=["ky"],
+        institution="КМТУ",
+        source_url=LANDING,
+        links=[link, pdf],
+        dissertation=Dissertation(
+            degree="кандидат технических наук", specialty="05.13.01", council="Д 05.23.677", defence_date="2024-08-27"
+        ),
         # The register lists the work twice (two registration numbers): one source, one heading.
-        holdings=[Holding(source_record_id="reg:17", record_id=DISS_ID, **holding),
-                  Holding(source_record_id="reg:17b", record_id=make_record_id("vak", "reg:17b"), **holding)],
+        holdings=[
+            Holding(source_record_id="reg:17", record_id=DISS_ID, **holding),
+            Holding(source_record_id="reg:17b", record_id=make_record_id("vak", "reg:17b"), **holding),
+        ],
     )
-    others = [Record(id=make_record_id("knu", f"oai:{i}"), source="knu", source_record_id=f"oai:{i}",
-                     type=RecordType.article, title=[LangText(value=f"Тоо экологиясы {i}", lang="ky" if i % 2 else "ru")],
-                     year=2000 + i, languages=["ky" if i % 2 else "ru"]) for i in range(1, 25)]
-    book = Record(id=BOOK_ID, source="nlkr", source_record_id="b1", type=RecordType.book,
-                  title=[LangText(value="Monitoring of anti-corruption policy : a textbook", lang="en")],
-                  title_alt=[LangText(value="Monitoring of anti - corruption policy : a textbook", lang="en"),
-                             LangText(value="Мониторинг антикоррупционной политики", lang="ru")],
-                  year=2019, languages=["en"],
-                  holdings=[Holding(source="nlkr", source_record_id="b1", record_id=BOOK_ID),  # held by two sources
-                            Holding(source="knu", source_record_id="oai:b1", record_id=make_record_id("knu", "oai:b1"))])
+    others = [
+        Record(
+            id=make_record_id("knu", f"oai:{i}"),
+            source="knu",
+            source_record_id=f"oai:{i}",
+            type=RecordType.article,
+            title=[LangText(value=f"Тоо экологиясы {i}", lang="ky" if i % 2 else "ru")],
+            year=2000 + i,
+            languages=["ky" if i % 2 else "ru"],
+        )
+        for i in range(1, 25)
+    ]
+    book = Record(
+        id=BOOK_ID,
+        source="nlkr",
+        source_record_id="b1",
+        type=RecordType.book,
+        title=[LangText(value="Monitoring of anti-corruption policy : a textbook", lang="en")],
+        title_alt=[
+            LangText(value="Monitoring of anti - corruption policy : a textbook", lang="en"),
+            LangText(value="Мониторинг антикоррупционной политики", lang="ru"),
+        ],
+        year=2019,
+        languages=["en"],
+        holdings=[
+            Holding(source="nlkr", source_record_id="b1", record_id=BOOK_ID),  # held by two sources
+            Holding(source="knu", source_record_id="oai:b1", record_id=make_record_id("knu", "oai:b1")),
+        ],
+    )
     return [diss, book, *others]
 
 
@@ -104,16 +143,41 @@ def _details(pg) -> dict[str, str]:
     return dict(zip(terms, values))
 
 
-@pytest.mark.parametrize("lang, expect", [
-    ("ru", {"Дата защиты": "27 августа 2024\u202fг.", "Учёная степень": "кандидат технических наук",
-            "Специальность": "05.13.01", "Диссертационный совет": "Д 05.23.677",
-            "Участники": "Гүлзат Темир кызы (научный руководитель)",
-            "Классификация": "Шифр специальности ВАК 05.13.01", "Язык": "Кыргызский"},),
-    ("ky", {"Корголгон күнү": "2024-ж., 27-август", "Илимий даража": "кандидат технических наук",
-            "Диссертациялык кеңеш": "Д 05.23.677", "Классификация": "ЖАК адистигинин шифри 05.13.01"}),
-    ("en", {"Defended": "August 27, 2024", "Degree": "кандидат технических наук",
-            "Contributors": "Гүлзат Темир кызы (scientific supervisor)", "Classification": "VAK specialty code 05.13.01"}),
-])
+@pytest.mark.parametrize(
+    "lang, expect",
+    [
+        (
+            "ru",
+            {
+                "Дата защиты": "27 августа 2024\u202fг.",
+                "Учёная степень": "кандидат технических наук",
+                "Специальность": "05.13.01",
+                "Диссертационный совет": "Д 05.23.677",
+                "Участники": "Гүлзат Темир кызы (научный руководитель)",
+                "Классификация": "Шифр специальности ВАК 05.13.01",
+                "Язык": "Кыргызский",
+            },
+        ),
+        (
+            "ky",
+            {
+                "Корголгон күнү": "2024-ж., 27-август",
+                "Илимий даража": "кандидат технических наук",
+                "Диссертациялык кеңеш": "Д 05.23.677",
+                "Классификация": "ЖАК адистигинин шифри 05.13.01",
+            },
+        ),
+        (
+            "en",
+            {
+                "Defended": "August 27, 2024",
+                "Degree": "кандидат технических наук",
+                "Contributors": "Гүлзат Темир кызы (scientific supervisor)",
+                "Classification": "VAK specialty code 05.13.01",
+            },
+        ),
+    ],
+)
 def test_record_page_labels_and_dissertation_details_in_each_language(open_page, lang, expect):
     pg = open_page(locale="en-US")
     pg.goto(f"/records/{DISS_ID}?lang={lang}")
@@ -132,8 +196,10 @@ def test_citations_keep_kyrgyz_names_whole_and_cite_the_degree(open_page):
     captions = pg.locator(".cite figcaption").all_inner_texts()
     assert captions == ["ГОСТ Р 7.0.100", "Стиль APA"]
     gost, apa = pg.locator(".cite .ref").all_inner_texts()
-    assert gost.startswith("Канат Шаршен уулу Суу ресурстарын башкаруунун моделдери : специальность 05.13.01 : "
-                           "диссертация на соискание ученой степени кандидата технических наук / Канат Шаршен уулу ; КМТУ")
+    assert gost.startswith(
+        "Канат Шаршен уулу Суу ресурстарын башкаруунун моделдери : специальность 05.13.01 : "
+        "диссертация на соискание ученой степени кандидата технических наук / Канат Шаршен уулу ; КМТУ"
+    )
     assert apa.startswith("Канат Шаршен уулу (2024).")
     for text in (gost, apa):
         assert "Ш. у." not in text and "канд. наук" not in text
@@ -214,9 +280,14 @@ def test_the_api_docs_render_their_markdown(open_page):
     assert_accessible(pg)
 
 
-@pytest.mark.parametrize("lang, says", [("en", "counts each work once: 26 works in all."),
-                                        ("ru", "поиск считает каждую работу один раз: всего 26 работ."),
-                                        ("ky", "издөө ар бир эмгекти бир жолу эсептейт: бардыгы 26 эмгек.")])
+@pytest.mark.parametrize(
+    "lang, says",
+    [
+        ("en", "counts each work once: 26 works in all."),
+        ("ru", "поиск считает каждую работу один раз: всего 26 работ."),
+        ("ky", "издөө ар бир эмгекти бир жолу эсептейт: бардыгы 26 эмгек."),
+    ],
+)
 def test_the_home_page_says_what_its_numbers_count(open_page, lang, says):
     pg = open_page(locale="en-US")
     pg.goto(f"/?lang={lang}")

@@ -24,8 +24,10 @@ from tests.indexers.test_crash_kill import corpus, repository  # noqa: F401 - th
 CLUSTER_URLS = [u for u in os.environ.get("FEDSEARCH_TEST_ES_CLUSTER", "").split(",") if u]
 SCRIPT = ROOT / "scripts" / "es-cluster.sh"
 # The folder every node lists in path.repo (scripts/es-cluster.sh: ES_CLUSTER_REPO).
-WORK = Path(os.environ.get("FEDSEARCH_ES_HOME")
-            or ("/var/lib/fedsearch-es" if os.geteuid() == 0 else Path.home() / ".cache" / "fedsearch" / "es"))
+WORK = Path(
+    os.environ.get("FEDSEARCH_ES_HOME")
+    or ("/var/lib/fedsearch-es" if os.geteuid() == 0 else Path.home() / ".cache" / "fedsearch" / "es")
+)
 SNAPSHOT_ROOT = Path(os.environ.get("ES_CLUSTER_REPO") or WORK / "snapshots")
 
 pytestmark = pytest.mark.cluster
@@ -40,8 +42,14 @@ class Cluster:
     def script(self, *args: str, env: dict[str, str] | None = None, timeout: float = 400) -> str:
         # The script's node numbering follows the URLs given: node 1 at the first URL's port.
         own = {"ES_CLUSTER_NODES": str(len(self.urls)), "ES_CLUSTER_HTTP_PORT": str(httpx.URL(self.urls[0]).port)}
-        done = subprocess.run([str(SCRIPT), *args], check=False, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **own, **(env or {})})
+        done = subprocess.run(
+            [str(SCRIPT), *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **own, **(env or {})},
+        )
         assert done.returncode == 0, f"es-cluster.sh {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
@@ -65,14 +73,19 @@ class Cluster:
             if seen and seen.get("number_of_nodes") == nodes and seen.get("status") == status:
                 return time.monotonic()
             time.sleep(0.25)
-        pytest.fail(f"the cluster was not {status} with {nodes} nodes within {timeout} s; last health: {seen}", pytrace=False)
+        pytest.fail(
+            f"the cluster was not {status} with {nodes} nodes within {timeout} s; last health: {seen}", pytrace=False
+        )
 
 
 @pytest.fixture(scope="session")
 def cluster() -> Cluster:
     if not CLUSTER_URLS:
-        pytest.fail("FEDSEARCH_TEST_ES_CLUSTER is not set: start the cluster with `scripts/es-cluster.sh start` and set it "
-                    "to its URLs (http://127.0.0.1:9211,http://127.0.0.1:9212,http://127.0.0.1:9213)", pytrace=False)
+        pytest.fail(
+            "FEDSEARCH_TEST_ES_CLUSTER is not set: start the cluster with `scripts/es-cluster.sh start` and set it "
+            "to its URLs (http://127.0.0.1:9211,http://127.0.0.1:9212,http://127.0.0.1:9213)",
+            pytrace=False,
+        )
     c = Cluster(CLUSTER_URLS)
     health = c.health()
     if health is None:
@@ -85,7 +98,13 @@ def cluster() -> Cluster:
 def cluster_es(cluster: Cluster) -> Iterator[dict]:
     """`elasticsearch:` settings for a fresh, uniquely named index on the cluster: 3 shards, 1 replica."""
     prefix = f"c{uuid.uuid4().hex[:10]}"
-    yield {"hosts": cluster.urls, "index_prefix": prefix, "number_of_shards": 3, "number_of_replicas": 1,
-           "search_timeout": 5.0, "refresh_interval": "1s"}
+    yield {
+        "hosts": cluster.urls,
+        "index_prefix": prefix,
+        "number_of_shards": 3,
+        "number_of_replicas": 1,
+        "search_timeout": 5.0,
+        "refresh_interval": "1s",
+    }
     cluster.wait_for("green", len(cluster.urls))  # a test that killed a node has it back
     delete_es_indices(cluster.urls[0], prefix)

@@ -59,7 +59,9 @@ class QueryLoad:
                 i += 1
                 try:
                     r = http.get("/api/v1/search", params={"q": q, "per_page": 5})
-                    answer = Answer(time.monotonic(), q, r.status_code, r.json().get("total") if r.status_code == 200 else None)
+                    answer = Answer(
+                        time.monotonic(), q, r.status_code, r.json().get("total") if r.status_code == 200 else None
+                    )
                 except httpx.HTTPError:
                     answer = Answer(time.monotonic(), q, 0, None)
                 with self._lock:
@@ -73,9 +75,13 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         self._out = log.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "serve"], cwd=ROOT,
-                                     env={**os.environ, "FEDSEARCH_SCHEDULER": "off"}, stdout=self._out,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fedsearch_app.cli", "--config", str(config), "serve"],
+            cwd=ROOT,
+            env={**os.environ, "FEDSEARCH_SCHEDULER": "off"},
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:

@@ -46,14 +46,19 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1500)]
 
 def deploy(root: Path, corpus: Path, repository, es: dict) -> Deployment:
     """A harvested deployment on the cluster, its server settings ready for `fedsearch serve`."""
-    dep = make_deployment(root, corpus, repository, "elasticsearch",
-                          SimpleNamespace(hosts=es["hosts"], index_prefix=es["index_prefix"]))
+    dep = make_deployment(
+        root, corpus, repository, "elasticsearch", SimpleNamespace(hosts=es["hosts"], index_prefix=es["index_prefix"])
+    )
     config = yaml.safe_load(dep.config.read_text(encoding="utf-8"))
     config["elasticsearch"] = es
     # The load is ours: no rate limit; the engine gate admits every client at once.
     # /healthz gets longer than its 1 s default: this machine is shared and busy.
-    config["server"] = {"port": free_port(), "rate_limit_per_minute": 1_000_000, "engine_max_in_flight": CLIENTS,
-                        "health_timeout_seconds": 15}
+    config["server"] = {
+        "port": free_port(),
+        "rate_limit_per_minute": 1_000_000,
+        "engine_max_in_flight": CLIENTS,
+        "health_timeout_seconds": 15,
+    }
     dep.config.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     dep.settings = load_config(dep.config)
     done = dep.cli("harvest", timeout=900)
@@ -104,8 +109,9 @@ def healthz_shows(server: Server, status: str, timeout: float = 120) -> None:
         time.sleep(1)
 
 
-def test_a_node_dies_under_query_load_and_harvest(cluster: Cluster, cluster_es: dict, tmp_path: Path, corpus: Path,
-                                                  repository):
+def test_a_node_dies_under_query_load_and_harvest(
+    cluster: Cluster, cluster_es: dict, tmp_path: Path, corpus: Path, repository
+):
     dep = deploy(tmp_path, corpus, repository, cluster_es)
     server = serve(dep)
     harvest = load = None
@@ -119,8 +125,12 @@ def test_a_node_dies_under_query_load_and_harvest(cluster: Cluster, cluster_es: 
         started = time.monotonic()
         time.sleep(max(0.0, LOAD_SECONDS / 2 - 3))
         with harvest_log.open("w") as log:  # a file, not a pipe: a chatty run must never block on it
-            harvest = subprocess.Popen([str(FEDSEARCH), "--config", str(dep.config), "--log-level", "WARNING", "harvest",
-                                        "--full"], env=dep.env, stdout=subprocess.DEVNULL, stderr=log)
+            harvest = subprocess.Popen(
+                [str(FEDSEARCH), "--config", str(dep.config), "--log-level", "WARNING", "harvest", "--full"],
+                env=dep.env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         time.sleep(max(0.0, started + LOAD_SECONDS / 2 - time.monotonic()))
         assert harvest.poll() is None, "the harvest ended before the node died; the test would show nothing"
         cluster.script("kill", "2")
@@ -130,11 +140,15 @@ def test_a_node_dies_under_query_load_and_harvest(cluster: Cluster, cluster_es: 
         time.sleep(max(0.0, started + LOAD_SECONDS - time.monotonic()))
         answers = load.stop()
         harvest.wait(timeout=900)
-        print(f"\nnode es2 killed at {killed - started:.1f} s; cluster yellow {yellow - killed:.1f} s later; "
-              f"{summary(answers)}; harvest across the loss exited {harvest.returncode}")
+        print(
+            f"\nnode es2 killed at {killed - started:.1f} s; cluster yellow {yellow - killed:.1f} s later; "
+            f"{summary(answers)}; harvest across the loss exited {harvest.returncode}"
+        )
         if harvest.returncode != 0:  # resumes: the next plain harvest carries on where it stopped
             done = dep.cli("harvest", timeout=900)
-            assert done.returncode == 0, f"the harvest after the node loss failed:\n{harvest_log.read_text()}\n{done.stderr}"
+            assert done.returncode == 0, (
+                f"the harvest after the node loss failed:\n{harvest_log.read_text()}\n{done.stderr}"
+            )
         # The node comes back; replicas recover by themselves: green without any manual step.
         print(cluster.script("start").strip().splitlines()[-1])  # "ready: ... in N s": the rejoin, to green
         cluster.wait_for("green", len(cluster.urls))
@@ -157,8 +171,9 @@ def test_a_node_dies_under_query_load_and_harvest(cluster: Cluster, cluster_es: 
     check_converged(dep, "after the harvest across a node loss")
 
 
-def test_reindex_under_query_load_fails_no_query(cluster: Cluster, cluster_es: dict, tmp_path: Path, corpus: Path,
-                                                 repository):
+def test_reindex_under_query_load_fails_no_query(
+    cluster: Cluster, cluster_es: dict, tmp_path: Path, corpus: Path, repository
+):
     dep = deploy(tmp_path, corpus, repository, cluster_es)
     server = serve(dep)
     try:
@@ -188,8 +203,9 @@ def test_reindex_under_query_load_fails_no_query(cluster: Cluster, cluster_es: d
     assert len(answers) >= CLIENTS * 5, summary(answers)
 
 
-def test_a_snapshot_restores_into_a_fresh_cluster(cluster: Cluster, cluster_es: dict, tmp_path: Path, corpus: Path,
-                                                  repository):
+def test_a_snapshot_restores_into_a_fresh_cluster(
+    cluster: Cluster, cluster_es: dict, tmp_path: Path, corpus: Path, repository
+):
     location = SNAPSHOT_ROOT / cluster_es["index_prefix"]
     es = {**cluster_es, "snapshot_path": str(location)}
     dep = deploy(tmp_path / "old", corpus, repository, es)
@@ -200,19 +216,35 @@ def test_a_snapshot_restores_into_a_fresh_cluster(cluster: Cluster, cluster_es: 
     before = results(dep.settings, queries)
 
     # A fresh one-node cluster of its own, sharing only the snapshot folder.
-    fresh = {"ES_CLUSTER_NAME": "fedsearch-restore-test", "ES_CLUSTER_NODES": "1", "ES_CLUSTER_HTTP_PORT": str(FRESH_PORT),
-             "ES_CLUSTER_TRANSPORT_PORT": str(FRESH_PORT + 100), "ES_CLUSTER_REPO": str(SNAPSHOT_ROOT)}
+    fresh = {
+        "ES_CLUSTER_NAME": "fedsearch-restore-test",
+        "ES_CLUSTER_NODES": "1",
+        "ES_CLUSTER_HTTP_PORT": str(FRESH_PORT),
+        "ES_CLUSTER_TRANSPORT_PORT": str(FRESH_PORT + 100),
+        "ES_CLUSTER_REPO": str(SNAPSHOT_ROOT),
+    }
     print("\n" + cluster.script("start", env=fresh).strip().splitlines()[-1])  # "ready: ... in N s"
     try:
         config = tmp_path / "fresh.yaml"
-        config.write_text(yaml.safe_dump({
-            "engine": "elasticsearch", "data_dir": str(tmp_path / "fresh-data"),
-            "elasticsearch": {**es, "hosts": [f"http://127.0.0.1:{FRESH_PORT}"], "number_of_replicas": 0},
-        }), encoding="utf-8")
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "engine": "elasticsearch",
+                    "data_dir": str(tmp_path / "fresh-data"),
+                    "elasticsearch": {**es, "hosts": [f"http://127.0.0.1:{FRESH_PORT}"], "number_of_replicas": 0},
+                }
+            ),
+            encoding="utf-8",
+        )
         settings = load_config(config)
         assert results(settings, queries) == {q: (0, []) for q in queries}  # fresh: nothing there
-        restored = subprocess.run([str(FEDSEARCH), "--config", str(config), "restore-snapshot"], check=False, capture_output=True,
-                                  text=True, timeout=600)
+        restored = subprocess.run(
+            [str(FEDSEARCH), "--config", str(config), "restore-snapshot"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert restored.returncode == 0, restored.stderr
         after = results(settings, queries)
     finally:

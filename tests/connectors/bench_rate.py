@@ -21,8 +21,10 @@ from tests.connectors.peers import OaiPeer, ZebraPeer, marcxml_record
 
 
 def _report(name: str, run, seconds: float) -> None:
-    print(f"{name:8} {run.status}: {run.records} records, {run.pages} pages in {seconds:.2f} s "
-          f"= {run.records / seconds:,.0f} records/s")
+    print(
+        f"{name:8} {run.status}: {run.records} records, {run.pages} pages in {seconds:.2f} s "
+        f"= {run.records / seconds:,.0f} records/s"
+    )
 
 
 def bench_oai(records: int, workdir: Path) -> None:
@@ -42,8 +44,9 @@ def bench_sru(records: int, workdir: Path) -> None:
     zebra.start()
     try:
         with RawStore(workdir / "sru" / "raw.sqlite3") as store:
-            settings = make_settings(workdir / "sru", {"id": "cat", "connector": "sru", "url": zebra.url,
-                                                       "page_size": 100})
+            settings = make_settings(
+                workdir / "sru", {"id": "cat", "connector": "sru", "url": zebra.url, "page_size": 100}
+            )
             started = time.perf_counter()
             run = harvest_source(settings, "cat", store)
             _report("sru", run, time.perf_counter() - started)

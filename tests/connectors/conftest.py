@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from rawstore.store import RawStore
 from fedsearch.config import HarvestPolicy, Reach, Settings, validate_settings
+from rawstore.store import RawStore
 from tests.connectors.peers import OaiPeer, ZebraPeer, pyoai_token_fix
 
 # Fast and strict: no politeness delay, short timeouts, no retries unless a test wants them.
@@ -25,12 +25,14 @@ def local_policy(**overrides: Any) -> HarvestPolicy:
 
 def make_settings(data_dir: Path, *sources: dict[str, Any], **policy: Any) -> Settings:
     """Validated settings (connector options included) with the fast policy."""
-    return validate_settings({
-        "data_dir": str(data_dir),
-        "harvest": {**FAST_POLICY, **policy},
-        "reach": {"import_dirs": [str(data_dir)], "allow_private_networks": True},
-        "sources": list(sources),
-    })
+    return validate_settings(
+        {
+            "data_dir": str(data_dir),
+            "harvest": {**FAST_POLICY, **policy},
+            "reach": {"import_dirs": [str(data_dir)], "allow_private_networks": True},
+            "sources": list(sources),
+        }
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -56,10 +56,13 @@ class LocalHTTPServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 parsed = urllib.parse.urlsplit(self.path)
-                req = Request(parsed.path, {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()},
-                              dict(self.headers.items()))
+                req = Request(
+                    parsed.path,
+                    {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()},
+                    dict(self.headers.items()),
+                )
                 outer.requests.append(req)
                 reply = outer.app(req)
                 if reply.delay:
@@ -85,7 +88,7 @@ class LocalHTTPServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def __enter__(self) -> "LocalHTTPServer":
+    def __enter__(self) -> LocalHTTPServer:
         self.thread.start()
         return self
 
@@ -102,8 +105,13 @@ class HangingServer(AcceptLoop):
     With `trickle`, it instead sends one byte every `trickle` seconds, forever.
     """
 
-    def __init__(self, answers: Iterable[bytes] = (), *, trickle: float | None = None,
-                 half: bytes = b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>'):
+    def __init__(
+        self,
+        answers: Iterable[bytes] = (),
+        *,
+        trickle: float | None = None,
+        half: bytes = b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>',
+    ):
         super().__init__()
         self.answers = list(answers)
         self.trickle = trickle
@@ -123,12 +131,18 @@ class HangingServer(AcceptLoop):
         with conn:
             conn.recv(65536)
             if answer is not None:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\n"
-                             + f"Content-Length: {len(answer)}\r\n\r\n".encode() + answer)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\n"
+                    + f"Content-Length: {len(answer)}\r\n\r\n".encode()
+                    + answer
+                )
                 return
             promised = len(self.half) * 2 if self.trickle is None else 10**9
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
-                         + f"Content-Length: {promised}\r\n\r\n".encode() + self.half)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+                + f"Content-Length: {promised}\r\n\r\n".encode()
+                + self.half
+            )
             if self.trickle is None:
                 self.done.wait(60)
                 return
@@ -138,7 +152,7 @@ class HangingServer(AcceptLoop):
             except OSError:
                 pass
 
-    def __enter__(self) -> "HangingServer":
+    def __enter__(self) -> HangingServer:
         self.start()
         return self
 
@@ -152,22 +166,30 @@ class HangingServer(AcceptLoop):
 class _OaiBackend:
     """pyoai's IBatchingOAI over an in-memory, ordered set of records."""
 
-    def __init__(self, peer: "OaiPeer"):
+    def __init__(self, peer: OaiPeer):
         self.peer = peer
 
     def identify(self):
         from oaipmh import common
 
         return common.Identify(
-            repositoryName="fedsearch test repository", baseURL=self.peer.url, protocolVersion="2.0",
-            adminEmails=["admin@example.kg"], earliestDatestamp=datetime(2000, 1, 1), deletedRecord="persistent",
-            granularity="YYYY-MM-DDThh:mm:ssZ", compression=["identity"])
+            repositoryName="fedsearch test repository",
+            baseURL=self.peer.url,
+            protocolVersion="2.0",
+            adminEmails=["admin@example.kg"],
+            earliestDatestamp=datetime(2000, 1, 1),
+            deletedRecord="persistent",
+            granularity="YYYY-MM-DDThh:mm:ssZ",
+            compression=["identity"],
+        )
 
-    def listMetadataFormats(self, identifier=None):  # noqa: N802 - pyoai's names
-        return [("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/")]
+    def listMetadataFormats(self, identifier=None):
+        return [
+            ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/")
+        ]
 
-    def listSets(self, cursor=0, batch_size=10):  # noqa: N802
-        return [("theses", "Theses", None), ("articles", "Articles", None)][cursor:cursor + batch_size]
+    def listSets(self, cursor=0, batch_size=10):
+        return [("theses", "Theses", None), ("articles", "Articles", None)][cursor : cursor + batch_size]
 
     def _selected(self, set=None, from_=None, until=None):
         with self.peer.lock:
@@ -183,13 +205,13 @@ class _OaiBackend:
             out.append((header, metadata, None))
         return out
 
-    def listRecords(self, metadataPrefix=None, set=None, from_=None, until=None, cursor=0, batch_size=10):  # noqa: N802
-        return self._selected(set, from_, until)[cursor:cursor + batch_size]
+    def listRecords(self, metadataPrefix=None, set=None, from_=None, until=None, cursor=0, batch_size=10):
+        return self._selected(set, from_, until)[cursor : cursor + batch_size]
 
-    def listIdentifiers(self, metadataPrefix=None, set=None, from_=None, until=None, cursor=0, batch_size=10):  # noqa: N802
-        return [h for h, _, _ in self._selected(set, from_, until)][cursor:cursor + batch_size]
+    def listIdentifiers(self, metadataPrefix=None, set=None, from_=None, until=None, cursor=0, batch_size=10):
+        return [h for h, _, _ in self._selected(set, from_, until)][cursor : cursor + batch_size]
 
-    def getRecord(self, metadataPrefix, identifier):  # noqa: N802
+    def getRecord(self, metadataPrefix, identifier):
         from oaipmh import error
 
         with self.peer.lock:
@@ -200,7 +222,7 @@ class _OaiBackend:
 
 
 def _utc_naive_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def pyoai_token_fix(monkeypatch) -> None:
@@ -223,8 +245,9 @@ class OaiPeer:
         self.page_delay = page_delay
         registry = metadata.MetadataRegistry()
         registry.registerWriter("oai_dc", server.oai_dc_writer)
-        self.server = server.BatchingServer(_OaiBackend(self), metadata_registry=registry,
-                                            resumption_batch_size=batch_size)
+        self.server = server.BatchingServer(
+            _OaiBackend(self), metadata_registry=registry, resumption_batch_size=batch_size
+        )
         self.http = LocalHTTPServer(self._answer)
         for i in range(1, count + 1):
             self.put(i, datestamp=datetime(2020, 1, 1) + (datetime(2020, 1, 2) - datetime(2020, 1, 1)) * (i % 300))
@@ -237,20 +260,24 @@ class OaiPeer:
         body = self.server.handleRequest(dict(req.params))
         return Reply(body=body, delay=self.page_delay if req.params.get("verb") == "ListRecords" else 0.0)
 
-    def put(self, n: int, title: str | None = None, *, datestamp: datetime | None = None,
-            sets: Iterable[str] = ("theses",)) -> str:
+    def put(
+        self, n: int, title: str | None = None, *, datestamp: datetime | None = None, sets: Iterable[str] = ("theses",)
+    ) -> str:
         """Add or change record n (datestamp now, unless given)."""
         from oaipmh import common
 
         ident = f"oai:test:{n}"
         header = common.Header(None, ident, datestamp or _utc_naive_now(), list(sets), False)
-        md = common.Metadata(None, {
-            "title": [title or f"Кыргыз тили жана адабияты {n}"],
-            "creator": [f"Автор {n}", "Aitmatov, Chingiz"],
-            "date": ["2019"],
-            "identifier": [f"https://repository.example.kg/handle/123/{n}"],
-            "language": ["ky"],
-        })
+        md = common.Metadata(
+            None,
+            {
+                "title": [title or f"Кыргыз тили жана адабияты {n}"],
+                "creator": [f"Автор {n}", "Aitmatov, Chingiz"],
+                "date": ["2019"],
+                "identifier": [f"https://repository.example.kg/handle/123/{n}"],
+                "language": ["ky"],
+            },
+        )
         with self.lock:
             self.records[ident] = (header, md)
         return ident
@@ -268,7 +295,7 @@ class OaiPeer:
         with self.lock:
             return {k for k, (h, _) in self.records.items() if not h.isDeleted()}
 
-    def __enter__(self) -> "OaiPeer":
+    def __enter__(self) -> OaiPeer:
         self.http.__enter__()
         return self
 
@@ -389,8 +416,12 @@ def marcxml_record(local_id: str, title: str, author: str = "Айтматов, �
 
 
 def zebra_modules_dir() -> str:
-    for candidate in ("/usr/lib/x86_64-linux-gnu/idzebra-2.0/modules", "/usr/lib/aarch64-linux-gnu/idzebra-2.0/modules",
-                      "/usr/lib/idzebra-2.0/modules", "/usr/local/lib/idzebra-2.0/modules"):
+    for candidate in (
+        "/usr/lib/x86_64-linux-gnu/idzebra-2.0/modules",
+        "/usr/lib/aarch64-linux-gnu/idzebra-2.0/modules",
+        "/usr/lib/idzebra-2.0/modules",
+        "/usr/local/lib/idzebra-2.0/modules",
+    ):
         if os.path.isfile(os.path.join(candidate, "mod-dom.so")):
             return candidate
     raise RuntimeError("Zebra's dom filter (mod-dom.so) is not installed: apt-get install idzebra-2.0")
@@ -423,8 +454,9 @@ class ZebraPeer:
         return f"http://127.0.0.1:{self.port}/Default"
 
     def _zebraidx(self, *args: str) -> None:
-        done = subprocess.run(["zebraidx", "-c", "zebra.cfg", *args], cwd=self.dir, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            ["zebraidx", "-c", "zebra.cfg", *args], cwd=self.dir, capture_output=True, text=True, timeout=120
+        )
         if done.returncode != 0:
             raise RuntimeError(f"zebraidx {' '.join(args)} failed: {done.stderr[-2000:]}")
 
@@ -433,7 +465,10 @@ class ZebraPeer:
         folder = self.dir / "load" / f"{self._batch:04d}"
         folder.mkdir()
         (folder / "records.xml").write_bytes(
-            b'<collection xmlns="http://www.loc.gov/MARC21/slim">\n' + b"\n".join(records.values()) + b"\n</collection>\n")
+            b'<collection xmlns="http://www.loc.gov/MARC21/slim">\n'
+            + b"\n".join(records.values())
+            + b"\n</collection>\n"
+        )
         self._zebraidx(action, str(folder))
         self._zebraidx("commit")
 
@@ -444,9 +479,11 @@ class ZebraPeer:
     def delete(self, records: dict[str, bytes]) -> None:
         self._load("delete", records)
 
-    def start(self) -> "ZebraPeer":
+    def start(self) -> ZebraPeer:
         log = open(self.dir / "zebrasrv.log", "wb")
-        self.proc = subprocess.Popen(["zebrasrv", "-f", "yazgfs.xml"], cwd=self.dir, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            ["zebrasrv", "-f", "yazgfs.xml"], cwd=self.dir, stdout=log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -495,8 +532,9 @@ class FaultProxy:
     `FaultProxy.random(0.2, seed=7)` or `FaultProxy.always("truncate", token="...")`.
     """
 
-    def __init__(self, upstream: str, plan: Callable[[int, Request], str | None], seed: int = 1,
-                 verb: str | None = "ListRecords"):
+    def __init__(
+        self, upstream: str, plan: Callable[[int, Request], str | None], seed: int = 1, verb: str | None = "ListRecords"
+    ):
         self.upstream = upstream.rstrip("/")
         self.verb = verb  # only these requests are damaged (None: every one, e.g. SRU)
         self.plan = plan
@@ -517,7 +555,7 @@ class FaultProxy:
 
     def _answer(self, req: Request) -> Reply:
         query = urllib.parse.urlencode(req.params)
-        with urllib.request.urlopen(f"{self.upstream}?{query}", timeout=30) as resp:  # noqa: S310 - 127.0.0.1 only
+        with urllib.request.urlopen(f"{self.upstream}?{query}", timeout=30) as resp:
             body = resp.read()
         if self.verb is not None and req.params.get("verb") != self.verb:
             return Reply(body=body)
@@ -528,7 +566,7 @@ class FaultProxy:
             body = damage(body, fault, self.rng)
         return Reply(body=body)
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         self.http.__enter__()
         return self
 
@@ -544,7 +582,7 @@ class ScriptedRecord:
 
 
 def oai_stamp(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ScriptedOai:
@@ -575,27 +613,36 @@ class ScriptedOai:
             self.records[f"oai:s:{n}"] = ScriptedRecord(when, title or f"Scripted record {n}", deleted)
 
     def _envelope(self, inner: str) -> bytes:
-        now = oai_stamp(self.clock or datetime.now(timezone.utc))
-        return (f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
-                f"<responseDate>{now}</responseDate><request>{self.url}</request>{inner}</OAI-PMH>").encode()
+        now = oai_stamp(self.clock or datetime.now(UTC))
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+            f"<responseDate>{now}</responseDate><request>{self.url}</request>{inner}</OAI-PMH>"
+        ).encode()
 
     def _record(self, ident: str, rec: ScriptedRecord) -> str:
         status = ' status="deleted"' if rec.deleted else ""
-        head = (f"<header{status}><identifier>{ident}</identifier>"
-                f"<datestamp>{oai_stamp(rec.datestamp)}</datestamp></header>")
+        head = (
+            f"<header{status}><identifier>{ident}</identifier>"
+            f"<datestamp>{oai_stamp(rec.datestamp)}</datestamp></header>"
+        )
         if rec.deleted:
             return f"<record>{head}</record>"
-        return (f'<record>{head}<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
-                f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{rec.title}</dc:title></oai_dc:dc>'
-                f"</metadata></record>")
+        return (
+            f'<record>{head}<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+            f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{rec.title}</dc:title></oai_dc:dc>'
+            f"</metadata></record>"
+        )
 
     def _answer(self, req: Request) -> Reply:
         verb = req.params.get("verb")
         if verb == "Identify":
-            return Reply(body=self._envelope(
-                f"<Identify><repositoryName>scripted</repositoryName><baseURL>{self.url}</baseURL>"
-                "<protocolVersion>2.0</protocolVersion><earliestDatestamp>2000-01-01T00:00:00Z</earliestDatestamp>"
-                "<deletedRecord>persistent</deletedRecord><granularity>YYYY-MM-DDThh:mm:ssZ</granularity></Identify>"))
+            return Reply(
+                body=self._envelope(
+                    f"<Identify><repositoryName>scripted</repositoryName><baseURL>{self.url}</baseURL>"
+                    "<protocolVersion>2.0</protocolVersion><earliestDatestamp>2000-01-01T00:00:00Z</earliestDatestamp>"
+                    "<deletedRecord>persistent</deletedRecord><granularity>YYYY-MM-DDThh:mm:ssZ</granularity></Identify>"
+                )
+            )
         token = req.params.get("resumptionToken")
         if token:
             start, from_ = token.split("|", 1)
@@ -603,8 +650,9 @@ class ScriptedOai:
         else:
             start, from_ = 0, req.params.get("from", "")
         with self.lock:
-            rows = sorted((r.datestamp, i, r) for i, r in self.records.items()
-                          if not from_ or oai_stamp(r.datestamp) >= from_)
+            rows = sorted(
+                (r.datestamp, i, r) for i, r in self.records.items() if not from_ or oai_stamp(r.datestamp) >= from_
+            )
         if not rows:
             return Reply(body=self._envelope('<error code="noRecordsMatch">no records match</error>'))
         if self.endless:
@@ -621,7 +669,7 @@ class ScriptedOai:
         body = "".join(self._record(i, r) for _, i, r in chosen)
         return Reply(body=self._envelope(f"<ListRecords>{body}{tok}</ListRecords>"))
 
-    def __enter__(self) -> "ScriptedOai":
+    def __enter__(self) -> ScriptedOai:
         self.http.__enter__()
         return self
 

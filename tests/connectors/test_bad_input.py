@@ -20,23 +20,28 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 
 def record(n: int, title: str = "", *, extra: str = "") -> str:
     title = title or f"Record {n}"
-    return (f"<record><header><identifier>oai:bad:{n}</identifier><datestamp>2024-01-0{1 + n % 9}</datestamp>"
-            f"</header><metadata><oai_dc:dc xmlns:oai_dc=\"http://www.openarchives.org/OAI/2.0/oai_dc/\" "
-            f"xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>{title}</dc:title>{extra}</oai_dc:dc>"
-            f"</metadata></record>")
+    return (
+        f"<record><header><identifier>oai:bad:{n}</identifier><datestamp>2024-01-0{1 + n % 9}</datestamp>"
+        f'</header><metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+        f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title>{extra}</oai_dc:dc>'
+        f"</metadata></record>"
+    )
 
 
 def page(*records: str, token: str | None = None, prolog: str = '<?xml version="1.0" encoding="UTF-8"?>') -> bytes:
     tok = f"<resumptionToken>{token}</resumptionToken>" if token else ""
-    return (f'{prolog}<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2024-01-01T00:00:00Z'
-            f"</responseDate><request verb=\"ListRecords\">http://x/oai</request><ListRecords>{''.join(records)}"
-            f"{tok}</ListRecords></OAI-PMH>").encode("utf-8")
+    return (
+        f'{prolog}<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2024-01-01T00:00:00Z'
+        f'</responseDate><request verb="ListRecords">http://x/oai</request><ListRecords>{"".join(records)}'
+        f"{tok}</ListRecords></OAI-PMH>"
+    ).encode()
 
 
 def pages(first: bytes, by_token: dict[str, bytes]):
     def app(req: Request) -> Reply:
         token = req.params.get("resumptionToken")
         return Reply(body=first if token is None else by_token[token])
+
     return app
 
 
@@ -69,7 +74,9 @@ def test_a_page_that_is_not_xml_at_all_is_retried_then_the_run_is_incomplete_and
 
 
 def test_doctype_with_external_entity_is_refused(tmp_path, store):
-    xxe = page(record(1, "&xxe;"), prolog='<?xml version="1.0"?><!DOCTYPE OAI-PMH [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')
+    xxe = page(
+        record(1, "&xxe;"), prolog='<?xml version="1.0"?><!DOCTYPE OAI-PMH [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    )
     with LocalHTTPServer(lambda req: Reply(body=xxe)) as server:
         run = harvest(tmp_path, store, server.url + "/oai")
     assert run.status == "failed" and "DOCTYPE" in run.error
@@ -79,7 +86,8 @@ def test_doctype_with_external_entity_is_refused(tmp_path, store):
 
 def test_billion_laughs_is_refused_fast(tmp_path, store):
     entities = '<!ENTITY lol "lol">' + "".join(
-        f'<!ENTITY lol{i} "{"&lol{};".format(i - 1 if i > 1 else "") * 10}">' for i in range(1, 10))
+        f'<!ENTITY lol{i} "{"&lol{};".format(i - 1 if i > 1 else "") * 10}">' for i in range(1, 10)
+    )
     bomb = page(record(1, "&lol9;"), prolog=f'<?xml version="1.0"?><!DOCTYPE OAI-PMH [{entities}]>')
     with LocalHTTPServer(lambda req: Reply(body=bomb)) as server:
         started = time.monotonic()
@@ -186,9 +194,11 @@ def test_a_partner_that_trickles_bytes_hits_the_overall_deadline(tmp_path, store
 
 
 def test_sru_answer_with_doctype_is_refused(tmp_path, store):
-    body = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-            b'<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/"><numberOfRecords>1</numberOfRecords>'
-            b"</searchRetrieveResponse>")
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b'<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/"><numberOfRecords>1</numberOfRecords>'
+        b"</searchRetrieveResponse>"
+    )
     with LocalHTTPServer(lambda req: Reply(body=body)) as server:
         settings = make_settings(tmp_path, {"id": "cat", "connector": "sru", "url": server.url + "/db"})
         run = harvest_source(settings, "cat", store)

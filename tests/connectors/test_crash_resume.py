@@ -11,9 +11,9 @@ import time
 
 import yaml
 
+from fedsearch.config import load_config
 from rawstore.harvest import harvest_source
 from rawstore.store import RawStore
-from fedsearch.config import load_config
 from tests.connectors.conftest import FAST_POLICY
 from tests.connectors.peers import OaiPeer, pyoai_token_fix
 
@@ -25,14 +25,22 @@ def test_killed_harvest_resumes_losing_and_duplicating_nothing(tmp_path, monkeyp
     pyoai_token_fix(monkeypatch)
     with OaiPeer(count=TOTAL, batch_size=PAGE, page_delay=0.1) as peer:
         config = tmp_path / "fedsearch.yaml"
-        config.write_text(yaml.safe_dump({
-            "data_dir": str(tmp_path / "data"),
-            "harvest": FAST_POLICY,
-            "sources": [{"id": "repo", "connector": "oai-pmh", "url": peer.url, "allow_private_networks": True}],
-        }))
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "data_dir": str(tmp_path / "data"),
+                    "harvest": FAST_POLICY,
+                    "sources": [
+                        {"id": "repo", "connector": "oai-pmh", "url": peer.url, "allow_private_networks": True}
+                    ],
+                }
+            )
+        )
         proc = subprocess.Popen(
             [sys.executable, "-m", "rawstore.harvest", "--config", str(config), "--progress", "--log-level", "WARNING"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             deadline = time.monotonic() + 60

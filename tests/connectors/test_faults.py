@@ -7,7 +7,7 @@ For each fault: what the run reports, how many records were lost (0) and wrongly
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -91,7 +91,7 @@ def test_a_token_lost_in_transfer_is_found_by_asking_for_the_last_page_again(pee
 
 
 def test_a_list_shorter_than_its_complete_list_size_is_incomplete(tmp_path, store):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with ScriptedOai(announce=60) as server:
         for n in range(45):
             server.put(n, now - timedelta(days=n))
@@ -102,7 +102,7 @@ def test_a_list_shorter_than_its_complete_list_size_is_incomplete(tmp_path, stor
 
 
 def test_an_endless_token_sequence_stops_after_pages_with_nothing_new(tmp_path, store):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with ScriptedOai(page_size=5, endless=True, cycle=5) as server:
         for n in range(20):
             server.put(n, now - timedelta(hours=n))
@@ -115,7 +115,7 @@ def test_an_endless_token_sequence_stops_after_pages_with_nothing_new(tmp_path, 
 
 
 def test_more_records_than_announced_stop_the_list(tmp_path, store):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with ScriptedOai(page_size=10, announce=30) as server:
         for n in range(200):
             server.put(n, now - timedelta(hours=n))
@@ -125,7 +125,7 @@ def test_more_records_than_announced_stop_the_list(tmp_path, store):
 
 
 def test_the_page_cap_stops_a_list(tmp_path, store):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with ScriptedOai(page_size=10) as server:
         for n in range(100):
             server.put(n, now - timedelta(hours=n))
@@ -136,7 +136,7 @@ def test_the_page_cap_stops_a_list(tmp_path, store):
 
 @pytest.mark.parametrize("overlap", [86400, 0])
 def test_records_stamped_after_the_newest_datestamp_but_before_the_last_run_are_found(tmp_path, store, overlap):
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     with ScriptedOai() as server:
         for n in range(100):
             server.put(n, now - timedelta(hours=4, minutes=n))  # the newest is 4 hours old
@@ -162,7 +162,7 @@ def test_records_stamped_after_the_newest_datestamp_but_before_the_last_run_are_
 
 
 def test_records_stamped_just_before_the_newest_are_found_with_a_day_of_overlap(tmp_path, store):
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     with ScriptedOai() as server:
         for n in range(30):
             server.put(n, now - timedelta(hours=1, minutes=n))

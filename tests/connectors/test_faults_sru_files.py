@@ -45,10 +45,14 @@ def test_sru_answers_damaged_in_transfer_are_asked_again_and_a_full_listing_dele
 def sru_page(total: int, ids: list[str]) -> bytes:
     records = "".join(
         f"<zs:record><zs:recordSchema>marcxml</zs:recordSchema><zs:recordData>{marcxml_record(i, 'T').decode()}"
-        f"</zs:recordData></zs:record>" for i in ids)
-    return (f'<zs:searchRetrieveResponse xmlns:zs="http://www.loc.gov/zing/srw/"><zs:version>1.2</zs:version>'
-            f"<zs:numberOfRecords>{total}</zs:numberOfRecords><zs:records>{records}</zs:records>"
-            f"</zs:searchRetrieveResponse>").encode()
+        f"</zs:recordData></zs:record>"
+        for i in ids
+    )
+    return (
+        f'<zs:searchRetrieveResponse xmlns:zs="http://www.loc.gov/zing/srw/"><zs:version>1.2</zs:version>'
+        f"<zs:numberOfRecords>{total}</zs:numberOfRecords><zs:records>{records}</zs:records>"
+        f"</zs:searchRetrieveResponse>"
+    ).encode()
 
 
 def test_sru_records_disagreeing_with_number_of_records_make_the_run_incomplete(tmp_path, store):
@@ -64,8 +68,14 @@ def test_sru_records_disagreeing_with_number_of_records_make_the_run_incomplete(
 
 
 def vak(path, **extra) -> dict:
-    return {"id": "vak", "connector": "tabular", "path": str(path), "id_column": "id",
-            "mapping": {"title": "title"}, **extra}
+    return {
+        "id": "vak",
+        "connector": "tabular",
+        "path": str(path),
+        "id_column": "id",
+        "mapping": {"title": "title"},
+        **extra,
+    }
 
 
 CSV = "id,title,year\n" + "".join(f"{i},Диссертация {i},20{i % 25:02d}\n" for i in range(1, 41))
@@ -83,10 +93,16 @@ def test_a_cut_off_csv_is_incomplete_and_deletes_nothing(tmp_path, store):
     assert run.deleted == 0 and store.counts("vak").live == 40
 
 
-@pytest.mark.parametrize("body,words", [
-    (json.dumps({"total": 40, "items": [{"id": i, "title": f"T {i}"} for i in range(1, 31)]}), "total: 40 but holds 30"),
-    (json.dumps([{"id": i, "title": f"T {i}"} for i in range(1, 41)])[:700], "stops before it is complete"),
-])
+@pytest.mark.parametrize(
+    "body,words",
+    [
+        (
+            json.dumps({"total": 40, "items": [{"id": i, "title": f"T {i}"} for i in range(1, 31)]}),
+            "total: 40 but holds 30",
+        ),
+        (json.dumps([{"id": i, "title": f"T {i}"} for i in range(1, 41)])[:700], "stops before it is complete"),
+    ],
+)
 def test_json_cut_off_or_disagreeing_with_its_count_is_incomplete(tmp_path, store, body, words):
     path = tmp_path / "vak.json"
     path.write_text(json.dumps([{"id": i, "title": f"T {i}"} for i in range(1, 41)]), encoding="utf-8")
@@ -122,8 +138,11 @@ def test_a_cut_off_marc_file_is_incomplete_and_deletes_nothing(tmp_path, store, 
     if syntax == "iso2709":
         whole = b"".join(marc21(f"m{i}", f"Китеп {i}") for i in range(1, 31))
     else:
-        whole = (b'<collection xmlns="http://www.loc.gov/MARC21/slim">'
-                 + b"".join(marcxml_record(f"m{i}", f"Китеп {i}") for i in range(1, 31)) + b"</collection>")
+        whole = (
+            b'<collection xmlns="http://www.loc.gov/MARC21/slim">'
+            + b"".join(marcxml_record(f"m{i}", f"Китеп {i}") for i in range(1, 31))
+            + b"</collection>"
+        )
     path = tmp_path / ("cat.mrc" if syntax == "iso2709" else "cat.xml")
     path.write_bytes(whole)
     settings = make_settings(tmp_path, {"id": "lib", "connector": "marc-file", "path": str(path)})

@@ -6,11 +6,11 @@ import io
 import json
 import threading
 
-from rawstore import harvest as harvest_module
 from connectors.base import Checkpoint, Connector, ConnectorOptions, RawRecord
+from rawstore import harvest as harvest_module
 from rawstore.harvest import harvest_source, harvest_sources, source_lock
-from rawstore.store import RawStore
 from rawstore.status import print_sources
+from rawstore.store import RawStore
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import free_port
 
@@ -44,8 +44,9 @@ def test_stop_keeps_what_was_stored_and_the_next_run_resumes_from_the_checkpoint
 
 def test_one_failing_source_does_not_stop_the_others(oai_peer, tmp_path):
     dead = f"http://127.0.0.1:{free_port()}/oai"
-    settings = make_settings(tmp_path, repo(dead, "dead"), repo(oai_peer.url, "alive"),
-                             repo(oai_peer.url, "off", enabled=False))
+    settings = make_settings(
+        tmp_path, repo(dead, "dead"), repo(oai_peer.url, "alive"), repo(oai_peer.url, "off", enabled=False)
+    )
     results = harvest_sources(settings)
     assert [(r.source, r.status) for r in results] == [("dead", "failed"), ("alive", "ok")]
     assert "could not connect to 127.0.0.1" in results[0].error

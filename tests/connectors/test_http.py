@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -32,8 +32,10 @@ def sequence(*replies: Reply):
 
 
 def test_503_with_retry_after_is_waited_for_then_retried():
-    with LocalHTTPServer(sequence(Reply(status=503, headers={"Retry-After": "1"}), Reply(body=b"ok"))) as server, \
-            PoliteClient("repo", policy(max_retries=2)) as http:
+    with (
+        LocalHTTPServer(sequence(Reply(status=503, headers={"Retry-After": "1"}), Reply(body=b"ok"))) as server,
+        PoliteClient("repo", policy(max_retries=2)) as http,
+    ):
         started = time.monotonic()
         resp = http.get(server.url + "/oai", {"verb": "Identify"}, what="Identify")
         assert resp.content == b"ok" and len(server.requests) == 2
@@ -42,8 +44,10 @@ def test_503_with_retry_after_is_waited_for_then_retried():
 
 def test_429_and_5xx_are_retried_with_backoff_then_reported(monkeypatch):
     monkeypatch.setattr(PoliteClient, "backoff_base_seconds", 0.01)
-    with LocalHTTPServer(lambda req: Reply(status=500, body=b"boom")) as server, \
-            PoliteClient("repo", policy(max_retries=2)) as http:
+    with (
+        LocalHTTPServer(lambda req: Reply(status=500, body=b"boom")) as server,
+        PoliteClient("repo", policy(max_retries=2)) as http,
+    ):
         with pytest.raises(PartnerHTTPError) as caught:
             http.get(server.url + "/oai", {"verb": "ListRecords"}, what="ListRecords page 1")
         assert len(server.requests) == 3
@@ -58,8 +62,10 @@ def test_429_and_5xx_are_retried_with_backoff_then_reported(monkeypatch):
 
 
 def test_404_is_not_retried_and_says_to_check_the_url():
-    with LocalHTTPServer(lambda req: Reply(status=404, body=b"<html>Not here</html>")) as server, \
-            PoliteClient("knu-repository", policy(max_retries=5)) as http:
+    with (
+        LocalHTTPServer(lambda req: Reply(status=404, body=b"<html>Not here</html>")) as server,
+        PoliteClient("knu-repository", policy(max_retries=5)) as http,
+    ):
         with pytest.raises(PartnerHTTPError) as caught:
             http.get(server.url + "/oia", {"verb": "ListRecords"}, what="ListRecords")
         assert len(server.requests) == 1
@@ -78,8 +84,10 @@ def test_a_server_that_is_not_there_is_unreachable():
 
 
 def test_requests_are_spaced_by_the_delay_and_say_who_we_are():
-    with LocalHTTPServer(lambda req: Reply(body=b"x")) as server, \
-            PoliteClient("repo", policy(delay_seconds=0.2, user_agent="fedsearch-test/1.0")) as http:
+    with (
+        LocalHTTPServer(lambda req: Reply(body=b"x")) as server,
+        PoliteClient("repo", policy(delay_seconds=0.2, user_agent="fedsearch-test/1.0")) as http,
+    ):
         started = time.monotonic()
         for _ in range(3):
             http.get(server.url, what="page")
@@ -89,8 +97,10 @@ def test_requests_are_spaced_by_the_delay_and_say_who_we_are():
 
 def test_stop_ends_a_wait_at_once():
     stop = threading.Event()
-    with LocalHTTPServer(lambda req: Reply(body=b"x")) as server, \
-            PoliteClient("repo", policy(delay_seconds=30), stop=stop) as http:
+    with (
+        LocalHTTPServer(lambda req: Reply(body=b"x")) as server,
+        PoliteClient("repo", policy(delay_seconds=30), stop=stop) as http,
+    ):
         http.get(server.url, what="page 1")
         threading.Timer(0.2, stop.set).start()
         started = time.monotonic()
@@ -100,8 +110,10 @@ def test_stop_ends_a_wait_at_once():
 
 
 def test_an_answer_over_the_size_limit_is_not_read_to_the_end():
-    with LocalHTTPServer(lambda req: Reply(body=b"x" * 3_000_000)) as server, \
-            PoliteClient("repo", policy(), max_response_bytes=1_000_000) as http:
+    with (
+        LocalHTTPServer(lambda req: Reply(body=b"x" * 3_000_000)) as server,
+        PoliteClient("repo", policy(), max_response_bytes=1_000_000) as http,
+    ):
         with pytest.raises(PartnerResponseTooLarge, match="larger than 1000000 bytes"):
             http.get(server.url, what="ListRecords page 1")
 
@@ -116,7 +128,7 @@ def test_download_streams_to_a_file():
 
 
 def test_retry_after_values():
-    now = datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
     assert parse_retry_after("120", now) == 120
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30
     assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now) == 0

@@ -50,7 +50,7 @@ def payload_title(rec, tag: str = "245") -> str:
 def test_iso2709_utf8_with_bad_records_quarantined_by_offset(tmp_path, store):
     good1, good2 = marc21("kg1", "Кыргызстандын тарыхы"), marc21("kg2", "Ала-Тоо")
     garbage = b"this is not a MARC record\x1d"
-    bad_utf8 = marc21("kg3", "PLACEHOLDER").replace("PLACEHOLDER".encode(), b"Bad \xff bytes\x20")
+    bad_utf8 = marc21("kg3", "PLACEHOLDER").replace(b"PLACEHOLDER", b"Bad \xff bytes\x20")
     no_id = Record(force_utf8=True)
     no_id.add_field(Field(tag="245", indicators=["1", "0"], subfields=[Subfield("a", "No id")]))
     data = good1 + garbage + bad_utf8 + no_id.as_marc() + good2
@@ -62,8 +62,11 @@ def test_iso2709_utf8_with_bad_records_quarantined_by_offset(tmp_path, store):
     assert payload_title(store.get("lib", "kg1")) == "Кыргызстандын тарыхы"
     assert store.get("lib", "kg2").format == "marcxml"
     problems = {q.location.rsplit(" ", 1)[-1]: q.reason for q in store.quarantined("lib")}
-    assert set(problems) == {str(len(good1)), str(len(good1) + len(garbage)),
-                             str(len(good1) + len(garbage) + len(bad_utf8))}
+    assert set(problems) == {
+        str(len(good1)),
+        str(len(good1) + len(garbage)),
+        str(len(good1) + len(garbage) + len(bad_utf8)),
+    }
     assert "MARC leader" in problems[str(len(good1))]
     assert "not valid utf-8" in problems[str(len(good1) + len(garbage))]
     assert "no 001" in problems[str(len(good1) + len(garbage) + len(bad_utf8))]
@@ -71,7 +74,9 @@ def test_iso2709_utf8_with_bad_records_quarantined_by_offset(tmp_path, store):
 
 def test_irbis_rusmarc_in_cp1251(tmp_path, store):
     fields = [("001", "RU\\IRBIS\\0042"), ("200", "1 \x1faМанас\x1feкыргыз элинин эпосу"), ("700", " 1\x1faОрозбаков")]
-    (tmp_path / "irbis.iso").write_bytes(iso2709(fields, "cp1251") + iso2709([("001", "43"), ("200", "1 \x1faСеметей")], "cp1251"))
+    (tmp_path / "irbis.iso").write_bytes(
+        iso2709(fields, "cp1251") + iso2709([("001", "43"), ("200", "1 \x1faСеметей")], "cp1251")
+    )
     settings = make_settings(tmp_path, source(str(tmp_path / "irbis.iso"), flavour="rusmarc", encoding="cp1251"))
     run = harvest_source(settings, "lib", store)
     assert run.status == "ok", run.error
@@ -91,9 +96,11 @@ def test_marc8_is_decoded(tmp_path, store):
 def test_marcxml_files_by_glob_from_real_catalogue_exports(real_fixtures, tmp_path, store):
     exports = tmp_path / "exports"
     exports.mkdir()
-    for name in ("marcxml-rsl-rumorgb-002988236-cyrillic-collection.xml",
-                 "marcxml-rsl-rumorgb-003345174-mixed-prefix-collection.xml",
-                 "marcxml-rsl-rumorgb-006643617-cyrillic-record-no-xmldecl.xml"):
+    for name in (
+        "marcxml-rsl-rumorgb-002988236-cyrillic-collection.xml",
+        "marcxml-rsl-rumorgb-003345174-mixed-prefix-collection.xml",
+        "marcxml-rsl-rumorgb-006643617-cyrillic-record-no-xmldecl.xml",
+    ):
         shutil.copy(real_fixtures / name, exports / name)
     run = harvest_source(make_settings(tmp_path, source(str(exports / "*.xml"))), "lib", store)
     assert run.status == "ok", run.error
@@ -111,9 +118,11 @@ def test_rusmarc_marcxml_keeps_its_cyrillic_text(real_fixtures, tmp_path, store)
 
 
 def test_marcxml_with_doctype_is_refused(tmp_path, store):
-    (tmp_path / "x.xml").write_text('<?xml version="1.0"?><!DOCTYPE c [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                                    '<collection xmlns="http://www.loc.gov/MARC21/slim"><record>'
-                                    '<controlfield tag="001">&e;</controlfield></record></collection>')
+    (tmp_path / "x.xml").write_text(
+        '<?xml version="1.0"?><!DOCTYPE c [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        '<collection xmlns="http://www.loc.gov/MARC21/slim"><record>'
+        '<controlfield tag="001">&e;</controlfield></record></collection>'
+    )
     run = harvest_source(make_settings(tmp_path, source(str(tmp_path / "x.xml"))), "lib", store)
     assert run.status == "failed" and "DOCTYPE" in run.error
     assert store.counts("lib").live == 0

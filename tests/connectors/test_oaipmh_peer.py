@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 
 from lxml import etree
 
-from rawstore.harvest import harvest_source
 from connectors.http import PoliteClient
 from connectors.oaipmh import OaiClient
+from rawstore.harvest import harvest_source
 from rawstore.models import parse_time
-
 from tests.connectors.conftest import local_policy, make_settings
 
 OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
@@ -61,13 +60,21 @@ def test_incremental_harvest_fetches_only_what_changed_deletions_included(oai_pe
     # records 44 and 45, stamped that last day, are listed again and cost only a hash comparison.
     assert (second.records, second.new, second.changed, second.deleted, second.unchanged) == (5, 1, 1, 1, 2)
     asked = [r.params for r in oai_peer.http.requests[before:] if r.params.get("verb") == "ListRecords"]
-    newest = max(r.datestamp for r in store.iter_all("repo") if r.local_id != "oai:test:100" and r.local_id != "oai:test:3"
-                 and r.local_id != "oai:test:5")
-    expected_from = (datetime.fromisoformat(newest.replace("Z", "+00:00")) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    newest = max(
+        r.datestamp
+        for r in store.iter_all("repo")
+        if r.local_id != "oai:test:100" and r.local_id != "oai:test:3" and r.local_id != "oai:test:5"
+    )
+    expected_from = (datetime.fromisoformat(newest.replace("Z", "+00:00")) - timedelta(days=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     assert asked[0]["from"] == expected_from
     assert parse_time(first.window_start) > datetime.fromisoformat(expected_from.replace("Z", "+00:00"))
     assert store.get("repo", "oai:test:5").deleted
-    assert etree.fromstring(store.get("repo", "oai:test:3").payload).findtext(f"{DC}title") == "Тема өзгөрдү: changed title"
+    assert (
+        etree.fromstring(store.get("repo", "oai:test:3").payload).findtext(f"{DC}title")
+        == "Тема өзгөрдү: changed title"
+    )
     # The indexer is told exactly these three.
     assert sorted(r.local_id for r in store.iter_changed("repo")) == ["oai:test:100", "oai:test:3", "oai:test:5"]
     assert store.counts("repo").live == 45 and store.counts("repo").deleted == 1

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from rawstore.harvest import harvest_source
 from connectors.http import PoliteClient
 from connectors.oaipmh import OaiClient
-
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import FAST_POLICY, local_policy, make_settings
 from tests.connectors.peers import LocalHTTPServer, Reply, Request
 
@@ -34,9 +33,15 @@ class Replay(LocalHTTPServer):
     the original list. `real_list_size=False` serves them without it, for tests about other things.
     """
 
-    def __init__(self, fixtures: Path, first: str | tuple[str, int], by_token: dict[str, str | tuple[str, int]] | None = None,
-                 verbs: dict[str, str] | None = None, incremental: str | tuple[str, int] | None = None,
-                 real_list_size: bool = False):
+    def __init__(
+        self,
+        fixtures: Path,
+        first: str | tuple[str, int],
+        by_token: dict[str, str | tuple[str, int]] | None = None,
+        verbs: dict[str, str] | None = None,
+        incremental: str | tuple[str, int] | None = None,
+        real_list_size: bool = False,
+    ):
         by_token, verbs = by_token or {}, verbs or {}
 
         def load(entry):
@@ -75,8 +80,10 @@ def test_bepress_self_closing_token_with_attributes_ends_the_list(real_fixtures,
         assert result.status == "ok", result.error
         assert (result.records, result.new, result.pages) == (16, 16, 2)
         assert len(server.requests) == 3  # the last page is asked twice: a lost token looks like the end
-        assert server.requests[1].params == {"verb": "ListRecords",
-                                             "resumptionToken": "374206/oai_dc/100/2015-03-10/2015-03-11"}
+        assert server.requests[1].params == {
+            "verb": "ListRecords",
+            "resumptionToken": "374206/oai_dc/100/2015-03-10/2015-03-11",
+        }
 
 
 def test_a_cut_down_list_disagreeing_with_its_real_complete_list_size_is_incomplete(real_fixtures, tmp_path, store):
@@ -86,7 +93,9 @@ def test_a_cut_down_list_disagreeing_with_its_real_complete_list_size_is_incompl
         result = run(tmp_path, store, server.url + "/do/oai/")
         asked_last = sum(1 for r in server.requests if "resumptionToken" in r.params)
     assert result.status == "incomplete"
-    assert "page 2" in result.error and "ended after 16 records" in result.error and "completeListSize 208" in result.error
+    assert (
+        "page 2" in result.error and "ended after 16 records" in result.error and "completeListSize 208" in result.error
+    )
     assert asked_last == 1 + FAST_POLICY.get("damage_retries", 3)
     assert store.counts("repo").live == 8  # page 1 kept; the page that disagrees is not stored
 
@@ -120,9 +129,12 @@ def test_zenodo_pages_then_a_page_without_token_html_kept_as_sent(real_fixtures,
 
 
 def test_zenodo_no_records_match_with_http_422_is_an_empty_incremental_run(real_fixtures, tmp_path, store):
-    with Replay(real_fixtures, "oai-zenodo-listrecords-oai_dc-final-page-no-token.xml",
-                incremental=("oai-zenodo-error-noRecordsMatch-http422.xml", 422),
-                verbs={"Identify": "oai-zenodo-identify.xml"}) as server:
+    with Replay(
+        real_fixtures,
+        "oai-zenodo-listrecords-oai_dc-final-page-no-token.xml",
+        incremental=("oai-zenodo-error-noRecordsMatch-http422.xml", 422),
+        verbs={"Identify": "oai-zenodo-identify.xml"},
+    ) as server:
         first = run(tmp_path, store, server.url + "/oai2d")
         second = run(tmp_path, store, server.url + "/oai2d")
     assert first.ok and first.records == 3
@@ -163,11 +175,18 @@ def test_an_expired_token_restart_that_works_completes_the_harvest(real_fixtures
     assert (result.records, result.new, result.unchanged) == (9, 6, 3)  # page 1 twice: the second time unchanged
 
 
-@pytest.mark.parametrize("fixture,code,words", [
-    ("oai-zenodo-error-badArgument-unknown-metadataPrefix-http422.xml", "badArgument", "metadataPrefix does not exist"),
-    ("oai-nsdl-error-badVerb.xml", "badVerb", "check the base URL"),
-    ("oai-spec-example-error-cannotDisseminateFormat.xml", "cannotDisseminateFormat", "ListMetadataFormats"),
-])
+@pytest.mark.parametrize(
+    "fixture,code,words",
+    [
+        (
+            "oai-zenodo-error-badArgument-unknown-metadataPrefix-http422.xml",
+            "badArgument",
+            "metadataPrefix does not exist",
+        ),
+        ("oai-nsdl-error-badVerb.xml", "badVerb", "check the base URL"),
+        ("oai-spec-example-error-cannotDisseminateFormat.xml", "cannotDisseminateFormat", "ListMetadataFormats"),
+    ],
+)
 def test_oai_errors_fail_the_run_with_the_code_and_advice(real_fixtures, tmp_path, store, fixture, code, words):
     status = 422 if "http422" in fixture else 200
     with Replay(real_fixtures, (fixture, status)) as server:
@@ -184,13 +203,16 @@ def test_no_records_is_an_empty_successful_run(real_fixtures, tmp_path, store, f
     assert result.records == 0
 
 
-@pytest.mark.parametrize("fixture,records,deleted", [
-    ("oai-eprints-lshtm-listrecords-oai_dc-with-deleted-truncated.xml", 10, 1),
-    ("oai-cdl-listrecords-oai_dc-with-deleted.xml", 8, 5),
-    ("oai-dspace-2004-erasmus-listrecords-oai_dc-with-deleted-truncated.xml", 6, 2),
-    ("oai-librecat-ugent-listrecords-oai_dc-complete-list-token-truncated.xml", 5, 0),
-    ("oai-zenodo-invenio1-2015-listrecords-oai_dc.xml", 7, 0),
-])
+@pytest.mark.parametrize(
+    "fixture,records,deleted",
+    [
+        ("oai-eprints-lshtm-listrecords-oai_dc-with-deleted-truncated.xml", 10, 1),
+        ("oai-cdl-listrecords-oai_dc-with-deleted.xml", 8, 5),
+        ("oai-dspace-2004-erasmus-listrecords-oai_dc-with-deleted-truncated.xml", 6, 2),
+        ("oai-librecat-ugent-listrecords-oai_dc-complete-list-token-truncated.xml", 5, 0),
+        ("oai-zenodo-invenio1-2015-listrecords-oai_dc.xml", 7, 0),
+    ],
+)
 def test_single_page_lists_with_their_deletions(real_fixtures, tmp_path, store, fixture, records, deleted):
     with Replay(real_fixtures, fixture) as server:
         result = run(tmp_path, store, server.url + "/oai")
@@ -203,8 +225,10 @@ def test_single_page_lists_with_their_deletions(real_fixtures, tmp_path, store, 
 def test_dspace_xoai_cursor_as_page_index_does_not_matter(real_fixtures, tmp_path, store):
     page1 = "oai-dspace-xoai-colostate-listrecords-oai_dc-page1-truncated.xml"
     page3 = "oai-dspace-xoai-colostate-listrecords-oai_dc-page3-cursor-is-page-index-truncated.xml"
-    tokens = {token_of(real_fixtures, page1): page3,
-              token_of(real_fixtures, page3): "oai-cdl-listrecords-empty-no-error.xml"}
+    tokens = {
+        token_of(real_fixtures, page1): page3,
+        token_of(real_fixtures, page3): "oai-cdl-listrecords-empty-no-error.xml",
+    }
     with Replay(real_fixtures, page1, tokens) as server:
         result = run(tmp_path, store, server.url + "/oai/request")
     assert result.status == "ok", result.error
@@ -229,10 +253,13 @@ def test_cyrillic_oai_dc_from_cyberleninka(real_fixtures, tmp_path, store):
     assert "ХИРУРГИЧЕСКАЯ ТАКТИКА ЛЕЧЕНИЯ ГЛУБОКИХ ОЖОГОВ ПЕРЕДНЕЙ ПОВЕРХНОСТИ ГОЛЕНИ" in titles
 
 
-@pytest.mark.parametrize("fixture,first_id", [
-    ("oai-tind-berkeley-listrecords-marcxml-resumption-cursor.xml", "53877"),
-    ("oai-invenio-inspirehep-listrecords-marcxml.xml", "972855"),
-])
+@pytest.mark.parametrize(
+    "fixture,first_id",
+    [
+        ("oai-tind-berkeley-listrecords-marcxml-resumption-cursor.xml", "53877"),
+        ("oai-invenio-inspirehep-listrecords-marcxml.xml", "972855"),
+    ],
+)
 def test_marcxml_payload_is_the_marc_record(real_fixtures, tmp_path, store, fixture, first_id):
     tokens = {}
     if "tind" in fixture:
@@ -263,11 +290,15 @@ def test_an_html_page_instead_of_oai_fails_clearly(tmp_path, store):
 
 
 def test_client_reads_captured_identify_formats_and_sets(real_fixtures):
-    verbs = {"Identify": "oai-dspace-2003-erasmus-identify.xml",
-             "ListMetadataFormats": "oai-zenodo-listmetadataformats.xml",
-             "ListSets": "oai-dspace-2003-erasmus-listsets.xml"}
-    with Replay(real_fixtures, "oai-cdl-listrecords-empty-no-error.xml", verbs=verbs) as server, \
-            PoliteClient("repo", local_policy()) as http:
+    verbs = {
+        "Identify": "oai-dspace-2003-erasmus-identify.xml",
+        "ListMetadataFormats": "oai-zenodo-listmetadataformats.xml",
+        "ListSets": "oai-dspace-2003-erasmus-listsets.xml",
+    }
+    with (
+        Replay(real_fixtures, "oai-cdl-listrecords-empty-no-error.xml", verbs=verbs) as server,
+        PoliteClient("repo", local_policy()) as http,
+    ):
         client = OaiClient(server.url + "/oai", http)
         info = client.identify()
         assert (info.granularity, info.deleted_record) == ("YYYY-MM-DDThh:mm:ssZ", "no")

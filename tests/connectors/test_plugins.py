@@ -8,9 +8,9 @@ import textwrap
 import pytest
 
 from connectors.base import ConnectorOptions
-from rawstore.harvest import harvest_source
 from connectors.registry import installed, source_problems
 from fedsearch.config import ConfigError, validate_settings
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import make_settings
 
 
@@ -40,7 +40,8 @@ def test_a_bad_option_is_reported_with_its_key():
 
 
 def test_another_package_adds_a_connector_through_an_entry_point(tmp_path, store, monkeypatch):
-    (tmp_path / "kg_example_connector.py").write_text(textwrap.dedent('''
+    (tmp_path / "kg_example_connector.py").write_text(
+        textwrap.dedent("""
         from typing import Annotated
         from pydantic import Field
         from connectors.base import Checkpoint, Connector, ConnectorOptions, RawRecord
@@ -57,7 +58,8 @@ def test_another_package_adds_a_connector_through_an_entry_point(tmp_path, store
                 for i in range(self.options.count):
                     yield RawRecord(local_id=str(i), format="tabular", payload=b'{"n": %d}' % i)
                 yield Checkpoint({"done": True})
-    '''))
+    """)
+    )
     dist = tmp_path / "kg_example_connector-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: kg-example-connector\nVersion: 1.0\n")

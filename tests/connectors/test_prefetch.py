@@ -32,8 +32,9 @@ def test_with_no_delay_every_next_page_is_ready_ahead_and_what_is_read_is_the_sa
 
     assert fast.prefetched == 4  # 45 records, 10 a page: pages 2 to 5 came from the prefetch
     assert slow.prefetched == 0  # a partner that asks for a delay gets one request at a time, as before
-    assert [(r.local_id, r.payload, r.datestamp, r.sets) for r in fast_records] == \
-        [(r.local_id, r.payload, r.datestamp, r.sets) for r in slow_records]
+    assert [(r.local_id, r.payload, r.datestamp, r.sets) for r in fast_records] == [
+        (r.local_id, r.payload, r.datestamp, r.sets) for r in slow_records
+    ]
     assert len(fast_records) == 45 and fast_points == slow_points
 
 
@@ -52,6 +53,7 @@ def test_a_request_other_than_the_guess_waits_for_the_guess_then_runs_on_its_own
                 running[0] -= 1
                 order.append(name)
             return name
+
         return call
 
     try:

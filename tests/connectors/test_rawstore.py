@@ -73,8 +73,12 @@ def test_quarantine_keeps_one_entry_per_bad_record_and_can_be_cleared(store):
 
     # The indexer quarantines what it cannot normalize; the record arriving changed clears it.
     store.put_records("s", [rec("y")])
-    assert store.add_quarantine("s", [Quarantine(reason="could not be normalized: no title", local_id="y",
-                                                 location="indexing")]) == 1
+    assert (
+        store.add_quarantine(
+            "s", [Quarantine(reason="could not be normalized: no title", local_id="y", location="indexing")]
+        )
+        == 1
+    )
     assert [q.local_id for q in store.quarantined("s")][0] == "y"
     store.put_records("s", [rec("y")])  # harvested again, unchanged: it would fail again, so it stays
     assert "y" in {q.local_id for q in store.quarantined("s")}
@@ -127,8 +131,16 @@ def test_a_record_listed_twice_in_one_page_ends_as_its_last_copy(store):
 
 def test_a_new_record_clears_what_a_harvest_quarantined_under_its_id_and_nothing_else(store):
     run = store.start_run("s", mode="full", since=None)
-    store.commit_page(run, [], [Quarantine(reason="broken", local_id="x", payload=b"<x"),
-                                Quarantine(reason="broken", local_id="w", payload=b"<w")], None, new_page=True)
+    store.commit_page(
+        run,
+        [],
+        [
+            Quarantine(reason="broken", local_id="x", payload=b"<x"),
+            Quarantine(reason="broken", local_id="w", payload=b"<w"),
+        ],
+        None,
+        new_page=True,
+    )
     store.commit_page(run, [rec("x"), rec("v")], [], None, new_page=True)
     assert [q.local_id for q in store.quarantined("s")] == ["w"]
     assert store.get("s", "x") is not None and store.counts("s").live == 2

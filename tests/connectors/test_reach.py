@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from connectors import reach
-from rawstore.harvest import harvest_source
 from connectors.http import PartnerRefused, PoliteClient
 from fedsearch.config import HarvestPolicy, Reach, validate_settings
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import FAST_POLICY
 from tests.connectors.peers import LocalHTTPServer, Reply
 
@@ -23,8 +23,14 @@ def strict_settings(data_dir: Path, *sources: dict) -> object:
 
 def passwd_source(path: str, connector: str = "tabular") -> dict:
     if connector == "tabular":
-        return {"id": "leak", "connector": "tabular", "path": path, "delimiter": ":", "id_column": "root",
-                "file_type": "csv"}
+        return {
+            "id": "leak",
+            "connector": "tabular",
+            "path": path,
+            "delimiter": ":",
+            "id_column": "root",
+            "file_type": "csv",
+        }
     return {"id": "leak", "connector": "marc-file", "path": path}
 
 
@@ -69,8 +75,9 @@ def test_a_url_on_loopback_is_refused_before_connecting(tmp_path, store):
         assert run.status == "failed" and "private networks is off" in run.error
         assert seen == [] and list(store.iter_all("leak")) == []
         # The source opts in: the same URL is fetched.
-        allowed = strict_settings(tmp_path, {**passwd_source(server.url + "/passwd.csv"),
-                                             "allow_private_networks": True})
+        allowed = strict_settings(
+            tmp_path, {**passwd_source(server.url + "/passwd.csv"), "allow_private_networks": True}
+        )
         run = harvest_source(allowed, "leak", store)
         assert seen == ["/passwd.csv"] and run.ok
 
@@ -88,6 +95,7 @@ def test_redirects_to_a_private_address_are_refused():
     """A partner we may reach redirects to one we may not: the second hop is refused, never fetched."""
     seen = []
     with LocalHTTPServer(lambda req: seen.append(req.path) or Reply(body=b"secret")) as inside:
+
         def redirect(req):
             return Reply(status=302, headers={"Location": inside.url + "/latest/meta-data/"})
 
@@ -96,19 +104,36 @@ def test_redirects_to_a_private_address_are_refused():
             policy = HarvestPolicy(**FAST_POLICY)
             with PoliteClient("repo", policy, transport=httpx.HTTPTransport()) as http:
                 http._client.event_hooks["request"] = [
-                    lambda request: None if request.url.port == httpx.URL(outside.url).port
-                    else reach.check_url(request.url, policy.reach)]
+                    lambda request: (
+                        None
+                        if request.url.port == httpx.URL(outside.url).port
+                        else reach.check_url(request.url, policy.reach)
+                    )
+                ]
                 with pytest.raises(PartnerRefused, match="private networks is off"):
                     http.get(outside.url + "/oai", what="Identify")
     assert seen == []
 
 
-@pytest.mark.parametrize("ip,public", [
-    ("8.8.8.8", True), ("2a00:1450:4001::1", True), ("127.0.0.1", False), ("10.1.2.3", False),
-    ("172.16.0.1", False), ("192.168.1.1", False), ("169.254.169.254", False), ("100.64.0.1", False),
-    ("0.0.0.0", False), ("::1", False), ("fe80::1", False), ("fd00::1", False), ("::ffff:127.0.0.1", False),
-    ("224.0.0.1", False),
-])
+@pytest.mark.parametrize(
+    "ip,public",
+    [
+        ("8.8.8.8", True),
+        ("2a00:1450:4001::1", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fd00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("224.0.0.1", False),
+    ],
+)
 def test_public_addresses(ip, public):
     assert reach.public_address(ip) is public
 

@@ -32,22 +32,31 @@ def harvest(tmp_path, store, body: bytes, status: int = 200, **options):
         return run, server.requests
 
 
-@pytest.mark.parametrize("fixture,version,count,some_id", [
-    ("sru11-loc-searchretrieve-marcxml-zs-prefix.xml", "1.1", 1, "536510"),
-    ("sru12-loc-searchretrieve-marcxml-multi.xml", "1.2", 10, "14254861"),
-    ("sru11-zdb-dnb-searchretrieve-marc21-xml-slim-prefix.xml", "1.1", 8, "1008300616"),
-    ("sru12-libris-kth-searchretrieve-marcxml-resultsetid.xml", "1.2", 10, "13694531"),
-    ("sru12-alma-searchretrieve-marcxml-empty-ns.xml", "1.2", 3, "999401461934702201"),
-])
+@pytest.mark.parametrize(
+    "fixture,version,count,some_id",
+    [
+        ("sru11-loc-searchretrieve-marcxml-zs-prefix.xml", "1.1", 1, "536510"),
+        ("sru12-loc-searchretrieve-marcxml-multi.xml", "1.2", 10, "14254861"),
+        ("sru11-zdb-dnb-searchretrieve-marc21-xml-slim-prefix.xml", "1.1", 8, "1008300616"),
+        ("sru12-libris-kth-searchretrieve-marcxml-resultsetid.xml", "1.2", 10, "13694531"),
+        ("sru12-alma-searchretrieve-marcxml-empty-ns.xml", "1.2", 3, "999401461934702201"),
+    ],
+)
 def test_marcxml_from_real_catalogues(real_fixtures, tmp_path, store, fixture, version, count, some_id):
     run, requests = harvest(tmp_path, store, as_whole_list((real_fixtures / fixture).read_bytes()), version=version)
     assert run.status == "ok", run.error
     assert (run.records, run.new) == (count, count)
     rec = store.get("cat", some_id)
     assert rec.format == "marcxml" and etree.QName(etree.fromstring(rec.payload)).localname == "record"
-    assert requests[0].params == {"operation": "searchRetrieve", "version": version, "query": "cql.allRecords=1",
-                                  "startRecord": "1", "maximumRecords": "50", "recordSchema": "marcxml",
-                                  "recordPacking": "xml"}
+    assert requests[0].params == {
+        "operation": "searchRetrieve",
+        "version": version,
+        "query": "cql.allRecords=1",
+        "startRecord": "1",
+        "maximumRecords": "50",
+        "recordSchema": "marcxml",
+        "recordPacking": "xml",
+    }
 
 
 def test_dublin_core_records_without_an_id_are_keyed_by_position(real_fixtures, tmp_path, store):
@@ -65,14 +74,18 @@ def test_wrong_srw_namespace_and_missing_positions(real_fixtures, tmp_path, stor
     assert run.new == 10 and store.get("cat", "10723971X") is not None
 
 
-@pytest.mark.parametrize("fixture,count", [
-    ("sru12-staatsarchiv-zh-searchretrieve-isad-bom.xml", 22),
-    ("sru20-searchretrieve-isad-adapted-sample.xml", 1),
-])
+@pytest.mark.parametrize(
+    "fixture,count",
+    [
+        ("sru12-staatsarchiv-zh-searchretrieve-isad-bom.xml", 22),
+        ("sru20-searchretrieve-isad-adapted-sample.xml", 1),
+    ],
+)
 def test_other_schemas_bom_and_sru_2_0(real_fixtures, tmp_path, store, fixture, count):
     version = "2.0" if fixture.startswith("sru20") else "1.2"
-    run, requests = harvest(tmp_path, store, as_whole_list((real_fixtures / fixture).read_bytes()),
-                            version=version, record_schema="isad")
+    run, requests = harvest(
+        tmp_path, store, as_whole_list((real_fixtures / fixture).read_bytes()), version=version, record_schema="isad"
+    )
     assert run.status == "ok", run.error
     assert run.records == count and store.get("cat", "position:1").format == "isad"
     if version == "2.0":
@@ -93,10 +106,13 @@ DIAG_20 = b"""<?xml version="1.0"?>
 </searchRetrieveResponse>"""
 
 
-@pytest.mark.parametrize("body,status,words", [
-    (DIAG_12, 200, "diagnostic info:srw/diagnostic/1/16 (unsupported index): dc.subjekt"),
-    (DIAG_20, 400, "diagnostic info:srw/diagnostic/1/66: Unknown schema for retrieval; marc21"),
-])
+@pytest.mark.parametrize(
+    "body,status,words",
+    [
+        (DIAG_12, 200, "diagnostic info:srw/diagnostic/1/16 (unsupported index): dc.subjekt"),
+        (DIAG_20, 400, "diagnostic info:srw/diagnostic/1/66: Unknown schema for retrieval; marc21"),
+    ],
+)
 def test_diagnostics_fail_the_run_naming_the_source_and_diagnostic(tmp_path, store, body, status, words):
     run, _ = harvest(tmp_path, store, body, status=status)
     assert run.status == "failed"
@@ -123,8 +139,10 @@ def test_a_record_level_diagnostic_is_quarantined(tmp_path, store):
 def test_string_packed_records_are_parsed(tmp_path, store):
     record = '<record xmlns="http://www.loc.gov/MARC21/slim"><controlfield tag="001">s1</controlfield></record>'
     escaped = record.replace("<", "&lt;").replace(">", "&gt;")
-    body = (f'<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/"><numberOfRecords>1</numberOfRecords>'
-            f"<records><record><recordSchema>marcxml</recordSchema><recordPacking>string</recordPacking>"
-            f"<recordData>{escaped}</recordData></record></records></searchRetrieveResponse>").encode()
+    body = (
+        f'<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/"><numberOfRecords>1</numberOfRecords>'
+        f"<records><record><recordSchema>marcxml</recordSchema><recordPacking>string</recordPacking>"
+        f"<recordData>{escaped}</recordData></record></records></searchRetrieveResponse>"
+    ).encode()
     run, _ = harvest(tmp_path, store, body)
     assert run.ok and store.get("cat", "s1").payload.startswith(b"<record")

@@ -44,8 +44,12 @@ def test_every_run_is_a_full_listing_and_vanished_records_become_deletions(zebra
     first = harvest_source(settings, "catalog", store)
     assert first.ok and first.new == 12
 
-    zebra.put({"kg00003": marcxml_record("kg00003", "Манас эпосу: жаңы басылыш"),
-               "kg00099": marcxml_record("kg00099", "Семетей")})
+    zebra.put(
+        {
+            "kg00003": marcxml_record("kg00003", "Манас эпосу: жаңы басылыш"),
+            "kg00099": marcxml_record("kg00099", "Семетей"),
+        }
+    )
     zebra.delete({"kg00004": books(12)["kg00004"]})
     second = harvest_source(settings, "catalog", store)
 
@@ -59,8 +63,9 @@ def test_every_run_is_a_full_listing_and_vanished_records_become_deletions(zebra
 def test_query_and_dublin_core_schema(zebra, tmp_path, store):
     zebra.put(books(9) | {"kg00050": marcxml_record("kg00050", "Семетей")})
     zebra.start()
-    settings = make_settings(tmp_path, catalogue(zebra.url, query="title=Семетей", record_schema="dc",
-                                                     id_element="identifier"))
+    settings = make_settings(
+        tmp_path, catalogue(zebra.url, query="title=Семетей", record_schema="dc", id_element="identifier")
+    )
     run = harvest_source(settings, "catalog", store)
     assert run.status == "ok", run.error
     assert run.records == 1

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from connectors.base import RawRecord
+from fedsearch.config import load_config
+from fedsearch_app.cli import main as cli_main
 from rawstore.harvest import harvest_source
 from rawstore.status import print_sources
-from fedsearch_app.cli import main as cli_main
-from fedsearch.config import load_config
 from tests.connectors.conftest import FAST_POLICY, make_settings
 from tests.connectors.peers import OaiPeer, pyoai_token_fix
 
@@ -99,16 +99,21 @@ def test_a_listing_with_unidentifiable_records_does_not_sweep(tmp_path, store):
     from tests.connectors.peers import LocalHTTPServer, Reply
 
     def body(records: str) -> bytes:
-        return ('<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>'
-                "2024-01-01T00:00:00Z</responseDate><ListRecords>" + records + "</ListRecords></OAI-PMH>").encode()
+        return (
+            '<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>'
+            "2024-01-01T00:00:00Z</responseDate><ListRecords>" + records + "</ListRecords></OAI-PMH>"
+        ).encode()
 
-    good = ("<record><header><identifier>oai:x:{n}</identifier><datestamp>2024-01-01</datestamp></header>"
-            '<metadata><dc xmlns="http://purl.org/dc/elements/1.1/"><title>T{n}</title></dc></metadata></record>')
+    good = (
+        "<record><header><identifier>oai:x:{n}</identifier><datestamp>2024-01-01</datestamp></header>"
+        '<metadata><dc xmlns="http://purl.org/dc/elements/1.1/"><title>T{n}</title></dc></metadata></record>'
+    )
     broken = "<record><header><identifier>oai:x:2<bad</identifier></header><metadata>x</metadata></record>"
     store.put_records("x", [RawRecord(local_id=f"oai:x:{n}", format="oai_dc", payload=b"<dc/>") for n in range(1, 4)])
     with LocalHTTPServer(lambda req: Reply(body=body(good.format(n=1) + broken))) as server:
-        settings = make_settings(tmp_path, {"id": "x", "connector": "oai-pmh", "url": server.url + "/oai"},
-                                 sweep_max_share=1.0)
+        settings = make_settings(
+            tmp_path, {"id": "x", "connector": "oai-pmh", "url": server.url + "/oai"}, sweep_max_share=1.0
+        )
         run = harvest_source(settings, "x", store, full=True)
     assert run.status == "ok" and run.quarantined == 1
     assert run.deleted == 0 and store.counts("x").live == 3  # 2 and 3 are not taken for gone
@@ -116,9 +121,16 @@ def test_a_listing_with_unidentifiable_records_does_not_sweep(tmp_path, store):
 
 def test_the_command_line_shows_held_deletions_and_confirms_them(peer, tmp_path):
     config = tmp_path / "fedsearch.yaml"
-    config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "harvest": FAST_POLICY,
-                                      "reach": {"allow_private_networks": True},  # the peer is local
-                                      "sources": [repo(peer.url)]}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": str(tmp_path / "data"),
+                "harvest": FAST_POLICY,
+                "reach": {"allow_private_networks": True},  # the peer is local
+                "sources": [repo(peer.url)],
+            }
+        )
+    )
     assert cli_main(["--config", str(config), "harvest"]) == 0
     vanish(peer, *range(1, 21))
     assert cli_main(["--config", str(config), "harvest", "--full"]) == 0

@@ -9,8 +9,8 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from rawstore.harvest import harvest_source
 from connectors.tabular import TabularOptions
+from rawstore.harvest import harvest_source
 from tests.connectors.conftest import make_settings
 from tests.connectors.peers import LocalHTTPServer, Reply
 
@@ -27,11 +27,27 @@ DISSERTATIONS = {  # the mapping documented in docs/connectors.md
     },
     "required": ["title", "authors"],
 }
-HEADER = ["Рег. номер", "ФИО", "Тема диссертации", "Шифр специальности", "Ученая степень", "Год защиты",
-          "Организация", "Научный руководитель"]
+HEADER = [
+    "Рег. номер",
+    "ФИО",
+    "Тема диссертации",
+    "Шифр специальности",
+    "Ученая степень",
+    "Год защиты",
+    "Организация",
+    "Научный руководитель",
+]
 ROWS = [
-    ["Д-2019-001", "Асанова Айгүл Бакытовна", "Кыргыз тилиндеги <б>терминдер</б>", "10.02.01", "кандидат", "2019",
-     "КНУ им. Ж. Баласагына", "Турдубаев К."],
+    [
+        "Д-2019-001",
+        "Асанова Айгүл Бакытовна",
+        "Кыргыз тилиндеги <б>терминдер</б>",
+        "10.02.01",
+        "кандидат",
+        "2019",
+        "КНУ им. Ж. Баласагына",
+        "Турдубаев К.",
+    ],
     ["Д-2019-002", "", "Тема без автора", "08.00.05", "доктор", "2019", "КРСУ", ""],
     ["", "Бекова Н.", "Строка без номера", "05.13.01", "кандидат", "2020", "КГТУ", ""],
     ["Д-2020-014", "Бекова Нуржан", "Математикалык моделдөө", "05.13.18", "кандидат", "2020", "КГТУ", "Иманалиев М."],
@@ -40,7 +56,7 @@ ROWS = [
 
 
 def source(path: str, **options) -> dict:
-    return {"id": "vak", "connector": "tabular", "path": path, **{**DISSERTATIONS, **options}}
+    return {"id": "vak", "connector": "tabular", "path": path, **DISSERTATIONS, **options}
 
 
 def payload(store, local_id: str) -> dict:
@@ -109,24 +125,45 @@ def test_a_mapped_column_missing_from_the_file_fails_listing_the_columns(tmp_pat
 
 PATENTS = {
     "id_column": "application_number",
-    "mapping": {"title": "title", "authors": "inventors", "identifiers.patent": "patent_number",
-                "classifications.ipc": "ipc", "date": "grant_date", "publisher": "holder"},
+    "mapping": {
+        "title": "title",
+        "authors": "inventors",
+        "identifiers.patent": "patent_number",
+        "classifications.ipc": "ipc",
+        "date": "grant_date",
+        "publisher": "holder",
+    },
     "required": ["title", "identifiers.patent"],
 }
 
 
 def test_json_patent_register_over_http(tmp_path, store):
     rows = [
-        {"application_number": 20190012, "patent_number": "KG 2145", "title": "Способ получения сплава",
-         "inventors": "Осмонов А.; Токтогулов Б.", "ipc": "C22C 1/02", "grant_date": "2020-03-31",
-         "holder": "КГТУ"},
+        {
+            "application_number": 20190012,
+            "patent_number": "KG 2145",
+            "title": "Способ получения сплава",
+            "inventors": "Осмонов А.; Токтогулов Б.",
+            "ipc": "C22C 1/02",
+            "grant_date": "2020-03-31",
+            "holder": "КГТУ",
+        },
         {"application_number": 20190013, "patent_number": None, "title": "Без номера патента"},
         "not an object",
     ]
-    with LocalHTTPServer(lambda req: Reply(body=json.dumps({"items": rows}).encode(),
-                                           headers={"Content-Type": "application/json"})) as server:
-        settings = make_settings(tmp_path, {"id": "patents", "connector": "tabular", "path": server.url + "/patents.json",
-                                            "type": "patent", **PATENTS})
+    with LocalHTTPServer(
+        lambda req: Reply(body=json.dumps({"items": rows}).encode(), headers={"Content-Type": "application/json"})
+    ) as server:
+        settings = make_settings(
+            tmp_path,
+            {
+                "id": "patents",
+                "connector": "tabular",
+                "path": server.url + "/patents.json",
+                "type": "patent",
+                **PATENTS,
+            },
+        )
         run = harvest_source(settings, "patents", store)
     assert run.status == "ok", run.error
     assert (run.new, run.quarantined) == (1, 2)
@@ -137,18 +174,28 @@ def test_json_patent_register_over_http(tmp_path, store):
 
 PROJECTS = {
     "id_column": "project_id",
-    "mapping": {"title": "name", "abstract": "summary", "institution": "implementing_agency", "year": "start_year",
-                "subjects": "sector", "publisher": "donor"},
+    "mapping": {
+        "title": "name",
+        "abstract": "summary",
+        "institution": "implementing_agency",
+        "year": "start_year",
+        "subjects": "sector",
+        "publisher": "donor",
+    },
     "required": ["title"],
 }
 
 
 def test_jsonl_donor_projects_and_rows_removed_later_become_deletions(tmp_path, store):
     path = tmp_path / "projects.jsonl"
-    lines = [{"project_id": "P-1", "name": "Water for Naryn", "donor": "ADB", "start_year": 2018},
-             {"project_id": "P-2", "name": "Школы Оша", "donor": "World Bank", "start_year": 2019}]
+    lines = [
+        {"project_id": "P-1", "name": "Water for Naryn", "donor": "ADB", "start_year": 2018},
+        {"project_id": "P-2", "name": "Школы Оша", "donor": "World Bank", "start_year": 2019},
+    ]
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n{broken json\n", encoding="utf-8")
-    settings = make_settings(tmp_path, {"id": "projects", "connector": "tabular", "path": str(path), **PROJECTS}, sweep_max_share=0.5)
+    settings = make_settings(
+        tmp_path, {"id": "projects", "connector": "tabular", "path": str(path), **PROJECTS}, sweep_max_share=0.5
+    )
     first = harvest_source(settings, "projects", store)
     assert first.status == "ok", first.error
     assert (first.new, first.quarantined) == (2, 1)

@@ -13,9 +13,9 @@ import pytest
 from lxml import etree
 from rapidfuzz import fuzz
 
+from fedsearch.record import make_record_id
 from fedsearch_app.corpus import FILES, generate
 from fedsearch_app.corpus.vocab import BY_KEY
-from fedsearch.record import make_record_id
 
 OAI_NS = {"oai": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/"}
 MARC_NS = {"m": "http://www.loc.gov/MARC21/slim"}
@@ -78,7 +78,17 @@ def test_it_writes_exactly_the_size_asked_across_the_four_partners(corpus):
 def test_every_type_is_present_and_partners_hold_their_kinds(corpus):
     _, manifest = corpus
     types = manifest["records_by_type"]
-    for t in ("article", "book", "thesis", "dissertation", "patent", "report", "conference_paper", "dataset", "project"):
+    for t in (
+        "article",
+        "book",
+        "thesis",
+        "dissertation",
+        "patent",
+        "report",
+        "conference_paper",
+        "dataset",
+        "project",
+    ):
         assert types.get(t, 0) > 0, t
     assert types["patent"] == manifest["records_by_partner"]["patents"]
 
@@ -134,7 +144,9 @@ def test_languages_mix_ky_ru_en_and_kyrgyz_titles_use_its_letters(corpus):
         assert langs[lang] / SIZE >= share, (lang, langs)
     # Recount from the files themselves.
     seen = Counter(r.findtext(".//dc:language", namespaces=OAI_NS) for r in oai_records(root))
-    assert {k: v for k, v in seen.items()} == {k.split(":")[1]: v for k, v in manifest["records_by_partner_language"].items() if k.startswith("oai:")}
+    assert {k: v for k, v in seen.items()} == {
+        k.split(":")[1]: v for k, v in manifest["records_by_partner_language"].items() if k.startswith("oai:")
+    }
     ky_titles = [r.xpath(".//dc:title[@xml:lang='ky']/text()", namespaces=OAI_NS) for r in oai_records(root)]
     ky_titles = [t[0] for t in ky_titles if t]
     assert ky_titles

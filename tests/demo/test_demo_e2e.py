@@ -30,9 +30,24 @@ class Demo:
     def __init__(self, data_dir: Path, port: int):
         env = {**os.environ, "FEDSEARCH_DEMO_SIZE": str(SIZE), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fedsearch_app.cli", "--log-level", "WARNING", "demo", "--data-dir", str(data_dir),
-             "--port", str(port)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-m",
+                "fedsearch_app.cli",
+                "--log-level",
+                "WARNING",
+                "demo",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.output = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -85,7 +100,9 @@ def wait_for_api(url: str, timeout: float = 60) -> None:
 
 
 def search(url: str, **params) -> dict:
-    resp = httpx.get(url + "api/v1/search", params={"facets": "source,type,language", "facet_size": 50, **params}, timeout=30)
+    resp = httpx.get(
+        url + "api/v1/search", params={"facets": "source,type,language", "facet_size": 50, **params}, timeout=30
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()
 

@@ -99,9 +99,18 @@ def catalogue(corpus, tmp_path_factory):
 
 
 def sru(zebra: ZebraCatalogue, query: str, start: int = 1, size: int = 0) -> etree._Element:
-    resp = httpx.get(zebra.url, timeout=10, params={
-        "operation": "searchRetrieve", "version": "1.2", "query": query, "startRecord": start,
-        "maximumRecords": size, "recordSchema": "marcxml"})
+    resp = httpx.get(
+        zebra.url,
+        timeout=10,
+        params={
+            "operation": "searchRetrieve",
+            "version": "1.2",
+            "query": query,
+            "startRecord": start,
+            "maximumRecords": size,
+            "recordSchema": "marcxml",
+        },
+    )
     assert resp.status_code == 200
     root = etree.fromstring(resp.content)
     assert root.find(f"{SRW}diagnostics") is None, resp.text[:500]
@@ -110,7 +119,9 @@ def sru(zebra: ZebraCatalogue, query: str, start: int = 1, size: int = 0) -> etr
 
 def test_sru_number_of_records_is_what_the_generator_wrote(corpus, catalogue):
     root, manifest = corpus
-    written = re.findall(r'<controlfield tag="001">(\d+)</controlfield>', (root / FILES["sru"]).read_text(encoding="utf-8"))
+    written = re.findall(
+        r'<controlfield tag="001">(\d+)</controlfield>', (root / FILES["sru"]).read_text(encoding="utf-8")
+    )
     answer = sru(catalogue, "cql.allRecords=1")
     assert int(answer.findtext(f"{SRW}numberOfRecords")) == manifest["records_by_partner"]["sru"] == len(written)
     got = []
@@ -125,7 +136,9 @@ def test_sru_searches_words_ids_and_modification_dates(catalogue):
     hits = int(sru(catalogue, "dc.title=Кыргызстандагы OR Кыргыз OR кыргызского").findtext(f"{SRW}numberOfRecords"))
     assert hits > 0
     assert int(sru(catalogue, 'rec.lastModificationDate>="2026-01-01"').findtext(f"{SRW}numberOfRecords")) == 0
-    recent = int(sru(catalogue, 'cql.allRecords=1 and rec.lastModificationDate>="2024-01-01"').findtext(f"{SRW}numberOfRecords"))
+    recent = int(
+        sru(catalogue, 'cql.allRecords=1 and rec.lastModificationDate>="2024-01-01"').findtext(f"{SRW}numberOfRecords")
+    )
     everything = int(sru(catalogue, "cql.allRecords=1").findtext(f"{SRW}numberOfRecords"))
     assert 0 < recent < everything
 
@@ -141,8 +154,9 @@ def test_registers_are_served_byte_for_byte(corpus):
         lines = jsonl.text.splitlines()
         assert len(lines) == manifest["records_by_partner"]["patents"]
         assert {"patent_number", "title", "ipc", "applicants", "year"} <= set(json.loads(lines[0]))
-        again = httpx.get(files.url(FILES["csv"]), timeout=10,
-                          headers={"If-Modified-Since": csv_resp.headers["Last-Modified"]})
+        again = httpx.get(
+            files.url(FILES["csv"]), timeout=10, headers={"If-Modified-Since": csv_resp.headers["Last-Modified"]}
+        )
         assert again.status_code == 304
     finally:
         files.stop()

@@ -26,8 +26,11 @@ from tests.test_engine_conformance import drop_engine
 def running(settings: Settings, engine: SearchEngine | None = None) -> Iterator[str]:
     """The whole site under uvicorn on `settings.server.port`; yields its base URL."""
     port = settings.server.port
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine=engine), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, engine=engine), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -27,12 +27,20 @@ from web_ui import crawlers
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 ABSORBED = make_record_id("nlkr", "marc:absorbed")
 PAPER = Record(
-    id=make_record_id("knu", "oai:scholar"), source="knu", source_record_id="oai:scholar", type=RecordType.article,
+    id=make_record_id("knu", "oai:scholar"),
+    source="knu",
+    source_record_id="oai:scholar",
+    type=RecordType.article,
     title=[LangText(value="Мөңгүлөрдүн эришинин моделдери", lang="ky")],
-    authors=[Person(name="Асанова, Айгүл"), Person(name="Smith, John")], year=2024, date="2024-03-05",
-    container=Container(title="Вестник КНУ", volume="12", issue="3", pages="45-60"), languages=["ky"],
-    links=[Link(url="https://repo.knu.example/bitstream/1/paper.pdf", kind="fulltext", mime="application/pdf"),
-           Link(url="https://repo.knu.example/handle/1", kind="landing")],
+    authors=[Person(name="Асанова, Айгүл"), Person(name="Smith, John")],
+    year=2024,
+    date="2024-03-05",
+    container=Container(title="Вестник КНУ", volume="12", issue="3", pages="45-60"),
+    languages=["ky"],
+    links=[
+        Link(url="https://repo.knu.example/bitstream/1/paper.pdf", kind="fulltext", mime="application/pdf"),
+        Link(url="https://repo.knu.example/handle/1", kind="landing"),
+    ],
     match=Match(members=[make_record_id("knu", "oai:scholar"), ABSORBED], rule="doi", evidence="10.1/x"),
 )
 
@@ -108,7 +116,11 @@ def test_record_pages_carry_google_scholar_meta(site: Live) -> None:
     assert [v for k, v in meta if k == "citation_author"] == ["Асанова, Айгүл", "Smith, John"]
     assert ("citation_publication_date", "2024/03/05") in meta
     assert ("citation_journal_title", "Вестник КНУ") in meta
-    assert ("citation_volume", "12") in meta and ("citation_firstpage", "45") in meta and ("citation_lastpage", "60") in meta
+    assert (
+        ("citation_volume", "12") in meta
+        and ("citation_firstpage", "45") in meta
+        and ("citation_lastpage", "60") in meta
+    )
     assert ("citation_pdf_url", "https://repo.knu.example/bitstream/1/paper.pdf") in meta
     assert f'<link rel="canonical" href="{site.base}/records/{PAPER.id}">' in r.text
     # A record with no full text names no PDF.

@@ -24,7 +24,7 @@ EMBED_LIMIT = 15 * 1024  # bytes, compressed (issue 16)
 def snippet(live: Live, **options: str) -> str:
     r = httpx.get(f"{live.base}/embed", params=options)
     assert r.status_code == 200
-    return html.unescape(re.search(r'<textarea[^>]*>(.*?)</textarea>', r.text, re.DOTALL).group(1))
+    return html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", r.text, re.DOTALL).group(1))
 
 
 def frame_src(code: str) -> str:
@@ -45,7 +45,9 @@ def test_the_snippet_carries_the_options(live: Live) -> None:
 
 
 def test_the_frame_is_framable_self_contained_and_small(live: Live) -> None:
-    r = httpx.get(f"{live.base}/embed/frame", params={"q": "сборник", "lang": "ru"}, headers={"Accept-Encoding": "gzip"})
+    r = httpx.get(
+        f"{live.base}/embed/frame", params={"q": "сборник", "lang": "ru"}, headers={"Accept-Encoding": "gzip"}
+    )
     assert r.status_code == 200
     csp = r.headers["content-security-policy"]
     assert "frame-ancestors http: https:" in csp and "default-src 'none'" in csp
@@ -67,6 +69,7 @@ def test_the_frame_keeps_to_its_source_and_type(live: Live) -> None:
         text = httpx.get(f"{live.base}/embed/frame", params={"lang": "en", **params}).text
         m = re.search(r'role="status">([^<]+)<', text)
         return m.group(1) if m else ""
+
     assert total(q="climate") == "2 results"
     assert total(q="climate", source="auca") == "2 results"
     assert total(q="climate", source="knu") == "Nothing was found."
@@ -76,16 +79,19 @@ def test_the_frame_keeps_to_its_source_and_type(live: Live) -> None:
 
 # --- in chromium, from another origin ------------------------------------------------------
 
+
 @pytest.fixture
 def partner_page(live: Live) -> Iterator[str]:
     """A partner's page on another origin (other host name and port) with the snippet pasted in,
     under its own strict CSP: only our frame and our script are allowed."""
     code = snippet(live, lang="en", accent="#aa0000")
     app_origin = live.base
-    page = ("<!doctype html><html><head><meta charset='utf-8'>"
-            f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; frame-src {app_origin}; "
-            f"script-src {app_origin}\"><title>Partner journal</title></head>"
-            f"<body><h1>Partner journal</h1>{code}</body></html>").encode()
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; frame-src {app_origin}; "
+        f'script-src {app_origin}"><title>Partner journal</title></head>'
+        f"<body><h1>Partner journal</h1>{code}</body></html>"
+    ).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

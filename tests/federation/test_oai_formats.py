@@ -11,20 +11,29 @@ from lxml import etree
 from fedsearch.record import Record
 from search_api.oai.formats import marcxml, oai_dc
 
-WORK = Record.model_validate({
-    "id": "vak-0123456789abcdef", "source": "vak", "source_record_id": "Д-2024-000001", "type": "dissertation",
-    "title": [{"value": "Ысык-Көл облусунун суу ресурстары", "lang": "ky"}],
-    "title_alt": [{"value": "Водные ресурсы Иссык-Кульской области", "lang": "ru"}],
-    "abstract": [{"value": "Изучены ледники & реки <Тянь-Шаня>.", "lang": "ru"}],
-    "authors": [{"name": "Осмонова, Айгүл", "orcid": "0000-0002-1825-0097", "affiliation": "КНУ"}],
-    "contributors": [{"name": "Ким, А.", "role": "supervisor"}],
-    "subjects": ["гидрология"], "classifications": [{"scheme": "udc", "code": "556.5"}, {"scheme": "vak", "code": "25.00.27"}],
-    "year": 2018, "languages": ["ky", "ru"], "publisher": "КНУ",
-    "container": {"title": "Вестник КНУ", "volume": "3", "issue": "2", "pages": "10-20"},
-    "dissertation": {"degree": "кандидат географических наук", "specialty": "25.00.27", "council": "Д 25.18.577"},
-    "identifiers": {"doi": ["10.1234/abc"], "isbn": ["9789967000001"], "issn": ["1694-8009"]},
-    "access": "open", "links": [{"url": "https://repo.example.kg/f.pdf", "kind": "fulltext", "mime": "application/pdf"}],
-})
+WORK = Record.model_validate(
+    {
+        "id": "vak-0123456789abcdef",
+        "source": "vak",
+        "source_record_id": "Д-2024-000001",
+        "type": "dissertation",
+        "title": [{"value": "Ысык-Көл облусунун суу ресурстары", "lang": "ky"}],
+        "title_alt": [{"value": "Водные ресурсы Иссык-Кульской области", "lang": "ru"}],
+        "abstract": [{"value": "Изучены ледники & реки <Тянь-Шаня>.", "lang": "ru"}],
+        "authors": [{"name": "Осмонова, Айгүл", "orcid": "0000-0002-1825-0097", "affiliation": "КНУ"}],
+        "contributors": [{"name": "Ким, А.", "role": "supervisor"}],
+        "subjects": ["гидрология"],
+        "classifications": [{"scheme": "udc", "code": "556.5"}, {"scheme": "vak", "code": "25.00.27"}],
+        "year": 2018,
+        "languages": ["ky", "ru"],
+        "publisher": "КНУ",
+        "container": {"title": "Вестник КНУ", "volume": "3", "issue": "2", "pages": "10-20"},
+        "dissertation": {"degree": "кандидат географических наук", "specialty": "25.00.27", "council": "Д 25.18.577"},
+        "identifiers": {"doi": ["10.1234/abc"], "isbn": ["9789967000001"], "issn": ["1694-8009"]},
+        "access": "open",
+        "links": [{"url": "https://repo.example.kg/f.pdf", "kind": "fulltext", "mime": "application/pdf"}],
+    }
+)
 LANDING = "https://search.example.kg/records/vak-0123456789abcdef"
 
 
@@ -50,7 +59,10 @@ def test_marcxml_reads_back_with_pymarc():
 def test_oai_dc_carries_every_title_identifier_and_the_access():
     dc = oai_dc(WORK, LANDING)
     ns = "{http://purl.org/dc/elements/1.1/}"
-    values = lambda tag: [e.text for e in dc.iter(ns + tag)]
+
+    def values(tag: str) -> list[str | None]:
+        return [e.text for e in dc.iter(ns + tag)]
+
     assert values("title") == ["Ысык-Көл облусунун суу ресурстары", "Водные ресурсы Иссык-Кульской области"]
     assert [e.get("{http://www.w3.org/XML/1998/namespace}lang") for e in dc.iter(ns + "title")] == ["ky", "ru"]
     assert values("creator") == ["Осмонова, Айгүл"] and values("contributor") == ["Ким, А."]

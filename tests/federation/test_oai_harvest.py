@@ -18,8 +18,10 @@ from tests.federation import pyoai_compat  # noqa: F401 - before pyoai's client 
 from tests.federation.conftest import Served
 
 MARC_READER = MetadataReader(
-    fields={"title": ("textList", "marc:record/marc:datafield[@tag='245']/marc:subfield[@code='a']/text()"),
-            "control": ("textList", "marc:record/marc:controlfield[@tag='001']/text()")},
+    fields={
+        "title": ("textList", "marc:record/marc:datafield[@tag='245']/marc:subfield[@code='a']/text()"),
+        "control": ("textList", "marc:record/marc:controlfield[@tag='001']/text()"),
+    },
     namespaces={"marc": "http://www.loc.gov/MARC21/slim"},
 )
 
@@ -65,8 +67,10 @@ def test_pyoai_harvests_both_formats(served: Served):
     assert identify.granularity() == "YYYY-MM-DDThh:mm:ssZ"
     assert {f[0] for f in client.listMetadataFormats()} == {"oai_dc", "marcxml"}
     dc = {work_id(h.identifier()): m.getField("title") for h, m, _ in client.listRecords(metadataPrefix="oai_dc")}
-    marc = {work_id(h.identifier()): (m.getField("title"), m.getField("control"))
-            for h, m, _ in client.listRecords(metadataPrefix="marcxml")}
+    marc = {
+        work_id(h.identifier()): (m.getField("title"), m.getField("control"))
+        for h, m, _ in client.listRecords(metadataPrefix="marcxml")
+    }
     assert set(dc) == set(marc) == served.live_ids()
     for wid, (title, control) in marc.items():
         assert control == [wid]
@@ -111,7 +115,9 @@ def test_get_record_in_both_formats(served: Served):
 def test_from_and_until_bound_the_datestamps(served: Served):
     stamps = sorted(h.datestamp for h in Sickle(served.url).ListIdentifiers(metadataPrefix="oai_dc"))
     first, last = stamps[0], stamps[-1]
-    assert len(list(Sickle(served.url).ListIdentifiers(metadataPrefix="oai_dc", **{"from": first, "until": last}))) == len(stamps)
+    assert len(
+        list(Sickle(served.url).ListIdentifiers(metadataPrefix="oai_dc", **{"from": first, "until": last}))
+    ) == len(stamps)
     day = first[:10]
     by_day = list(Sickle(served.url).ListIdentifiers(metadataPrefix="oai_dc", **{"from": day, "until": day}))
     assert len(by_day) == sum(1 for s in stamps if s.startswith(day))

@@ -28,18 +28,46 @@ from tests.federation.conftest import running
 from tests.indexers.test_pipeline import write_csv, write_jsonl
 
 THESES = [
-    {"Рег. номер": "D-1", "Тема диссертации": "Экономика сельского хозяйства Чуйской долины", "ФИО": "Токтогулов Бакыт",
-     "Год защиты": "2015", "Шифр": "08.00.05"},
-    {"Рег. номер": "D-2", "Тема диссертации": "Водные ресурсы Иссык-Кульской области", "ФИО": "Осмонова Айгүл",
-     "Год защиты": "2018", "Шифр": "25.00.27"},
-    {"Рег. номер": "D-3", "Тема диссертации": "Ледники Тянь-Шаня", "ФИО": "Ким Анна", "Год защиты": "2011", "Шифр": "25.00.31"},
+    {
+        "Рег. номер": "D-1",
+        "Тема диссертации": "Экономика сельского хозяйства Чуйской долины",
+        "ФИО": "Токтогулов Бакыт",
+        "Год защиты": "2015",
+        "Шифр": "08.00.05",
+    },
+    {
+        "Рег. номер": "D-2",
+        "Тема диссертации": "Водные ресурсы Иссык-Кульской области",
+        "ФИО": "Осмонова Айгүл",
+        "Год защиты": "2018",
+        "Шифр": "25.00.27",
+    },
+    {
+        "Рег. номер": "D-3",
+        "Тема диссертации": "Ледники Тянь-Шаня",
+        "ФИО": "Ким Анна",
+        "Год защиты": "2011",
+        "Шифр": "25.00.31",
+    },
 ]
 BOOKS = [
-    {"id": "B-1", "title": "История Кыргызстана", "author": "Абдрахманов, Т.", "year": 2005, "isbn": "978-9967-00000-1"},
+    {
+        "id": "B-1",
+        "title": "История Кыргызстана",
+        "author": "Абдрахманов, Т.",
+        "year": 2005,
+        "isbn": "978-9967-00000-1",
+    },
     {"id": "B-2", "title": "Манас эпосу", "author": "Жирмунский, В.", "year": 1995, "isbn": ""},
 ]
 LIBRARY = [{"id": "L-80", "title": "Орография Тянь-Шаня", "author": "Ким, А.", "year": 1987, "isbn": ""}]
-SAME_AS_B1 = {"id": "L-80", "title": "История Кыргызстана.", "author": "Абдрахманов Т.", "year": 2005, "isbn": "9789967000001"}
+SAME_AS_B1 = {
+    "id": "L-80",
+    "title": "История Кыргызстана.",
+    "author": "Абдрахманов Т.",
+    "year": 2005,
+    "isbn": "9789967000001",
+}
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 
 
@@ -59,13 +87,35 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path):
         "reach": {"import_dirs": [str(exports)]},
         "harvest": {"sweep_max_share": 1.0},  # withdrawals apply at once (the brake has its own tests)
         "sources": [
-            {"id": "vak", "connector": "tabular", "path": str(exports / "vak.csv"), "id_column": "Рег. номер",
-             "type": "dissertation", "mapping": {"title": "Тема диссертации", "authors": "ФИО", "year": "Год защиты",
-                                                 "classifications.vak": "Шифр"}},
-            {"id": "press", "connector": "tabular", "path": str(exports / "books.jsonl"), "id_column": "id",
-             "type": "book", "mapping": book_mapping},
-            {"id": "library", "connector": "tabular", "path": str(exports / "library.jsonl"), "id_column": "id",
-             "type": "book", "mapping": book_mapping},
+            {
+                "id": "vak",
+                "connector": "tabular",
+                "path": str(exports / "vak.csv"),
+                "id_column": "Рег. номер",
+                "type": "dissertation",
+                "mapping": {
+                    "title": "Тема диссертации",
+                    "authors": "ФИО",
+                    "year": "Год защиты",
+                    "classifications.vak": "Шифр",
+                },
+            },
+            {
+                "id": "press",
+                "connector": "tabular",
+                "path": str(exports / "books.jsonl"),
+                "id_column": "id",
+                "type": "book",
+                "mapping": book_mapping,
+            },
+            {
+                "id": "library",
+                "connector": "tabular",
+                "path": str(exports / "library.jsonl"),
+                "id_column": "id",
+                "type": "book",
+                "mapping": book_mapping,
+            },
         ],
     }
     if request.param == "elasticsearch":
@@ -120,7 +170,9 @@ def test_incremental_harvest_sees_exactly_the_changes(deployment):
         time.sleep(1.1)
 
         # At the partners: D-1 retitled, D-2 withdrawn, the library's record recatalogued as B-1 (its ISBN).
-        write_csv(exports / "vak.csv", [dict(THESES[0], **{"Тема диссертации": "Экономика горного земледелия"}), THESES[2]])
+        write_csv(
+            exports / "vak.csv", [dict(THESES[0], **{"Тема диссертации": "Экономика горного земледелия"}), THESES[2]]
+        )
         write_jsonl(exports / "library.jsonl", [SAME_AS_B1])
         assert harvest(settings, progress=False) == 0
         after = works_by_local_id(settings)
@@ -148,5 +200,9 @@ def test_incremental_harvest_sees_exactly_the_changes(deployment):
         time.sleep(1.1)
         quiet_since = response_date(url)
         assert harvest(settings, progress=False) == 0
-        assert httpx.get(url, params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": quiet_since}).text.count(
-            'code="noRecordsMatch"') == 1
+        assert (
+            httpx.get(
+                url, params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": quiet_since}
+            ).text.count('code="noRecordsMatch"')
+            == 1
+        )

@@ -25,7 +25,7 @@ from tests.api.conftest import make_settings
 from tests.federation.conftest import Served
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
-NASTY = "Tag <script>alert(1)</script> & \"quotes\" \x07bell ]]> end"
+NASTY = 'Tag <script>alert(1)</script> & "quotes" \x07bell ]]> end'
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,16 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     data_dir: Path = tmp_path_factory.mktemp("oai-protocol")
     engine = EmbeddedEngine(data_dir / "index", writer=True)
     engine.ensure_index()
-    records = [Record(id=make_record_id("knu", f"r{i}"), source="knu", source_record_id=f"r{i}",
-                      title=[{"value": f"Work {i}" if i else NASTY}], authors=[{"name": "Осмонова Айгүл"}]) for i in range(12)]
+    records = [
+        Record(
+            id=make_record_id("knu", f"r{i}"),
+            source="knu",
+            source_record_id=f"r{i}",
+            title=[{"value": f"Work {i}" if i else NASTY}],
+            authors=[{"name": "Осмонова Айгүл"}],
+        )
+        for i in range(12)
+    ]
     engine.upsert(records)
     engine.refresh()
     settings = make_settings("embedded", data_dir, base_url="https://search.example.kg")
@@ -70,21 +78,24 @@ def test_repeated_verb_is_bad_verb(client):
     assert error_of(root) == "badVerb"
 
 
-@pytest.mark.parametrize("args", [
-    {"verb": "Identify", "set": "knu"},                                   # an argument Identify does not take
-    {"verb": "ListRecords"},                                              # metadataPrefix missing
-    {"verb": "ListIdentifiers", "set": "source:knu"},                     # metadataPrefix missing
-    {"verb": "GetRecord", "metadataPrefix": "oai_dc"},                    # identifier missing
-    {"verb": "GetRecord", "identifier": "oai:search.example.kg:x"},       # metadataPrefix missing
-    {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-13-01"},
-    {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-01-01T00:00:00"},  # no Z
-    {"verb": "ListRecords", "metadataPrefix": "oai_dc", "until": "yesterday"},
-    {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-01-01", "until": "2024-02-01T00:00:00Z"},
-    {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-02-01", "until": "2024-01-01"},
-    {"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "colour:blue"},
-    {"verb": "ListRecords", "metadataPrefix": "oai_dc", "resumptionToken": "abc"},  # the token is exclusive
-    {"verb": "ListMetadataFormats", "metadataPrefix": "oai_dc"},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"verb": "Identify", "set": "knu"},  # an argument Identify does not take
+        {"verb": "ListRecords"},  # metadataPrefix missing
+        {"verb": "ListIdentifiers", "set": "source:knu"},  # metadataPrefix missing
+        {"verb": "GetRecord", "metadataPrefix": "oai_dc"},  # identifier missing
+        {"verb": "GetRecord", "identifier": "oai:search.example.kg:x"},  # metadataPrefix missing
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-13-01"},
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-01-01T00:00:00"},  # no Z
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "until": "yesterday"},
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-01-01", "until": "2024-02-01T00:00:00Z"},
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-02-01", "until": "2024-01-01"},
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "colour:blue"},
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "resumptionToken": "abc"},  # the token is exclusive
+        {"verb": "ListMetadataFormats", "metadataPrefix": "oai_dc"},
+    ],
+)
 def test_bad_argument(client, args):
     root = oai(client, **args)
     assert error_of(root) == "badArgument", etree.tostring(root)
@@ -104,22 +115,35 @@ def test_cannot_disseminate_format_in_lists(client, verb):
 
 
 def test_cannot_disseminate_format_for_a_record(client):
-    assert error_of(oai(client, verb="GetRecord", identifier=first_id(client), metadataPrefix="datacite")) == "cannotDisseminateFormat"
+    assert (
+        error_of(oai(client, verb="GetRecord", identifier=first_id(client), metadataPrefix="datacite"))
+        == "cannotDisseminateFormat"
+    )
 
 
-@pytest.mark.parametrize("identifier", ["oai:search.example.kg:knu-0000000000000000", "oai:elsewhere.org:knu-1",
-                                        "knu-0000000000000000", "oai:search.example.kg:"])
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "oai:search.example.kg:knu-0000000000000000",
+        "oai:elsewhere.org:knu-1",
+        "knu-0000000000000000",
+        "oai:search.example.kg:",
+    ],
+)
 def test_id_does_not_exist(client, identifier):
     assert error_of(oai(client, verb="GetRecord", identifier=identifier, metadataPrefix="oai_dc")) == "idDoesNotExist"
     assert error_of(oai(client, verb="ListMetadataFormats", identifier=identifier)) == "idDoesNotExist"
 
 
-@pytest.mark.parametrize("args", [
-    {"from": "2999-01-01"},
-    {"until": "1999-01-01T00:00:00Z"},
-    {"set": "source:nobody"},
-    {"set": "type:patent"},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"from": "2999-01-01"},
+        {"until": "1999-01-01T00:00:00Z"},
+        {"set": "source:nobody"},
+        {"set": "type:patent"},
+    ],
+)
 def test_no_records_match(client, args):
     assert error_of(oai(client, verb="ListRecords", metadataPrefix="oai_dc", **args)) == "noRecordsMatch"
     assert error_of(oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc", **args)) == "noRecordsMatch"
@@ -172,7 +196,10 @@ def test_identify_describes_the_repository(client):
     assert ident.findtext(f"{OAI}baseURL") == "https://search.example.kg/oai"
     assert ident.findtext(f"{OAI}deletedRecord") == "persistent"
     assert ident.findtext(f"{OAI}adminEmail") == "webmaster@search.example.kg"
-    assert ident.findtext(".//{http://www.openarchives.org/OAI/2.0/oai-identifier}repositoryIdentifier") == "search.example.kg"
+    assert (
+        ident.findtext(".//{http://www.openarchives.org/OAI/2.0/oai-identifier}repositoryIdentifier")
+        == "search.example.kg"
+    )
 
 
 def test_sickle_raises_the_named_errors(served: Served):

@@ -25,8 +25,10 @@ def get(url: str, **args: str) -> etree._Element:
 
 
 def page_ids(root: etree._Element) -> list[tuple[str, bool]]:
-    return [(h.findtext(f"{OAI}identifier").rsplit(":", 1)[1], h.get("status") == "deleted")
-            for h in root.iter(f"{OAI}header")]
+    return [
+        (h.findtext(f"{OAI}identifier").rsplit(":", 1)[1], h.get("status") == "deleted")
+        for h in root.iter(f"{OAI}header")
+    ]
 
 
 def test_a_harvest_survives_changes_between_pages(served: Served, monkeypatch: pytest.MonkeyPatch):
@@ -50,8 +52,12 @@ def test_a_harvest_survives_changes_between_pages(served: Served, monkeypatch: p
     deleted = served_ids[0]
     engine.note_departures([deleted])
     engine.delete([deleted])
-    new = Record(id=make_record_id("knu", "arrived-mid-harvest"), source="knu", source_record_id="arrived-mid-harvest",
-                 title=[{"value": "Arrived mid-harvest"}])
+    new = Record(
+        id=make_record_id("knu", "arrived-mid-harvest"),
+        source="knu",
+        source_record_id="arrived-mid-harvest",
+        title=[{"value": "Arrived mid-harvest"}],
+    )
     assert engine.upsert([new]).errors == []
     engine.refresh()
 
@@ -90,4 +96,3 @@ def test_a_page_reads_only_past_its_cursor(served: Served):
                 break
             after = page[-1].key
         assert [c.key for c in got] == [c.key for c in whole]
-

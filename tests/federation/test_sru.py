@@ -59,21 +59,24 @@ def diagnostic(root: etree._Element) -> str:
     return uri.text
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ('dc.title all "climate change"', {"oai:auca:10"}),
-    ('dc.title any "climate change"', {"oai:auca:10", "oai:auca:11", "oai:auca:12"}),
-    ('dc.title adj "climate change"', {"oai:auca:10"}),
-    ('dc.title adj "change climate"', set()),
-    ("dc.creator = smith", {"oai:auca:10", "oai:auca:11"}),
-    ("bath.isbn = 9789967000001", {"marc:100"}),
-    ('dc.identifier exact "10.1234/ca.2021.7"', {"oai:auca:10"}),  # quoted: "/" starts a modifier
-    ("(dc.title = water or dc.title = glacier) and dc.date = 2012", {"oai:auca:13", "oai:auca:14"}),
-    ("dc.title = glaci*", {"oai:auca:11"}),
-    ("dc.subject = ecology not dc.creator = lee", set()),
-    ('"water resources" and dc.date < 2013', {"oai:auca:13", "oai:auca:14"}),
-    ('"water resources" and dc.date < 2012', set()),
-    ('creator any "brown lee"', {"oai:auca:12", "oai:knu:4", "oai:knu:5"}),  # no context set: Dublin Core's
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('dc.title all "climate change"', {"oai:auca:10"}),
+        ('dc.title any "climate change"', {"oai:auca:10", "oai:auca:11", "oai:auca:12"}),
+        ('dc.title adj "climate change"', {"oai:auca:10"}),
+        ('dc.title adj "change climate"', set()),
+        ("dc.creator = smith", {"oai:auca:10", "oai:auca:11"}),
+        ("bath.isbn = 9789967000001", {"marc:100"}),
+        ('dc.identifier exact "10.1234/ca.2021.7"', {"oai:auca:10"}),  # quoted: "/" starts a modifier
+        ("(dc.title = water or dc.title = glacier) and dc.date = 2012", {"oai:auca:13", "oai:auca:14"}),
+        ("dc.title = glaci*", {"oai:auca:11"}),
+        ("dc.subject = ecology not dc.creator = lee", set()),
+        ('"water resources" and dc.date < 2013', {"oai:auca:13", "oai:auca:14"}),
+        ('"water resources" and dc.date < 2012', set()),
+        ('creator any "brown lee"', {"oai:auca:12", "oai:knu:4", "oai:knu:5"}),  # no context set: Dublin Core's
+    ],
+)
 def test_cql_finds_what_the_corpus_holds(live: Live, query: str, expected: set[str]) -> None:
     assert set(ids_of(live, query)) == {rid(x) for x in expected}
 
@@ -88,8 +91,14 @@ def test_date_ranges_and_paging_cover_the_corpus(live: Live) -> None:
 
 
 def test_start_record_and_sortby(live: Live) -> None:
-    root = get(live, version="1.2", operation="searchRetrieve", query="cql.allRecords = 1 sortby dc.date/sort.descending",
-               startRecord="3", maximumRecords="4")
+    root = get(
+        live,
+        version="1.2",
+        operation="searchRetrieve",
+        query="cql.allRecords = 1 sortby dc.date/sort.descending",
+        startRecord="3",
+        maximumRecords="4",
+    )
     positions = [int(p.text) for p in root.iterfind(f".//{{{SRW}}}recordPosition")]
     assert positions == [3, 4, 5, 6]
     assert root.findtext(f"{{{SRW}}}nextRecordPosition") == "7"
@@ -128,27 +137,30 @@ def test_explain_in_both_versions(live: Live) -> None:
     assert info.index["bath"] == {"isbn": "ISBN"}
 
 
-@pytest.mark.parametrize(("params", "number"), [
-    ({"query": "dc.foo = x"}, 16),
-    ({"query": "foo.title = x"}, 15),
-    ({"query": "dc.title < x"}, 19),
-    ({"query": "dc.title =/stem x"}, 20),
-    ({"query": 'dc.title = ""'}, 27),
-    ({"query": "dc.title = a*b"}, 28),
-    ({"query": "dc.date = soon"}, 36),
-    ({"query": "a prox b"}, 37),
-    ({"query": "a and"}, 10),
-    ({"query": "x", "recordSchema": "mods"}, 66),
-    ({"query": "x", "startRecord": "0"}, 6),
-    ({"query": "cql.allRecords = 1", "startRecord": "999"}, 61),
-    ({"query": "x", "recordXMLEscaping": "base64"}, 71),
-    ({"query": "x", "sortKeys": "title"}, 80),
-    ({"query": "x", "bogus": "1"}, 8),
-    ({"operation": "searchRetrieve", "version": "1.2"}, 7),
-    ({"operation": "scan", "version": "1.2", "scanClause": "x"}, 8),
-    ({"operation": "scan", "version": "1.2"}, 4),
-    ({"version": "3.0", "query": "x"}, 5),
-])
+@pytest.mark.parametrize(
+    ("params", "number"),
+    [
+        ({"query": "dc.foo = x"}, 16),
+        ({"query": "foo.title = x"}, 15),
+        ({"query": "dc.title < x"}, 19),
+        ({"query": "dc.title =/stem x"}, 20),
+        ({"query": 'dc.title = ""'}, 27),
+        ({"query": "dc.title = a*b"}, 28),
+        ({"query": "dc.date = soon"}, 36),
+        ({"query": "a prox b"}, 37),
+        ({"query": "a and"}, 10),
+        ({"query": "x", "recordSchema": "mods"}, 66),
+        ({"query": "x", "startRecord": "0"}, 6),
+        ({"query": "cql.allRecords = 1", "startRecord": "999"}, 61),
+        ({"query": "x", "recordXMLEscaping": "base64"}, 71),
+        ({"query": "x", "sortKeys": "title"}, 80),
+        ({"query": "x", "bogus": "1"}, 8),
+        ({"operation": "searchRetrieve", "version": "1.2"}, 7),
+        ({"operation": "scan", "version": "1.2", "scanClause": "x"}, 8),
+        ({"operation": "scan", "version": "1.2"}, 4),
+        ({"version": "3.0", "query": "x"}, 5),
+    ],
+)
 def test_diagnostics_carry_the_standard_uris(live: Live, params: dict[str, str], number: int) -> None:
     assert diagnostic(get(live, **params)) == f"info:srw/diagnostic/1/{number}"
 
@@ -165,8 +177,10 @@ def test_diagnostics_in_the_1_2_schema(live: Live) -> None:
 def test_yaz_client(live: Live, version: str) -> None:
     if shutil.which("yaz-client") is None:
         pytest.fail("yaz-client is not installed: apt-get install yaz", pytrace=False)
-    script = (f"open {live.base}/sru\nsru get {version}\nfind dc.title all \"climate change\"\nshow 1\n"
-              "schema marcxml\nfind dc.creator = smith\nshow 1\nfind dc.foo = x\nquit\n")
+    script = (
+        f'open {live.base}/sru\nsru get {version}\nfind dc.title all "climate change"\nshow 1\n'
+        "schema marcxml\nfind dc.creator = smith\nshow 1\nfind dc.foo = x\nquit\n"
+    )
     out = subprocess.run(["yaz-client"], check=False, input=script, capture_output=True, text=True, timeout=60).stdout
     assert "Number of hits: 1" in out and "Climate change in Central Asia" in out
     assert "Number of hits: 2" in out and 'controlfield tag="001"' in out

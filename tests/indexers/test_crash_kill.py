@@ -37,16 +37,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from connectors.base import RawRecord
 from fedsearch.config import load_config
+from fedsearch.engines import SearchQuery, open_engine
+from fedsearch.record import Record, make_record_id
 from fedsearch_app.corpus import FILES, generate
 from fedsearch_app.corpus.works import CSV, OAI, SRU
 from fedsearch_app.demo.oai import OaiPmhPartner
 from fedsearch_app.demo.partners import source_options
-from fedsearch.engines import SearchQuery, open_engine
-from fedsearch.record import Record, make_record_id
 from indexers.dedup import merge
 from indexers.normalize import NormalizationError, normalize
-from connectors.base import RawRecord
 
 SEED = 20261207
 CORPUS_SIZE = 1200  # ~570 OAI records, ~370 catalogue records, ~140 dissertations
@@ -84,7 +84,11 @@ class Exports:
         diss = (corpus / FILES[CSV]).read_text(encoding="utf-8").splitlines(keepends=True)
         # (head, records, tail): one record per line in both files.
         self.parts = {
-            "cat": (marc[:2], [ln for ln in marc[2:] if ln.startswith("<record")], [ln for ln in marc[2:] if not ln.startswith("<record")]),
+            "cat": (
+                marc[:2],
+                [ln for ln in marc[2:] if ln.startswith("<record")],
+                [ln for ln in marc[2:] if not ln.startswith("<record")],
+            ),
             "diss": (diss[:1], diss[1:], []),
         }
         self.absent: dict[str, set[int]] = {"cat": set(), "diss": set()}
@@ -102,8 +106,11 @@ class Exports:
 
     def write(self) -> None:
         for key, (head, records, tail) in self.parts.items():
-            lines = [_edit(key, ln) if i in self.edited[key] else ln
-                     for i, ln in enumerate(records) if i not in self.absent[key]]
+            lines = [
+                _edit(key, ln) if i in self.edited[key] else ln
+                for i, ln in enumerate(records)
+                if i not in self.absent[key]
+            ]
             self.files[key].write_text("".join(head + lines + tail), encoding="utf-8")
 
 
@@ -131,8 +138,13 @@ class Deployment:
     kills_mid_run: int = 0
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([str(FEDSEARCH), "--config", str(self.config), *args], env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [str(FEDSEARCH), "--config", str(self.config), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 def make_deployment(root: Path, corpus: Path, repository: OaiPmhPartner, engine: str, es_config=None) -> Deployment:
@@ -140,12 +152,16 @@ def make_deployment(root: Path, corpus: Path, repository: OaiPmhPartner, engine:
     sources = [
         {"id": "repo", **source_options(OAI, repository.url)},
         {"id": "cat", "connector": "marc-file", "path": str(exports.files["cat"])},
-        {"id": "diss", **{**source_options(CSV, str(exports.files["diss"])), "path": str(exports.files["diss"])}},
+        {"id": "diss", **source_options(CSV, str(exports.files["diss"])), "path": str(exports.files["diss"])},
     ]
     # The partners are local (reach opt-in), and trials withdraw records past the deletion brake on purpose.
-    config = {"engine": engine, "data_dir": str(root / "data"), "sources": sources,
-              "harvest": {"delay_seconds": 0, "sweep_max_share": 1.0},
-              "reach": {"import_dirs": [str(root / "exports")], "allow_private_networks": True}}
+    config = {
+        "engine": engine,
+        "data_dir": str(root / "data"),
+        "sources": sources,
+        "harvest": {"delay_seconds": 0, "sweep_max_share": 1.0},
+        "reach": {"import_dirs": [str(root / "exports")], "allow_private_networks": True},
+    }
     if es_config is not None:
         config["elasticsearch"] = {"hosts": es_config.hosts, "index_prefix": es_config.index_prefix}
     path = root / "fedsearch.yaml"
@@ -156,6 +172,7 @@ def make_deployment(root: Path, corpus: Path, repository: OaiPmhPartner, engine:
 
 # --- reading what each store holds ----------------------------------------------------------
 
+
 def raw_rows(dep: Deployment) -> list[sqlite3.Row]:
     path = dep.root / "data" / "raw.sqlite3"
     if not path.exists():
@@ -163,8 +180,10 @@ def raw_rows(dep: Deployment) -> list[sqlite3.Row]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
-        return conn.execute("SELECT source, local_id, format, payload, content_hash, datestamp, deleted, sets, "
-                            "indexed_hash FROM records").fetchall()
+        return conn.execute(
+            "SELECT source, local_id, format, payload, content_hash, datestamp, deleted, sets, "
+            "indexed_hash FROM records"
+        ).fetchall()
     finally:
         conn.close()
 
@@ -175,8 +194,14 @@ def current(dep: Deployment, row: sqlite3.Row) -> Record | None:
         return None
     key = (row["source"], row["local_id"], row["content_hash"])
     if key not in dep.normalized:
-        raw = RawRecord(local_id=row["local_id"], format=row["format"], payload=bytes(row["payload"]),
-                        datestamp=row["datestamp"], deleted=False, sets=json.loads(row["sets"]))
+        raw = RawRecord(
+            local_id=row["local_id"],
+            format=row["format"],
+            payload=bytes(row["payload"]),
+            datestamp=row["datestamp"],
+            deleted=False,
+            sets=json.loads(row["sets"]),
+        )
         try:
             dep.normalized[key] = normalize(raw, dep.settings.source(row["source"]))
         except NormalizationError:
@@ -194,8 +219,10 @@ def state_tables(dep: Deployment) -> tuple[dict[str, tuple[str, Record]], set[st
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"works", "dirty"} <= tables:
             return {}, set(), tables  # killed after the file was made, before its tables were committed
-        works = {rid: (cluster, Record.model_validate_json(js))
-                 for rid, cluster, js in conn.execute("SELECT record_id, cluster, json FROM works")}
+        works = {
+            rid: (cluster, Record.model_validate_json(js))
+            for rid, cluster, js in conn.execute("SELECT record_id, cluster, json FROM works")
+        }
         dirty = {r[0] for r in conn.execute("SELECT work_id FROM dirty")}
         return works, dirty, tables
     finally:
@@ -238,6 +265,7 @@ def clusters(works: dict[str, tuple[str, Record]]) -> dict[str, list[Record]]:
 
 # --- the checks -------------------------------------------------------------------------------
 
+
 def check_after_kill(dep: Deployment, where: str) -> None:
     rows = raw_rows(dep)
     docs = engine_docs(dep)
@@ -256,11 +284,15 @@ def check_after_kill(dep: Deployment, where: str) -> None:
             assert rid not in holders, f"{where}: {rid} counts as indexed as deleted, but the engine has it"
         else:
             assert rid in holders, f"{where}: {rid} counts as indexed, but no engine document holds it"
-            assert rid in works and works[rid][1] == record, f"{where}: {rid} counts as indexed, but the state has another version"
+            assert rid in works and works[rid][1] == record, (
+                f"{where}: {rid} counts as indexed, but the state has another version"
+            )
     for cluster, members in clusters(works).items():
         if cluster not in dirty:
             assert cluster in docs, f"{where}: work {cluster} is not journaled, yet the engine lacks it"
-            assert docs[cluster] == merge(members), f"{where}: work {cluster} is not journaled, yet the engine has another version"
+            assert docs[cluster] == merge(members), (
+                f"{where}: work {cluster} is not journaled, yet the engine has another version"
+            )
     for doc_id in set(docs) - {c for c, _ in works.values()}:
         assert doc_id in dirty, f"{where}: the engine holds {doc_id}, which neither the state nor its journal knows"
     unindexed: dict[str, int] = {}
@@ -277,14 +309,16 @@ def check_converged(dep: Deployment, where: str) -> None:
     expected = {make_record_id(r["source"], r["local_id"]): rec for r in rows if (rec := current(dep, r)) is not None}
     assert set(works) == set(expected), (
         f"{where}: the state holds {len(works)} records, the raw store has {len(expected)} live ones; "
-        f"missing {sorted(set(expected) - set(works))[:5]}, extra {sorted(set(works) - set(expected))[:5]}")
+        f"missing {sorted(set(expected) - set(works))[:5]}, extra {sorted(set(works) - set(expected))[:5]}"
+    )
     stale = [rid for rid, rec in expected.items() if works[rid][1] != rec]
     assert not stale, f"{where}: the state has old versions of {stale[:5]}"
     docs = engine_docs(dep)
     merged = {cluster: merge(members) for cluster, members in clusters(works).items()}
     assert set(docs) == set(merged), (
         f"{where}: the engine holds {len(docs)} works, the state {len(merged)}; "
-        f"missing {sorted(set(merged) - set(docs))[:5]}, extra {sorted(set(docs) - set(merged))[:5]}")
+        f"missing {sorted(set(merged) - set(docs))[:5]}, extra {sorted(set(docs) - set(merged))[:5]}"
+    )
     wrong = [c for c in merged if docs[c] != merged[c]]
     assert not wrong, f"{where}: the engine has other versions of {wrong[:5]}"
     left = [r["local_id"] for r in rows if r["indexed_hash"] != ("deleted" if r["deleted"] else r["content_hash"])]
@@ -295,6 +329,7 @@ def check_converged(dep: Deployment, where: str) -> None:
 
 # --- trials -------------------------------------------------------------------------------------
 
+
 def kill_during(dep: Deployment, command: str, rng: random.Random) -> bool:
     """Start a command, SIGKILL it after a random number of progress lines and a random pause.
 
@@ -303,9 +338,13 @@ def kill_during(dep: Deployment, command: str, rng: random.Random) -> bool:
     kind = command.split()[0]
     after_lines, pause = rng.randint(0, MAX_LINES[kind]), rng.uniform(0.0, 0.3)
     env = {**dep.env, "FEDSEARCH_INDEX_BATCH": BATCHES[kind]}
-    proc = subprocess.Popen([str(FEDSEARCH), "--config", str(dep.config), "--log-level", "WARNING", *command.split()],
-                            env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(FEDSEARCH), "--config", str(dep.config), "--log-level", "WARNING", *command.split()],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         seen = 0
         while seen < after_lines and proc.stderr.readline():
@@ -345,14 +384,16 @@ def test_kill_anywhere_then_harvest_converges_embedded(tmp_path: Path, corpus: P
     check_converged(dep, "a clean reindex at the end")
 
 
-def test_kill_anywhere_then_harvest_converges_elasticsearch(tmp_path: Path, corpus: Path, repository: OaiPmhPartner,
-                                                            es_config):
+def test_kill_anywhere_then_harvest_converges_elasticsearch(
+    tmp_path: Path, corpus: Path, repository: OaiPmhPartner, es_config
+):
     dep = make_deployment(tmp_path, corpus, repository, "elasticsearch", es_config)
     run_trials(dep, 4, SEED + 1)
     assert dep.kills_mid_run >= 2, f"only {dep.kills_mid_run} of 4 kills landed while the command ran"
 
 
 # --- the moments a random kill rarely hits: just around a reindex's switch ------------------------
+
 
 class Killed(BaseException):
     """Stands for SIGKILL at one exact moment (BaseException: nothing on the way may catch it)."""
@@ -378,11 +419,12 @@ class DiesAtSwitch:
 
 
 @pytest.mark.parametrize("after_switch", [False, True], ids=["before-switch", "after-switch"])
-def test_reindex_killed_at_the_switch_then_harvest_converges(tmp_path: Path, corpus: Path,
-                                                              repository: OaiPmhPartner, after_switch: bool):
+def test_reindex_killed_at_the_switch_then_harvest_converges(
+    tmp_path: Path, corpus: Path, repository: OaiPmhPartner, after_switch: bool
+):
+    from indexers.pipeline import harvest, rebuild_index
     from rawstore.harvest import harvest_sources
     from rawstore.store import RawStore
-    from indexers.pipeline import harvest, rebuild_index
 
     dep = make_deployment(tmp_path, corpus, repository, "embedded")
     assert harvest(dep.settings, progress=False) == 0

@@ -9,12 +9,27 @@ from indexers.dedup import Deduplicator, block_keys, candidate_keys, compare, fe
 from indexers.normalize import normalize
 
 
-def rec(source: str, local: str, title: str, *, authors=("Айтматов, Чингиз",), year=2019, type=RecordType.article,
-        lang="ru", **extra) -> Record:
+def rec(
+    source: str,
+    local: str,
+    title: str,
+    *,
+    authors=("Айтматов, Чингиз",),
+    year=2019,
+    type=RecordType.article,
+    lang="ru",
+    **extra,
+) -> Record:
     return Record(
-        id=make_record_id(source, local), source=source, source_record_id=local, type=type,
-        title=[LangText(value=title, lang=lang)], authors=[Person(name=a, family=a.split(",")[0]) for a in authors],
-        year=year, languages=[lang], **extra,
+        id=make_record_id(source, local),
+        source=source,
+        source_record_id=local,
+        type=type,
+        title=[LangText(value=title, lang=lang)],
+        authors=[Person(name=a, family=a.split(",")[0]) for a in authors],
+        year=year,
+        languages=[lang],
+        **extra,
     )
 
 
@@ -51,7 +66,9 @@ def test_hard_negatives_stay_apart():
     assert not same(book, rec("nlkr", "b2", "История Кыргызстана", type=RecordType.book, year=2020))  # new printing
     assert not same(book, rec("nlkr", "b3", "История Кыргызстана. 2-е изд.", type=RecordType.book))
     diss = rec("vak", "d1", "Экономика Чуйской долины", type=RecordType.dissertation)
-    autoref = rec("vak", "d2", "Экономика Чуйской долины : автореф. дис. ... канд. экон. наук", type=RecordType.dissertation)
+    autoref = rec(
+        "vak", "d2", "Экономика Чуйской долины : автореф. дис. ... канд. экон. наук", type=RecordType.dissertation
+    )
     assert not same(diss, autoref)
 
 
@@ -111,12 +128,27 @@ def test_a_title_that_lost_its_subtitle_or_a_word_is_still_a_candidate():
 
 
 def test_merge_keeps_every_holding_and_the_best_metadata():
-    poor = rec("aaa", "1", "Ekologiya ozera Issyk-Kul", authors=("Aitmatov, Ch.",), access=Access.free,
-               links=[Link(url="http://a.kg/1.pdf", kind="fulltext")])
-    rich = rec("zzz", "2", "Экология озера Иссык-Куль", access=Access.open, subjects=["экология"],
-               abstract=[LangText(value="Исследование озера.", lang="ru")],
-               identifiers=Identifiers(doi=["10.1/x"]), authors=("Айтматов, Чингиз",))
-    rich = rich.model_copy(update={"authors": [Person(name="Айтматов, Чингиз", family="Айтматов", orcid="0000-0002-1825-0097")]})
+    poor = rec(
+        "aaa",
+        "1",
+        "Ekologiya ozera Issyk-Kul",
+        authors=("Aitmatov, Ch.",),
+        access=Access.free,
+        links=[Link(url="http://a.kg/1.pdf", kind="fulltext")],
+    )
+    rich = rec(
+        "zzz",
+        "2",
+        "Экология озера Иссык-Куль",
+        access=Access.open,
+        subjects=["экология"],
+        abstract=[LangText(value="Исследование озера.", lang="ru")],
+        identifiers=Identifiers(doi=["10.1/x"]),
+        authors=("Айтматов, Чингиз",),
+    )
+    rich = rich.model_copy(
+        update={"authors": [Person(name="Айтматов, Чингиз", family="Айтматов", orcid="0000-0002-1825-0097")]}
+    )
     merged = merge([rich, poor])
     assert merged.id == min(poor.id, rich.id) == poor.id  # the lowest id names the cluster
     assert merged.source == "aaa" and merged.source_record_id == "1"
@@ -126,7 +158,8 @@ def test_merge_keeps_every_holding_and_the_best_metadata():
     assert merged.identifiers.doi == ["10.1/x"]
     assert merged.authors[0].orcid == "0000-0002-1825-0097"
     assert [(h.source, h.source_record_id, h.record_id) for h in merged.holdings] == [
-        ("aaa", "1", poor.id), ("zzz", "2", rich.id)
+        ("aaa", "1", poor.id),
+        ("zzz", "2", rich.id),
     ]
     assert merged.holdings[0].access is Access.free and merged.holdings[0].links[0].kind == "fulltext"
     assert merged.sources == ["aaa", "zzz"]
@@ -149,10 +182,14 @@ def test_the_same_zenodo_record_in_oai_dc_and_datacite_merges(oai):
 def test_rsl_set_and_nlr_part_one_stay_apart(raw_file):
     from fedsearch.config import SourceConfig
 
-    rsl = normalize(raw_file("marcxml-rsl-rumorgb-002988236-cyrillic-collection.xml", "marcxml", "002988236"),
-                    SourceConfig(id="rsl", connector="sru"))
-    nlr = normalize(raw_file("rusmarc-marcxml-rnb-NLR005177748-cyrillic.xml", "rusmarc", "NLR005177748"),
-                    SourceConfig(id="nlr", connector="sru"))
+    rsl = normalize(
+        raw_file("marcxml-rsl-rumorgb-002988236-cyrillic-collection.xml", "marcxml", "002988236"),
+        SourceConfig(id="rsl", connector="sru"),
+    )
+    nlr = normalize(
+        raw_file("rusmarc-marcxml-rnb-NLR005177748-cyrillic.xml", "rusmarc", "NLR005177748"),
+        SourceConfig(id="nlr", connector="sru"),
+    )
     # The whole 11-part set (1804-1807) and part 1 alone ("Ч. 1"), catalogued with other people.
     assert not compare(features(rsl), features(nlr)).same
     assert len(Deduplicator().clusters([rsl, nlr])) == 2
@@ -205,8 +242,12 @@ def test_order_of_arrival_does_not_change_the_clusters():
 
 def test_a_record_without_authors_joins_only_an_unambiguous_work():
     copy = rec("nlkr", "0", "Введение в экономическую теорию", authors=(), type=RecordType.book, year=2015)
-    ivanov = rec("knu", "1", "Введение в экономическую теорию", authors=("Иванов, Петр",), type=RecordType.book, year=2015)
-    smith = rec("auca", "2", "Введение в экономическую теорию", authors=("Smith, John",), type=RecordType.book, year=2015)
+    ivanov = rec(
+        "knu", "1", "Введение в экономическую теорию", authors=("Иванов, Петр",), type=RecordType.book, year=2015
+    )
+    smith = rec(
+        "auca", "2", "Введение в экономическую теорию", authors=("Smith, John",), type=RecordType.book, year=2015
+    )
     dedup = Deduplicator()
     dedup.assign(copy)
     dedup.assign(ivanov)

@@ -13,12 +13,29 @@ from indexers.dedup import Deduplicator, compare, features, hard_conflict, merge
 from indexers.dedup.rules import strong_conflict
 
 
-def rec(source: str, local: str, title: str, *, authors=("Асанов, Бакыт",), year=2019, type=RecordType.article,
-        lang="ru", alt=(), **extra) -> Record:
+def rec(
+    source: str,
+    local: str,
+    title: str,
+    *,
+    authors=("Асанов, Бакыт",),
+    year=2019,
+    type=RecordType.article,
+    lang="ru",
+    alt=(),
+    **extra,
+) -> Record:
     return Record(
-        id=make_record_id(source, local), source=source, source_record_id=local, type=type,
-        title=[LangText(value=title, lang=lang)], title_alt=[LangText(value=v, lang="en") for v in alt],
-        authors=[Person(name=a, family=a.split(",")[0]) for a in authors], year=year, languages=[lang], **extra,
+        id=make_record_id(source, local),
+        source=source,
+        source_record_id=local,
+        type=type,
+        title=[LangText(value=title, lang=lang)],
+        title_alt=[LangText(value=v, lang="en") for v in alt],
+        authors=[Person(name=a, family=a.split(",")[0]) for a in authors],
+        year=year,
+        languages=[lang],
+        **extra,
     )
 
 
@@ -30,25 +47,59 @@ def same(a: Record, b: Record) -> bool:
 
 
 def test_different_patent_numbers_veto_whatever_the_titles_say():
-    a = rec("kyrgyzpatent", "KG1202", "Способ очистки сточных вод", type=RecordType.patent,
-            identifiers=Identifiers(patent=["KG1202"]))
-    b = rec("library", "77", "Способ очистки сточных вод", type=RecordType.patent,
-            identifiers=Identifiers(patent=["KG1265"]))
+    a = rec(
+        "kyrgyzpatent",
+        "KG1202",
+        "Способ очистки сточных вод",
+        type=RecordType.patent,
+        identifiers=Identifiers(patent=["KG1202"]),
+    )
+    b = rec(
+        "library",
+        "77",
+        "Способ очистки сточных вод",
+        type=RecordType.patent,
+        identifiers=Identifiers(patent=["KG1265"]),
+    )
     d = compare(features(a), features(b))
     assert not d.same and d.reason == "different patent numbers"
     # The same number with a kind code is the same patent, even in upper case from a library.
-    c = rec("library", "78", "СПОСОБ ОЧИСТКИ СТОЧНЫХ ВОД", type=RecordType.patent, authors=("Сыдыкбаев, К.",),
-            identifiers=Identifiers(patent=["KG1202C1"]))
+    c = rec(
+        "library",
+        "78",
+        "СПОСОБ ОЧИСТКИ СТОЧНЫХ ВОД",
+        type=RecordType.patent,
+        authors=("Сыдыкбаев, К.",),
+        identifiers=Identifiers(patent=["KG1202C1"]),
+    )
     d = compare(features(a), features(c))
     assert d.same and d.rule == "patent" and d.evidence == "KG1202"
 
 
 def test_different_register_numbers_veto_and_a_shared_one_merges():
     kw = dict(type=RecordType.dissertation, year=2015)
-    a = rec("vak", "1", "Экономика сельского хозяйства Чуйской области", identifiers=Identifiers(register_number=["Д-2015-000001"]), **kw)
-    b = rec("library", "2", "Экономика сельского хозяйства Чуйской области", identifiers=Identifiers(register_number=["Д-2015-000002"]), **kw)
+    a = rec(
+        "vak",
+        "1",
+        "Экономика сельского хозяйства Чуйской области",
+        identifiers=Identifiers(register_number=["Д-2015-000001"]),
+        **kw,
+    )
+    b = rec(
+        "library",
+        "2",
+        "Экономика сельского хозяйства Чуйской области",
+        identifiers=Identifiers(register_number=["Д-2015-000002"]),
+        **kw,
+    )
     assert not same(a, b)
-    c = rec("library", "3", "ЭКОНОМИКА СЕЛЬСКОГО ХОЗЯЙСТВА", identifiers=Identifiers(register_number=["Д-2015-000001"]), **kw)
+    c = rec(
+        "library",
+        "3",
+        "ЭКОНОМИКА СЕЛЬСКОГО ХОЗЯЙСТВА",
+        identifiers=Identifiers(register_number=["Д-2015-000001"]),
+        **kw,
+    )
     assert compare(features(a), features(c)).rule == "register"
 
 
@@ -95,14 +146,19 @@ def test_templated_titles_with_different_subtitles_are_different_works():
 
 
 def test_a_year_apart_needs_corroboration():
-    a = rec("repo", "1", "Оценка качества атмосферного воздуха города Бишкек", authors=("Исаев, Э.", "Ли, В."), year=2020)
-    one_coauthor = rec("elib", "2", "Оценка качества атмосферного воздуха города Бишкек", authors=("Исаев, Э.", "Смит, Дж."), year=2021)
+    a = rec(
+        "repo", "1", "Оценка качества атмосферного воздуха города Бишкек", authors=("Исаев, Э.", "Ли, В."), year=2020
+    )
+    one_coauthor = rec(
+        "elib", "2", "Оценка качества атмосферного воздуха города Бишкек", authors=("Исаев, Э.", "Смит, Дж."), year=2021
+    )
     assert not same(a, one_coauthor)
-    same_team = rec("elib", "3", "Оценка качества атмосферного воздуха города Бишкек", authors=("Исаев, Э.", "Ли, В."), year=2021)
+    same_team = rec(
+        "elib", "3", "Оценка качества атмосферного воздуха города Бишкек", authors=("Исаев, Э.", "Ли, В."), year=2021
+    )
     assert same(a, same_team)
     journal = Container(title="Вестник КРСУ")
-    assert same(a.model_copy(update={"container": journal}),
-                one_coauthor.model_copy(update={"container": journal}))
+    assert same(a.model_copy(update={"container": journal}), one_coauthor.model_copy(update={"container": journal}))
 
 
 def test_first_authors_must_agree_across_scripts():
@@ -112,10 +168,22 @@ def test_first_authors_must_agree_across_scripts():
     c = rec("lib", "3", "Көп тилдүү билим берүүнүн тарыхы", authors=("Бөкөнбаев, Т.",), lang="ky")
     assert compare(features(a), features(c)).reason == "first authors differ"
     # One family name, another person: the given names' initials disagree.
-    d = Record(id=make_record_id("vak", "d"), source="vak", source_record_id="d", title=[LangText(value="Водные ресурсы: история и современность")],
-               authors=[Person(name="Токтокулова Мээрим", family="Токтокулова", given="Мээрим")], year=2018)
-    e = Record(id=make_record_id("lib", "e"), source="lib", source_record_id="e", title=[LangText(value="ВОДНЫЕ РЕСУРСЫ : ИСТОРИЯ И СОВРЕМЕННОСТЬ")],
-               authors=[Person(name="Токтогулов, Н. З.", family="Токтогулов", given="Н. З.")], year=2018)
+    d = Record(
+        id=make_record_id("vak", "d"),
+        source="vak",
+        source_record_id="d",
+        title=[LangText(value="Водные ресурсы: история и современность")],
+        authors=[Person(name="Токтокулова Мээрим", family="Токтокулова", given="Мээрим")],
+        year=2018,
+    )
+    e = Record(
+        id=make_record_id("lib", "e"),
+        source="lib",
+        source_record_id="e",
+        title=[LangText(value="ВОДНЫЕ РЕСУРСЫ : ИСТОРИЯ И СОВРЕМЕННОСТЬ")],
+        authors=[Person(name="Токтогулов, Н. З.", family="Токтогулов", given="Н. З.")],
+        year=2018,
+    )
     assert compare(features(d), features(e)).reason == "first authors differ"
     f = e.model_copy(update={"authors": [Person(name="Toktokulova, M.", family="Toktokulova", given="M.")]})
     assert same(d, f)
@@ -123,7 +191,9 @@ def test_first_authors_must_agree_across_scripts():
 
 def test_a_title_many_authors_use_is_generic():
     people = ["Асанов", "Сыдыкова", "Петров", "Турдубаева"]
-    short = [rec(f"src{i}", str(i), "Жылдык отчет", authors=(f"{name}, А.",), lang="ky") for i, name in enumerate(people)]
+    short = [
+        rec(f"src{i}", str(i), "Жылдык отчет", authors=(f"{name}, А.",), lang="ky") for i, name in enumerate(people)
+    ]
     copy = rec("other", "c", "ЖЫЛДЫК ОТЧЕТ", authors=("Асанов, А.",), lang="ky")
     assert same(short[0], copy)  # alone, the title would do
     clusters = Deduplicator().clusters([*short, copy])
@@ -172,8 +242,13 @@ def test_a_merge_says_which_records_and_why():
 
 # ------------------------------------------------------------------ property: clusters never join what must stay apart
 
-TOPICS = ["Баланс массы ледников Тянь-Шаня", "Ысык-Көл көлүнүн экологиясы", "Seismicity of the Fergana valley",
-          "Качество питьевой воды в Ошской области", "Способ очистки сточных вод"]
+TOPICS = [
+    "Баланс массы ледников Тянь-Шаня",
+    "Ысык-Көл көлүнүн экологиясы",
+    "Seismicity of the Fergana valley",
+    "Качество питьевой воды в Ошской области",
+    "Способ очистки сточных вод",
+]
 SUBTITLES = [None, "обзор", "новые данные", "results of observations"]
 PEOPLE = ["Асанов, Бакыт", "Asanov, B.", "Сыдыкова, Айгүл", "Petrova, N.", "Ким, Ольга"]
 SOURCES = ["repo", "lib", "elib", "kyrgyzpatent"]
@@ -191,14 +266,21 @@ def records(draw) -> list[Record]:
             patent=draw(st.sampled_from([[], ["KG1"], ["KG2"], ["KG2C1"]])),
             doi=draw(st.sampled_from([[], ["10.1/a"], ["10.1/b"]])),
         )
-        out.append(Record(
-            id=make_record_id(draw(st.sampled_from(SOURCES)), f"r{i}"), source=draw(st.sampled_from(SOURCES)),
-            source_record_id=f"r{i}", type=draw(st.sampled_from([RecordType.article, RecordType.patent])),
-            title=[LangText(value=title, lang="ru")],
-            title_alt=[LangText(value=draw(st.sampled_from(TOPICS + ["Untitled draft — без названия"])), lang="en")],
-            authors=[Person(name=p) for p in draw(st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True))],
-            year=draw(st.sampled_from([None, 2019, 2020])), identifiers=ids,
-        ))
+        out.append(
+            Record(
+                id=make_record_id(draw(st.sampled_from(SOURCES)), f"r{i}"),
+                source=draw(st.sampled_from(SOURCES)),
+                source_record_id=f"r{i}",
+                type=draw(st.sampled_from([RecordType.article, RecordType.patent])),
+                title=[LangText(value=title, lang="ru")],
+                title_alt=[
+                    LangText(value=draw(st.sampled_from(TOPICS + ["Untitled draft — без названия"])), lang="en")
+                ],
+                authors=[Person(name=p) for p in draw(st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True))],
+                year=draw(st.sampled_from([None, 2019, 2020])),
+                identifiers=ids,
+            )
+        )
     return [r for r in {r.id: r for r in out}.values()]
 
 
@@ -242,8 +324,13 @@ def test_the_demo_patents_stay_separate_works(demo_records):
     cluster_of = {r.id: i for i, members in enumerate(clusters) for r in members}
     by_number = {v: k for k, v in number.items()}
     # The five pairs that once merged: near-identical or translated titles, different inventors.
-    for a, b in [("KG1202", "KG1265"), ("KG1107", "KG1248"), ("KG1255", "KG1117"), ("KG1045", "KG1084"),
-                 ("KG1261", "KG1087")]:
+    for a, b in [
+        ("KG1202", "KG1265"),
+        ("KG1107", "KG1248"),
+        ("KG1255", "KG1117"),
+        ("KG1045", "KG1084"),
+        ("KG1261", "KG1087"),
+    ]:
         assert cluster_of[by_number[a]] != cluster_of[by_number[b]], (a, b)
     for members in clusters:
         numbers = {n for r in members for n in r.identifiers.patent}

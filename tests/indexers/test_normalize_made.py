@@ -122,7 +122,9 @@ def iso2709(leader: str, fields: list[tuple[str, str, list[tuple[str, str]] | st
         if isinstance(content, str):
             body = content.encode(encoding) + b"\x1e"
         else:
-            body = indicators.encode() + b"".join(b"\x1f" + c.encode() + v.encode(encoding) for c, v in content) + b"\x1e"
+            body = (
+                indicators.encode() + b"".join(b"\x1f" + c.encode() + v.encode(encoding) for c, v in content) + b"\x1e"
+            )
         directory += f"{tag}{len(body):04d}{len(data):05d}".encode()
         data += body
     base = 24 + len(directory) + 1
@@ -141,8 +143,15 @@ def test_marc21_iso2709_utf8(source):
             ("041", "0 ", [("a", "rus"), ("a", "kir")]),
             ("080", "  ", [("a", "556.5")]),
             ("100", "1 ", [("a", "Мамбетов, Канатбек Бейшеевич,"), ("e", "автор")]),
-            ("245", "10", [("a", "Водные ресурсы Кыргызской Республики :"), ("b", "использование и охрана /"),
-                           ("c", "К. Б. Мамбетов")]),
+            (
+                "245",
+                "10",
+                [
+                    ("a", "Водные ресурсы Кыргызской Республики :"),
+                    ("b", "использование и охрана /"),
+                    ("c", "К. Б. Мамбетов"),
+                ],
+            ),
             ("264", " 1", [("a", "Бишкек :"), ("b", "Илим,"), ("c", "2019.")]),
             ("502", "  ", [("a", "Дис. ... канд. геогр. наук")]),
             ("650", " 7", [("a", "Водные ресурсы"), ("z", "Кыргызстан")]),
@@ -214,7 +223,17 @@ def test_unimarc_dissertation_and_analytic(source):
         [
             ("200", "1 ", [("a", "Ледники Тянь-Шаня")]),
             ("210", "  ", [("d", "2018")]),
-            ("463", " 1", [("1", "2001 "), ("a", "Вестник КНУ"), ("1", "011  "), ("a", "1694-8033"), ("v", "Т. 3, № 2. С. 15-20")]),
+            (
+                "463",
+                " 1",
+                [
+                    ("1", "2001 "),
+                    ("a", "Вестник КНУ"),
+                    ("1", "011  "),
+                    ("a", "1694-8033"),
+                    ("v", "Т. 3, № 2. С. 15-20"),
+                ],
+            ),
         ],
         "utf-8",
     )
@@ -232,8 +251,9 @@ def tabular_source(**options) -> SourceConfig:
 
 
 def row(**columns) -> RawRecord:
-    return RawRecord(local_id=str(columns.get("№", "1")), format="tabular",
-                     payload=json.dumps(columns, ensure_ascii=False).encode())
+    return RawRecord(
+        local_id=str(columns.get("№", "1")), format="tabular", payload=json.dumps(columns, ensure_ascii=False).encode()
+    )
 
 
 def test_tabular_mapping_record_field_to_column():
@@ -255,12 +275,22 @@ def test_tabular_mapping_record_field_to_column():
         type="dissertation",
     )
     record, warnings = normalize_with_warnings(
-        row(**{
-            "№": 17, "Тема": "Экономика малого бизнеса в Оше", "Тема (кырг.)": "Оштогу чакан бизнестин экономикасы",
-            "Соискатель": "Токтогулова Жылдыз Бакытовна", "Научный руководитель": "Асанов, Б.; Петров, П.",
-            "Год": 2015.0, "Шифр": "08.00.05", "ISBN": "123", "Совет": "Д 08.15.503",
-            "Файл": "https://vak.kg/d/17.pdf", "Доступ": "open", "Ключевые слова": "экономика; малый бизнес",
-        }),
+        row(
+            **{
+                "№": 17,
+                "Тема": "Экономика малого бизнеса в Оше",
+                "Тема (кырг.)": "Оштогу чакан бизнестин экономикасы",
+                "Соискатель": "Токтогулова Жылдыз Бакытовна",
+                "Научный руководитель": "Асанов, Б.; Петров, П.",
+                "Год": 2015.0,
+                "Шифр": "08.00.05",
+                "ISBN": "123",
+                "Совет": "Д 08.15.503",
+                "Файл": "https://vak.kg/d/17.pdf",
+                "Доступ": "open",
+                "Ключевые слова": "экономика; малый бизнес",
+            }
+        ),
         source,
     )
     assert record.main_title == "Экономика малого бизнеса в Оше" and record.title[0].lang == "ru"
@@ -277,15 +307,24 @@ def test_tabular_mapping_record_field_to_column():
 
 
 def test_tabular_without_mapping_uses_field_named_columns():
-    record = normalize(row(title="Water resources of Kyrgyzstan", authors="Petrov, Ivan", year="2012",
-                           type="Article", language="English"), tabular_source())
+    record = normalize(
+        row(
+            title="Water resources of Kyrgyzstan",
+            authors="Petrov, Ivan",
+            year="2012",
+            type="Article",
+            language="English",
+        ),
+        tabular_source(),
+    )
     assert record.type is RecordType.article and record.languages == ["en"] and record.year == 2012
 
 
 def test_tabular_mapping_problems_are_named():
     assert mapping_problems({"title": "A", "classifications.udc": "B", "identifiers.doi": "C"}) == []
     assert mapping_problems({"titel": "A", "classifications.xyz": "B"}) == [
-        "unknown record field 'titel' in mapping", "unknown record field 'classifications.xyz' in mapping"
+        "unknown record field 'titel' in mapping",
+        "unknown record field 'classifications.xyz' in mapping",
     ]
     source = tabular_source(mapping={"title": "Name", "authors": "Missing column"})
     record, warnings = normalize_with_warnings(row(Name="Some title"), source)
@@ -296,7 +335,7 @@ def test_tabular_mapping_problems_are_named():
 
 
 def test_datacite_bare_resource_with_subtitle_and_classification(source):
-    payload = """<resource xmlns="http://datacite.org/schema/kernel-4">
+    payload = b"""<resource xmlns="http://datacite.org/schema/kernel-4">
       <identifier identifierType="DOI">10.48550/KG.2020.1</identifier>
       <creators><creator><creatorName nameType="Organizational">National Academy of Sciences</creatorName></creator></creators>
       <titles><title xml:lang="en">Snow cover of the Chon-Kemin basin</title><title titleType="Subtitle">2000-2020</title></titles>
@@ -306,7 +345,7 @@ def test_datacite_bare_resource_with_subtitle_and_classification(source):
       <language>en</language>
       <resourceType resourceTypeGeneral="Dataset">Time series</resourceType>
       <rightsList><rights rightsURI="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</rights></rightsList>
-    </resource>""".encode()
+    </resource>"""
     record = normalize(RawRecord(local_id="kg:1", format="datacite", payload=payload), source)
     assert record.main_title == "Snow cover of the Chon-Kemin basin : 2000-2020"
     assert record.authors[0].name == "National Academy of Sciences" and record.authors[0].family is None
@@ -321,24 +360,54 @@ def test_dissertation_details_are_kept_and_cited_as_gost_requires():
     """Defence date, degree, specialty and council survive normalization (issue 14)."""
     from search_api import exports
 
-    source = tabular_source(id_column="№", type="dissertation", mapping={
-        "title": "Тема", "authors": "Соискатель", "year": "Год защиты", "date": "Дата защиты",
-        "dissertation.defence_date": "Дата защиты", "dissertation.degree": "Ученая степень",
-        "dissertation.specialty": "Шифр", "dissertation.specialty_name": "Специальность",
-        "dissertation.council": "Совет", "institution": "Организация"})
+    source = tabular_source(
+        id_column="№",
+        type="dissertation",
+        mapping={
+            "title": "Тема",
+            "authors": "Соискатель",
+            "year": "Год защиты",
+            "date": "Дата защиты",
+            "dissertation.defence_date": "Дата защиты",
+            "dissertation.degree": "Ученая степень",
+            "dissertation.specialty": "Шифр",
+            "dissertation.specialty_name": "Специальность",
+            "dissertation.council": "Совет",
+            "institution": "Организация",
+        },
+    )
     assert mapping_problems(source.options["mapping"]) == []
-    record = normalize(row(**{
-        "№": 3, "Тема": "Модели управления водными ресурсами", "Соискатель": "Канат Шаршен уулу", "Год защиты": "2024",
-        "Дата защиты": "27.08.2024", "Ученая степень": "кандидат технических наук", "Шифр": "05.13.01",
-        "Специальность": "Системный анализ, управление и обработка информации", "Совет": "Д 05.23.677",
-        "Организация": "КГТУ им. И. Раззакова"}), source)
+    record = normalize(
+        row(
+            **{
+                "№": 3,
+                "Тема": "Модели управления водными ресурсами",
+                "Соискатель": "Канат Шаршен уулу",
+                "Год защиты": "2024",
+                "Дата защиты": "27.08.2024",
+                "Ученая степень": "кандидат технических наук",
+                "Шифр": "05.13.01",
+                "Специальность": "Системный анализ, управление и обработка информации",
+                "Совет": "Д 05.23.677",
+                "Организация": "КГТУ им. И. Раззакова",
+            }
+        ),
+        source,
+    )
     d = record.dissertation
-    assert (d.defence_date, d.degree, d.specialty, d.council) == ("2024-08-27", "кандидат технических наук", "05.13.01", "Д 05.23.677")
+    assert (d.defence_date, d.degree, d.specialty, d.council) == (
+        "2024-08-27",
+        "кандидат технических наук",
+        "05.13.01",
+        "Д 05.23.677",
+    )
     assert record.date == "2024-08-27" and record.year == 2024  # not shrunk to the year
     gost = exports.reference_gost(record)
-    assert gost == ("Канат Шаршен уулу Модели управления водными ресурсами : специальность 05.13.01 «Системный анализ, "
-                    "управление и обработка информации» : диссертация на соискание ученой степени кандидата технических "
-                    "наук / Канат Шаршен уулу ; КГТУ им. И. Раззакова. – 2024.")
+    assert gost == (
+        "Канат Шаршен уулу Модели управления водными ресурсами : специальность 05.13.01 «Системный анализ, "
+        "управление и обработка информации» : диссертация на соискание ученой степени кандидата технических "
+        "наук / Канат Шаршен уулу ; КГТУ им. И. Раззакова. – 2024."
+    )
     assert "канд. наук" not in gost
     assert "type = {кандидат технических наук}" in exports.bibtex_entry(record)
     assert "M3  - кандидат технических наук" in exports.ris_entry(record)
@@ -349,20 +418,31 @@ def test_dissertation_details_are_kept_and_cited_as_gost_requires():
 
 
 def test_the_degree_is_read_from_a_catalogue_dissertation_note(source):
-    diss = iso2709("00000nam0 2200000   450 ", [
-        ("200", "1 ", [("a", "Геология Тянь-Шаня")]), ("210", "  ", [("d", "2016")]),
-        ("328", "  ", [("a", "Дис. на соискание ученой степени доктора геолого-минералогических наук"), ("e", "НАН КР")])],
-        "utf-8")
+    diss = iso2709(
+        "00000nam0 2200000   450 ",
+        [
+            ("200", "1 ", [("a", "Геология Тянь-Шаня")]),
+            ("210", "  ", [("d", "2016")]),
+            (
+                "328",
+                "  ",
+                [("a", "Дис. на соискание ученой степени доктора геолого-минералогических наук"), ("e", "НАН КР")],
+            ),
+        ],
+        "utf-8",
+    )
     record = normalize(RawRecord(local_id="d2", format="unimarc", payload=diss), source)
     assert record.dissertation.degree == "доктор геолого-минералогических наук"
 
 
 def test_a_subtitle_joined_with_a_full_stop_gets_its_colon_back(source):
     """A repository's "Title. a textbook" (issue 14); abbreviations keep their full stops."""
-    for given, kept in (("Monitoring of anti-corruption policy. a textbook", "Monitoring of anti-corruption policy : a textbook"),
-                        ("Экология озера. учебное пособие", "Экология озера : учебное пособие"),
-                        ("Вестник КНУ им. Ж. Баласагына и т. д.", "Вестник КНУ им. Ж. Баласагына и т. д."),
-                        ("Proc. of the conference", "Proc. of the conference"),
-                        ("Climate change. Part 2", "Climate change. Part 2")):
+    for given, kept in (
+        ("Monitoring of anti-corruption policy. a textbook", "Monitoring of anti-corruption policy : a textbook"),
+        ("Экология озера. учебное пособие", "Экология озера : учебное пособие"),
+        ("Вестник КНУ им. Ж. Баласагына и т. д.", "Вестник КНУ им. Ж. Баласагына и т. д."),
+        ("Proc. of the conference", "Proc. of the conference"),
+        ("Climate change. Part 2", "Climate change. Part 2"),
+    ):
         record = normalize(dc(f"<dc:title>{given}</dc:title><dc:date>2019</dc:date>"), source)
         assert record.main_title == kept

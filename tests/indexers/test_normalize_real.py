@@ -5,7 +5,6 @@ from __future__ import annotations
 from fedsearch.record import Access, DatePrecision, RecordType, make_record_id
 from indexers.normalize import normalize, normalize_with_warnings
 
-
 # ------------------------------------------------------------------ oai_dc
 
 
@@ -136,14 +135,18 @@ def test_rsl_marcxml_multipart_book(raw_file, source):
     assert record.type is RecordType.book
     assert record.authors == []
     assert [(c.family, c.role) for c in record.contributors] == [
-        ("Озеров", "translator"), ("Паренаго", "translator"), ("Дмитревский", "translator")
+        ("Озеров", "translator"),
+        ("Паренаго", "translator"),
+        ("Дмитревский", "translator"),
     ]
     assert record.publisher == "В типографии С. Селивановскаго"
 
 
 def test_rsl_marcxml_print_with_bbk_and_broken_008(raw_file, source):
     record = normalize(raw_file("marcxml-rsl-rumorgb-006643617-cyrillic-record-no-xmldecl.xml", "marcxml"), source)
-    assert record.main_title == 'Разбитие японского отряда казаками : Телеграмма, полученная газетой "Daily Telegraph"...'
+    assert (
+        record.main_title == 'Разбитие японского отряда казаками : Телеграмма, полученная газетой "Daily Telegraph"...'
+    )
     assert [(c.scheme, c.code) for c in record.classifications] == [("bbk", "Щ8-1(2)522")]
     assert record.type is RecordType.other  # leader/06 k: a picture (a lubok)
     assert record.container.title == "Война России с Японией"
@@ -185,7 +188,9 @@ def test_nlr_rusmarc(raw_file, source):
     assert record.main_title.startswith("История XVIII столетия или Обстоятельное описание")
     assert record.main_title.endswith(": Пер. с нем. Ч. 1")
     assert [(a.family, a.given) for a in record.authors] == [
-        ("Штефер", "Дитрих Генрих"), ("Штефер", "Иоганн Герман"), ("Фосс", "Кристиан Даниель")
+        ("Штефер", "Дитрих Генрих"),
+        ("Штефер", "Иоганн Герман"),
+        ("Фосс", "Кристиан Даниель"),
     ]
     assert (record.year, record.date, record.date_precision) == (1805, "1805/1807", DatePrecision.range)
     assert record.languages == ["ru"]  # 101$c (translated from German) is not the item's language

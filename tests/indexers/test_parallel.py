@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from rawstore.models import StoredRecord
 from fedsearch.config import SourceConfig
 from indexers.parallel import Normalizer
+from rawstore.models import StoredRecord
 
 
 def stored(source: str, raw, deleted: bool = False, payload: bytes | None = None) -> StoredRecord:
-    return StoredRecord(source=source, local_id=raw.local_id, format=raw.format,
-                        payload=raw.payload if payload is None else payload, content_hash="h", datestamp=None,
-                        deleted=deleted, sets=[], first_seen="", last_seen="", changed_at="", run_id=None,
-                        indexed_hash=None)
+    return StoredRecord(
+        source=source,
+        local_id=raw.local_id,
+        format=raw.format,
+        payload=raw.payload if payload is None else payload,
+        content_hash="h",
+        datestamp=None,
+        deleted=deleted,
+        sets=[],
+        first_seen="",
+        last_seen="",
+        changed_at="",
+        run_id=None,
+        indexed_hash=None,
+    )
 
 
 def test_workers_normalize_like_the_indexer_in_the_same_order(oai, source: SourceConfig):

@@ -23,14 +23,30 @@ from indexers.pipeline import forget_source, harvest, reindex
 from tests.conftest import ROOT, delete_es_indices
 
 THESES = [
-    {"Рег. номер": "D-1", "Тема диссертации": "Экономика сельского хозяйства Чуйской долины", "ФИО": "Токтогулов Бакыт",
-     "Год защиты": "2015", "Шифр": "08.00.05"},
-    {"Рег. номер": "D-2", "Тема диссертации": "Водные ресурсы Иссык-Кульской области", "ФИО": "Осмонова Айгүл",
-     "Год защиты": "2018", "Шифр": "25.00.27"},
+    {
+        "Рег. номер": "D-1",
+        "Тема диссертации": "Экономика сельского хозяйства Чуйской долины",
+        "ФИО": "Токтогулов Бакыт",
+        "Год защиты": "2015",
+        "Шифр": "08.00.05",
+    },
+    {
+        "Рег. номер": "D-2",
+        "Тема диссертации": "Водные ресурсы Иссык-Кульской области",
+        "ФИО": "Осмонова Айгүл",
+        "Год защиты": "2018",
+        "Шифр": "25.00.27",
+    },
     {"Рег. номер": "D-3", "Тема диссертации": "", "ФИО": "Без Темы", "Год защиты": "2019", "Шифр": "08.00.05"},
 ]
 BOOKS = [
-    {"id": "B-1", "title": "История Кыргызстана", "author": "Абдрахманов, Т.", "year": 2005, "isbn": "978-9967-00000-1"},
+    {
+        "id": "B-1",
+        "title": "История Кыргызстана",
+        "author": "Абдрахманов, Т.",
+        "year": 2005,
+        "isbn": "978-9967-00000-1",
+    },
     {"id": "B-2", "title": "Манас эпосу", "author": "Жирмунский, В.", "year": 1995, "isbn": ""},
 ]
 LIBRARY = [  # the same book as B-1, catalogued by another library
@@ -65,14 +81,36 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path):
         # tests/connectors/test_sweep_brake.py tests; here withdrawals apply at once.
         "harvest": {"sweep_max_share": 1.0},
         "sources": [
-            {"id": "vak", "connector": "tabular", "path": str(exports / "vak.csv"), "id_column": "Рег. номер",
-             "type": "dissertation", "required": ["title"],
-             "mapping": {"title": "Тема диссертации", "authors": "ФИО", "year": "Год защиты",
-                         "classifications.vak": "Шифр"}},
-            {"id": "press", "connector": "tabular", "path": str(exports / "books.jsonl"), "id_column": "id",
-             "type": "book", "mapping": book_mapping},
-            {"id": "library", "connector": "tabular", "path": str(exports / "library.jsonl"), "id_column": "id",
-             "type": "book", "mapping": book_mapping},
+            {
+                "id": "vak",
+                "connector": "tabular",
+                "path": str(exports / "vak.csv"),
+                "id_column": "Рег. номер",
+                "type": "dissertation",
+                "required": ["title"],
+                "mapping": {
+                    "title": "Тема диссертации",
+                    "authors": "ФИО",
+                    "year": "Год защиты",
+                    "classifications.vak": "Шифр",
+                },
+            },
+            {
+                "id": "press",
+                "connector": "tabular",
+                "path": str(exports / "books.jsonl"),
+                "id_column": "id",
+                "type": "book",
+                "mapping": book_mapping,
+            },
+            {
+                "id": "library",
+                "connector": "tabular",
+                "path": str(exports / "library.jsonl"),
+                "id_column": "id",
+                "type": "book",
+                "mapping": book_mapping,
+            },
         ],
     }
     if request.param == "elasticsearch":
@@ -96,8 +134,13 @@ def search(config_path: Path, q: str = "", **kw):
 
 def test_harvest_indexes_merges_and_follows_changes(deployment):
     config_path, exports = deployment
-    done = subprocess.run([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config_path), "harvest"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "fedsearch_app.cli", "--config", str(config_path), "harvest"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "vak: ok: 2 records" in done.stdout and "1 quarantined" in done.stdout  # the row without a title
     # No noise (issue 14): each progress line once, and "1 page", not "1 pages".
@@ -120,8 +163,10 @@ def test_harvest_indexes_merges_and_follows_changes(deployment):
     changed = [dict(THESES[0], **{"Тема диссертации": "Экономика горного земледелия"}), THESES[2]]
     write_csv(exports / "vak.csv", changed)
     # (An empty export deletes nothing, by design: it is more often a broken export.)
-    write_jsonl(exports / "library.jsonl", [{"id": "L-78", "title": "Орография Тянь-Шаня", "author": "Ким, А.",
-                                             "year": 1987, "isbn": ""}])
+    write_jsonl(
+        exports / "library.jsonl",
+        [{"id": "L-78", "title": "Орография Тянь-Шаня", "author": "Ким, А.", "year": 1987, "isbn": ""}],
+    )
     settings = load_config(config_path)
     assert harvest(settings, progress=False) == 0
 
@@ -132,8 +177,13 @@ def test_harvest_indexes_merges_and_follows_changes(deployment):
     assert [h.source for h in book[0].record.holdings] == ["press"]
 
     # Nothing changed: the raw store sees no change and the indexer writes nothing.
-    again = subprocess.run([sys.executable, "-m", "fedsearch_app.cli", "--config", str(config_path), "harvest"],
-                           capture_output=True, text=True, cwd=ROOT, timeout=300)
+    again = subprocess.run(
+        [sys.executable, "-m", "fedsearch_app.cli", "--config", str(config_path), "harvest"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert again.returncode == 0, again.stderr
     assert "indexed: 0 changed records" in again.stdout
 

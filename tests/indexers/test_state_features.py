@@ -12,16 +12,35 @@ F = sys.modules["indexers.dedup.features"]  # the module (the package exports th
 
 
 def rec(source: str, local: str, title: str, *, authors=("Айтматов, Чингиз",), year=2019, **extra) -> Record:
-    return Record(id=make_record_id(source, local), source=source, source_record_id=local,
-                  type=extra.pop("type", RecordType.article), title=[LangText(value=title, lang="ru")],
-                  authors=[Person(name=a, family=a.split(",")[0], given=a.split(",")[-1].strip()) for a in authors],
-                  year=year, **extra)
+    return Record(
+        id=make_record_id(source, local),
+        source=source,
+        source_record_id=local,
+        type=extra.pop("type", RecordType.article),
+        title=[LangText(value=title, lang="ru")],
+        authors=[Person(name=a, family=a.split(",")[0], given=a.split(",")[-1].strip()) for a in authors],
+        year=year,
+        **extra,
+    )
 
 
 RECORDS = [
-    rec("knu", "1", "Экология озера Иссык-Куль : обзор. Ч. 2", title_alt=[LangText(value="Ecology of Issyk-Kul", lang="en")],
-        identifiers=Identifiers(doi=["10.1234/x.1"], isbn=["9785000000001"]), type=RecordType.book, publisher="Илим"),
-    rec("patents", "KG1234C1", "Способ очистки воды", identifiers=Identifiers(patent=["KG1234C1"]), type=RecordType.patent),
+    rec(
+        "knu",
+        "1",
+        "Экология озера Иссык-Куль : обзор. Ч. 2",
+        title_alt=[LangText(value="Ecology of Issyk-Kul", lang="en")],
+        identifiers=Identifiers(doi=["10.1234/x.1"], isbn=["9785000000001"]),
+        type=RecordType.book,
+        publisher="Илим",
+    ),
+    rec(
+        "patents",
+        "KG1234C1",
+        "Способ очистки воды",
+        identifiers=Identifiers(patent=["KG1234C1"]),
+        type=RecordType.patent,
+    ),
     rec("vak", "d2", "Экономика Чуйской долины : автореф. дис.", authors=(), year=None, type=RecordType.dissertation),
     rec("osh", "3", "Ысык-Көл көлүнүн экологиялык абалы", authors=("Бөкөнбеков, Өмүрбек", "Токтогулов, Н. З.")),
 ]
@@ -50,8 +69,12 @@ def test_the_state_returns_stored_features_and_forgets_removed_records(tmp_path)
         assert got == {r.id: features(r) for r in RECORDS}
         state.apply([], [RECORDS[0].id], {})
         assert RECORDS[0].id not in state.features_of(ids)
-        assert state.conn.execute("SELECT COUNT(*) FROM dedup_features WHERE record_id = ?",
-                                  (RECORDS[0].id,)).fetchone()[0] == 0
+        assert (
+            state.conn.execute("SELECT COUNT(*) FROM dedup_features WHERE record_id = ?", (RECORDS[0].id,)).fetchone()[
+                0
+            ]
+            == 0
+        )
         state.clear()
         assert state.conn.execute("SELECT COUNT(*) FROM dedup_features").fetchone()[0] == 0
     finally:
@@ -64,8 +87,12 @@ def test_features_of_another_code_version_or_missing_are_computed_from_the_recor
         _put(state, RECORDS)
         # A state written by other code: a wrong stored value under an old version tag must not be used.
         wrong = F.pack(features(RECORDS[1]))
-        state.conn.execute("UPDATE dedup_features SET version = 'old', data = ? WHERE record_id = ?", (wrong, RECORDS[0].id))
-        state.conn.execute("DELETE FROM dedup_features WHERE record_id = ?", (RECORDS[2].id,))  # from before they were kept
+        state.conn.execute(
+            "UPDATE dedup_features SET version = 'old', data = ? WHERE record_id = ?", (wrong, RECORDS[0].id)
+        )
+        state.conn.execute(
+            "DELETE FROM dedup_features WHERE record_id = ?", (RECORDS[2].id,)
+        )  # from before they were kept
         got = state.features_of(r.id for r in RECORDS)
         assert got == {r.id: features(r) for r in RECORDS}
     finally:

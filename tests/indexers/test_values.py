@@ -91,7 +91,12 @@ def test_identifiers_that_are_not():
 
 @pytest.mark.parametrize(
     "given, expected",
-    [("KG 1234 C1", "KG1234C1"), ("№ 1234", "1234"), ("KG 20190012.1", "KG20190012.1"), ("RU 2 345 678 C2", "RU2345678C2")],
+    [
+        ("KG 1234 C1", "KG1234C1"),
+        ("№ 1234", "1234"),
+        ("KG 20190012.1", "KG20190012.1"),
+        ("RU 2 345 678 C2", "RU2345678C2"),
+    ],
 )
 def test_patent_numbers(given, expected):
     assert ids.patent(given) == expected
@@ -137,7 +142,9 @@ def test_person_names(given, family, given_name):
 
 def test_split_names():
     assert split_names("M. Arshad Shehzad Hassan, Guobing Song, Xiaoning Kang") == [
-        "M. Arshad Shehzad Hassan", "Guobing Song", "Xiaoning Kang"
+        "M. Arshad Shehzad Hassan",
+        "Guobing Song",
+        "Xiaoning Kang",
     ]
     assert split_names("Ayala Valenzuela, Ricardo Alexis") == ["Ayala Valenzuela, Ricardo Alexis"]
     assert split_names("Иванов И.И.; Петров П.П.") == ["Иванов И.И.", "Петров П.П."]
@@ -146,10 +153,26 @@ def test_split_names():
 @pytest.mark.parametrize(
     "given, code",
     [
-        ("rus", "ru"), ("kir", "ky"), ("kgz", "ky"), ("Russian", "ru"), ("русский", "ru"), ("рус.", "ru"),
-        ("кыргызча", "ky"), ("киргизский", "ky"), ("English", "en"), ("en_US", "en"), ("eng", "en"),
-        ("kaz", "kk"), ("uzb", "uz"), ("tgk", "tg"), ("ger", "de"), ("fre", "fr"), ("ky-KG", "ky"),
-        ("на кыргызском языке", "ky"), ("chu", "cu"), ("nob", "nb"),
+        ("rus", "ru"),
+        ("kir", "ky"),
+        ("kgz", "ky"),
+        ("Russian", "ru"),
+        ("русский", "ru"),
+        ("рус.", "ru"),
+        ("кыргызча", "ky"),
+        ("киргизский", "ky"),
+        ("English", "en"),
+        ("en_US", "en"),
+        ("eng", "en"),
+        ("kaz", "kk"),
+        ("uzb", "uz"),
+        ("tgk", "tg"),
+        ("ger", "de"),
+        ("fre", "fr"),
+        ("ky-KG", "ky"),
+        ("на кыргызском языке", "ky"),
+        ("chu", "cu"),
+        ("nob", "nb"),
     ],
 )
 def test_language_codes(given, code):

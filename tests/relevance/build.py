@@ -22,13 +22,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fedsearch_app.corpus import SOURCE_IDS, vocab
-from fedsearch_app.corpus.formats import isbn13, patent_number
-from fedsearch_app.corpus.works import Work, works
 from fedsearch.record import (
     Access,
     Classification,
@@ -40,17 +37,21 @@ from fedsearch.record import (
     RecordType,
     make_record_id,
 )
+from fedsearch_app.corpus import SOURCE_IDS, vocab
+from fedsearch_app.corpus.formats import isbn13, patent_number
+from fedsearch_app.corpus.works import Work, works
 
 HERE = Path(__file__).resolve().parent
 CORPUS_FILE = HERE / "corpus.jsonl"
 JUDGMENTS_FILE = HERE / "judgments.jsonl"
 SEED = 20251
 GENERATED = 900
-STAMP = datetime(2025, 11, 1, tzinfo=timezone.utc)
+STAMP = datetime(2025, 11, 1, tzinfo=UTC)
 _OPEN_RU = "В работе рассматриваются проблемы "
 
 
 # --- records -----------------------------------------------------------------------------
+
 
 def make_record(spec: dict[str, Any]) -> Record:
     """A hand-written record (records.H)."""
@@ -112,7 +113,9 @@ def work_record(work: Work, n: int) -> Record:
     )
     container = None
     if work.journal:
-        container = Container(title=work.journal[0], volume=str(work.volume), issue=str(work.issue), pages=work.page_range)
+        container = Container(
+            title=work.journal[0], volume=str(work.volume), issue=str(work.issue), pages=work.page_range
+        )
     contributors = [Person(name=work.supervisor.full(), role="supervisor")] if work.supervisor else []
     return Record(
         id=make_record_id(source, local),
@@ -190,6 +193,7 @@ def topic(disc: str, name: str, same: int = 3, other: int = 1) -> Rule:
         if w.discipline.key != disc or _topic_index(w) != i:
             return 0
         return same if _readable(w, qlang) else other
+
     return rule
 
 
@@ -200,6 +204,7 @@ def patent(disc: str, name: str, same: int = 3, other: int = 1) -> Rule:
         if w.discipline.key != disc or _patent_index(w) != i:
             return 0
         return same if _readable(w, qlang) else other
+
     return rule
 
 
@@ -212,6 +217,7 @@ def subject(disc: str, name: str, grade: int, any_lang: bool = False) -> Rule:
         if d.key != disc or d.subjects[j] not in w.subjects:
             return 0
         return grade if any_lang or w.lang == qlang else 0
+
     return rule
 
 
@@ -225,11 +231,13 @@ def place(name: str, same: int, other: int = 0) -> Rule:
         if w.type == "patent" or row[1] not in w.title["ru"][0]:
             return 0
         return same if _readable(w, qlang) else other
+
     return rule
 
 
 def author(family: str, masculine: int = 3, feminine: int = 1, given: str | None = None, supervisor: int = 1) -> Rule:
     """Works by the person (a thesis they supervised counts `supervisor`)."""
+
     def rule(w: Work, qlang: str) -> int:
         best = 0
         people = [(p, 1.0) for p in w.authors] + ([(w.supervisor, 0.0)] if w.supervisor else [])
@@ -243,6 +251,7 @@ def author(family: str, masculine: int = 3, feminine: int = 1, given: str | None
                 grade = feminine
             best = max(best, grade if is_author else min(grade, supervisor))
         return best
+
     return rule
 
 
@@ -250,10 +259,12 @@ def code(scheme: str, value: str) -> Rule:
     def rule(w: Work, qlang: str) -> int:
         have = {"udc": [w.udc], "grnti": [w.grnti], "ipc": w.ipc}[scheme]
         return 3 if value in have else 0
+
     return rule
 
 
 # --- output --------------------------------------------------------------------------------
+
 
 def build() -> tuple[list[Record], list[dict[str, Any]]]:
     from tests.relevance.queries import QUERIES
@@ -263,8 +274,10 @@ def build() -> tuple[list[Record], list[dict[str, Any]]]:
     # The rules read topics from the works' abstracts: make sure that still works.
     known = sum(1 for w in gen if (_patent_index(w) if w.type == "patent" else _topic_index(w)) is not None)
     if known < len(gen):
-        raise RuntimeError(f"only {known} of {len(gen)} generated works have a recognisable topic: "
-                           "the generator changed; update _topic_index/_patent_index before judging")
+        raise RuntimeError(
+            f"only {known} of {len(gen)} generated works have a recognisable topic: "
+            "the generator changed; update _topic_index/_patent_index before judging"
+        )
     gen_records = [work_record(w, n) for n, w in enumerate(gen)]
     by_key = {spec["key"]: make_record(spec) for spec in HAND}
     records = gen_records + list(by_key.values())
@@ -283,11 +296,15 @@ def build() -> tuple[list[Record], list[dict[str, Any]]]:
                 relevant[r.id] = grade
         if not any(g > 0 for g in relevant.values()):
             raise ValueError(f"{q['query']!r} has no relevant record")
-        judgments.append({
-            "query": q["query"], "lang": q["lang"], "kind": q["kind"],
-            **({"note": q["note"]} if q.get("note") else {}),
-            "relevant": dict(sorted(relevant.items(), key=lambda kv: (-kv[1], kv[0]))),
-        })
+        judgments.append(
+            {
+                "query": q["query"],
+                "lang": q["lang"],
+                "kind": q["kind"],
+                **({"note": q["note"]} if q.get("note") else {}),
+                "relevant": dict(sorted(relevant.items(), key=lambda kv: (-kv[1], kv[0]))),
+            }
+        )
     return records, judgments
 
 
@@ -300,7 +317,9 @@ def main() -> int:
     _write_lines(CORPUS_FILE, (r.model_dump_json(exclude_none=True) for r in records))
     _write_lines(JUDGMENTS_FILE, (json.dumps(j, ensure_ascii=False) for j in judgments))
     graded = sum(1 for j in judgments for g in j["relevant"].values() if g > 0)
-    print(f"{len(records)} records -> {CORPUS_FILE.name}; {len(judgments)} queries, {graded} relevant grades -> {JUDGMENTS_FILE.name}")
+    print(
+        f"{len(records)} records -> {CORPUS_FILE.name}; {len(judgments)} queries, {graded} relevant grades -> {JUDGMENTS_FILE.name}"
+    )
     return 0
 
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 import pytest
 
 from bench.relevance import (
-    evaluate, indexed_engine, load_corpus, load_judgments, ndcg, recall, summarize,
+    evaluate,
+    indexed_engine,
+    load_corpus,
+    load_judgments,
+    ndcg,
+    recall,
+    summarize,
 )
 from fedsearch.engines import SearchQuery
 from fedsearch.engines.query import Bool, Phrase, plan_for
@@ -56,7 +62,9 @@ def test_fixture_files_hold_the_hand_written_records_and_grades(records, judgmen
     assert all(by_id.get(r.id) == r for r in hand.values()), f"corpus.jsonl is stale: {stale}"
     assert [q["query"] for q in QUERIES] == [j["query"] for j in judgments], f"judgments.jsonl is stale: {stale}"
     for q, j in zip(QUERIES, judgments):
-        assert {hand[k].id: g for k, g in q["hand"].items()}.items() <= j["relevant"].items(), f"{q['query']!r}: {stale}"
+        assert {hand[k].id: g for k, g in q["hand"].items()}.items() <= j["relevant"].items(), (
+            f"{q['query']!r}: {stale}"
+        )
 
 
 def test_judged_set_is_big_and_graded(records, judgments):
@@ -102,19 +110,31 @@ def test_elasticsearch_keeps_its_ndcg(es_url, records, judgments):
 def test_words_side_by_side_in_a_title_rank_first(embedded):
     # "Road construction and silk production" holds both words, apart; it used to rank first.
     hits = [h.id for h in embedded.search(SearchQuery(q="Silk Road", highlight=False)).hits]
-    great, apart = (make_record_id(s, f"rel:{k}") for s, k in (("auca-repository", "s_en"), ("auca-repository", "s_en_distr")))
+    great, apart = (
+        make_record_id(s, f"rel:{k}") for s, k in (("auca-repository", "s_en"), ("auca-repository", "s_en_distr"))
+    )
     assert hits.index(great) < hits.index(apart)
 
 
 @pytest.mark.parametrize(
     "q, phrase",
-    [("изменение климата", True), ("Silk Road", True), ("climate", False), ("change -climate", False),
-     ("title:climate change", False), ("climat* change", False), ('"climate change"', False), ("A01B 1/00", False)],
+    [
+        ("изменение климата", True),
+        ("Silk Road", True),
+        ("climate", False),
+        ("change -climate", False),
+        ("title:climate change", False),
+        ("climat* change", False),
+        ('"climate change"', False),
+        ("A01B 1/00", False),
+    ],
 )
 def test_implicit_title_phrase_only_for_plain_words(q, phrase):
     clause = plan_for(SearchQuery(q=q)).clause
     # An optional (should) title phrase beside the required words; a quoted phrase is required instead.
-    optional = isinstance(clause, Bool) and bool(clause.must) and any(
-        isinstance(c, Phrase) and c.field == "title_stem" for c in clause.should
+    optional = (
+        isinstance(clause, Bool)
+        and bool(clause.must)
+        and any(isinstance(c, Phrase) and c.field == "title_stem" for c in clause.should)
     )
     assert optional == phrase
