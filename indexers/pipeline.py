@@ -63,6 +63,7 @@ from indexers.dedup import (
     title_prefix,
     title_uses,
 )
+from indexers.departures import RebuildDepartures
 from indexers.gcpolicy import relaxed_gc
 from indexers.parallel import NormalizedBatch, Normalizer
 from indexers.state import IndexState
@@ -569,6 +570,7 @@ def rebuild_index(settings: Settings, engine: SearchEngine, progress: IndexProgr
         state = IndexState.for_data_dir(settings.data_dir)
         try:
             recover(state, store, engine, IndexSummary())
+            departures = RebuildDepartures(engine)  # the works served now, to tell which the new index drops
             staging = state.start_rebuild()
             try:
                 summary.start_phase("reading", sum(c.live + c.deleted for c in map(store.counts, store.sources())))
@@ -582,7 +584,14 @@ def rebuild_index(settings: Settings, engine: SearchEngine, progress: IndexProgr
                             progress(summary)
                 summary.start_phase("writing", staging.count_clusters())
                 merged = _counted((merge(members) for members in staging.iter_clusters()), summary, progress, size)
-                report = TimedEngine(engine, summary.stages).rebuild(merged, before_switch=state.set_rebuild_generation)
+
+                def before_switch(generation: str) -> None:
+                    departures.note()
+                    state.set_rebuild_generation(generation)
+
+                report = TimedEngine(engine, summary.stages).rebuild(
+                    departures.track(merged), before_switch=before_switch
+                )
             finally:
                 staging.close()
             state.finish_rebuild()

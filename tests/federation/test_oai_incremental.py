@@ -21,7 +21,8 @@ from sickle import Sickle
 
 from fedsearch.config import Settings, load_config
 from fedsearch.engines import open_engine
-from indexers.pipeline import harvest
+from indexers.pipeline import harvest, reindex
+from rawstore.store import RawStore
 from tests.api.conftest import free_port
 from tests.conftest import delete_es_indices
 from tests.federation.conftest import running
@@ -206,3 +207,35 @@ def test_incremental_harvest_sees_exactly_the_changes(deployment):
             ).text.count('code="noRecordsMatch"')
             == 1
         )
+
+
+def test_a_reindex_that_drops_works_reports_them_deleted(deployment):
+    """`fedsearch reindex` replaces the whole index: works it no longer writes (here: a source's raw
+    records gone from the raw store) must still reach harvesters as deleted records, with their sets."""
+    config_path, _ = deployment
+    settings = load_config(config_path)
+    assert harvest(settings, progress=False) == 0
+    before = works_by_local_id(settings)
+    theses = {before[k] for k in ("D-1", "D-2", "D-3")}
+    time.sleep(1.1)
+
+    with running(settings) as base:
+        url = f"{base}/oai"
+        since = response_date(url)
+        time.sleep(1.1)
+        with RawStore.for_settings(settings) as store:
+            store.delete_source("vak")
+        assert reindex(settings) == 0
+
+        changes = harvest_all(url, **{"from": since})
+        deleted = {wid for wid, r in changes.items() if r.deleted}
+        assert deleted == theses
+        assert all("source:vak" in changes[w].header.setSpecs for w in theses)
+        full = harvest_all(url)
+        assert {w for w, r in full.items() if not r.deleted} == set(before.values()) - theses
+
+        # The source comes back: its works are live again and no longer reported deleted.
+        assert harvest(settings, progress=False) == 0
+        again = harvest_all(url)
+        assert {w for w, r in again.items() if not r.deleted} == set(before.values())
+        assert not any(r.deleted for r in again.values())
