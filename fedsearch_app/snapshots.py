@@ -23,12 +23,15 @@ from elasticsearch import ApiError, NotFoundError
 from fedsearch.config import Settings
 from fedsearch.engines.base import EngineError
 from fedsearch.engines.elasticsearch import ElasticsearchEngine
+from fedsearch.errors import FedsearchError
 
 SNAPSHOT_TIMEOUT = 3600.0  # seconds: creating or restoring waits until done
 
 
-class SnapshotError(Exception):
+class SnapshotError(FedsearchError):
     """A snapshot that can't be taken or restored; the message says why and what to set."""
+
+    error_code = "engine.snapshot_failed"
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 
-class OaiError(Exception):
+from fedsearch.errors import FedsearchError
+
+
+class OaiError(FedsearchError):
     """A protocol error: the response is 200 with <error code="...">message</error>."""
 
     code = "badArgument"
+    error_code: ClassVar[str] = "api.oai.badArgument"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.error_code = f"api.oai.{cls.code}"  # the spec's own code, as OAI-PMH spells it
 
     def __init__(self, message: str):
         super().__init__(message)

@@ -6,6 +6,8 @@ the version's diagnostics element, with HTTP 200 as SRU asks.
 
 from __future__ import annotations
 
+from fedsearch.errors import FedsearchError
+
 MESSAGES: dict[int, str] = {
     1: "General system error",
     2: "System temporarily unavailable",
@@ -36,8 +38,10 @@ MESSAGES: dict[int, str] = {
 }
 
 
-class Diagnostic(Exception):
+class Diagnostic(FedsearchError):
     """A fatal SRU diagnostic: what went wrong (`number`) and where (`details`, e.g. the index name)."""
+
+    error_code = "api.sru.diagnostic"  # the number says which: info:srw/diagnostic/1/<number>
 
     def __init__(self, number: int, details: str = "", message: str | None = None):
         self.number = number
