@@ -12,7 +12,7 @@ or the page's depth:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import tantivy
 from tantivy import Occur, Order
@@ -42,7 +42,8 @@ def _stamp_range(gen: Generation, lo: int, hi: int) -> tantivy.Query:
 
 
 def _record(searcher: tantivy.Searcher, addr: tantivy.DocAddress) -> Record:
-    return Record.model_validate_json(str(searcher.doc(addr).get_first("record")))
+    # Stored as bytes (documents.py); str() of them would be "b'...'", not JSON.
+    return Record.model_validate_json(cast(bytes, searcher.doc(addr).get_first("record")))
 
 
 def _second(
