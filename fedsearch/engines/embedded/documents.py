@@ -1,6 +1,6 @@
 """Records as tantivy documents: the fields of fedsearch/engines/document.py plus the sort keys.
 
-A record that cannot be indexed is refused with a reason (`Rejected`), never half-written.
+A record that cannot be indexed is refused with a reason (`_Rejected`), never half-written.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ KEYWORD_MAX_CHARS = 8191
 ID_MAX_BYTES = 512  # Elasticsearch's limit for _id: such a record could not be in both engines
 
 
-class Rejected(Exception):
+class _Rejected(Exception):
+    """A record refused, with the reason; the engine reports it as a BulkError (it never escapes)."""
+
     def __init__(self, record_id: str, reason: str):
         super().__init__(reason)
         self.record_id = record_id
@@ -47,23 +49,23 @@ class DocumentBuilder:
             try:
                 record = Record.model_validate(item)
             except ValidationError as err:
-                raise Rejected(str(item.get("id") or "?"), f"not a valid record: {_short(err)}") from None
+                raise _Rejected(str(item.get("id") or "?"), f"not a valid record: {_short(err)}") from None
         else:
-            raise Rejected(str(getattr(item, "id", None) or "?"), f"not a record but {type(item).__name__}")
+            raise _Rejected(str(getattr(item, "id", None) or "?"), f"not a record but {type(item).__name__}")
         if (
             not isinstance(record.id, str)
             or not record.id
             or len(record.id.encode()) > ID_MAX_BYTES
             or not ID_RE.match(record.id)
         ):
-            raise Rejected(
+            raise _Rejected(
                 str(record.id), "its id is empty, longer than 512 bytes or has characters other than a-z 0-9 _ -"
             )
         started = time.perf_counter()
         try:
             fields = index_document(record)
         except Exception as err:  # noqa: BLE001 - one bad record must not stop the batch
-            raise Rejected(record.id, f"could not build its index document: {err}") from None
+            raise _Rejected(record.id, f"could not build its index document: {err}") from None
         finally:
             self.analyse_seconds += time.perf_counter() - started
         doc = tantivy.Document()
@@ -83,7 +85,7 @@ class DocumentBuilder:
                 elif kind == "int":
                     if value is not None:
                         if not I64_MIN <= int(value) <= I64_MAX:
-                            raise Rejected(record.id, f"{name} {value} is out of range")
+                            raise _Rejected(record.id, f"{name} {value} is out of range")
                         doc.add_integer(name, int(value))
                 elif kind == "stored":
                     doc.add_bytes(name, value.encode())
@@ -93,8 +95,8 @@ class DocumentBuilder:
                 doc.add_unsigned(name, part)
             for name, value in coarse_keys(record.year, fields["title_sort"]).items():
                 doc.add_unsigned(name, value)
-        except Rejected:
+        except _Rejected:
             raise
         except Exception as err:  # noqa: BLE001
-            raise Rejected(record.id, f"could not build its index document: {err}") from None
+            raise _Rejected(record.id, f"could not build its index document: {err}") from None
         return record, doc

@@ -32,7 +32,7 @@ from fedsearch.engines.base import (
 )
 from fedsearch.engines.changes import Change, ChangeQuery, DepartureLog
 from fedsearch.engines.embedded import changes
-from fedsearch.engines.embedded.documents import DocumentBuilder, Rejected
+from fedsearch.engines.embedded.documents import DocumentBuilder, _Rejected
 from fedsearch.engines.embedded.facets import EXACT_SEGMENT_SIZE, cached_facets
 from fedsearch.engines.embedded.keys import SORT_FIELDS, id_cursor, key_cursor, score_cursor
 from fedsearch.engines.embedded.layout import (
@@ -193,7 +193,7 @@ class EmbeddedEngine(SearchEngine):
         for item in records:
             try:
                 record, doc = self._documents.build(item)
-            except Rejected as err:
+            except _Rejected as err:
                 errors.append(BulkError(id=err.record_id, reason=err.reason))
                 continue
             try:
