@@ -83,17 +83,17 @@ def bulk_load(settings, say: Callable[[str], None]) -> dict[str, Any]:
 def _tantivy_bulk(records: list[Record], say: Callable[[str], None]) -> dict[str, Any]:
     import tantivy
 
-    from fedsearch.engines import embedded
+    from fedsearch.engines.embedded import documents, layout
 
     tmp = Path(tempfile.mkdtemp(prefix="fsbench-tantivy-"))
     try:
-        engine = embedded.EmbeddedEngine(tmp / "unused")
+        builder = documents.DocumentBuilder()
         t = time.perf_counter()
-        docs = [engine._document(r)[1] for r in records]
+        docs = [builder.build(r)[1] for r in records]
         prebuild = time.perf_counter() - t
-        index = tantivy.Index(embedded.build_schema(), path=str(tmp))
-        index.register_tokenizer(embedded.TERMS_TOKENIZER, embedded._terms_analyzer())
-        writer = index.writer(embedded.WRITER_HEAP, embedded.WRITER_THREADS)
+        index = tantivy.Index(layout.build_schema(), path=str(tmp))
+        index.register_tokenizer(layout.TERMS_TOKENIZER, layout.terms_analyzer())
+        writer = index.writer(layout.WRITER_HEAP, layout.WRITER_THREADS)
         say(f"  raw bulk: {len(docs):,} tantivy documents pre-built in {prebuild:.1f}s; loading")
         t = time.perf_counter()
         for doc in docs:
@@ -158,21 +158,22 @@ class RawTantivy:
         self.gen, self.searcher = self.engine._searcher()
 
     def prepare(self, query: SearchQuery) -> Any:
-        from fedsearch.engines import embedded
+        from fedsearch.engines.embedded.facets import EXACT_SEGMENT_SIZE
+        from fedsearch.engines.embedded.translate import filter_queries, translate, with_filters
 
         plan = plan_for(query)
         schema = self.gen.schema
-        text = embedded._translate(plan.clause, schema)
-        filters = embedded._filter_queries(plan, schema)
-        main = embedded._with_filters(text, list(filters.values()))
+        text = translate(plan.clause, schema)
+        filters = filter_queries(plan, schema)
+        main = with_filters(text, list(filters.values()))
         groups: dict[str | None, list[str]] = {}
         for name in query.facets:
             groups.setdefault(name if name in filters else None, []).append(name)
         aggs = []
         for excluded, names in groups.items():
-            scope = embedded._with_filters(text, [f for facet, f in filters.items() if facet != excluded])
+            scope = with_filters(text, [f for facet, f in filters.items() if facet != excluded])
             spec = {
-                n: {"terms": {"field": n, "size": query.facet_size + 1, "segment_size": embedded.EXACT_SEGMENT_SIZE}}
+                n: {"terms": {"field": n, "size": query.facet_size + 1, "segment_size": EXACT_SEGMENT_SIZE}}
                 for n in names
             }
             aggs.append((scope, spec))

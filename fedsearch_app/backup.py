@@ -34,7 +34,7 @@ from fedsearch.errors import FedsearchError
 
 MANIFEST = "backup.json"
 INDEX = "index"
-POINTER = "CURRENT"  # fedsearch/engines/embedded.py: the live generation's name
+POINTER = "CURRENT"  # fedsearch/engines/embedded/layout.py: the live generation's name
 SECRET = "secret_key"  # noqa: S105 - a file name
 SQLITE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 FORMAT = 1

@@ -16,7 +16,8 @@ import pytest
 from fedsearch.config import ElasticsearchConfig
 from fedsearch.engines import EngineUnavailable, SearchQuery
 from fedsearch.engines.document import index_document
-from fedsearch.engines.elasticsearch import ElasticsearchEngine, _clause
+from fedsearch.engines.elasticsearch import ElasticsearchEngine, bulk
+from fedsearch.engines.elasticsearch.translate import translate
 from fedsearch.engines.query import plan_for
 from fedsearch.record import LangText
 from tests.corpus import CORPUS
@@ -162,7 +163,7 @@ def test_documents_the_mapping_refuses_are_reported_one_by_one(engine):
     bad_year = dict(index_document(CORPUS[1]), year="last spring")
     unknown_field = dict(index_document(CORPUS[2]), colour="green")
     docs = [(ok.id, index_document(ok)), (CORPUS[1].id, bad_year), (CORPUS[2].id, unknown_field)]
-    report = engine._write_documents(docs, engine.alias, require_alias=True)
+    report = bulk.write_documents(engine._writer, engine._calling, docs, engine.alias, require_alias=True)
     engine.refresh()
 
     assert report.indexed == 1
@@ -174,7 +175,7 @@ def test_documents_the_mapping_refuses_are_reported_one_by_one(engine):
 
 
 def test_upsert_of_many_records_goes_in_chunks(engine, monkeypatch):
-    monkeypatch.setattr("fedsearch.engines.elasticsearch.BULK_DOCS", 4)
+    monkeypatch.setattr("fedsearch.engines.elasticsearch.bulk.BULK_DOCS", 4)
     calls = []
     real_bulk = engine._writer.bulk
     monkeypatch.setattr(engine._writer, "bulk", lambda **kw: calls.append(kw) or real_bulk(**kw))
@@ -211,7 +212,7 @@ def test_unreachable_node_raises_engine_unavailable_naming_the_host():
 
 @pytest.mark.parametrize("q", ["*:*", "title:(a OR b)^5", "/.*/", "climate~2", '{"query_string": 1}', "a AND NOT b"])
 def test_user_text_becomes_term_queries_only(q):
-    used = set(_query_types(_clause(plan_for(SearchQuery(q=q)).clause)))
+    used = set(_query_types(translate(plan_for(SearchQuery(q=q)).clause)))
     assert used <= {"bool", "term", "match_phrase", "prefix", "match_all", "match_none"}, used
 
 

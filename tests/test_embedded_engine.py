@@ -169,7 +169,7 @@ def test_index_has_several_segments(tie_engine):
 def test_field_sorts_break_ties_by_id_across_segments(tie_engine, sort, skip_ahead, monkeypatch):
     engine, records = tie_engine
     if skip_ahead:  # deep pages skip ahead on numeric columns: make every page deep
-        monkeypatch.setattr(embedded, "DIRECT_OFFSET", 0)
+        monkeypatch.setattr(embedded.ordering, "DIRECT_OFFSET", 0)
     key = {
         "newest": lambda r: (r.year is None, -(r.year or 0), r.id),
         "oldest": lambda r: (r.year is None, r.year or 0, r.id),
@@ -185,7 +185,7 @@ def test_field_sorts_break_ties_by_id_across_segments(tie_engine, sort, skip_ahe
 def test_relevance_breaks_equal_scores_by_id(tie_engine, q, skip_ahead, monkeypatch):
     engine, records = tie_engine
     if skip_ahead:
-        monkeypatch.setattr(embedded, "DIRECT_OFFSET", 0)
+        monkeypatch.setattr(embedded.ordering, "DIRECT_OFFSET", 0)
     full = []
     for page in range(1, 10):
         result = engine.search(SearchQuery(q=q, per_page=20, page=page, highlight=False))
@@ -205,7 +205,7 @@ def test_relevance_breaks_equal_scores_by_id(tie_engine, q, skip_ahead, monkeypa
 @pytest.mark.parametrize("skip_ahead", [False, True], ids=["direct", "skip-ahead"])
 def test_ids_longer_than_the_id_keys_still_order_exactly(tmp_path: Path, skip_ahead, monkeypatch):
     if skip_ahead:
-        monkeypatch.setattr(embedded, "DIRECT_OFFSET", 0)
+        monkeypatch.setattr(embedded.ordering, "DIRECT_OFFSET", 0)
     engine = EmbeddedEngine(tmp_path / "index", writer=True)
     base = rec("x", "1", "Одинаковое заглавие", year=2000)
     rng = random.Random(3)

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fedsearch.engines.base import InvalidCursor
 from fedsearch.engines.query import MAX_WINDOW, Sort
-from fedsearch.engines.query import parse as parse_query
+from fedsearch.engines.query_syntax import parse as parse_query
 from search_api.http import etag_for, not_modified, urls_for
 from search_api.problems import BadParameters
 from search_api.service import RecordNotFound, SearchParams, SearchResponse, SearchService

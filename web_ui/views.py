@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from fedsearch.engines.query import FIELD_ALIASES, MAX_WINDOW
+from fedsearch.engines.query import MAX_WINDOW
+from fedsearch.engines.query_syntax import FIELD_ALIASES
 from fedsearch.record import Access, LangText, Record, RecordType
 from search_api import exports
 from search_api.service import Alternative, SearchParams, SearchResponse, Urls

@@ -36,11 +36,11 @@ from fedsearch.engines.query import (
     SearchQuery,
     Sort,
     fuzzy_plan,
-    highlight_terms,
     plan_for,
     relaxed_plans,
     within_one_edit,
 )
+from fedsearch.engines.query_syntax import highlight_terms
 from fedsearch.errors import FedsearchError
 from fedsearch.record import Record
 

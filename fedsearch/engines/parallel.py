@@ -18,15 +18,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from fedsearch import analysis
-from fedsearch.engines.query import (
-    AndNode,
-    Bool,
-    Clause,
-    Word,
-    compile_node,
-    has_operators,
-    parse,
-)
+from fedsearch.engines.query import Bool, Clause, compile_node, has_operators
+from fedsearch.engines.query_syntax import AndNode, Word, parse
 from fedsearch.record import Record
 
 SEED_HITS = 10  # the best hits whose parallel titles are read

@@ -1,11 +1,14 @@
 """SearchQuery (ours) and its safe query syntax, compiled to a small plan.
 
-User text never reaches an engine as query syntax. It is parsed here into an
-AST (words, "phrases", AND/OR/NOT, field:value, prefix*), which is compiled to
-a `Plan` of a handful of primitive clauses (term, phrase, prefix, bool) over
-the pre-analyzed fields of fedsearch/engines/document.py. Each engine only
-translates those primitives. Broken syntax degrades to plain words; parsing
+User text never reaches an engine as query syntax. It is parsed into an AST
+(words, "phrases", AND/OR/NOT, field:value, prefix*: query_syntax.py), which is
+compiled here to a `Plan` of a handful of primitive clauses (term, phrase, prefix,
+bool) over the pre-analyzed fields of fedsearch/engines/document.py. Each engine
+only translates those primitives. Broken syntax degrades to plain words; parsing
 never raises.
+
+The scoring constants stay here with all the code that reads them (so ~450 lines):
+bench/relevance.py tunes them by setting them on this module.
 """
 
 from __future__ import annotations
@@ -21,11 +24,21 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from fedsearch import analysis
+from fedsearch.engines.query_syntax import (
+    MAX_WORDS,
+    AndNode,
+    Node,
+    NotNode,
+    OrNode,
+    PhraseNode,
+    PrefixNode,
+    Word,
+    looks_like_code,
+    parse,
+)
 
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000  # page * per_page beyond this needs the cursor (like ES's max_result_window)
-MAX_WORDS = 40  # longer queries keep their first words: protects both engines
-MIN_PREFIX = 2
 
 FacetName = Literal["source", "type", "year", "language", "subject", "access", "institution"]
 FACET_NAMES: tuple[str, ...] = FacetName.__args__  # type: ignore[attr-defined]
@@ -71,239 +84,6 @@ class SearchQuery(BaseModel):
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
-
-
-# --- the AST of our query syntax -------------------------------------------------------
-
-# Field names people may type, and what they search.
-FIELD_ALIASES: dict[str, str] = {
-    "title": "title",
-    "ti": "title",
-    "заглавие": "title",
-    "аталышы": "title",
-    "author": "author",
-    "au": "author",
-    "автор": "author",
-    "subject": "subject",
-    "su": "subject",
-    "тема": "subject",
-    "keyword": "subject",
-    "year": "year",
-    "год": "year",
-    "жыл": "year",
-    "type": "type",
-    "тип": "type",
-    "id": "identifier",
-    "identifier": "identifier",
-    "doi": "identifier",
-    "isbn": "identifier",
-    "issn": "identifier",
-    "handle": "identifier",
-    "urn": "identifier",
-    "patent": "identifier",
-    "udc": "identifier",
-    "удк": "identifier",
-    "grnti": "identifier",
-    "грнти": "identifier",
-    "ipc": "identifier",
-    "мпк": "identifier",
-    "code": "identifier",
-}
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    field: str | None = None
-
-
-@dataclass(frozen=True)
-class PhraseNode:
-    text: str
-    field: str | None = None
-
-
-@dataclass(frozen=True)
-class PrefixNode:
-    text: str
-    field: str | None = None
-
-
-@dataclass(frozen=True)
-class AndNode:
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class OrNode:
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class NotNode:
-    child: Node
-
-
-Node = Union[Word, PhraseNode, PrefixNode, AndNode, OrNode, NotNode]
-
-_TOKEN_RE = re.compile(
-    r"""(?P<lparen>\()|(?P<rparen>\))
-      |(?P<field>[^\W\d_][\w]*):(?=\S)
-      |(?P<phrase>"[^"]*")
-      |(?P<word>[^\s()"]+)""",
-    re.VERBOSE | re.UNICODE,
-)
-
-
-def _lex(text: str) -> list[tuple[str, str]]:
-    # An unbalanced quote is dropped: the words inside become plain words.
-    if text.count('"') % 2:
-        idx = text.rfind('"')
-        text = text[:idx] + " " + text[idx + 1 :]
-    return [(m.lastgroup or "word", m.group(m.lastgroup or "word")) for m in _TOKEN_RE.finditer(text)]
-
-
-class _Parser:
-    """Recursive descent: or_expr := and_expr (OR and_expr)*; and_expr := unary+."""
-
-    def __init__(self, tokens: list[tuple[str, str]]):
-        self.tokens = tokens
-        self.pos = 0
-        self.words = 0
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def parse(self) -> Node | None:
-        nodes = []
-        while self.peek() is not None:
-            node = self.or_expr()
-            if node is not None:
-                nodes.append(node)
-            elif self.peek() is not None:
-                self.pos += 1  # a stray ")" or operator: skip it
-        return _and(nodes)
-
-    def or_expr(self) -> Node | None:
-        parts = [self.and_expr()]
-        while (tok := self.peek()) and tok == ("word", "OR"):
-            self.pos += 1
-            parts.append(self.and_expr())
-        parts = [p for p in parts if p is not None]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else OrNode(tuple(parts))
-
-    def and_expr(self) -> Node | None:
-        parts: list[Node] = []
-        while (tok := self.peek()) is not None:
-            if tok[0] == "rparen" or tok == ("word", "OR"):
-                break
-            if tok == ("word", "AND"):
-                self.pos += 1
-                continue
-            node = self.unary()
-            if node is not None:
-                parts.append(node)
-        return _and(parts)
-
-    def unary(self) -> Node | None:
-        tok = self.peek()
-        assert tok is not None
-        if tok == ("word", "NOT") or (tok[0] == "word" and tok[1].startswith("-") and len(tok[1]) > 1):
-            if tok[1] == "NOT":
-                self.pos += 1
-                if self.peek() is None:
-                    return None
-                child = self.unary()
-            else:
-                self.tokens[self.pos] = ("word", tok[1][1:])
-                child = self.unary()
-            return NotNode(child) if child is not None else None
-        return self.primary()
-
-    def primary(self, field: str | None = None) -> Node | None:
-        kind, text = self.tokens[self.pos]
-        self.pos += 1
-        if kind == "lparen":
-            inner = self.or_expr()
-            if (tok := self.peek()) and tok[0] == "rparen":
-                self.pos += 1
-            return inner  # an unclosed "(" just ends at the end of the query
-        if kind == "rparen":
-            return None
-        if kind == "field":
-            name = FIELD_ALIASES.get(text.lower())
-            if self.peek() is None:
-                return None
-            if name is None:  # unknown field: its name is just another word
-                self.tokens.insert(self.pos, ("word", text))
-                return None
-            return self.primary(field=name)
-        if kind == "phrase":
-            inner = text[1:-1]
-            if not analysis.words(inner):
-                return None
-            self.words += len(analysis.words(inner))
-            return PhraseNode(inner, field)
-        # A plain word: it may carry several words once punctuation goes ("foo-bar").
-        if text in ("AND", "OR", "NOT"):
-            return None
-        if text.endswith("*"):
-            stem = text.rstrip("*")
-            ws = analysis.words(stem)
-            if len(ws) == 1 and len(ws[0]) >= MIN_PREFIX and stem.endswith(ws[0]):
-                self.words += 1
-                return PrefixNode(ws[0], field)
-            text = stem
-        if field == "identifier" or (field is None and _looks_like_code(text)):
-            self.words += 1
-            return Word(text, field)
-        ws = analysis.words(text)
-        if not ws:
-            return None
-        self.words += len(ws)
-        if len(ws) == 1:
-            return Word(ws[0], field)
-        return PhraseNode(" ".join(ws), field)  # "Ысык-Көл" is a phrase of two words
-
-
-def _and(parts: list[Node]) -> Node | None:
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else AndNode(tuple(parts))
-
-
-_CODE_LIKE = re.compile(r"\d")
-
-
-def _looks_like_code(text: str) -> bool:
-    return bool(_CODE_LIKE.search(text)) and bool(re.search(r"[./\-:]", text))
-
-
-# A scheme word typed before an identifier, as people paste them: "ISBN 978-9967-00-356-9",
-# "УДК 502.51(575.2)", "патент KG 1001", "DOI 10.1000/xyz".
-_SCHEME_WORDS = "isbn|issn|doi|udc|удк|grnti|грнти|гринти|ipc|мпк|patent|патент|handle|urn|bbk|ббк"
-# One code: a single token with a digit, or the two-token forms "KG 1001" and "A01B 79/00".
-_CODE_FORMS = r"[A-Za-z]{2}\s+\d[\d.]*|[A-Za-z]\d\d[A-Za-z]\s+\d+/\d+|[^\s\"]*\d[^\s\"]*"
-_SCHEME_RE = re.compile(rf"^\s*(?:{_SCHEME_WORDS})(?:\s*[:№#]\s*|\s+)(?P<code>{_CODE_FORMS})\s*$", re.I)
-
-
-def parse(text: str) -> Node | None:
-    """Parse user text into an AST; never raises. None means "match everything"."""
-    if (m := _SCHEME_RE.match(text[:500])) and not re.search(r"\b(?:AND|OR|NOT)\b", m.group("code")):
-        return Word(m.group("code"), "identifier")
-    words = text.split()
-    if len(words) > MAX_WORDS * 2:
-        text = " ".join(words[: MAX_WORDS * 2])
-    tokens = _lex(text[:4000])
-    parser = _Parser(tokens)
-    try:
-        node = parser.parse()
-    except RecursionError:  # absurdly nested parentheses: fall back to the words
-        node = _and([Word(w) for w in analysis.words(text)[:MAX_WORDS]])
-    return node
 
 
 # --- the plan: primitives both engines translate ---------------------------------------
@@ -508,7 +288,7 @@ def _title_phrase(node: AndNode) -> tuple[Clause, ...]:
     for child in node.children:
         if not isinstance(child, (Word, PhraseNode)) or child.field is not None:
             return ()  # NOT, prefixes, field:value, OR groups: no implicit phrase
-        if isinstance(child, Word) and _looks_like_code(child.text):
+        if isinstance(child, Word) and looks_like_code(child.text):
             return ()
         ws += analysis.words(child.text)
     ws = ws[:MAX_WORDS]
@@ -672,32 +452,3 @@ def within_one_edit(a: str, b: str) -> bool:
         return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
     return longer[i + 1 :] == shorter[i:]
-
-
-def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:
-    """The (stem terms, skeleton terms, folded prefixes) a query looks for, for highlighting."""
-    stems: set[str] = set()
-    skels: set[str] = set()
-    prefixes: list[str] = []
-
-    def walk(node: Node | None) -> None:
-        if node is None:
-            return
-        if isinstance(node, NotNode):
-            return
-        if isinstance(node, (AndNode, OrNode)):
-            for child in node.children:
-                walk(child)
-            return
-        if node.field in ("year", "type", "identifier"):
-            return
-        if isinstance(node, PrefixNode):
-            prefixes.append(analysis.fold(node.text))
-            prefixes.append(analysis.key_prefix(node.text))
-            return
-        for w in analysis.words(node.text):
-            stems.update(analysis.query_stems(w))
-            skels.update(analysis.query_keys(w))
-
-    walk(parse(text))
-    return stems, skels, tuple(p for p in prefixes if p)

@@ -26,21 +26,16 @@ from dataclasses import dataclass
 from cql.parser import CQLParser12, CQLParserError, CQLQuery, CQLSearchClause, CQLTriple
 
 from fedsearch import analysis
-from fedsearch.engines.query import (
+from fedsearch.engines.query import Bool, Clause, MatchAll, Sort, Term, compile_node
+from fedsearch.engines.query_syntax import (
     MAX_WORDS,
     MIN_PREFIX,
     AndNode,
-    Bool,
-    Clause,
-    MatchAll,
     Node,
     OrNode,
     PhraseNode,
     PrefixNode,
-    Sort,
-    Term,
     Word,
-    compile_node,
 )
 from search_api.sru.diagnostics import Diagnostic
 

@@ -21,7 +21,8 @@ from fedsearch import analysis
 from fedsearch.config import validate_settings
 from fedsearch.engines.base import highlight_text
 from fedsearch.engines.embedded import EmbeddedEngine
-from fedsearch.engines.query import SearchQuery, highlight_terms
+from fedsearch.engines.query import SearchQuery
+from fedsearch.engines.query_syntax import highlight_terms
 from search_api import serving
 from tests.api.conftest import build_engine, free_port
 from tests.corpus import CORPUS, rec

@@ -22,32 +22,32 @@ from fedsearch.engines.changes import Change, ChangeQuery
 from fedsearch.record import Record
 
 if TYPE_CHECKING:
-    from fedsearch.engines.embedded import _Generation
+    from fedsearch.engines.embedded.layout import Generation
 
 _I64_MIN = -(2**63)
 _MAX_WINDOW = 2**40  # seconds: past this the window is "everything up to until"
 
 
-def _filtered(q: tantivy.Query, gen: _Generation, filters: dict[str, tuple[str, ...]]) -> tantivy.Query:
+def _filtered(q: tantivy.Query, gen: Generation, filters: dict[str, tuple[str, ...]]) -> tantivy.Query:
     parts = [(Occur.Must, q)]
     for name, values in filters.items():
         parts.append((Occur.Must, TQ.const_score_query(TQ.term_set_query(gen.schema, name, list(values)), 0.0)))
     return TQ.boolean_query(parts) if len(parts) > 1 else q
 
 
-def _stamp_range(gen: _Generation, lo: int, hi: int) -> tantivy.Query:
+def _stamp_range(gen: Generation, lo: int, hi: int) -> tantivy.Query:
     return TQ.range_query(
         gen.schema, "updated", tantivy.FieldType.Integer, lower_bound=lo, upper_bound=hi, use_inverted_index=True
     )
 
 
 def _record(searcher: tantivy.Searcher, addr: tantivy.DocAddress) -> Record:
-    raw = searcher.doc(addr).get_first("record")  # the stored JSON, as bytes
-    return Record.model_validate_json(cast(bytes, raw))
+    # Stored as bytes (documents.py); str() of them would be "b'...'", not JSON.
+    return Record.model_validate_json(cast(bytes, searcher.doc(addr).get_first("record")))
 
 
 def _second(
-    gen: _Generation,
+    gen: Generation,
     searcher: tantivy.Searcher,
     stamp: int,
     after_id: str | None,
@@ -63,7 +63,7 @@ def _second(
     return [Change(id=r.id, stamp=stamp, record=r) for r in (_record(searcher, a) for _, a in hits)]
 
 
-def list_live(gen: _Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> list[Change]:
+def list_live(gen: Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> list[Change]:
     filters = {k: tuple(v) for k, v in q.filters.items() if v}
     out: list[Change] = []
     if q.after is not None:
@@ -110,7 +110,7 @@ def list_live(gen: _Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> l
     return out[: q.limit]
 
 
-def count_live(gen: _Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> int:
+def count_live(gen: Generation, searcher: tantivy.Searcher, q: ChangeQuery) -> int:
     lo = q.since if q.since is not None else _I64_MIN
     filters = {k: tuple(v) for k, v in q.filters.items() if v}
     result = searcher.search(_filtered(_stamp_range(gen, lo, q.until), gen, filters), 1, count=True)

@@ -7,17 +7,16 @@ Layout (prefix = `elasticsearch.index_prefix`, see docs/engines.md):
   through the alias `<prefix>-records`, which points to exactly one of them;
 - `rebuild` fills a new index, then moves the alias in one `_aliases` call.
 
-Text arrives pre-analyzed (fedsearch/analysis.py), so text fields use the
-built-in `whitespace` analyzer and queries are term, phrase and prefix queries
-on those terms. User text never reaches Elasticsearch as query syntax.
+This module ties the parts beside it: mapping.py (the mapping and index settings),
+translate.py (plan -> query DSL, sorts, facets, cursors), bulk.py (bulk writes),
+errors.py (the client's exceptions as ours) and changes.py (the change feed).
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,91 +32,31 @@ from elasticsearch import (
 )
 
 from fedsearch.config import ElasticsearchConfig
-from fedsearch.engines import es_changes
 from fedsearch.engines.base import (
-    BulkError,
     BulkReport,
     EngineError,
     EngineHealth,
     EngineHits,
-    EngineUnavailable,
     FacetValue,
     InvalidCursor,
     SearchEngine,
 )
 from fedsearch.engines.changes import Change, ChangeQuery
-from fedsearch.engines.document import FIELDS, index_document
-from fedsearch.engines.document import bucket_value as _bucket_value
-from fedsearch.engines.query import (
-    MAX_PER_PAGE,
-    MAX_WINDOW,
-    Bool,
-    Clause,
-    Constant,
-    Fuzzy,
-    MatchAll,
-    Phrase,
-    Plan,
-    Prefix,
-    SearchQuery,
-    Sort,
-    Term,
-)
+from fedsearch.engines.document import bucket_value
+from fedsearch.engines.elasticsearch import bulk, changes
+from fedsearch.engines.elasticsearch.bulk import BULK_DOCS
+from fedsearch.engines.elasticsearch.errors import calling, item_reason, reason
+from fedsearch.engines.elasticsearch.mapping import TEMPLATE_PRIORITY, index_settings, mappings
+from fedsearch.engines.elasticsearch.translate import SORTS, check_cursor, facet_agg, filter_clauses, translate
+from fedsearch.engines.query import Plan, SearchQuery
 from fedsearch.record import Record
 
-# Text fields hold terms our own chain produced; Elasticsearch only splits on spaces.
-# (The integration-test distribution has no analysis-common module, so no custom
-# analyzer could do more here: its only tokenizer is `standard`, which splits
-# code terms like `udc:551_5`. See docs/engines.md.)
-TERMS_ANALYZER = "whitespace"
-# A keyword longer than this (in characters; 4 bytes each at worst) would exceed
-# Lucene's 32766-byte term limit and reject the whole record; it is left out of
-# the facet instead, as tantivy drops overlong terms.
-KEYWORD_IGNORE_ABOVE = 8191
-TEMPLATE_PRIORITY = 200  # above the built-in templates (100), so no pattern clash
-BULK_DOCS = 500
-BULK_BYTES = 8 * 1024 * 1024
-BULK_RETRIES = 3  # for documents the node answers 429 (too busy) to
 WRITE_TIMEOUT = 120.0  # bulk writes, refreshes and index creation may take longer than a search
 SOURCES_LIMIT = 10_000
 # Before a switch, the new index's replicas get this long to be allocated (docs/operations.md).
 # (After it, the old index is deleted `search_timeout` seconds later: searches that resolved the
 # alias just before the switch have answered or given up by then.)
 REPLICAS_WAIT_SECONDS = 120
-_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
-_MATCH_NONE: dict[str, Any] = {"match_none": {}}
-_BUCKET_ORDER = [{"_count": "desc"}, {"_key": "asc"}]
-_SORTS: dict[Sort, list[dict[str, Any]]] = {
-    Sort.relevance: [{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}],
-    Sort.newest: [{"year": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}],
-    Sort.oldest: [{"year": {"order": "asc", "missing": "_last"}}, {"id": {"order": "asc"}}],
-    Sort.title: [{"title_sort": {"order": "asc", "missing": "_last"}}, {"id": {"order": "asc"}}],
-}
-
-
-def mappings() -> dict[str, Any]:
-    """The index mapping, one property per field of the index document."""
-    kinds = {
-        "text": {"type": "text", "analyzer": TERMS_ANALYZER},  # positions kept: phrases work
-        "keyword": {"type": "keyword", "ignore_above": KEYWORD_IGNORE_ABOVE},
-        "int": {"type": "long"},  # `updated` is epoch seconds: past 2038 in an integer
-        "stored": {"type": "keyword", "index": False, "doc_values": False},  # in _source only
-    }
-    # strict: a document with a field the template doesn't know is rejected, not guessed at.
-    return {"dynamic": "strict", "properties": {name: dict(kinds[kind]) for name, kind in FIELDS.items()}}
-
-
-def index_settings(config: ElasticsearchConfig) -> dict[str, Any]:
-    return {
-        "number_of_shards": config.shards,
-        "number_of_replicas": config.replicas,
-        "refresh_interval": config.refresh_interval,
-        # Page `MAX_WINDOW / per_page` asks for from + per_page + 1 hits (the +1 tells has_more).
-        "max_result_window": MAX_WINDOW + MAX_PER_PAGE + 1,
-        # Elasticsearch's default, stated because `commit` relies on it: a write is acknowledged
-        # only once its translog entry is fsynced, so an acknowledged bulk survives a crash.
-        "translog": {"durability": "request"},
-    }
 
 
 class ElasticsearchEngine(SearchEngine):
@@ -140,28 +79,15 @@ class ElasticsearchEngine(SearchEngine):
         # Reads get the short timeout (never retried on timeout): a hung node answers 503 in seconds.
         self._reader = self.client.options(request_timeout=config.search_timeout)
         self._ready = False
-        self._departures: es_changes.EsDepartureLog | None = None
+        self._departures: changes.EsDepartureLog | None = None
 
     def close(self) -> None:
         self.client.close()
 
     # --- errors --------------------------------------------------------------------
-    @contextmanager
-    def _calling(self, action: str) -> Iterator[None]:
-        """Turn the client's exceptions into ours, naming the hosts and what we were doing."""
-        try:
-            yield
-        except (EsConnectionError, ConnectionTimeout) as err:
-            raise EngineUnavailable(
-                f"Elasticsearch is not reachable at {self.hosts} ({action}): {err}. "
-                "Start a node (scripts/es-node.sh start) or check `elasticsearch.hosts` in the configuration."
-            ) from None
-        except ApiError as err:
-            if err.status_code in (429, 503):
-                raise EngineUnavailable(
-                    f"Elasticsearch at {self.hosts} is too busy or not ready ({action}): {_reason(err)}"
-                ) from None
-            raise EngineError(f"Elasticsearch at {self.hosts} refused {action}: {_reason(err)}") from err
+    def _calling(self, action: str) -> AbstractContextManager[None]:
+        """Turn the client's exceptions into ours, naming the hosts and what we were doing (errors.py)."""
+        return calling(self.hosts, action)
 
     # --- index layout --------------------------------------------------------------
     def _put_template(self) -> None:
@@ -298,83 +224,8 @@ class ElasticsearchEngine(SearchEngine):
             pass
 
     def _write(self, records: Iterable[Record], index: str, *, require_alias: bool) -> BulkReport:
-        errors: list[BulkError] = []
-        analysed = [0.0]  # building index documents, for BulkReport.analyse_seconds
-
-        def documents() -> Iterator[tuple[str, dict[str, Any]]]:
-            for record in records:
-                started = time.perf_counter()
-                try:
-                    doc = index_document(record)
-                except Exception as err:  # noqa: BLE001 - one bad record must not stop the batch
-                    errors.append(BulkError(id=record.id, reason=f"could not build its index document: {err}"))
-                    continue
-                finally:
-                    analysed[0] += time.perf_counter() - started
-                yield record.id, doc
-
-        report = self._write_documents(documents(), index, require_alias=require_alias)
-        return BulkReport(indexed=report.indexed, errors=errors + report.errors, analyse_seconds=analysed[0])
-
-    def _write_documents(
-        self, docs: Iterable[tuple[str, dict[str, Any]]], index: str, *, require_alias: bool
-    ) -> BulkReport:
-        """Bulk-index (id, document) pairs in chunks; every rejected document is reported."""
-        report = BulkReport()
-        chunk: list[tuple[str, str]] = []
-        size = 0
-        for doc_id, doc in docs:
-            line = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-            if chunk and (len(chunk) >= BULK_DOCS or size + len(line) > BULK_BYTES):
-                report = report.merge(self._send(chunk, index, require_alias))
-                chunk, size = [], 0
-            chunk.append((doc_id, line))
-            size += len(line)
-        if chunk:
-            report = report.merge(self._send(chunk, index, require_alias))
-        return report
-
-    def _send(self, chunk: list[tuple[str, str]], index: str, require_alias: bool) -> BulkReport:
-        indexed, errors = 0, []
-        pending = chunk
-        for attempt in range(BULK_RETRIES + 1):
-            ops: list[str] = []
-            for doc_id, line in pending:
-                ops.append(json.dumps({"index": {"_index": index, "_id": doc_id}}, ensure_ascii=False))
-                ops.append(line)
-            refused: BadRequestError | None = None
-            with self._calling(f"bulk-indexing {len(pending)} documents into {index}"):
-                try:
-                    resp = self._writer.bulk(operations=ops, require_alias=require_alias, include_source_on_error=False)
-                except BadRequestError as err:
-                    refused = err
-            if refused is not None:
-                # The node refused the whole request because one document failed validation
-                # (an id over 512 bytes, say): split it until each culprit stands alone.
-                if len(pending) == 1:
-                    return BulkReport(
-                        indexed=indexed, errors=errors + [BulkError(id=pending[0][0], reason=_reason(refused))]
-                    )
-                half = len(pending) // 2
-                rest = self._send(pending[:half], index, require_alias).merge(
-                    self._send(pending[half:], index, require_alias)
-                )
-                return BulkReport(indexed=indexed + rest.indexed, errors=errors + rest.errors)
-            busy = []
-            for (doc_id, line), item in zip(pending, resp["items"], strict=True):
-                result = item["index"]
-                status = result.get("status", 500)
-                if 200 <= status < 300:
-                    indexed += 1
-                elif status == 429 and attempt < BULK_RETRIES:
-                    busy.append((doc_id, line))  # the node is busy: this one goes again
-                else:
-                    errors.append(BulkError(id=doc_id, reason=_item_reason(result)))
-            if not busy:
-                break
-            pending = busy
-            time.sleep(2**attempt)
-        return BulkReport(indexed=indexed, errors=errors)
+        """Bulk-index `records` (bulk.py), through the writer client with the long timeout."""
+        return bulk.write_records(self._writer, self._calling, records, index, require_alias=require_alias)
 
     def delete(self, ids: Iterable[str]) -> int:
         ids = list(dict.fromkeys(ids))
@@ -392,7 +243,7 @@ class ElasticsearchEngine(SearchEngine):
                 if result.get("result") == "deleted":
                     deleted += 1
                 elif result.get("status") != 404:
-                    failures.append(f"{result.get('_id')}: {_item_reason(result)}")
+                    failures.append(f"{result.get('_id')}: {item_reason(result)}")
         if failures:
             raise EngineError(
                 f"Elasticsearch at {self.hosts} did not delete {len(failures)} documents: " + "; ".join(failures[:5])
@@ -414,12 +265,12 @@ class ElasticsearchEngine(SearchEngine):
 
     # --- read ----------------------------------------------------------------------
     def execute(self, plan: Plan, query: SearchQuery, after: list[Any] | None) -> EngineHits:
-        sort = _SORTS[query.sort]
+        sort = SORTS[query.sort]
         if after is not None:
-            _check_cursor(after, query.sort)
-        filters = _filters(plan)
+            check_cursor(after, query.sort)
+        filters = filter_clauses(plan)
         body: dict[str, Any] = {
-            "query": _clause(plan.clause),
+            "query": translate(plan.clause),
             "sort": sort,
             "size": query.per_page + 1,  # one more than asked: is there another page?
             "track_total_hits": True,
@@ -433,7 +284,7 @@ class ElasticsearchEngine(SearchEngine):
             body["post_filter"] = {"bool": {"filter": [clause for _, clause in filters]}}
         if query.facets:
             body["aggregations"] = {
-                name: _facet_agg(name, filters, query.facet_size, self.config.shards) for name in query.facets
+                name: facet_agg(name, filters, query.facet_size, self.config.shards) for name in query.facets
             }
         try:
             with self._calling(f"searching {self.alias}"):
@@ -453,7 +304,7 @@ class ElasticsearchEngine(SearchEngine):
         facets = {}
         for name in query.facets:
             buckets = resp["aggregations"][name]["values"]["buckets"]
-            facets[name] = [FacetValue(value=_bucket_value(name, b["key"]), count=b["doc_count"]) for b in buckets]
+            facets[name] = [FacetValue(value=bucket_value(name, b["key"]), count=b["doc_count"]) for b in buckets]
         return EngineHits(
             total=resp["hits"]["total"]["value"], hits=hits, facets=facets, has_more=len(raw) > query.per_page
         )
@@ -468,17 +319,17 @@ class ElasticsearchEngine(SearchEngine):
                 return None
         return Record.model_validate_json(resp["_source"]["record"])
 
-    # --- change feed (fedsearch/engines/es_changes.py) ---------------------------------
+    # --- change feed (changes.py) ---------------------------------
     def list_live(self, q: ChangeQuery) -> list[Change]:
-        return es_changes.list_live(self._reader, self.alias, self._calling, q)
+        return changes.list_live(self._reader, self.alias, self._calling, q)
 
     def count_live(self, q: ChangeQuery) -> int:
-        return es_changes.count_live(self._reader, self.alias, self._calling, q)
+        return changes.count_live(self._reader, self.alias, self._calling, q)
 
-    def departure_log(self) -> es_changes.EsDepartureLog:  # type: ignore[override]
+    def departure_log(self) -> changes.EsDepartureLog:  # type: ignore[override]
         if self._departures is None:
             index = f"{self.config.index_prefix}-departures"
-            self._departures = es_changes.EsDepartureLog(self._writer, self._reader, index, self._calling)
+            self._departures = changes.EsDepartureLog(self._writer, self._reader, index, self._calling)
         return self._departures
 
     def count_by_source(self) -> dict[str, int]:
@@ -500,7 +351,7 @@ class ElasticsearchEngine(SearchEngine):
             return EngineHealth(engine=self.name, reachable=False, detail=f"not reachable at {self.hosts}: {err}")
         except ApiError as err:
             return EngineHealth(
-                engine=self.name, reachable=False, detail=f"{self.hosts} answered {err.status_code}: {_reason(err)}"
+                engine=self.name, reachable=False, detail=f"{self.hosts} answered {err.status_code}: {reason(err)}"
             )
         status = cluster.get("status", "unknown")
         colour = status if status in ("green", "yellow", "red") else None
@@ -533,127 +384,3 @@ class ElasticsearchEngine(SearchEngine):
             cluster=colour,
             detail=f"cluster {status}; {self.alias} -> {behind}",
         )
-
-
-# --- translating a plan ----------------------------------------------------------------
-
-
-def _clause(clause: Clause) -> dict[str, Any]:
-    if isinstance(clause, MatchAll):
-        return {"match_all": {}}
-    if isinstance(clause, Term):
-        value: Any = clause.term
-        if FIELDS.get(clause.field) == "int":
-            value = _as_long(clause.term)
-            if value is None:  # "year:99999999999999999999" can match nothing
-                return _MATCH_NONE
-        return {"term": {clause.field: {"value": value, "boost": clause.boost}}}
-    if isinstance(clause, Phrase):
-        terms = [t for t in clause.terms if t]
-        if not terms:
-            return _MATCH_NONE
-        # The terms are already analyzed; the whitespace analyzer keeps them as they are.
-        return {
-            "match_phrase": {
-                clause.field: {"query": " ".join(terms), "analyzer": TERMS_ANALYZER, "slop": 0, "boost": clause.boost}
-            }
-        }
-    if isinstance(clause, Prefix):
-        if not clause.prefix:  # a prefix with no letters left after folding matches nothing
-            return _MATCH_NONE
-        return {"prefix": {clause.field: {"value": clause.prefix, "boost": clause.boost}}}
-    if isinstance(clause, Fuzzy):
-        if not clause.term:
-            return _MATCH_NONE
-        return {
-            "fuzzy": {
-                clause.field: {"value": clause.term, "fuzziness": 1, "transpositions": True, "boost": clause.boost}
-            }
-        }
-    if isinstance(clause, Constant):
-        return {"constant_score": {"filter": _clause(clause.clause), "boost": clause.score}}
-    if isinstance(clause, Bool):
-        if not clause.must and not clause.should:  # "at least one should" of none: nothing
-            return _MATCH_NONE
-        bool_: dict[str, Any] = {}
-        if clause.must:
-            bool_["must"] = [_clause(c) for c in clause.must]
-        if clause.should:
-            bool_["should"] = [_clause(c) for c in clause.should]
-            if not clause.must:
-                bool_["minimum_should_match"] = 1
-        if clause.must_not:
-            bool_["must_not"] = [_clause(c) for c in clause.must_not]
-        return {"bool": bool_}
-    raise TypeError(f"unknown plan clause {clause!r}")
-
-
-def _filters(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
-    """(facet name, filter) pairs; the year range belongs to the `year` facet."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    for name, values in plan.filters.items():
-        if not values:
-            continue
-        if FIELDS.get(name) == "int":
-            numbers = [n for v in values if (n := _as_long(v)) is not None]
-            out.append((name, {"terms": {name: numbers}} if numbers else _MATCH_NONE))
-        else:
-            out.append((name, {"terms": {name: list(values)}}))
-    if plan.year_from is not None or plan.year_to is not None:
-        bounds = {k: v for k, v in (("gte", plan.year_from), ("lte", plan.year_to)) if v is not None}
-        out.append(("year", {"range": {"year": bounds}}))
-    return out
-
-
-def _facet_agg(name: str, filters: list[tuple[str, dict[str, Any]]], size: int, shards: int) -> dict[str, Any]:
-    """Disjunctive facet: counts under every filter except the facet's own."""
-    others = [clause for facet, clause in filters if facet != name]
-    terms: dict[str, Any] = {"field": name, "size": size, "order": _BUCKET_ORDER}
-    if shards > 1:
-        # Each shard returns its own top buckets; asking for more makes the merged counts
-        # (nearly) exact on a multi-shard index. One shard is exact (docs/engines.md).
-        terms["shard_size"] = max(size * 5, 100)
-    return {
-        "filter": {"bool": {"filter": others}} if others else {"match_all": {}},
-        "aggregations": {"values": {"terms": terms}},
-    }
-
-
-def _check_cursor(after: list[Any], sort: Sort) -> None:
-    """Sort values from a cursor must have the shape this sort returns."""
-    first_ok = {
-        Sort.relevance: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        Sort.newest: lambda v: isinstance(v, int) and not isinstance(v, bool) and _LONG_MIN <= v <= _LONG_MAX,
-        Sort.oldest: lambda v: isinstance(v, int) and not isinstance(v, bool) and _LONG_MIN <= v <= _LONG_MAX,
-        Sort.title: lambda v: isinstance(v, str) or v is None,
-    }[sort]
-    if len(after) != 2 or not first_ok(after[0]) or not isinstance(after[1], str):
-        raise InvalidCursor("this cursor is not valid; start again from the first page")
-
-
-def _as_long(value: str) -> int | None:
-    try:
-        n = int(value.strip())
-    except ValueError:
-        return None
-    return n if _LONG_MIN <= n <= _LONG_MAX else None
-
-
-def _reason(err: ApiError) -> str:
-    body = err.body if isinstance(err.body, dict) else {}
-    error = body.get("error")
-    if isinstance(error, dict):
-        causes = error.get("root_cause") or [error]
-        return "; ".join(f"{c.get('type')}: {c.get('reason')}" for c in causes)
-    return str(error or err.message or err)
-
-
-def _item_reason(result: dict[str, Any]) -> str:
-    error = result.get("error")
-    if not isinstance(error, dict):
-        return f"status {result.get('status')}: {error or 'rejected'}"
-    reason = f"{error.get('type')}: {error.get('reason')}"
-    cause = error.get("caused_by")
-    if isinstance(cause, dict) and cause.get("reason"):
-        reason += f" (caused by {cause.get('type')}: {cause.get('reason')})"
-    return reason
