@@ -12,7 +12,8 @@ from markupsafe import Markup, escape
 from fedsearch.engines.query import FIELD_ALIASES, MAX_WINDOW
 from fedsearch.record import Access, LangText, Record, RecordType
 from search_api import exports
-from search_api.service import Alternative, SearchParams, SearchResponse, Urls
+from search_api.models import Alternative, SearchResponse, Urls
+from search_api.params import SearchParams
 from web_ui.i18n import gettext_
 from web_ui.labels import FACET_LABELS, STYLE_LABELS, value_label
 
