@@ -4,7 +4,7 @@
     python -m bench.run dedup-corpus --size 20000
 
 Reads the corpus files in place (bench/rawload.py: the project's own file
-connectors; the repository's OAI lines as connectors/oaipmh.py stores them),
+connectors; the repository's OAI lines as connectors/oaipmh/connector.py stores them),
 normalizes every record, clusters all of them with `Deduplicator.clusters`, and
 compares the clusters with truth/duplicates.csv, the only duplicates the
 generator makes: every other predicted pair is a false merge. No engine, no

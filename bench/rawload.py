@@ -3,7 +3,7 @@
 The catalogue's MARCXML and the two registers are read by the project's own
 file connectors (marc-file, tabular on a local path), so their raw records are
 what a harvest stores. The repository's records.xml has no file connector (it
-is OAI-PMH's job): its lines become RawRecords the way connectors/oaipmh.py
+is OAI-PMH's job): its lines become RawRecords the way connectors/oaipmh/connector.py
 makes them (payload = the oai_dc:dc element). Used by `bench.run search` to
 build 300k and 1M indexes without serving them over the network first; the
 ingest benchmark harvests through the real partners instead.

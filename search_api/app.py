@@ -35,11 +35,13 @@ from search_api.http import cached_response, urls_for
 from search_api.methods import HeadAndOptions
 from search_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from search_api.metrics import Metrics, MetricsMiddleware
+from search_api.models import HealthOut
 from search_api.oai.routes import router as oai_router
+from search_api.params import bad_parameters_from
 from search_api.problems import BadParameter, BadParameters, bad_parameters, problem_response
 from search_api.ratelimit import RateLimitMiddleware
 from search_api.routes import router as api_router
-from search_api.service import HealthOut, RecordNotFound, SearchService, bad_parameters_from, harvest_metrics
+from search_api.service import RecordNotFound, SearchService, harvest_metrics
 
 log = logging.getLogger(__name__)
 

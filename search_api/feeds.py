@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
-from search_api.service import SearchParams, SearchResponse, Urls
+from search_api.models import SearchResponse, Urls
+from search_api.params import SearchParams
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 OS_NS = "http://a9.com/-/spec/opensearch/1.1/"

@@ -7,7 +7,7 @@ import hashlib
 from starlette.requests import Request
 from starlette.responses import Response
 
-from search_api.service import Urls
+from search_api.models import Urls
 
 
 def urls_for(request: Request) -> Urls:

@@ -17,15 +17,10 @@ from fastapi.responses import Response
 from fedsearch.record import Record
 from search_api import exports, feeds
 from search_api.http import cached_response, urls_for
+from search_api.models import SearchResponse, SourcesResponse, SuggestResponse
+from search_api.params import ApiSearchParams
 from search_api.problems import PROBLEM_RESPONSES
-from search_api.service import (
-    ApiSearchParams,
-    RecordNotFound,
-    SearchResponse,
-    SearchService,
-    SourcesResponse,
-    SuggestResponse,
-)
+from search_api.service import RecordNotFound, SearchService
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)  # type: ignore[arg-type]
 

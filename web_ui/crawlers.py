@@ -19,7 +19,8 @@ from lxml import etree
 
 from fedsearch.engines.document import SHARD_DIGITS
 from search_api.http import cached_response, urls_for
-from search_api.service import SearchParams, SearchService
+from search_api.params import SearchParams
+from search_api.service import SearchService
 
 router = APIRouter(include_in_schema=False)
 

@@ -18,8 +18,10 @@ from fedsearch.engines.base import InvalidCursor
 from fedsearch.engines.query import MAX_WINDOW, Sort
 from fedsearch.engines.query_syntax import parse as parse_query
 from search_api.http import etag_for, not_modified, urls_for
+from search_api.models import SearchResponse
+from search_api.params import SearchParams
 from search_api.problems import BadParameters
-from search_api.service import RecordNotFound, SearchParams, SearchResponse, SearchService
+from search_api.service import RecordNotFound, SearchService
 from web_ui.i18n import N_, gettext_
 from web_ui.labels import FACET_LABELS
 from web_ui.templating import STATIC_DIR, STATIC_FILES, render, request_lang, static_hash, url_keeping_lang
@@ -130,7 +132,7 @@ def _page_params(query: QueryParams) -> tuple[SearchParams, list[str]]:
     """The page's search, mended where a person's slip has one obvious fix; each mend is told in a note.
 
     Unusable values are left out (the rest of the search and its filters stay), and years given
-    the wrong way round are swapped. The API keeps refusing both (search_api/service.py)."""
+    the wrong way round are swapped. The API keeps refusing both (search_api/params.py)."""
     notes: list[str] = []
     items = list(query.multi_items())
     params = SearchParams(q=query.get("q", "")[:2000])

@@ -13,7 +13,8 @@ from fedsearch.engines.query import MAX_WINDOW
 from fedsearch.engines.query_syntax import FIELD_ALIASES
 from fedsearch.record import Access, LangText, Record, RecordType
 from search_api import exports
-from search_api.service import Alternative, SearchParams, SearchResponse, Urls
+from search_api.models import Alternative, SearchResponse, Urls
+from search_api.params import SearchParams
 from web_ui.i18n import gettext_
 from web_ui.labels import FACET_LABELS, STYLE_LABELS, value_label
 
