@@ -19,6 +19,8 @@ import json
 import random
 from pathlib import Path
 
+from search_api.alternatives import CYR_TO_LAT
+
 OUT = Path(__file__).resolve().parent.parent / "tests" / "indexers" / "data" / "dedup_labeled.jsonl"
 
 # (lang, title, subtitle, authors [(family, given)], year, type, english title, doi, isbn)
@@ -804,44 +806,7 @@ GENERIC_AUTHORS = [
 ]
 
 # ----------------------------------------------------------------- transliteration (as catalogues do it)
-_BGN = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "д": "d",
-    "е": "e",
-    "ё": "yo",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "й": "y",
-    "к": "k",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "ң": "ng",
-    "о": "o",
-    "ө": "ö",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ү": "ü",
-    "ф": "f",
-    "х": "kh",
-    "ц": "ts",
-    "ч": "ch",
-    "ш": "sh",
-    "щ": "shch",
-    "ъ": "",
-    "ы": "y",
-    "ь": "",
-    "э": "e",
-    "ю": "yu",
-    "я": "ya",
-}
+_BGN = CYR_TO_LAT  # BGN/PCGN-like, as the search's own "other script" rewrites spell it
 _ALA = dict(_BGN, й="ĭ", ю="iu", я="ia", ё="ë", ь="ʹ", э="ė", ө="ȯ", ү="u", ң="n")
 _GOST = dict(_BGN, х="x", ц="cz", щ="shh", й="j", ы="y'", ё="yo", ө="o", ү="u", ң="n")
 SYSTEMS = {"bgn": _BGN, "ala": _ALA, "gost": _GOST}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fedsearch import analysis
 
 # Russian/Kyrgyz Cyrillic -> a readable Latin (close to BGN/PCGN, the most common on signs).
-_CYR_TO_LAT = {
+CYR_TO_LAT = {
     "а": "a",
     "б": "b",
     "в": "v",
@@ -112,7 +112,7 @@ def _match_case(src: str, out: str) -> str:
 def to_latin(text: str) -> str:
     out = []
     for ch in text:
-        lat = _CYR_TO_LAT.get(ch.lower())
+        lat = CYR_TO_LAT.get(ch.lower())
         out.append(ch if lat is None else _match_case(ch, lat) if ch.isupper() else lat)
     return "".join(out)
 

@@ -10,12 +10,10 @@ work that absorbed the other, and the withdrawn and absorbed works as deleted re
 from __future__ import annotations
 
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from lxml import etree
 from sickle import Sickle
 
@@ -24,9 +22,8 @@ from fedsearch.engines import open_engine
 from indexers.pipeline import harvest, reindex
 from rawstore.store import RawStore
 from tests.api.conftest import free_port
-from tests.conftest import delete_es_indices
 from tests.federation.conftest import running
-from tests.indexers.test_pipeline import write_csv, write_jsonl
+from tests.indexers.test_pipeline import partner_deployment, write_csv, write_jsonl
 
 THESES = [
     {
@@ -74,59 +71,9 @@ OAI = "{http://www.openarchives.org/OAI/2.0/}"
 
 @pytest.fixture(params=["embedded", "elasticsearch"])
 def deployment(request: pytest.FixtureRequest, tmp_path: Path):
-    exports = tmp_path / "exports"
-    exports.mkdir()
-    write_csv(exports / "vak.csv", THESES)
-    write_jsonl(exports / "books.jsonl", BOOKS)
-    write_jsonl(exports / "library.jsonl", LIBRARY)
-    book_mapping = {"title": "title", "authors": "author", "year": "year", "identifiers.isbn": "isbn"}
     port = free_port()
-    config = {
-        "engine": request.param,
-        "data_dir": str(tmp_path / "data"),
-        "server": {"port": port, "base_url": f"http://127.0.0.1:{port}", "rate_limit_per_minute": 100000},
-        "reach": {"import_dirs": [str(exports)]},
-        "harvest": {"sweep_max_share": 1.0},  # withdrawals apply at once (the brake has its own tests)
-        "sources": [
-            {
-                "id": "vak",
-                "connector": "tabular",
-                "path": str(exports / "vak.csv"),
-                "id_column": "Рег. номер",
-                "type": "dissertation",
-                "mapping": {
-                    "title": "Тема диссертации",
-                    "authors": "ФИО",
-                    "year": "Год защиты",
-                    "classifications.vak": "Шифр",
-                },
-            },
-            {
-                "id": "press",
-                "connector": "tabular",
-                "path": str(exports / "books.jsonl"),
-                "id_column": "id",
-                "type": "book",
-                "mapping": book_mapping,
-            },
-            {
-                "id": "library",
-                "connector": "tabular",
-                "path": str(exports / "library.jsonl"),
-                "id_column": "id",
-                "type": "book",
-                "mapping": book_mapping,
-            },
-        ],
-    }
-    if request.param == "elasticsearch":
-        es_url = request.getfixturevalue("es_url")
-        config["elasticsearch"] = {"hosts": [es_url], "index_prefix": f"oaiinc{uuid.uuid4().hex[:8]}"}
-    path = tmp_path / "fedsearch.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    yield path, exports
-    if request.param == "elasticsearch":
-        delete_es_indices(config["elasticsearch"]["hosts"][0], config["elasticsearch"]["index_prefix"])
+    server = {"port": port, "base_url": f"http://127.0.0.1:{port}", "rate_limit_per_minute": 100000}
+    yield from partner_deployment(request, tmp_path, THESES, BOOKS, LIBRARY, server=server)
 
 
 def works_by_local_id(settings: Settings) -> dict[str, str]:

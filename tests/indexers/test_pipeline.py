@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,13 +66,22 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
-@pytest.fixture(params=["embedded", "elasticsearch"])
-def deployment(request: pytest.FixtureRequest, tmp_path: Path):
+def partner_deployment(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    theses: list[dict],
+    books: list[dict],
+    library: list[dict],
+    **settings: object,
+) -> Iterator[tuple[Path, Path]]:
+    """The three tabular partners (dissertations, a publisher, a library) written to exports/ and a
+    configuration over them on the fixture's engine (`settings`: more top-level keys, e.g. server).
+    Yields (config path, exports folder); drops the Elasticsearch indices afterwards."""
     exports = tmp_path / "exports"
     exports.mkdir()
-    write_csv(exports / "vak.csv", THESES)
-    write_jsonl(exports / "books.jsonl", BOOKS)
-    write_jsonl(exports / "library.jsonl", LIBRARY)
+    write_csv(exports / "vak.csv", theses)
+    write_jsonl(exports / "books.jsonl", books)
+    write_jsonl(exports / "library.jsonl", library)
     book_mapping = {"title": "title", "authors": "author", "year": "year", "identifiers.isbn": "isbn"}
     config = {
         "engine": request.param,
@@ -112,6 +122,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path):
                 "mapping": book_mapping,
             },
         ],
+        **settings,
     }
     if request.param == "elasticsearch":
         es_url = request.getfixturevalue("es_url")
@@ -121,6 +132,11 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path):
     yield path, exports
     if request.param == "elasticsearch":
         delete_es_indices(config["elasticsearch"]["hosts"][0], config["elasticsearch"]["index_prefix"])
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def deployment(request: pytest.FixtureRequest, tmp_path: Path):
+    yield from partner_deployment(request, tmp_path, THESES, BOOKS, LIBRARY)
 
 
 def search(config_path: Path, q: str = "", **kw):
