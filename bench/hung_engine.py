@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from fedsearch.config import ElasticsearchConfig, ServerConfig, Settings  # noqa: E402
-from tests.api.test_resilience import BlackHole, Served  # noqa: E402
+from tests.search_api.test_resilience import BlackHole, Served  # noqa: E402
 
 START, END = "<!-- hung-engine:start -->", "<!-- hung-engine:end -->"
 OTHERS = ("/healthz", "/static/app.css", "/admin/login", "/metrics")

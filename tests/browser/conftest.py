@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from fedsearch_app.app import create_app
-from tests.api.conftest import build_engine, free_port, make_settings
+from tests.search_api.conftest import build_engine, free_port, make_settings
 
 
 @pytest.fixture(scope="session")

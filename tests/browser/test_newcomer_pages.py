@@ -26,8 +26,8 @@ from fedsearch.record import (
     make_record_id,
 )
 from fedsearch_app.app import create_app
-from tests.api.conftest import free_port, make_settings
 from tests.browser.test_site import assert_accessible
+from tests.search_api.conftest import free_port, make_settings
 
 pytestmark = pytest.mark.browser
 

@@ -88,7 +88,7 @@ def partner_deployment(
         "data_dir": str(tmp_path / "data"),
         "reach": {"import_dirs": [str(exports)]},  # the partner exports are read where they are
         # Sources of two or three rows: any withdrawal is over the 10% safety brake, which
-        # tests/connectors/test_sweep_brake.py tests; here withdrawals apply at once.
+        # tests/rawstore/test_sweep_brake.py tests; here withdrawals apply at once.
         "harvest": {"sweep_max_share": 1.0},
         "sources": [
             {
