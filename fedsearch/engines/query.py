@@ -161,6 +161,9 @@ PHRASE_BONUS = 2.0
 # Several plain words typed without quotes: a title holding them side by side, in
 # the order typed, gets this much more (times the title boost). 0 turns it off.
 TITLE_PHRASE_BOOST = 1.0
+# Two or three plain words held side by side by one author's name (not spread over co-authors)
+# get this much more (times the author boost). 0 turns it off.
+SAME_PERSON_BOOST = 1.0
 GROUPS_FOR_FIELD: dict[str | None, tuple[str, ...]] = {
     None: tuple(TEXT_GROUPS),
     "title": ("title",),
@@ -297,7 +300,27 @@ def _title_phrase(node: AndNode) -> tuple[Clause, ...]:
     # Over the stem form only: a skeleton phrase as well changed no judged ranking
     # and doubles the cost of a common phrase ("перспективы развития").
     boost = TEXT_GROUPS["title"] * TITLE_PHRASE_BOOST
-    return tuple(Phrase("title_stem", tuple(analysis.stem(w, lang) for w in ws), boost) for lang in _readings(ws))
+    readings = _readings(ws)
+    title = tuple(Phrase("title_stem", tuple(analysis.stem(w, lang) for w in ws), boost) for lang in readings)
+    return title + _same_person(ws)
+
+
+def _same_person(ws: list[str]) -> tuple[Clause, ...]:
+    """Two or three words that may be one person's name ("Медведев Вадим", "Osmonova Aigul"):
+    an optional phrase over the author fields, in the order typed and, for two words, reversed
+    (given name first). Names of different people are separate values, which neither engine
+    lets a phrase span, so a co-author "Белов, Вадим" next to "Медведев, Владимир" does not
+    count as "Медведев Вадим". 0 turns it off."""
+    if SAME_PERSON_BOOST <= 0 or not 2 <= len(ws) <= 3 or not all(w.isalpha() for w in ws):
+        return ()
+    boost = TEXT_GROUPS["author"] * SAME_PERSON_BOOST
+    orders = (ws, ws[::-1]) if len(ws) == 2 else (ws,)
+    out: list[Clause] = []
+    for order in orders:
+        for lang in _readings(order):  # a name with Kyrgyz letters is analysed as Kyrgyz
+            out.append(Phrase("author_stem", tuple(analysis.stem(w, lang) for w in order), boost))
+            out.append(Phrase("author_skel", tuple(analysis.key(w, lang) for w in order), boost * SKELETON_WEIGHT))
+    return tuple(out)
 
 
 @dataclass
