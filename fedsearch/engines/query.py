@@ -150,6 +150,11 @@ TEXT_GROUPS: dict[str, float] = {"title": 4.0, "author": 3.0, "subject": 2.0, "a
 # A skeleton match also rewards a word typed in the record's exact form (Ош, not
 # Оша), and meets unrelated words across scripts (Kyrgyz тоо, English "to"): keep it low.
 SKELETON_WEIGHT = 0.4
+# A word typed in Latin letters that meets Cyrillic text through the key is the same word
+# transliterated (a Kyrgyz or Russian name on a Latin keyboard: "Chingiz Aitmatov"), not a
+# different word: its key match counts as much as a stem match. Tune half: 0.8690 at 0.4,
+# 0.8714 at 1.0, 0.8710 at 1.5 (docs/relevance.md).
+LATIN_SKELETON_WEIGHT = 1.0
 CODE_BOOST = 5.0
 # A title or author word typed exactly as written (Калыкбаева, not Калыкбаев; мөңгү, not мунгу)
 # gets this much more: folding and stemming make them one term in the other fields. A tie-breaker
@@ -161,6 +166,9 @@ PHRASE_BONUS = 2.0
 # Several plain words typed without quotes: a title holding them side by side, in
 # the order typed, gets this much more (times the title boost). 0 turns it off.
 TITLE_PHRASE_BOOST = 1.0
+# Two or three plain words held side by side by one author's name (not spread over co-authors)
+# get this much more (times the author boost). 0 turns it off.
+SAME_PERSON_BOOST = 1.0
 GROUPS_FOR_FIELD: dict[str | None, tuple[str, ...]] = {
     None: tuple(TEXT_GROUPS),
     "title": ("title",),
@@ -179,10 +187,11 @@ def _word_clause(word: str, field: str | None) -> Clause:
     # The word's language is unknown: its Russian and its Kyrgyz readings are both tried.
     stems, keys = analysis.query_stems(word), analysis.query_keys(word)
     clauses: list[Clause] = []
+    skeleton = SKELETON_WEIGHT if analysis.is_cyrillic(word) else LATIN_SKELETON_WEIGHT
     for group in GROUPS_FOR_FIELD.get(field, GROUPS_FOR_FIELD[None]):
         boost = TEXT_GROUPS[group]
         clauses += [Term(f"{group}_stem", st, boost) for st in stems if st]
-        clauses += [Term(f"{group}_skel", sk, boost * SKELETON_WEIGHT) for sk in keys if sk]
+        clauses += [Term(f"{group}_skel", sk, boost * skeleton) for sk in keys if sk]
     if field is None and EXACT_BOOST > 0:  # one field for titles and authors: not for title:, author:
         clauses.append(Term("exact", analysis.exact(word), EXACT_BOOST))
     if field is None and any(ch.isdigit() for ch in word):
@@ -297,7 +306,27 @@ def _title_phrase(node: AndNode) -> tuple[Clause, ...]:
     # Over the stem form only: a skeleton phrase as well changed no judged ranking
     # and doubles the cost of a common phrase ("перспективы развития").
     boost = TEXT_GROUPS["title"] * TITLE_PHRASE_BOOST
-    return tuple(Phrase("title_stem", tuple(analysis.stem(w, lang) for w in ws), boost) for lang in _readings(ws))
+    readings = _readings(ws)
+    title = tuple(Phrase("title_stem", tuple(analysis.stem(w, lang) for w in ws), boost) for lang in readings)
+    return title + _same_person(ws)
+
+
+def _same_person(ws: list[str]) -> tuple[Clause, ...]:
+    """Two or three words that may be one person's name ("Медведев Вадим", "Osmonova Aigul"):
+    an optional phrase over the author fields, in the order typed and, for two words, reversed
+    (given name first). Names of different people are separate values, which neither engine
+    lets a phrase span, so a co-author "Белов, Вадим" next to "Медведев, Владимир" does not
+    count as "Медведев Вадим". 0 turns it off."""
+    if SAME_PERSON_BOOST <= 0 or not 2 <= len(ws) <= 3 or not all(w.isalpha() for w in ws):
+        return ()
+    boost = TEXT_GROUPS["author"] * SAME_PERSON_BOOST
+    orders = (ws, ws[::-1]) if len(ws) == 2 else (ws,)
+    out: list[Clause] = []
+    for order in orders:
+        for lang in _readings(order):  # a name with Kyrgyz letters is analysed as Kyrgyz
+            out.append(Phrase("author_stem", tuple(analysis.stem(w, lang) for w in order), boost))
+            out.append(Phrase("author_skel", tuple(analysis.key(w, lang) for w in order), boost * SKELETON_WEIGHT))
+    return tuple(out)
 
 
 @dataclass
