@@ -52,7 +52,8 @@ class OaiPmhConnector(Connector):
             self._prefetch = PagePrefetch() if self.policy.delay_seconds == 0 else None
             ended_well = False
             try:
-                yield from self._harvest(OaiClient(self.options.url, http), since, checkpoint)
+                client = OaiClient(self.options.url, http, slice_payloads=self.options.payload_bytes == "as-sent")
+                yield from self._harvest(client, since, checkpoint)
                 ended_well = True
             finally:
                 if self._prefetch is not None:
