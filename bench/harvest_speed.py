@@ -9,7 +9,8 @@ Every run is a fresh child process that warms up once, then times one full listi
 - transport: httpx with keep-alive, reading each page's bytes and finding its resumption
   token with a regular expression; no XML parsing. The ceiling for any client.
 - sickle: Sickle's ListRecords iterator to the last record (parses every page with lxml and
-  makes a Record, with its metadata as a dict, of every record).
+  makes a Record, with its metadata as a dict, of every record). Sickle opens a connection
+  per page (`requests.get`); sickle-keepalive is the same on one requests.Session.
 - ours, fetch+parse: the OAI-PMH connector's harvest() to the last item (RawRecords with
   their payload bytes, checkpoints), nothing stored. Like for like with Sickle.
 - ours, fetch+parse+store: `harvest_source` into a fresh raw store (every record, counts
@@ -54,6 +55,21 @@ def _sickle(url: str) -> int:
     from sickle import Sickle  # pip install -e '.[bench]'
 
     return sum(1 for _ in Sickle(url, max_retries=0, timeout=60).ListRecords(metadataPrefix="oai_dc"))
+
+
+def _sickle_keepalive(url: str) -> int:
+    """Sickle with its requests made on one requests.Session (keep-alive, as ours): transport alike."""
+    import requests
+    from sickle import Sickle
+
+    class KeepAliveSickle(Sickle):
+        session = requests.Session()
+
+        def _request(self, kwargs):
+            return self.session.get(self.endpoint, params=kwargs, **self.request_args)
+
+    with KeepAliveSickle.session:
+        return sum(1 for _ in KeepAliveSickle(url, max_retries=0, timeout=60).ListRecords(metadataPrefix="oai_dc"))
 
 
 def _settings(url: str, data_dir: Path):
@@ -101,6 +117,7 @@ def _ours_store(url: str) -> int:
 CLIENTS: dict[str, Callable[[str], int]] = {
     "transport": _transport,
     "sickle": _sickle,
+    "sickle-keepalive": _sickle_keepalive,
     "ours-parse": _ours_parse,
     "ours-store": _ours_store,
 }
@@ -183,4 +200,7 @@ def measure(
         for name in ("ours-parse", "ours-store", "base-parse", "base-store"):
             if name in rows:
                 rows[name]["vs_sickle"] = rows[name]["records_per_s"] / rows["sickle"]["records_per_s"]
+                if "sickle-keepalive" in rows:
+                    keepalive = rows["sickle-keepalive"]["records_per_s"]
+                    rows[name]["vs_sickle_keepalive"] = rows[name]["records_per_s"] / keepalive
     return result
