@@ -123,7 +123,9 @@ CLIENTS: dict[str, Callable[[str], int]] = {
 }
 
 # One timed run in a child process whose working directory is the source tree to measure (its
-# connectors; this tree's bench helpers come first on the path). Prints {"records", "seconds"}.
+# connectors; this tree's bench helpers come first on the path). Prints {"records", "seconds", "cpu"}:
+# wall seconds, and CPU seconds of the client process (all its threads; the page server excluded),
+# which the load from elsewhere on the machine changes far less.
 _CHILD = """
 import json, sys, time
 sys.path.insert(0, ".")
@@ -131,13 +133,13 @@ sys.path.insert(0, sys.argv[3])
 from bench.harvest_speed import CLIENTS
 fn = CLIENTS[sys.argv[2]]
 fn(sys.argv[1])  # warm up
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 n = fn(sys.argv[1])
-print(json.dumps({"records": n, "seconds": time.perf_counter() - started}))
+print(json.dumps({"records": n, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}))
 """
 
 
-def _in_tree(tree: Path, client: str, url: str) -> tuple[int, float]:
+def _in_tree(tree: Path, client: str, url: str) -> tuple[int, float, float]:
     """One timed run of `client` in a child process working in `tree`."""
     here = Path(__file__).resolve().parent.parent
     bench_only = WORK / "harvest-speed-bench-code"
@@ -154,7 +156,7 @@ def _in_tree(tree: Path, client: str, url: str) -> tuple[int, float]:
         env={**os.environ, "PYTHONPATH": str(tree)},
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    return result["records"], result["seconds"]
+    return result["records"], result["seconds"], result["cpu"]
 
 
 def measure(
@@ -164,6 +166,7 @@ def measure(
     if baseline is not None:
         names += ["base-parse", "base-store"]
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     counts: dict[str, int] = {}
     with background("bench.oai_pages", "--records", str(records)) as server:
         url, served = server.info["url"], server.info["records"]
@@ -174,10 +177,11 @@ def measure(
         for i in range(rounds):
             for name in names:
                 if name.startswith("base-"):
-                    counts[name], seconds = _in_tree(baseline, name.replace("base-", "ours-"), url)
+                    counts[name], seconds, cpu_seconds = _in_tree(baseline, name.replace("base-", "ours-"), url)
                 else:
-                    counts[name], seconds = _in_tree(here, name, url)
+                    counts[name], seconds, cpu_seconds = _in_tree(here, name, url)
                 times[name].append(seconds)
+                cpu[name].append(cpu_seconds)
             progress(f"round {i + 1}/{rounds}: " + ", ".join(f"{n} {served / times[n][-1]:,.0f}/s" for n in names))
     shutil.rmtree(WORK / "harvest-speed", ignore_errors=True)
     rows = {}
@@ -187,6 +191,8 @@ def measure(
             "seconds": seconds,
             "all_seconds": times[name],
             "records_per_s": served / seconds,
+            "cpu_seconds": median(cpu[name]),
+            "records_per_cpu_s": served / median(cpu[name]),
             "counted": counts[name],
         }
     result: dict[str, Any] = {

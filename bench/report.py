@@ -434,8 +434,8 @@ def harvest_speed_section() -> str:
             f"client; each of {r['rounds']} rounds runs every client once, in turn; medians."
         ),
         "",
-        "| client | records/s (median) | x Sickle | x Sickle keep-alive | runs (s) |",
-        "|---|---|---|---|---|",
+        "| client | records/s (median) | x Sickle | x Sickle keep-alive | records per CPU s (median) | runs (s) |",
+        "|---|---|---|---|---|---|",
     ]
     for key, label in _CLIENT_ROWS:
         if key not in rows:
@@ -444,7 +444,8 @@ def harvest_speed_section() -> str:
         ratio = f"**{c['records_per_s'] / sickle:.2f}x**" if sickle and key != "transport" else "-"
         ratio_ka = f"{c['records_per_s'] / keepalive:.2f}x" if keepalive and key != "transport" else "-"
         runs = ", ".join(f"{t:.2f}" for t in c["all_seconds"])
-        lines.append(f"| {label} | {c['records_per_s']:,.0f} | {ratio} | {ratio_ka} | {runs} |")
+        per_cpu = f"{c['records_per_cpu_s']:,.0f}" if "records_per_cpu_s" in c else "-"
+        lines.append(f"| {label} | {c['records_per_s']:,.0f} | {ratio} | {ratio_ka} | {per_cpu} | {runs} |")
     lines += [
         "",
         f"Measured {r['measured_at']} UTC. Command: `{r['command']}`"
