@@ -23,13 +23,10 @@ log = logging.getLogger("fedsearch.harvest.oai")
 class OaiClient:
     """OAI-PMH requests to one repository, over a PoliteClient."""
 
-    def __init__(
-        self, base_url: str, http: PoliteClient, *, max_record_bytes: int | None = None, slice_payloads: bool = True
-    ):
+    def __init__(self, base_url: str, http: PoliteClient, *, max_record_bytes: int | None = None):
         self.base_url = base_url
         self.http = http
         self.max_record_bytes = max_record_bytes or http.policy.max_record_bytes
-        self.slice_payloads = slice_payloads  # cut each record's metadata from the page bytes (slices.py)
 
     def _fetch(self, params: dict[str, str], what: str) -> tuple[bytes, str]:
         try:
@@ -161,7 +158,7 @@ class OaiClient:
         if container is None:
             return result  # some servers answer an empty list this way instead of noRecordsMatch
         elements = list(container.iterfind("{*}record"))
-        sliced = cut_metadata(body, root, elements) if self.slice_payloads else None
+        sliced = cut_metadata(body, root, elements)
         for i, el in enumerate(elements, 1):
             item = read_record(el, f"page {page}, record {i}")
             if isinstance(item, Quarantine):

@@ -52,8 +52,7 @@ class OaiPmhConnector(Connector):
             self._prefetch = PagePrefetch() if self.policy.delay_seconds == 0 else None
             ended_well = False
             try:
-                client = OaiClient(self.options.url, http, slice_payloads=self.options.payload_bytes == "as-sent")
-                yield from self._harvest(client, since, checkpoint)
+                yield from self._harvest(OaiClient(self.options.url, http), since, checkpoint)
                 ended_well = True
             finally:
                 if self._prefetch is not None:

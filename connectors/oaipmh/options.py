@@ -51,16 +51,6 @@ class OaiPmhOptions(ConnectorOptions):
             )
         ),
     ] = "metadata"
-    payload_bytes: Annotated[
-        Literal["as-sent", "reserialized"],
-        Field(
-            description=(
-                "as-sent: the metadata element's own bytes cut from the page, with the namespaces it inherits "
-                "(fast); reserialized: re-serialized by lxml, the payload bytes of stores harvested before "
-                "(the same XML either way; switching changes every content hash once)"
-            )
-        ),
-    ] = "as-sent"
     format: Annotated[
         str | None,
         Field(
