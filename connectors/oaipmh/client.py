@@ -15,7 +15,6 @@ from connectors.http import PartnerHTTPError, PoliteClient
 from connectors.oaipmh.errors import OAI_ERRORS, NoSetHierarchy, OaiError, OaiResponseError
 from connectors.oaipmh.models import Identify, MetadataFormat, OaiPage, OaiSet
 from connectors.oaipmh.pages import local_name, read_record, read_token, salvage_page
-from connectors.oaipmh.slices import cut_metadata
 
 log = logging.getLogger("fedsearch.harvest.oai")
 
@@ -157,15 +156,8 @@ class OaiClient:
         container = root.find("{*}ListRecords")
         if container is None:
             return result  # some servers answer an empty list this way instead of noRecordsMatch
-        elements = list(container.iterfind("{*}record"))
-        sliced = cut_metadata(body, root, elements)
-        for i, el in enumerate(elements, 1):
+        for i, el in enumerate(container.iterfind("{*}record"), 1):
             item = read_record(el, f"page {page}, record {i}")
-            if isinstance(item, Quarantine):
-                result.problems.append(item)
-                continue
-            if sliced is not None:
-                item.sliced = sliced[i - 1]
-            result.records.append(item)
+            (result.problems if isinstance(item, Quarantine) else result.records).append(item)
         result.token = read_token(container.find("{*}resumptionToken"))
         return result

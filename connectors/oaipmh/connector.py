@@ -389,8 +389,6 @@ class OaiPmhConnector(Connector):
             )
         if self.options.payload == "record":
             payload = xmlsafe.serialize(rec.element)
-        elif rec.sliced is not None and fmt != "marcxml":
-            payload = rec.sliced  # cut from the page bytes (slices.py); the same XML, not the same bytes
         else:
             meta = rec.metadata
             if meta is None:

@@ -66,7 +66,6 @@ class OaiRecord:
     deleted: bool
     sets: list[str]
     element: etree._Element  # the <record>
-    sliced: bytes | None = None  # its metadata's bytes cut from the page (slices.py), if that was safe
 
     @property
     def header(self) -> etree._Element:
