@@ -9,7 +9,8 @@ Every run is a fresh child process that warms up once, then times one full listi
 - transport: httpx with keep-alive, reading each page's bytes and finding its resumption
   token with a regular expression; no XML parsing. The ceiling for any client.
 - sickle: Sickle's ListRecords iterator to the last record (parses every page with lxml and
-  makes a Record, with its metadata as a dict, of every record).
+  makes a Record, with its metadata as a dict, of every record). Sickle opens a connection
+  per page (`requests.get`); sickle-keepalive is the same on one requests.Session.
 - ours, fetch+parse: the OAI-PMH connector's harvest() to the last item (RawRecords with
   their payload bytes, checkpoints), nothing stored. Like for like with Sickle.
 - ours, fetch+parse+store: `harvest_source` into a fresh raw store (every record, counts
@@ -54,6 +55,21 @@ def _sickle(url: str) -> int:
     from sickle import Sickle  # pip install -e '.[bench]'
 
     return sum(1 for _ in Sickle(url, max_retries=0, timeout=60).ListRecords(metadataPrefix="oai_dc"))
+
+
+def _sickle_keepalive(url: str) -> int:
+    """Sickle with its requests made on one requests.Session (keep-alive, as ours): transport alike."""
+    import requests
+    from sickle import Sickle
+
+    class KeepAliveSickle(Sickle):
+        session = requests.Session()
+
+        def _request(self, kwargs):
+            return self.session.get(self.endpoint, params=kwargs, **self.request_args)
+
+    with KeepAliveSickle.session:
+        return sum(1 for _ in KeepAliveSickle(url, max_retries=0, timeout=60).ListRecords(metadataPrefix="oai_dc"))
 
 
 def _settings(url: str, data_dir: Path):
@@ -101,12 +117,15 @@ def _ours_store(url: str) -> int:
 CLIENTS: dict[str, Callable[[str], int]] = {
     "transport": _transport,
     "sickle": _sickle,
+    "sickle-keepalive": _sickle_keepalive,
     "ours-parse": _ours_parse,
     "ours-store": _ours_store,
 }
 
 # One timed run in a child process whose working directory is the source tree to measure (its
-# connectors; this tree's bench helpers come first on the path). Prints {"records", "seconds"}.
+# connectors; this tree's bench helpers come first on the path). Prints {"records", "seconds", "cpu"}:
+# wall seconds, and CPU seconds of the client process (all its threads; the page server excluded),
+# which the load from elsewhere on the machine changes far less.
 _CHILD = """
 import json, sys, time
 sys.path.insert(0, ".")
@@ -114,13 +133,13 @@ sys.path.insert(0, sys.argv[3])
 from bench.harvest_speed import CLIENTS
 fn = CLIENTS[sys.argv[2]]
 fn(sys.argv[1])  # warm up
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 n = fn(sys.argv[1])
-print(json.dumps({"records": n, "seconds": time.perf_counter() - started}))
+print(json.dumps({"records": n, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}))
 """
 
 
-def _in_tree(tree: Path, client: str, url: str) -> tuple[int, float]:
+def _in_tree(tree: Path, client: str, url: str) -> tuple[int, float, float]:
     """One timed run of `client` in a child process working in `tree`."""
     here = Path(__file__).resolve().parent.parent
     bench_only = WORK / "harvest-speed-bench-code"
@@ -137,7 +156,7 @@ def _in_tree(tree: Path, client: str, url: str) -> tuple[int, float]:
         env={**os.environ, "PYTHONPATH": str(tree)},
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    return result["records"], result["seconds"]
+    return result["records"], result["seconds"], result["cpu"]
 
 
 def measure(
@@ -147,6 +166,7 @@ def measure(
     if baseline is not None:
         names += ["base-parse", "base-store"]
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     counts: dict[str, int] = {}
     with background("bench.oai_pages", "--records", str(records)) as server:
         url, served = server.info["url"], server.info["records"]
@@ -157,10 +177,11 @@ def measure(
         for i in range(rounds):
             for name in names:
                 if name.startswith("base-"):
-                    counts[name], seconds = _in_tree(baseline, name.replace("base-", "ours-"), url)
+                    counts[name], seconds, cpu_seconds = _in_tree(baseline, name.replace("base-", "ours-"), url)
                 else:
-                    counts[name], seconds = _in_tree(here, name, url)
+                    counts[name], seconds, cpu_seconds = _in_tree(here, name, url)
                 times[name].append(seconds)
+                cpu[name].append(cpu_seconds)
             progress(f"round {i + 1}/{rounds}: " + ", ".join(f"{n} {served / times[n][-1]:,.0f}/s" for n in names))
     shutil.rmtree(WORK / "harvest-speed", ignore_errors=True)
     rows = {}
@@ -170,6 +191,8 @@ def measure(
             "seconds": seconds,
             "all_seconds": times[name],
             "records_per_s": served / seconds,
+            "cpu_seconds": median(cpu[name]),
+            "records_per_cpu_s": served / median(cpu[name]),
             "counted": counts[name],
         }
     result: dict[str, Any] = {
@@ -183,4 +206,7 @@ def measure(
         for name in ("ours-parse", "ours-store", "base-parse", "base-store"):
             if name in rows:
                 rows[name]["vs_sickle"] = rows[name]["records_per_s"] / rows["sickle"]["records_per_s"]
+                if "sickle-keepalive" in rows:
+                    keepalive = rows["sickle-keepalive"]["records_per_s"]
+                    rows[name]["vs_sickle_keepalive"] = rows[name]["records_per_s"] / keepalive
     return result

@@ -407,6 +407,7 @@ def page_section() -> str:
 _CLIENT_ROWS = [
     ("transport", "raw transport: httpx keep-alive, bytes read, token found by a regular expression, no XML parsing"),
     ("sickle", "Sickle 0.7 `ListRecords` iterator (requests; parses each page, a Record with a metadata dict each)"),
+    ("sickle-keepalive", "Sickle 0.7, its requests on one `requests.Session` (keep-alive, like ours)"),
     ("ours-parse", "ours, fetch+parse: the OAI-PMH connector's RawRecords (payload bytes cut out), nothing stored"),
     ("ours-store", "ours, fetch+parse+store: `harvest_source` into a fresh raw store, one transaction a page"),
     ("base-parse", "before (baseline tree), fetch+parse"),
@@ -421,6 +422,7 @@ def harvest_speed_section() -> str:
     r = results[-1]
     rows = r["clients"]
     sickle = rows.get("sickle", {}).get("records_per_s")
+    keepalive = rows.get("sickle-keepalive", {}).get("records_per_s")
     lines = [
         "## Harvest fetch speed: ours against Sickle on the same pages",
         "",
@@ -432,19 +434,22 @@ def harvest_speed_section() -> str:
             f"client; each of {r['rounds']} rounds runs every client once, in turn; medians."
         ),
         "",
-        "| client | records/s (median) | x Sickle | runs (s) |",
-        "|---|---|---|---|",
+        "| client | records/s (median) | x Sickle | x Sickle keep-alive | records per CPU s (median) | runs (s) |",
+        "|---|---|---|---|---|---|",
     ]
     for key, label in _CLIENT_ROWS:
         if key not in rows:
             continue
         c = rows[key]
         ratio = f"**{c['records_per_s'] / sickle:.2f}x**" if sickle and key != "transport" else "-"
+        ratio_ka = f"{c['records_per_s'] / keepalive:.2f}x" if keepalive and key != "transport" else "-"
         runs = ", ".join(f"{t:.2f}" for t in c["all_seconds"])
-        lines.append(f"| {label} | {c['records_per_s']:,.0f} | {ratio} | {runs} |")
+        per_cpu = f"{c['records_per_cpu_s']:,.0f}" if "records_per_cpu_s" in c else "-"
+        lines.append(f"| {label} | {c['records_per_s']:,.0f} | {ratio} | {ratio_ka} | {per_cpu} | {runs} |")
     lines += [
         "",
-        f"Command: `{r['command']}`" + (f" (baseline: {r['baseline']})" if r.get("baseline") else ""),
+        f"Measured {r['measured_at']} UTC. Command: `{r['command']}`"
+        + (f" (baseline: {r['baseline']})" if r.get("baseline") else ""),
         "",
         _notes("harvest-speed"),
     ]

@@ -41,18 +41,35 @@ def local_name(tag: Any) -> str:
 
 def read_record(el: etree._Element, location: str) -> OaiRecord | Quarantine:
     header = el.find("{*}header")
-    ident = xmlsafe.text_of(header.find("{*}identifier")) if header is not None else None
-    if header is None or not ident:
+    # One pass over the header's children (not three finds and a findall: a fifth of a page's CPU).
+    # As find("{*}name") would: the first <identifier> and <datestamp>, in any namespace or none.
+    ident = datestamp = _MISSING
+    sets: list[str] = []
+    for child in header if header is not None else ():
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        local = tag[tag.rfind("}") + 1 :]
+        if local == "identifier":
+            ident = xmlsafe.text_of(child) if ident is _MISSING else ident
+        elif local == "datestamp":
+            datestamp = xmlsafe.text_of(child) if datestamp is _MISSING else datestamp
+        elif local == "setSpec" and child.text and child.text.strip():
+            sets.append(child.text.strip())
+    if header is None or ident is _MISSING or not ident:
         return Quarantine(
             reason="the record has no header identifier", payload=xmlsafe.serialize(el), location=location
         )
     return OaiRecord(
         identifier=ident,
-        datestamp=xmlsafe.text_of(header.find("{*}datestamp")),
+        datestamp=None if datestamp is _MISSING else datestamp,
         deleted=header.get("status") == "deleted",
-        sets=[s.text.strip() for s in header.findall("{*}setSpec") if s.text and s.text.strip()],
+        sets=sets,
         element=el,
     )
+
+
+_MISSING: Any = object()  # a header child not met yet
 
 
 # -- reading a page that is not well-formed, record by record -------------------------
