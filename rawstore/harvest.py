@@ -40,7 +40,7 @@ from connectors.base import (
 from connectors.http import PartnerError
 from connectors.registry import UnknownConnector, get_connector
 from fedsearch.config import Settings, SourceConfig
-from fedsearch.errors import FedsearchError
+from fedsearch.errors import FedsearchError, error_code
 from rawstore.models import RunSummary, parse_time, utcnow
 from rawstore.store import RawStore
 
@@ -81,10 +81,17 @@ def _resolve(settings: Settings, source: SourceConfig | str) -> SourceConfig:
     return settings.source(source) if isinstance(source, str) else source
 
 
-def _failed_summary(source_id: str, message: str) -> RunSummary:
+def _failed_summary(source_id: str, message: str, code: str) -> RunSummary:
     now = utcnow()
     return RunSummary(
-        id=None, source=source_id, status="failed", mode="full", started_at=now, ended_at=now, error=message
+        id=None,
+        source=source_id,
+        status="failed",
+        mode="full",
+        started_at=now,
+        ended_at=now,
+        error=message,
+        error_code=code,
     )
 
 
@@ -109,7 +116,9 @@ def harvest_source(
     except (UnknownConnector, ValidationError) as err:
         message = f"the source's configuration is not valid: {err}"
         log.error(message, extra=extra)
-        return _failed_summary(source.id, message)
+        return _failed_summary(
+            source.id, message, error_code(err) if isinstance(err, UnknownConnector) else "config.invalid_value"
+        )
     policy = settings.policy_for(source)
     try:
         with source_lock(store, source.id):
@@ -120,7 +129,7 @@ def harvest_source(
             )
     except SourceBusy as err:
         log.warning(str(err), extra=extra)
-        return _failed_summary(source.id, str(err))
+        return _failed_summary(source.id, str(err), err.error_code)
 
 
 def _plan(connector, source: SourceConfig, store: RawStore, full: bool) -> tuple[RunSummary | None, str, str | None]:
@@ -185,7 +194,7 @@ def _run(
         if progress is not None:
             progress(run)
 
-    status, error = "ok", None
+    status, error, code = "ok", None, None
     items = connector.harvest(
         since=parse_time(since) if since else None, checkpoint=resume.checkpoint if resume else None
     )
@@ -210,7 +219,9 @@ def _run(
             _sweep(store, run, extra, max_share=connector.policy.sweep_max_share, confirmed=confirm_deletions)
     except HarvestStopped:
         status, error = "stopped", "stopped on request; the next run resumes from the last checkpoint"
+        code = HarvestStopped.error_code
     except HarvestIncomplete as err:
+        code = error_code(err)
         status, error = (
             "incomplete",
             (
@@ -219,15 +230,17 @@ def _run(
             ),
         )
     except HarvestFailed as err:
-        status, error = "failed", err.message
+        status, error, code = "failed", err.message, error_code(err)
     except PartnerError as err:
-        status, error = "failed", f"{err.message} (URL: {err.url})"
+        status, error, code = "failed", f"{err.message} (URL: {err.url})", error_code(err)
     except Exception as err:  # a connector bug must not take the other sources down
         log.exception("harvest crashed", extra=extra)
-        status, error = "failed", f"unexpected error: {type(err).__name__}: {err}"
+        status, error, code = "failed", f"unexpected error: {type(err).__name__}: {err}", error_code(err)
     except BaseException:  # Ctrl-C: keep what we have, then let it through
         _safe_flush(flush)
-        store.finish_run(run, "stopped", "interrupted (Ctrl-C); the next run resumes from the last checkpoint")
+        store.finish_run(
+            run, "stopped", "interrupted (Ctrl-C); the next run resumes from the last checkpoint", "harvest.interrupted"
+        )
         raise
     finally:
         close = getattr(items, "close", None)
@@ -235,7 +248,7 @@ def _run(
             close()  # ends the connector's HTTP client or open files
     if status != "ok":
         _safe_flush(flush)
-    store.finish_run(run, status, error)
+    store.finish_run(run, status, error, code)
     level = logging.INFO if status == "ok" else logging.WARNING if status == "stopped" else logging.ERROR
     log.log(
         level,
@@ -313,14 +326,19 @@ def confirm_held_sweeps(store: RawStore, source_ids: Iterable[str], by: str) -> 
 
 def _check_record(item: RawRecord, max_bytes: int) -> Quarantine | None:
     if not isinstance(item.local_id, str) or not item.local_id.strip():
-        return Quarantine(reason="the record has no identifier", payload=item.payload or b"")
+        return Quarantine(
+            reason="the record has no identifier", payload=item.payload or b"", code="record.no_identifier"
+        )
     if not isinstance(item.payload, bytes):
-        return Quarantine(reason="the connector gave a payload that is not bytes", local_id=item.local_id)
+        return Quarantine(
+            reason="the connector gave a payload that is not bytes", local_id=item.local_id, code="record.not_bytes"
+        )
     if len(item.payload) > max_bytes:
         return Quarantine(
             reason=f"the record is {len(item.payload)} bytes, over the limit of {max_bytes} (max_record_bytes)",
             local_id=item.local_id,
             payload=item.payload,
+            code="record.too_large",
         )
     return None
 
@@ -347,7 +365,7 @@ def harvest_sources(
                 source = settings.source(sid)
             except KeyError as err:
                 log.error(str(err.args[0]), extra={"source": sid})
-                results.append(_failed_summary(sid, str(err.args[0])))
+                results.append(_failed_summary(sid, str(err.args[0]), "config.unknown_source"))
                 continue
             try:
                 results.append(
@@ -363,7 +381,7 @@ def harvest_sources(
                 )
             except Exception as err:
                 log.exception("harvest failed", extra={"source": sid})
-                results.append(_failed_summary(sid, f"unexpected error: {type(err).__name__}: {err}"))
+                results.append(_failed_summary(sid, f"unexpected error: {type(err).__name__}: {err}", error_code(err)))
         return results
     finally:
         if own:
