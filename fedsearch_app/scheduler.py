@@ -42,7 +42,7 @@ from croniter import croniter
 
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.engines import SearchEngine, open_engine
-from fedsearch.errors import FedsearchError
+from fedsearch.errors import FedsearchError, error_code
 from fedsearch.signals import GracefulStop
 from indexers.pipeline import IndexSummary, forget_source, index_changes
 from indexers.state import IndexState
@@ -173,6 +173,7 @@ class HarvestJob:
     phase: Literal["harvesting", "indexing", "finished"] = "harvesting"
     status: JobStatus = "running"
     error: str | None = None
+    error_code: str | None = None  # the error's stable code (fedsearch/errors.py)
     run: RunSummary | None = None
     index: IndexSummary | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -182,8 +183,9 @@ class HarvestJob:
     def running(self) -> bool:
         return self.status == "running"
 
-    def finish(self, status: JobStatus, error: str | None) -> None:
+    def finish(self, status: JobStatus, error: str | None, code: str | None = None) -> None:
         self.status, self.error, self.phase, self.ended_at = status, error, "finished", utcnow()
+        self.error_code = code if code or error is None else "internal"
 
     def as_dict(self) -> dict[str, Any]:
         run = self.run
@@ -210,6 +212,7 @@ class HarvestJob:
             "indexed": self.index.seen if self.index else 0,
             "written": self.index.written if self.index else 0,
             "error": self.error,
+            "error_code": self.error_code,
         }
 
 
@@ -275,11 +278,11 @@ class Harvests:
             try:
                 source = settings.source(job.source)
             except KeyError as err:
-                job.finish("failed", str(err.args[0]))
+                job.finish("failed", str(err.args[0]), "config.unknown_source")
                 return
             with RawStore.for_settings(settings) as store:
                 status: JobStatus = "ok"
-                error = None
+                error, code = None, None
                 if job.kind == "harvest":
                     run = harvest_source(
                         settings,
@@ -291,11 +294,11 @@ class Harvests:
                     )
                     job.run = run
                     if run.id is None:  # never started: busy elsewhere, or an invalid configuration
-                        job.finish("failed", run.error)
+                        job.finish("failed", run.error, run.error_code)
                         return
-                    status, error = run.status, run.error
+                    status, error, code = run.status, run.error, run.error_code
                     if self._closing:  # the process is stopping (a signal): the next run indexes them
-                        job.finish(status, error)
+                        job.finish(status, error, code)
                         return
                 else:
                     store.mark_unindexed(source.id, job.local_ids)
@@ -305,16 +308,19 @@ class Harvests:
                 except Exception as err:
                     log.exception("indexing failed", extra=extra)
                     job.finish(
-                        "failed", f"indexing failed: {err}; the records are stored and the next run indexes them"
+                        "failed",
+                        f"indexing failed: {err}; the records are stored and the next run indexes them",
+                        error_code(err) if isinstance(err, FedsearchError) else "index.failed",
                     )
                     return
                 if job.index.errors:
                     rejected = f"the search engine rejected {len(job.index.errors)} records: {job.index.errors[0]}"
                     status, error = "failed", f"{error}; {rejected}" if error else rejected
-                job.finish(status, error)
+                    code = code or "engine.rejected_records"
+                job.finish(status, error, code)
         except Exception as err:
             log.exception("harvest job crashed", extra=extra)
-            job.finish("failed", f"unexpected error: {type(err).__name__}: {err}")
+            job.finish("failed", f"unexpected error: {type(err).__name__}: {err}", error_code(err))
 
 
 # -- the scheduler ------------------------------------------------------------------------------
