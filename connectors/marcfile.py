@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, Literal
 
 from lxml import etree
 from pydantic import Field
-from pymarc import Record
+from pymarc import Leader, Record
 from pymarc.marcxml import record_to_xml_node
 
 from connectors import xmlsafe
@@ -92,9 +92,12 @@ def _local(tag: Any) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
+_to_xml_node: Callable[..., Any] = record_to_xml_node  # pymarc leaves it unannotated
+
+
 def record_to_marcxml(record: Record) -> bytes:
     """One pymarc record as a MARCXML <record> in UTF-8 (characters XML forbids are dropped)."""
-    node = record_to_xml_node(record, quiet=True, namespace=True)
+    node = _to_xml_node(record, quiet=True, namespace=True)
     for el in node.iter():
         if el.text:
             el.text = xmlsafe.clean_text(el.text)
@@ -184,7 +187,7 @@ class MarcFileConnector(Connector):
                         record = Record(data=data, to_unicode=True, force_utf8=False, hide_utf8_warnings=True)
                     local_id = _id_of(record, self.options.id_tag)
                     if self.options.flavour == "marc21":
-                        record.leader = record.leader[:9] + "a" + record.leader[10:]  # the payload is Unicode
+                        record.leader = Leader(record.leader[:9] + "a" + record.leader[10:])  # the payload is Unicode
                     payload = record_to_marcxml(record)
                 except UnicodeDecodeError as err:
                     yield Quarantine(

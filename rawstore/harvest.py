@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from connectors.base import (
     UNTRUSTED,
     Checkpoint,
+    Connector,
     HarvestFailed,
     HarvestIncomplete,
     HarvestStopped,
@@ -41,7 +42,7 @@ from connectors.http import PartnerError
 from connectors.registry import UnknownConnector, get_connector
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.errors import FedsearchError, error_code
-from rawstore.models import RunSummary, parse_time, utcnow
+from rawstore.models import RunMode, RunStatus, RunSummary, parse_time, utcnow
 from rawstore.store import RawStore
 
 log = logging.getLogger("fedsearch.harvest")
@@ -132,7 +133,9 @@ def harvest_source(
         return _failed_summary(source.id, str(err), err.error_code)
 
 
-def _plan(connector, source: SourceConfig, store: RawStore, full: bool) -> tuple[RunSummary | None, str, str | None]:
+def _plan(
+    connector: Connector, source: SourceConfig, store: RawStore, full: bool
+) -> tuple[RunSummary | None, RunMode, str | None]:
     """(run to resume or None, mode, since) for this run."""
     incremental_ok = bool(connector.incremental) and not full
     last = store.last_run(source.id)
@@ -147,13 +150,13 @@ def _plan(connector, source: SourceConfig, store: RawStore, full: bool) -> tuple
     return None, "incremental", success.window_start
 
 
-def planned_mode(connector, source: SourceConfig, store: RawStore, *, full: bool) -> str:
+def planned_mode(connector: Connector, source: SourceConfig, store: RawStore, *, full: bool) -> str:
     """'full' or 'incremental': what a run started now would do (for the admin's notice and audit log)."""
     return _plan(connector, source, store, full)[1]
 
 
 def _run(
-    connector,
+    connector: Connector,
     source: SourceConfig,
     store: RawStore,
     *,
@@ -194,7 +197,9 @@ def _run(
         if progress is not None:
             progress(run)
 
-    status, error, code = "ok", None, None
+    status: RunStatus = "ok"
+    error: str | None = None
+    code: str | None = None
     items = connector.harvest(
         since=parse_time(since) if since else None, checkpoint=resume.checkpoint if resume else None
     )
@@ -268,7 +273,7 @@ def _run(
     return run
 
 
-def _safe_flush(flush) -> None:
+def _safe_flush(flush: Callable[..., None]) -> None:
     try:
         flush(None, page=False)
     except Exception:
@@ -329,7 +334,8 @@ def _check_record(item: RawRecord, max_bytes: int) -> Quarantine | None:
         return Quarantine(
             reason="the record has no identifier", payload=item.payload or b"", code="record.no_identifier"
         )
-    if not isinstance(item.payload, bytes):
+    payload: object = item.payload  # a plugin connector may break the type RawRecord declares
+    if not isinstance(payload, bytes):
         return Quarantine(
             reason="the connector gave a payload that is not bytes", local_id=item.local_id, code="record.not_bytes"
         )

@@ -97,9 +97,10 @@ class RunSummary:
 
     @property
     def seconds(self) -> float | None:
-        if not self.ended_at:
+        ended, started = parse_time(self.ended_at), parse_time(self.started_at)
+        if ended is None or started is None:
             return None
-        return (parse_time(self.ended_at) - parse_time(self.started_at)).total_seconds()
+        return (ended - started).total_seconds()
 
     @property
     def rate(self) -> float | None:

@@ -29,10 +29,16 @@ def _insert_new(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
 
 
 def upsert(
-    conn: sqlite3.Connection, source: str, run_id: int, window_id: int, records: list[RawRecord], now: str
+    conn: sqlite3.Connection,
+    source: str,
+    run_id: int | None,
+    window_id: int | None,
+    records: list[RawRecord],
+    now: str,
 ) -> PageCounts:
+    """Store a page's records in `conn`'s transaction; None ids: stored outside a harvest run."""
     counts = PageCounts()
-    existing: dict[str, sqlite3.Row] = {}
+    existing: dict[str, sqlite3.Row | dict[str, Any]] = {}  # stored rows, then what this page left
     quarantined: set[str] = set()  # ids with a quarantine entry: the only ones a DELETE can touch
     ids = list({r.local_id for r in records})
     for i in range(0, len(ids), 500):
@@ -225,9 +231,9 @@ class Records(StoreFile):
                 if isinstance(key, StoredRecord):
                     source, local_id, state = key.source, key.local_id, key.state
                 elif len(key) == 3:
-                    source, local_id, state = key  # type: ignore[misc]
+                    source, local_id, state = key
                 else:
-                    source, local_id = key  # type: ignore[misc]
+                    source, local_id = key
                     state = None
                 if state is None:
                     cur = conn.execute(
@@ -294,13 +300,14 @@ class Records(StoreFile):
 
     def count_unindexed(self, source: str) -> int:
         """`counts(source).unindexed` alone: read from the partial index, without scanning the source."""
-        return (
+        count: int = (
             self._conn()
             .execute(
                 f"SELECT COUNT(*) FROM records INDEXED BY records_unindexed WHERE {PENDING} AND source = ?", (source,)
             )
             .fetchone()[0]
         )
+        return count
 
     def sources(self) -> list[str]:
         """Every source id the store has anything about."""

@@ -52,6 +52,7 @@ class RunLog(StoreFile):
                 ),
             )
             run_id = cur.lastrowid
+            assert run_id is not None  # an INSERT into a rowid table
             if window_id is None:
                 conn.execute("UPDATE runs SET window_id = ? WHERE id = ?", (run_id, run_id))
         return self.run(run_id)

@@ -55,6 +55,7 @@ class Sweeps(StoreFile):
                     "INSERT INTO held_sweeps (source, run_id, created, live, local_ids) VALUES (?, ?, ?, ?, ?)",
                     (run.source, run.id, now, live, json.dumps(ids, ensure_ascii=False)),
                 )
+                assert cur.lastrowid is not None and run.id is not None  # a stored run's insert
                 result.held = HeldSweep(
                     id=cur.lastrowid,
                     source=run.source,
