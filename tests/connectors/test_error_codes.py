@@ -99,3 +99,20 @@ def test_an_older_store_gains_the_code_columns_on_open_and_its_rows_keep_working
         assert {e.local_id: e.code for e in store.quarantined("knu")} == {"x": None, "z": "record.no_title"}
     with RawStore(path) as again:  # opening a migrated store again changes nothing
         assert len(again.quarantined("knu")) == 2
+
+
+def test_the_api_lists_a_sources_last_error_code(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from fedsearch_app.app import create_app
+    from fedsearch_app.jobs import index_writer
+
+    settings = make_settings(tmp_path / "data", {"id": "knu", "connector": "oai-pmh", "url": "http://127.0.0.1:9/oai"})
+    with RawStore.for_settings(settings) as store:
+        harvest_source(settings, "knu", store)  # nothing listens on port 9
+    with index_writer(settings):  # an empty index, so the API can count records
+        pass
+    with TestClient(create_app(settings)) as client:
+        sources = {s["id"]: s for s in client.get("/api/v1/sources").json()["sources"]}
+    last = sources["knu"]["last_harvest"]
+    assert last["status"] == "failed" and last["error_code"] == "partner.http.unreachable"
