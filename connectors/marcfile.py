@@ -191,6 +191,7 @@ class MarcFileConnector(Connector):
                     payload = record_to_marcxml(record)
                 except UnicodeDecodeError as err:
                     yield Quarantine(
+                        code="record.bad_encoding",
                         reason=f"the record is not valid {enc} text ({err.reason} at byte {err.start}); "
                         "check the encoding option",
                         payload=chunk,
@@ -199,6 +200,7 @@ class MarcFileConnector(Connector):
                     continue
                 except Exception as err:  # noqa: BLE001 - pymarc raises many kinds for broken records
                     yield Quarantine(
+                        code="record.not_marc",
                         reason=f"not a readable ISO 2709 record: {type(err).__name__}: {err}".rstrip(": "),
                         payload=chunk,
                         location=location,
@@ -206,7 +208,10 @@ class MarcFileConnector(Connector):
                     continue
                 if not local_id:
                     yield Quarantine(
-                        reason=f"the record has no {self.options.id_tag} (its id)", payload=payload, location=location
+                        code="record.no_identifier",
+                        reason=f"the record has no {self.options.id_tag} (its id)",
+                        payload=payload,
+                        location=location,
                     )
                     continue
                 yield RawRecord(local_id=local_id, format=self.payload_format, payload=payload)
@@ -232,11 +237,18 @@ class MarcFileConnector(Connector):
                 payload = xmlsafe.serialize(el)
                 if el.find("{*}leader") is None and not len(el):
                     yield Quarantine(
-                        reason="the record is empty", local_id=local_id, payload=payload, location=location
+                        code="record.empty",
+                        reason="the record is empty",
+                        local_id=local_id,
+                        payload=payload,
+                        location=location,
                     )
                 elif not local_id:
                     yield Quarantine(
-                        reason=f"the record has no {self.options.id_tag} (its id)", payload=payload, location=location
+                        code="record.no_identifier",
+                        reason=f"the record has no {self.options.id_tag} (its id)",
+                        payload=payload,
+                        location=location,
                     )
                 else:
                     yield RawRecord(local_id=local_id, format=self.payload_format, payload=payload)

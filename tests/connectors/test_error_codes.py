@@ -32,13 +32,14 @@ def test_an_invalid_source_fails_with_a_config_code(tmp_path, store):
 def test_a_quarantined_record_keeps_its_code(tmp_path, store):
     big = "Ж" * 2000  # 4000 bytes in UTF-8, over the limit of 1024 set below
     path = tmp_path / "t.csv"
-    path.write_text(f"id,title\n1,Short\n2,{big}\n", encoding="utf-8")
+    path.write_text(f"id,title\n1,Short\n2,{big}\n,No id\n3,Short\n", encoding="utf-8")
     source = {"id": "t", "connector": "tabular", "path": str(path), "id_column": "id", "mapping": {"title": "title"}}
     run = harvest_source(make_settings(tmp_path, source, max_record_bytes=1024), "t", store)
-    assert (run.status, run.new, run.quarantined) == ("ok", 1, 1), run.error
-    [entry] = store.quarantined("t")
-    assert entry.local_id == "2" and entry.code == "record.too_large"
-    assert "over the limit of 1024" in entry.reason
+    assert (run.status, run.new, run.quarantined) == ("ok", 2, 2), run.error
+    too_large, no_id = sorted(store.quarantined("t"), key=lambda e: e.id)
+    assert too_large.local_id == "2" and too_large.code == "record.too_large"  # the runner's own check
+    assert "over the limit of 1024" in too_large.reason
+    assert no_id.local_id is None and no_id.code == "record.no_identifier"  # the connector's code
 
 
 def test_a_quarantine_without_a_code_is_stored_as_malformed_and_a_given_code_is_kept(store):
