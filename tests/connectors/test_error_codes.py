@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from pathlib import Path
 
 from connectors.base import Quarantine, RawRecord
 from rawstore.harvest import harvest_source
+from rawstore.status import print_sources
 from rawstore.store import RawStore
 from tests.connectors.conftest import make_settings
 
@@ -21,6 +23,10 @@ def test_a_failed_run_keeps_the_partner_errors_code(tmp_path, store):
     status = store.source_status("knu")
     assert status.last_error_code == "partner.http.unreachable"
     assert status.as_dict()["last_error_code"] == "partner.http.unreachable"
+    out = io.StringIO()
+    print_sources(settings, out=out)  # `fedsearch sources`
+    assert "last error: could not connect to 127.0.0.1" in out.getvalue()
+    assert "[partner.http.unreachable]" in out.getvalue()
 
 
 def test_an_invalid_source_fails_with_a_config_code(tmp_path, store):
