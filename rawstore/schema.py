@@ -106,8 +106,11 @@ def create_or_migrate(conn: sqlite3.Connection) -> None:
     for table, column, kind in ADDED_COLUMNS:
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    conn.commit()
+            try:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError as err:  # another process opening the store added it first
+                if "duplicate column" not in str(err):
+                    raise
 
 
 def held_from_row(r: sqlite3.Row) -> HeldSweep:
