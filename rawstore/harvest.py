@@ -29,7 +29,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.base import (
-    UNTRUSTED,
     Checkpoint,
     Connector,
     HarvestFailed,
@@ -42,6 +41,7 @@ from connectors.http import PartnerError
 from connectors.registry import UnknownConnector, get_connector
 from fedsearch.config import Settings, SourceConfig
 from fedsearch.errors import FedsearchError, error_code
+from rawstore.deletions import confirm_held_sweeps, sweep_after_full_listing  # noqa: F401 - re-exported (the pipeline, the CLI)
 from rawstore.models import RunMode, RunStatus, RunSummary, parse_time, utcnow
 from rawstore.store import RawStore
 
@@ -221,7 +221,9 @@ def _run(
                 raise HarvestStopped(f"{source.id}: stop requested")
         flush(None, page=bool(records or quarantines))  # a last page without a checkpoint after it
         if mode == "full":
-            _sweep(store, run, extra, max_share=connector.policy.sweep_max_share, confirmed=confirm_deletions)
+            sweep_after_full_listing(
+                store, run, extra, max_share=connector.policy.sweep_max_share, confirmed=confirm_deletions
+            )
     except HarvestStopped:
         status, error = "stopped", "stopped on request; the next run resumes from the last checkpoint"
         code = HarvestStopped.error_code
@@ -278,55 +280,6 @@ def _safe_flush(flush: Callable[..., None]) -> None:
         flush(None, page=False)
     except Exception:
         log.exception("could not store the last records of the run")
-
-
-def _sweep(store: RawStore, run: RunSummary, extra: dict[str, Any], *, max_share: float, confirmed: bool) -> None:
-    untrusted = (run.checkpoint or {}).get(UNTRUSTED)
-    if untrusted:
-        log.warning(
-            "the full listing cannot back deletions (%s); no record was marked deleted",
-            "; ".join(untrusted[:3]),
-            extra=extra,
-        )
-        return
-    result = store.sweep_unlisted(run, max_share=max_share, confirmed=confirmed)
-    if result.empty_listing:
-        log.warning(
-            "the full listing was empty; keeping the stored records rather than marking them all deleted", extra=extra
-        )
-    elif result.held is not None:
-        held = result.held
-        log.warning(
-            "%s of %s records (%.0f%%) are no longer listed by the partner, over the safety brake of "
-            "%.0f%%; the deletions are held (sweep %s): confirm them in the admin or with "
-            "`fedsearch harvest --source %s --confirm-deletions`, or discard them in the admin",
-            held.count,
-            held.live,
-            100 * held.share,
-            100 * max_share,
-            held.id,
-            run.source,
-            extra=extra,
-        )
-    elif result.deleted:
-        log.info("%s records are no longer listed by the partner: marked deleted", result.deleted, extra=extra)
-
-
-def confirm_held_sweeps(store: RawStore, source_ids: Iterable[str], by: str) -> int:
-    """Apply the held deletion sweeps of these sources (`fedsearch harvest --confirm-deletions`)."""
-    total = 0
-    for sid in source_ids:
-        for held in store.held_sweeps(sid):
-            n = store.confirm_held_sweep(held.id, by=by)
-            log.warning(
-                "held deletion sweep %s confirmed by %s: %s records marked deleted",
-                held.id,
-                by,
-                n,
-                extra={"source": sid},
-            )
-            total += n
-    return total
 
 
 def _check_record(item: RawRecord, max_bytes: int) -> Quarantine | None:
