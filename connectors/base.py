@@ -61,6 +61,7 @@ class Quarantine:
     local_id: str | None = None
     payload: bytes = b""
     location: str | None = None  # e.g. "page 3", "row 17", "file x.mrc offset 1200"
+    code: str | None = None  # stable code (record.*, partner.*; fedsearch/errors.py); None: record.malformed
 
 
 @dataclass

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -215,7 +215,7 @@ class PoliteClient:
         self._sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        return min(BACKOFF_CAP_SECONDS, self.backoff_base_seconds * (2**attempt))
+        return float(min(BACKOFF_CAP_SECONDS, self.backoff_base_seconds * (2**attempt)))
 
     # -- requests ------------------------------------------------------------
 
@@ -234,7 +234,9 @@ class PoliteClient:
             raise
         return Path(tmp.name)
 
-    def _request(self, url: str, params: dict[str, Any] | None, *, what: str, sink) -> PartnerResponse:
+    def _request(
+        self, url: str, params: dict[str, Any] | None, *, what: str, sink: IO[bytes] | None
+    ) -> PartnerResponse:
         retries = self.policy.max_retries
         attempt = 0
         pause = 0.0
@@ -272,7 +274,9 @@ class PoliteClient:
                 sink.seek(0)
                 sink.truncate()
 
-    def _once(self, url: str, params, *, what: str, shown: str, sink) -> PartnerResponse:
+    def _once(
+        self, url: str, params: dict[str, Any] | None, *, what: str, shown: str, sink: IO[bytes] | None
+    ) -> PartnerResponse:
         started = time.monotonic()
         deadline = started + self.deadline_seconds if sink is None else None
         self.requests += 1

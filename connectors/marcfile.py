@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, Literal
 
 from lxml import etree
 from pydantic import Field
-from pymarc import Record
+from pymarc import Leader, Record
 from pymarc.marcxml import record_to_xml_node
 
 from connectors import xmlsafe
@@ -92,9 +92,12 @@ def _local(tag: Any) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
+_to_xml_node: Callable[..., Any] = record_to_xml_node  # pymarc leaves it unannotated
+
+
 def record_to_marcxml(record: Record) -> bytes:
     """One pymarc record as a MARCXML <record> in UTF-8 (characters XML forbids are dropped)."""
-    node = record_to_xml_node(record, quiet=True, namespace=True)
+    node = _to_xml_node(record, quiet=True, namespace=True)
     for el in node.iter():
         if el.text:
             el.text = xmlsafe.clean_text(el.text)
@@ -184,10 +187,11 @@ class MarcFileConnector(Connector):
                         record = Record(data=data, to_unicode=True, force_utf8=False, hide_utf8_warnings=True)
                     local_id = _id_of(record, self.options.id_tag)
                     if self.options.flavour == "marc21":
-                        record.leader = record.leader[:9] + "a" + record.leader[10:]  # the payload is Unicode
+                        record.leader = Leader(record.leader[:9] + "a" + record.leader[10:])  # the payload is Unicode
                     payload = record_to_marcxml(record)
                 except UnicodeDecodeError as err:
                     yield Quarantine(
+                        code="record.bad_encoding",
                         reason=f"the record is not valid {enc} text ({err.reason} at byte {err.start}); "
                         "check the encoding option",
                         payload=chunk,
@@ -196,6 +200,7 @@ class MarcFileConnector(Connector):
                     continue
                 except Exception as err:  # noqa: BLE001 - pymarc raises many kinds for broken records
                     yield Quarantine(
+                        code="record.not_marc",
                         reason=f"not a readable ISO 2709 record: {type(err).__name__}: {err}".rstrip(": "),
                         payload=chunk,
                         location=location,
@@ -203,7 +208,10 @@ class MarcFileConnector(Connector):
                     continue
                 if not local_id:
                     yield Quarantine(
-                        reason=f"the record has no {self.options.id_tag} (its id)", payload=payload, location=location
+                        code="record.no_identifier",
+                        reason=f"the record has no {self.options.id_tag} (its id)",
+                        payload=payload,
+                        location=location,
                     )
                     continue
                 yield RawRecord(local_id=local_id, format=self.payload_format, payload=payload)
@@ -229,11 +237,18 @@ class MarcFileConnector(Connector):
                 payload = xmlsafe.serialize(el)
                 if el.find("{*}leader") is None and not len(el):
                     yield Quarantine(
-                        reason="the record is empty", local_id=local_id, payload=payload, location=location
+                        code="record.empty",
+                        reason="the record is empty",
+                        local_id=local_id,
+                        payload=payload,
+                        location=location,
                     )
                 elif not local_id:
                     yield Quarantine(
-                        reason=f"the record has no {self.options.id_tag} (its id)", payload=payload, location=location
+                        code="record.no_identifier",
+                        reason=f"the record has no {self.options.id_tag} (its id)",
+                        payload=payload,
+                        location=location,
                     )
                 else:
                     yield RawRecord(local_id=local_id, format=self.payload_format, payload=payload)

@@ -124,7 +124,7 @@ def _resolve(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as err:
         raise httpcore.ConnectError(f"cannot resolve {host}: {err.strerror or err}") from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def allowed_addresses(host: str, port: int, reach: Reach) -> list[str]:

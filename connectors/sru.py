@@ -328,22 +328,35 @@ class SruConnector(Connector):
             reason = diag.message if diag else "the server sent a diagnostic instead of the record"
             return Quarantine(
                 reason=f"record not delivered: {reason}",
+                code="partner.sru.diagnostic",
                 local_id=ident,
                 location=location,
                 payload=xmlsafe.serialize(rec),
             )
         if data is None:
             return Quarantine(
-                reason="the record has no recordData", local_id=ident, location=location, payload=xmlsafe.serialize(rec)
+                reason="the record has no recordData",
+                code="record.no_metadata",
+                local_id=ident,
+                location=location,
+                payload=xmlsafe.serialize(rec),
             )
         element = next((c for c in data if isinstance(c.tag, str)), None)
         if element is None and (data.text or "").strip():
             try:  # string packing: the record is escaped XML text
                 element = xmlsafe.parse(data.text.strip().encode("utf-8"), f"the record at position {position}")
             except xmlsafe.BadXML as err:
-                return Quarantine(reason=str(err), local_id=ident, location=location, payload=data.text.encode("utf-8"))
+                return Quarantine(
+                    reason=str(err),
+                    code="record.not_xml",
+                    local_id=ident,
+                    location=location,
+                    payload=data.text.encode("utf-8"),
+                )
         if element is None:
-            return Quarantine(reason="the record's recordData is empty", local_id=ident, location=location)
+            return Quarantine(
+                reason="the record's recordData is empty", code="record.no_metadata", local_id=ident, location=location
+            )
         local_id = marc_control_field(element) or ident
         if self.options.id_element:
             local_id = xmlsafe.text_of(next(element.iter("{*}" + self.options.id_element), None)) or local_id

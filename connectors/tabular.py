@@ -291,6 +291,7 @@ class TabularConnector(Connector):
                     f"item {number}",
                     Quarantine(
                         reason=f"item {number} is not a JSON object",
+                        code="record.not_json",
                         payload=json.dumps(row, ensure_ascii=False).encode("utf-8"),
                         location=f"file {file.name} item {number}",
                     ),
@@ -316,6 +317,7 @@ class TabularConnector(Connector):
                     f"line {number}",
                     Quarantine(
                         reason=f"line {number} is not valid JSON: {err.msg}",
+                        code="record.not_json",
                         payload=line.encode("utf-8"),
                         location=location,
                     ),
@@ -325,7 +327,10 @@ class TabularConnector(Connector):
                 yield (
                     f"line {number}",
                     Quarantine(
-                        reason=f"line {number} is not a JSON object", payload=line.encode("utf-8"), location=location
+                        code="record.not_json",
+                        reason=f"line {number} is not a JSON object",
+                        payload=line.encode("utf-8"),
+                        location=location,
                     ),
                 )
                 continue
@@ -346,11 +351,15 @@ class TabularConnector(Connector):
         local_id = _id_text(row.get(self.options.id_column))
         if local_id is None:
             return Quarantine(
-                reason=f"{label}: the id column {self.options.id_column!r} is empty", payload=payload, location=location
+                code="record.no_identifier",
+                reason=f"{label}: the id column {self.options.id_column!r} is empty",
+                payload=payload,
+                location=location,
             )
         if local_id in seen:
             return Quarantine(
                 reason=f"{label}: id {local_id!r} was already used by {seen[local_id]}",
+                code="record.duplicate_id",
                 local_id=None,
                 payload=payload,
                 location=location,
@@ -359,6 +368,7 @@ class TabularConnector(Connector):
         missing = [name for name in self.options.required if _empty(row.get(self.options.mapping.get(name, name)))]
         if missing:
             return Quarantine(
+                code="record.missing_fields",
                 reason=f"{label}: required field{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(repr(m) for m in missing)} empty",
                 local_id=local_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 from lxml import etree
 
@@ -73,7 +74,7 @@ def parse(data: bytes, what: str = "the answer") -> etree._Element:
     return root
 
 
-def iterparse(source, tag: str):
+def iterparse(source: Any, tag: str) -> Any:
     """Stream elements named `tag` (like "{*}record") from a file, with the same safety settings."""
     return etree.iterparse(
         source,
@@ -101,7 +102,8 @@ def serialize(element: etree._Element) -> bytes:
     clone = copy.deepcopy(element)
     clone.tail = None
     etree.cleanup_namespaces(clone)
-    return etree.tostring(clone, encoding="utf-8", with_tail=False)
+    out: bytes = etree.tostring(clone, encoding="utf-8", with_tail=False)
+    return out
 
 
 def clean_text(value: str) -> str:

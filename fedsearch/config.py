@@ -26,13 +26,22 @@ DEFAULT_PATHS = (Path("fedsearch.yaml"), Path("config/fedsearch.yaml"), Path("de
 
 
 class ConfigError(FedsearchError):
-    """A configuration file that can't be used; `problems` are (key, message) pairs."""
+    """A configuration file that can't be used; `problems` are (key, message) pairs.
+
+    `codes` gives each problem's stable code (config.unknown_key, config.missing_key,
+    config.invalid_value, config.not_found, config.unreadable); `error_code` is theirs when
+    they agree, else config.invalid.
+    """
 
     error_code = "config.invalid"
 
-    def __init__(self, path: Path | str, problems: list[tuple[str, str]]):
+    def __init__(self, path: Path | str, problems: list[tuple[str, str]], codes: list[str] | None = None):
         self.path = str(path)
         self.problems = problems
+        self.codes = list(codes) if codes is not None else [INVALID_VALUE] * len(problems)
+        if len(set(self.codes)) == 1:
+            # one code says more than config.invalid
+            self.error_code = self.codes[0]  # type: ignore[misc]
         lines = [f"{self.path}: {key or '(top level)'}: {msg}" for key, msg in problems]
         super().__init__("invalid configuration\n  " + "\n  ".join(lines))
 
@@ -251,13 +260,33 @@ def _key(loc: tuple[Any, ...]) -> str:
     return out
 
 
+# The stable codes of configuration problems (fedsearch/errors.py).
+UNKNOWN_KEY = "config.unknown_key"
+MISSING_KEY = "config.missing_key"
+INVALID_VALUE = "config.invalid_value"
+NOT_FOUND = "config.not_found"
+UNREADABLE = "config.unreadable"  # not YAML, not UTF-8, not a mapping
+UNKNOWN_CONNECTOR = "config.unknown_connector"
+UNKNOWN_KEY_MESSAGE = "unknown key; check its spelling against config/fedsearch.example.yaml"
+
+
+def problem_code(error_type: str) -> str:
+    """The code of a pydantic error type."""
+    return {"extra_forbidden": UNKNOWN_KEY, "missing": MISSING_KEY}.get(error_type, INVALID_VALUE)
+
+
+def validation_codes(err: ValidationError) -> list[str]:
+    """The codes of `validation_problems(err)`, in the same order."""
+    return [problem_code(e["type"]) for e in err.errors()]
+
+
 def validation_problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
     problems = []
     for e in err.errors():
         loc = prefix + tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown key; check its spelling against config/fedsearch.example.yaml"
+            msg = UNKNOWN_KEY_MESSAGE
         elif e["type"] == "literal_error":
             msg = f"{msg} (got {e.get('input')!r})"
         problems.append((_key(loc), msg))
@@ -276,16 +305,25 @@ def validate_settings(
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(path, [("", "the file must hold a YAML mapping (key: value lines)")])
+        raise ConfigError(path, [("", "the file must hold a YAML mapping (key: value lines)")], [UNREADABLE])
     try:
         settings = Settings.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(path, validation_problems(err)) from None
+        raise ConfigError(path, validation_problems(err), validation_codes(err)) from None
     problems = check_sources(settings.sources) if check_sources is not None else []
     if problems:
-        raise ConfigError(path, problems)
+        raise ConfigError(path, problems, [_checked_code(key, msg) for key, msg in problems])
     settings.config_path = Path(path) if path != "<memory>" else None
     return settings
+
+
+def _checked_code(key: str, message: str) -> str:
+    """The code of a problem `check_sources` found (it gives (key, message) pairs, in our words)."""
+    if key.endswith(".connector"):
+        return UNKNOWN_CONNECTOR
+    if message == UNKNOWN_KEY_MESSAGE:
+        return UNKNOWN_KEY
+    return MISSING_KEY if message == "Field required" else INVALID_VALUE  # pydantic's words for a missing key
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -304,15 +342,16 @@ def load_config(
     if path is None:
         return validate_settings({}, "<defaults>", check_sources=check_sources)
     if not path.exists():
-        raise ConfigError(path, [("", f"file not found (from {'--config' if explicit else ENV_VAR})")])
+        raise ConfigError(path, [("", f"file not found (from {'--config' if explicit else ENV_VAR})")], [NOT_FOUND])
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(path, [("", f"not valid YAML {where}: {getattr(err, 'problem', err)}")]) from None
+        problem = ("", f"not valid YAML {where}: {getattr(err, 'problem', err)}")
+        raise ConfigError(path, [problem], [UNREADABLE]) from None
     except UnicodeDecodeError:
-        raise ConfigError(path, [("", "the file is not UTF-8 text")]) from None
+        raise ConfigError(path, [("", "the file is not UTF-8 text")], [UNREADABLE]) from None
     settings = validate_settings(data, path, check_sources=check_sources)
     if not settings.data_dir.is_absolute():
         # Relative data_dir is relative to the working directory, like every CLI path.

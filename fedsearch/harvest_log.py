@@ -20,6 +20,7 @@ class LastRun:
     finished_at: str | None = None
     records: int | None = None
     error: str | None = None
+    error_code: str | None = None  # the error's stable code (fedsearch/errors.py); None: none, or stored before codes
     held_deletions: int = 0
 
 

@@ -161,7 +161,7 @@ class ManagedSources:
             merged = validate(data, where)
         except ConfigError as err:
             problems = [(_name_source(key, sources), msg) for key, msg in err.problems]
-            raise ConfigError(where, problems) from None
+            raise ConfigError(where, problems, err.codes) from None
         merged.config_path = settings.config_path
         merged.data_dir = settings.data_dir
         return merged

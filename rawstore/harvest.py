@@ -29,8 +29,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.base import (
-    UNTRUSTED,
     Checkpoint,
+    Connector,
     HarvestFailed,
     HarvestIncomplete,
     HarvestStopped,
@@ -40,8 +40,9 @@ from connectors.base import (
 from connectors.http import PartnerError
 from connectors.registry import UnknownConnector, get_connector
 from fedsearch.config import Settings, SourceConfig
-from fedsearch.errors import FedsearchError
-from rawstore.models import RunSummary, parse_time, utcnow
+from fedsearch.errors import FedsearchError, error_code
+from rawstore.deletions import confirm_held_sweeps, sweep_after_full_listing  # noqa: F401 - re-exported (the pipeline, the CLI)
+from rawstore.models import RunMode, RunStatus, RunSummary, parse_time, utcnow
 from rawstore.store import RawStore
 
 log = logging.getLogger("fedsearch.harvest")
@@ -81,10 +82,17 @@ def _resolve(settings: Settings, source: SourceConfig | str) -> SourceConfig:
     return settings.source(source) if isinstance(source, str) else source
 
 
-def _failed_summary(source_id: str, message: str) -> RunSummary:
+def _failed_summary(source_id: str, message: str, code: str) -> RunSummary:
     now = utcnow()
     return RunSummary(
-        id=None, source=source_id, status="failed", mode="full", started_at=now, ended_at=now, error=message
+        id=None,
+        source=source_id,
+        status="failed",
+        mode="full",
+        started_at=now,
+        ended_at=now,
+        error=message,
+        error_code=code,
     )
 
 
@@ -109,7 +117,9 @@ def harvest_source(
     except (UnknownConnector, ValidationError) as err:
         message = f"the source's configuration is not valid: {err}"
         log.error(message, extra=extra)
-        return _failed_summary(source.id, message)
+        return _failed_summary(
+            source.id, message, error_code(err) if isinstance(err, UnknownConnector) else "config.invalid_value"
+        )
     policy = settings.policy_for(source)
     try:
         with source_lock(store, source.id):
@@ -120,10 +130,12 @@ def harvest_source(
             )
     except SourceBusy as err:
         log.warning(str(err), extra=extra)
-        return _failed_summary(source.id, str(err))
+        return _failed_summary(source.id, str(err), err.error_code)
 
 
-def _plan(connector, source: SourceConfig, store: RawStore, full: bool) -> tuple[RunSummary | None, str, str | None]:
+def _plan(
+    connector: Connector, source: SourceConfig, store: RawStore, full: bool
+) -> tuple[RunSummary | None, RunMode, str | None]:
     """(run to resume or None, mode, since) for this run."""
     incremental_ok = bool(connector.incremental) and not full
     last = store.last_run(source.id)
@@ -138,13 +150,13 @@ def _plan(connector, source: SourceConfig, store: RawStore, full: bool) -> tuple
     return None, "incremental", success.window_start
 
 
-def planned_mode(connector, source: SourceConfig, store: RawStore, *, full: bool) -> str:
+def planned_mode(connector: Connector, source: SourceConfig, store: RawStore, *, full: bool) -> str:
     """'full' or 'incremental': what a run started now would do (for the admin's notice and audit log)."""
     return _plan(connector, source, store, full)[1]
 
 
 def _run(
-    connector,
+    connector: Connector,
     source: SourceConfig,
     store: RawStore,
     *,
@@ -185,7 +197,9 @@ def _run(
         if progress is not None:
             progress(run)
 
-    status, error = "ok", None
+    status: RunStatus = "ok"
+    error: str | None = None
+    code: str | None = None
     items = connector.harvest(
         since=parse_time(since) if since else None, checkpoint=resume.checkpoint if resume else None
     )
@@ -207,10 +221,14 @@ def _run(
                 raise HarvestStopped(f"{source.id}: stop requested")
         flush(None, page=bool(records or quarantines))  # a last page without a checkpoint after it
         if mode == "full":
-            _sweep(store, run, extra, max_share=connector.policy.sweep_max_share, confirmed=confirm_deletions)
+            sweep_after_full_listing(
+                store, run, extra, max_share=connector.policy.sweep_max_share, confirmed=confirm_deletions
+            )
     except HarvestStopped:
         status, error = "stopped", "stopped on request; the next run resumes from the last checkpoint"
+        code = HarvestStopped.error_code
     except HarvestIncomplete as err:
+        code = error_code(err)
         status, error = (
             "incomplete",
             (
@@ -219,15 +237,17 @@ def _run(
             ),
         )
     except HarvestFailed as err:
-        status, error = "failed", err.message
+        status, error, code = "failed", err.message, error_code(err)
     except PartnerError as err:
-        status, error = "failed", f"{err.message} (URL: {err.url})"
+        status, error, code = "failed", f"{err.message} (URL: {err.url})", error_code(err)
     except Exception as err:  # a connector bug must not take the other sources down
         log.exception("harvest crashed", extra=extra)
-        status, error = "failed", f"unexpected error: {type(err).__name__}: {err}"
+        status, error, code = "failed", f"unexpected error: {type(err).__name__}: {err}", error_code(err)
     except BaseException:  # Ctrl-C: keep what we have, then let it through
         _safe_flush(flush)
-        store.finish_run(run, "stopped", "interrupted (Ctrl-C); the next run resumes from the last checkpoint")
+        store.finish_run(
+            run, "stopped", "interrupted (Ctrl-C); the next run resumes from the last checkpoint", "harvest.interrupted"
+        )
         raise
     finally:
         close = getattr(items, "close", None)
@@ -235,7 +255,7 @@ def _run(
             close()  # ends the connector's HTTP client or open files
     if status != "ok":
         _safe_flush(flush)
-    store.finish_run(run, status, error)
+    store.finish_run(run, status, error, code)
     level = logging.INFO if status == "ok" else logging.WARNING if status == "stopped" else logging.ERROR
     log.log(
         level,
@@ -255,72 +275,29 @@ def _run(
     return run
 
 
-def _safe_flush(flush) -> None:
+def _safe_flush(flush: Callable[..., None]) -> None:
     try:
         flush(None, page=False)
     except Exception:
         log.exception("could not store the last records of the run")
 
 
-def _sweep(store: RawStore, run: RunSummary, extra: dict[str, Any], *, max_share: float, confirmed: bool) -> None:
-    untrusted = (run.checkpoint or {}).get(UNTRUSTED)
-    if untrusted:
-        log.warning(
-            "the full listing cannot back deletions (%s); no record was marked deleted",
-            "; ".join(untrusted[:3]),
-            extra=extra,
-        )
-        return
-    result = store.sweep_unlisted(run, max_share=max_share, confirmed=confirmed)
-    if result.empty_listing:
-        log.warning(
-            "the full listing was empty; keeping the stored records rather than marking them all deleted", extra=extra
-        )
-    elif result.held is not None:
-        held = result.held
-        log.warning(
-            "%s of %s records (%.0f%%) are no longer listed by the partner, over the safety brake of "
-            "%.0f%%; the deletions are held (sweep %s): confirm them in the admin or with "
-            "`fedsearch harvest --source %s --confirm-deletions`, or discard them in the admin",
-            held.count,
-            held.live,
-            100 * held.share,
-            100 * max_share,
-            held.id,
-            run.source,
-            extra=extra,
-        )
-    elif result.deleted:
-        log.info("%s records are no longer listed by the partner: marked deleted", result.deleted, extra=extra)
-
-
-def confirm_held_sweeps(store: RawStore, source_ids: Iterable[str], by: str) -> int:
-    """Apply the held deletion sweeps of these sources (`fedsearch harvest --confirm-deletions`)."""
-    total = 0
-    for sid in source_ids:
-        for held in store.held_sweeps(sid):
-            n = store.confirm_held_sweep(held.id, by=by)
-            log.warning(
-                "held deletion sweep %s confirmed by %s: %s records marked deleted",
-                held.id,
-                by,
-                n,
-                extra={"source": sid},
-            )
-            total += n
-    return total
-
-
 def _check_record(item: RawRecord, max_bytes: int) -> Quarantine | None:
     if not isinstance(item.local_id, str) or not item.local_id.strip():
-        return Quarantine(reason="the record has no identifier", payload=item.payload or b"")
-    if not isinstance(item.payload, bytes):
-        return Quarantine(reason="the connector gave a payload that is not bytes", local_id=item.local_id)
+        return Quarantine(
+            reason="the record has no identifier", payload=item.payload or b"", code="record.no_identifier"
+        )
+    payload: object = item.payload  # a plugin connector may break the type RawRecord declares
+    if not isinstance(payload, bytes):
+        return Quarantine(
+            reason="the connector gave a payload that is not bytes", local_id=item.local_id, code="record.not_bytes"
+        )
     if len(item.payload) > max_bytes:
         return Quarantine(
             reason=f"the record is {len(item.payload)} bytes, over the limit of {max_bytes} (max_record_bytes)",
             local_id=item.local_id,
             payload=item.payload,
+            code="record.too_large",
         )
     return None
 
@@ -347,7 +324,7 @@ def harvest_sources(
                 source = settings.source(sid)
             except KeyError as err:
                 log.error(str(err.args[0]), extra={"source": sid})
-                results.append(_failed_summary(sid, str(err.args[0])))
+                results.append(_failed_summary(sid, str(err.args[0]), "config.unknown_source"))
                 continue
             try:
                 results.append(
@@ -363,7 +340,7 @@ def harvest_sources(
                 )
             except Exception as err:
                 log.exception("harvest failed", extra={"source": sid})
-                results.append(_failed_summary(sid, f"unexpected error: {type(err).__name__}: {err}"))
+                results.append(_failed_summary(sid, f"unexpected error: {type(err).__name__}: {err}", error_code(err)))
         return results
     finally:
         if own:

@@ -89,6 +89,7 @@ class RunSummary:
     unchanged: int = 0
     quarantined: int = 0
     error: str | None = None
+    error_code: str | None = None  # stable code (fedsearch/errors.py); None for runs stored before codes
 
     @property
     def ok(self) -> bool:
@@ -96,9 +97,10 @@ class RunSummary:
 
     @property
     def seconds(self) -> float | None:
-        if not self.ended_at:
+        ended, started = parse_time(self.ended_at), parse_time(self.started_at)
+        if ended is None or started is None:
             return None
-        return (parse_time(self.ended_at) - parse_time(self.started_at)).total_seconds()
+        return (ended - started).total_seconds()
 
     @property
     def rate(self) -> float | None:
@@ -163,6 +165,7 @@ class QuarantineEntry:
     payload: bytes
     location: str | None
     created: str
+    code: str | None = None  # stable code of the reason (record.*, partner.*); None for old entries
 
 
 @dataclass
@@ -194,6 +197,7 @@ class SourceStatus:
     last_run: RunSummary | None
     last_success: RunSummary | None
     last_error: str | None = field(default=None)
+    last_error_code: str | None = field(default=None)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -202,4 +206,5 @@ class SourceStatus:
             "last_run": self.last_run.as_dict() if self.last_run else None,
             "last_success": self.last_success.as_dict() if self.last_success else None,
             "last_error": self.last_error,
+            "last_error_code": self.last_error_code,
         }

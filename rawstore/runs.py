@@ -37,6 +37,7 @@ class RawStoreHarvestLog:
                             finished_at=run.ended_at,
                             records=run.records,
                             error=run.error,
+                            error_code=run.error_code,
                             held_deletions=held,
                         )
                     )

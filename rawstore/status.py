@@ -61,7 +61,8 @@ def _line(status: SourceStatus, entry: dict[str, Any]) -> list[str]:
         f"{c.unindexed} waiting to be indexed"
     )
     if status.last_error:
-        lines.append(f"    last error: {status.last_error}")
+        code = f" [{status.last_error_code}]" if status.last_error_code else ""
+        lines.append(f"    last error: {status.last_error}{code}")
     for held in entry.get("held_deletions") or []:
         lines.append(
             f"    held deletions: {held['count']} of {held['live']} records no longer listed (full run "

@@ -126,6 +126,11 @@ class LastHarvest(BaseModel):
     finished_at: datetime | None = None
     status: str | None = None
     records: int | None = None
+    error_code: str | None = Field(
+        default=None,
+        description="Why the run did not finish well, as a stable code (partner.http.timeout, harvest.interrupted, "
+        "...); null when it did, or for runs stored before codes were kept.",
+    )
 
 
 class SourceOut(BaseModel):

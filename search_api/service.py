@@ -375,7 +375,13 @@ def last_harvests(harvests: HarvestLog | None, settings: Settings) -> dict[str, 
     """The newest harvest run of each source; {} if unknown (a search-only deployment has no raw store)."""
     runs = harvests.last_runs([s.id for s in settings.sources]) if harvests is not None else {}
     return {
-        sid: LastHarvest(started_at=run.started_at, finished_at=run.finished_at, status=run.status, records=run.records)
+        sid: LastHarvest(
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            status=run.status,
+            records=run.records,
+            error_code=run.error_code,
+        )
         for sid, run in runs.items()
         if run.status is not None
     }

@@ -5,10 +5,11 @@ CLI. Here the common ones become a translated sentence saying what to do;
 the original text stays available as the technical detail. Anything not
 recognized is shown as it is.
 
-An error we hold as an exception is translated by its stable code
-(`plain_error`, fedsearch/errors.py). Runs and quarantine entries keep only
-their text in the raw store, so `plain` still recognizes those by their words
-until the store keeps codes too.
+Everything is translated by its stable code (fedsearch/errors.py): an exception
+we hold (`plain_error`), and a run's error or a quarantine reason as the raw
+store keeps it, text and code side by side (`plain(text, code)`). Only rows
+stored before the store kept codes (code None), and codes too broad to say more
+(record.malformed, internal), are still recognized by their words.
 """
 
 from __future__ import annotations
@@ -92,6 +93,73 @@ _BY_CODE: dict[str, Callable[[Any], str]] = {
 }
 
 
+def _index_busy() -> str:
+    return _(
+        "The search index was busy (another harvest or a reindex was writing to it). The records "
+        "are stored and the next run indexes them."
+    )
+
+
+def _invalid_settings() -> str:
+    return _("The source's settings are not valid: edit the source and correct them.")
+
+
+def _number(pattern: str, text: str, default: str = "?") -> str:
+    """A number the stored English text names (a status, a size): the code says what, the text says how much."""
+    m = re.search(pattern, text)
+    return m.group(1) if m else default
+
+
+def _stored_status(text: str) -> str:
+    m = re.search(r"answered (\d{3})\b.*? for (.+?)(?:[;,]|$)", text)
+    if m is None:
+        return _status_words(int(_number(r"\b(\d{3})\b", text, "0")), "?")
+    return _status_words(int(m.group(1)), m.group(2))
+
+
+def _stored_host(text: str) -> str:
+    m = re.search(r"https?://[^\s)]+", text)
+    if m:
+        return urlsplit(m.group(0)).hostname or "?"
+    m = re.search(r"(?:connect to|connection to) (\S+)", text)
+    return m.group(1) if m else "?"
+
+
+# Run errors and quarantine reasons as the raw store keeps them: code -> words (given the stored text).
+_STORED_BY_CODE: dict[str, Callable[[str], str]] = {
+    "partner.http.status": _stored_status,
+    "partner.http.unreachable": lambda t: _unreachable(_stored_host(t)),
+    "partner.http.connection_broken": lambda t: _broken(_stored_host(t)),
+    "partner.http.timeout": lambda t: _too_slow(),
+    "partner.http.too_large": lambda t: _too_large(),
+    "harvest.source_busy": lambda t: _busy(),
+    "harvest.already_running": lambda t: _busy(),
+    "harvest.interrupted": lambda t: _(
+        "The harvest was interrupted (the program stopped or crashed). The next run continues where it stopped."
+    ),
+    "harvest.stopped": lambda t: _("Stopped by a user. The next run continues where it stopped."),
+    "config.invalid_value": lambda t: _invalid_settings(),
+    "config.unknown_connector": lambda t: _invalid_settings(),
+    "engine.index_busy": lambda t: _index_busy(),
+    "index.failed": lambda t: _(
+        "The records were harvested but could not be added to the search index. They are stored, "
+        "and the next run tries again."
+    ),
+    "engine.rejected_records": lambda t: (
+        _("The search engine refused %(count)s records; the details below say why.")
+        % {"count": _number(r"rejected (\d+) records", t)}
+    ),
+    "record.no_identifier": lambda t: _("The record has no identifier."),
+    "record.no_title": lambda t: _("The record has no title."),
+    "record.no_metadata": lambda t: _("The record has no metadata."),
+    "record.not_xml": lambda t: _("The record could not be read: it is not well-formed XML."),
+    "record.too_large": lambda t: (
+        _("The record is too large (%(size)s bytes; the limit is %(limit)s).")
+        % {"size": _number(r"is (\d+) bytes", t), "limit": _number(r"limit of (\d+)", t)}
+    ),
+}
+
+
 def plain_error(err: BaseException) -> Plain:
     """The librarian's version of an error: by its code (or its cause's), else by its text."""
     for e in causes(err):
@@ -103,8 +171,8 @@ def plain_error(err: BaseException) -> Plain:
     return plain(text if isinstance(text, str) and text else str(err)) or Plain(type(err).__name__, None)
 
 
-# Texts we only have as stored text (runs, quarantine reasons written before codes were kept)
-# are still recognized by their words.
+# The fallback: texts stored before the raw store kept codes, and codes too broad to say more
+# (record.malformed, internal), are recognized by their words.
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"another harvest of this source is running"), lambda m: _busy()),
     (
@@ -122,17 +190,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"the connection to (\S+) broke"), lambda m: _broken(m.group(1))),
     (re.compile(r"^the server .* while we asked for|took longer than .* in total"), lambda m: _too_slow()),
     (re.compile(r"is larger than .*; we stopped reading it"), lambda m: _too_large()),
-    (
-        re.compile(r"^the source's configuration is not valid"),
-        lambda m: _("The source's settings are not valid: edit the source and correct them."),
-    ),
-    (
-        re.compile(r"^indexing failed: .*(another process is writing)"),
-        lambda m: _(
-            "The search index was busy (another harvest or a reindex was writing to it). The records "
-            "are stored and the next run indexes them."
-        ),
-    ),
+    (re.compile(r"^the source's configuration is not valid"), lambda m: _invalid_settings()),
+    (re.compile(r"^indexing failed: .*(another process is writing)"), lambda m: _index_busy()),
     (
         re.compile(r"^indexing failed"),
         lambda m: _(
@@ -177,12 +236,19 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 ]
 
 
-def plain(text: str | None) -> Plain | None:
-    """The librarian's version of a technical message (None for None)."""
+def plain(text: str | None, code: str | None = None) -> Plain | None:
+    """The librarian's version of a stored message and its code (None for None).
+
+    A known code decides the words; an unknown or missing code (rows stored before codes
+    were kept) falls back to recognizing the English text.
+    """
     if not text:
         return None
-    for pattern, words in _RULES:
+    words = _STORED_BY_CODE.get(code) if code else None
+    if words is not None:
+        return Plain(words(text), text)
+    for pattern, by_words in _RULES:
         m = pattern.search(text)
         if m:
-            return Plain(words(m), text)
+            return Plain(by_words(m), text)
     return Plain(text, None)

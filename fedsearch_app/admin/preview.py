@@ -142,7 +142,9 @@ def preview(settings: Settings, source: SourceConfig, limit: int = SAMPLE_SIZE) 
         for item in connector.sample(limit=limit):
             if isinstance(item, Quarantine):
                 records.append(
-                    PreviewRecord(item.local_id, None, raw_text(item.payload or b""), problem=plain(item.reason))
+                    PreviewRecord(
+                        item.local_id, None, raw_text(item.payload or b""), problem=plain(item.reason, item.code)
+                    )
                 )
             elif isinstance(item, RawRecord):
                 records.append(_record(item, source))

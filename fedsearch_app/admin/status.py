@@ -66,6 +66,7 @@ class SourceRow:
             "indexed": 0,
             "written": 0,
             "error": None,
+            "error_code": None,
         }
 
     def _progress_shown(self) -> dict | None:
@@ -113,9 +114,9 @@ def source_row(source: SourceConfig, store: RawStore, job: HarvestJob | None, la
         state = "incomplete"
     else:
         state = "enabled"
-    error = plain(status.last_error)
+    error = plain(status.last_error, status.last_error_code)
     if job is not None and not job.running and job.error and job.status == "failed":
-        error = plain(job.error)  # e.g. indexing failed after a good harvest
+        error = plain(job.error, job.error_code)  # e.g. indexing failed after a good harvest
     return SourceRow(
         source,
         source.display_name(lang),

@@ -68,7 +68,7 @@ def quarantine_entry_page(request: Request, source_id: str, entry_id: int) -> Re
             "source": source,
             "name": source.display_name(request_lang(request)),
             "entry": entry,
-            "reason": plain(entry.reason),
+            "reason": plain(entry.reason, entry.code),
             "payload": raw_text(entry.payload) if entry.payload else "",
             "stored": stored is not None,
         },
