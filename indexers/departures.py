@@ -1,6 +1,6 @@
 """What a rebuild changes in the OAI-PMH provider's deleted records (search_api/oai/).
 
-A normal batch notes a departure for each work it deletes (pipeline._write). A rebuild
+A normal batch notes a departure for each work it deletes (works.write_works). A rebuild
 replaces the whole index instead, so it compares: every work the served index holds that
 the new index will not hold leaves a departure (with the work that absorbed it, when one
 lists it among its members), and works that come back lose theirs. Both happen just before

@@ -1,8 +1,10 @@
-"""Normalizing raw records (and computing their dedup features) in worker processes, ahead of the indexer.
+"""Normalizing raw records, with what the indexer needs of each, in worker processes ahead of the indexer.
 
-Both are pure functions of a raw record and its source's configuration, so they
-can run in other processes while the indexer's own process deduplicates and
-writes the batch before. Everything that changes a store (quarantine, the index
+For each record a worker computes its dedup features, its blocking keys, and its
+engine document (the analysis chain, fedsearch/engines/prepared.py). All are pure
+functions of a raw record and its source's configuration, so they can run in other
+processes while the indexer's own process deduplicates and writes the batch before
+(with two cores the indexer's process is the bottleneck: what runs here is off it). Everything that changes a store (quarantine, the index
 state, the engine, the raw store's marks) stays in the indexer, in batch order,
 so crash safety and determinism are those of the serial pipeline:
 
@@ -23,11 +25,12 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 from fedsearch.config import SourceConfig
+from fedsearch.engines.prepared import prepare
 from fedsearch.record import Record, make_record_id
-from indexers.dedup import Features, features
+from indexers.dedup import Features, features, file_keys, lookup_keys
 from indexers.normalize import NormalizationError, normalize
 from rawstore.models import StoredRecord
 
@@ -41,13 +44,22 @@ AHEAD = 2  # batches normalized ahead of the one being indexed (bounds memory: e
 class NormalizedBatch:
     fresh: list[Record] = field(default_factory=list)
     feats: dict[str, Features] = field(default_factory=dict)
+    filed: dict[str, list[str]] = field(default_factory=dict)  # blocking keys to file each fresh record under
+    lookups: dict[str, list[str]] = field(default_factory=dict)  # blocking keys to find its candidates by
+    # Each fresh record's engine document (index_document), where it could be built: a record that stays
+    # alone in its work is written with it. A work merged from several records is analysed by the engine.
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)  # deleted, unknown source, or unusable
     failed: list[tuple[StoredRecord, str]] = field(default_factory=list)  # (record, reason) to quarantine
     seconds: float = 0.0  # normalizing time, summed over the processes that did it
+    analyse_seconds: float = 0.0  # of which building engine documents
 
 
-def normalize_batch(batch: list[StoredRecord], sources: dict[str, SourceConfig]) -> NormalizedBatch:
-    """One batch's Records, their dedup features, and the ids to take out (deleted, unknown source, unusable)."""
+def normalize_batch(
+    batch: list[StoredRecord], sources: dict[str, SourceConfig], documents: bool = True
+) -> NormalizedBatch:
+    """One batch's Records, their dedup features, blocking keys and (`documents`) engine documents, and
+    the ids to take out (deleted, unknown source, unusable)."""
     started = time.process_time()
     out = NormalizedBatch()
     for stored in batch:
@@ -62,7 +74,16 @@ def normalize_batch(batch: list[StoredRecord], sources: dict[str, SourceConfig])
             out.failed.append((stored, err.reason))
             continue
         out.fresh.append(record)
-        out.feats[record.id] = features(record)
+        f = out.feats[record.id] = features(record)
+        out.filed[record.id] = file_keys(f)
+        out.lookups[record.id] = lookup_keys(f)
+        if documents:
+            started_doc = time.process_time()
+            try:
+                out.docs[record.id] = prepare(record).fields
+            except Exception:  # noqa: BLE001, S110 - the engine builds it again and reports why it can't
+                pass
+            out.analyse_seconds += time.process_time() - started_doc
     out.seconds = time.process_time() - started
     return out
 
@@ -72,6 +93,10 @@ def _join(parts: list[NormalizedBatch]) -> NormalizedBatch:
     for part in parts:
         out.fresh += part.fresh
         out.feats.update(part.feats)
+        out.filed.update(part.filed)
+        out.lookups.update(part.lookups)
+        out.docs.update(part.docs)
+        out.analyse_seconds += part.analyse_seconds
         out.removed |= part.removed
         out.failed += part.failed
         out.seconds += part.seconds
@@ -108,14 +133,16 @@ def _worker_start(indexer_pid: int) -> None:
         pass
     if os.getppid() != indexer_pid:  # the indexer died before the line above took effect
         os._exit(1)
+    import fedsearch.engines.prepared  # noqa: F401
     import indexers.normalize  # noqa: F401
 
 
 class Normalizer:
     """A small process pool that normalizes batches ahead of the indexer, results in input order."""
 
-    def __init__(self, sources: dict[str, SourceConfig], workers: int | None = None):
+    def __init__(self, sources: dict[str, SourceConfig], workers: int | None = None, documents: bool = True):
         self.sources = sources
+        self.documents = documents  # build engine documents too (not for a rebuild's state, which merges first)
         self.workers = worker_count() if workers is None else workers
         self._pool: ProcessPoolExecutor | None = None
 
@@ -137,14 +164,17 @@ class Normalizer:
     def _submit(self, pool: ProcessPoolExecutor, batch: list[StoredRecord]) -> list[Future[NormalizedBatch]]:
         """The batch cut in one part per worker (joined again in order by `_join`)."""
         step = max(1, -(-len(batch) // self.workers))
-        return [pool.submit(normalize_batch, batch[i : i + step], self.sources) for i in range(0, len(batch), step)]
+        return [
+            pool.submit(normalize_batch, batch[i : i + step], self.sources, self.documents)
+            for i in range(0, len(batch), step)
+        ]
 
     def ahead(self, batches: Iterable[list[StoredRecord]]) -> Iterator[tuple[list[StoredRecord], NormalizedBatch]]:
         """Each batch with its NormalizedBatch, in order; up to AHEAD later batches are already being normalized."""
         pool = self._pool
         if pool is None:
             for batch in batches:
-                yield batch, normalize_batch(batch, self.sources)
+                yield batch, normalize_batch(batch, self.sources, self.documents)
             return
         queue: deque[tuple[list[StoredRecord], list[Future[NormalizedBatch]]]] = deque()
         for batch in batches:

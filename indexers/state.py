@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS decisions (
 """
 )
 _CHUNK = 500  # SQLite's bound-variable limit is far above this
+CACHE_KIB = 64 * 1024  # SQLite page cache per connection
 MAX_BLOCK = 200  # candidate lookups skip blocking keys shared by more records than this
 
 
@@ -110,6 +111,9 @@ class IndexState:
         # FULL: a transaction (and so the journal entry for what the engine is about to get) is on
         # disk before the engine write that follows, even through a power cut. One fsync a batch.
         self.conn = sqlite.connect(self.path, synchronous="FULL", named_rows=False)
+        # A bounded page cache well above SQLite's 2 MB: the blocking-key and cluster lookups of a
+        # batch touch index pages all over a collection of a million.
+        self.conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self.conn.executescript(SCHEMA)
         if prefix:
             self.conn.executescript(_tables(prefix))
@@ -317,10 +321,17 @@ class IndexState:
         clusters: dict[str, str],
         feats: dict[str, Features] | None = None,
         dirty: Iterable[str] = (),
+        json_of: dict[str, str] | None = None,
     ) -> None:
         """In one transaction: store records with their blocking keys and dedup features (`feats`, or
-        computed here), drop removed ids, set clusters, and journal `dirty`, the work ids the engine must now be told about."""
+        computed here), drop removed ids, set clusters, and journal `dirty`, the work ids the engine must
+        now be told about. `json_of`: records' JSON already serialized (model_dump_json(exclude_none=True)).
+
+        Statements go in batches (executemany), not one per record: this runs in the indexer's process.
+        """
         feats = feats or {}
+        json_of = json_of or {}
+        put_ids = [record.id for record, _ in put]
         with self.conn:
             self.conn.execute("BEGIN")
             gone = sorted(set(removed))
@@ -329,28 +340,34 @@ class IndexState:
                 self.conn.execute(f"DELETE FROM {self.works} WHERE record_id IN ({marks})", chunk)
                 self.conn.execute(f"DELETE FROM {self.blocks} WHERE record_id IN ({marks})", chunk)
                 self.conn.execute(f"DELETE FROM {self.features} WHERE record_id IN ({marks})", chunk)
-            for record, keys in put:
-                self.conn.execute(
-                    f"INSERT OR REPLACE INTO {self.works} (record_id, source, local_id, cluster, json) VALUES (?, ?, ?, ?, ?)",
+            for chunk in _chunks(put_ids):
+                self.conn.execute(f"DELETE FROM {self.blocks} WHERE record_id IN ({','.join('?' * len(chunk))})", chunk)
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO {self.works} (record_id, source, local_id, cluster, json) VALUES (?, ?, ?, ?, ?)",
+                [
                     (
                         record.id,
                         record.source,
                         record.source_record_id,
                         clusters.get(record.id, record.id),
-                        record.model_dump_json(exclude_none=True),
-                    ),
-                )
-                self.conn.execute(f"DELETE FROM {self.blocks} WHERE record_id = ?", (record.id,))
-                self.conn.executemany(
-                    f"INSERT OR IGNORE INTO {self.blocks} (key, record_id) VALUES (?, ?)",
-                    [(k, record.id) for k in keys],
-                )
+                        json_of.get(record.id) or record.model_dump_json(exclude_none=True),
+                    )
+                    for record, _ in put
+                ],
+            )
+            self.conn.executemany(
+                f"INSERT OR IGNORE INTO {self.blocks} (key, record_id) VALUES (?, ?)",
+                [(k, record.id) for record, keys in put for k in keys],
+            )
             self.conn.executemany(
                 f"INSERT OR REPLACE INTO {self.features} (record_id, version, data) VALUES (?, ?, ?)",
                 [(record.id, FEATURES_VERSION, pack(feats.get(record.id) or features(record))) for record, _ in put],
             )
+            # Stored records that changed cluster (the ones just put were written with theirs).
+            fresh = set(put_ids)
             self.conn.executemany(
-                f"UPDATE {self.works} SET cluster = ? WHERE record_id = ?", [(c, rid) for rid, c in clusters.items()]
+                f"UPDATE {self.works} SET cluster = ? WHERE record_id = ?",
+                [(c, rid) for rid, c in clusters.items() if rid not in fresh],
             )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO dirty (work_id) VALUES (?)", [(w,) for w in sorted(set(dirty))]

@@ -7,7 +7,8 @@ spent building index documents (fedsearch/analysis.py) in `BulkReport.analyse_se
 
 - normalize: raw records -> Records (and quarantining those that fail), as the indexer waited for it
   (the work itself runs ahead in worker processes: `normalize_cpu`);
-- analyse: Records -> index documents (the analysis chain), inside engine writes;
+- analyse: Records -> index documents (the analysis chain), inside engine writes (mostly done ahead
+  in the workers: `analyse_cpu`);
 - engine: the engine's own work (writes, deletes, commits, minus analyse);
 - dedup: everything else: clustering, merging, the index state, raw-store reads and marks.
 """
@@ -33,6 +34,9 @@ class StageTimes:
     # CPU seconds of normalizing in worker processes (indexers/parallel.py), beside the indexer's own
     # work; `normalize` above is the time the indexer waited for them. Not part of the wall-clock split.
     normalize_cpu: float = 0.0
+    # CPU seconds of building engine documents in the workers (the analysis chain, indexers/parallel.py);
+    # `analyse` above is what was left to analyse in the indexer's process (works merged from several records).
+    analyse_cpu: float = 0.0
 
     def settle(self, total: float) -> None:
         """Give dedup the rest of `total` seconds (the time not measured as another stage)."""

@@ -85,7 +85,8 @@ class Deduplicator:
                 self._joined.setdefault(b, {})[a] = who
         self._records: dict[str, Record] = {}
         self._features: dict[str, Features] = {}
-        self._keys: dict[str, list[str]] = {}
+        self._keys: dict[str, list[str]] = {}  # the blocking keys each record is filed under
+        self._lookups: dict[str, list[str]] = {}  # and those its candidates are looked up by (computed once)
         self._blocks: dict[str, set[str]] = {}
         self._edges: dict[str, dict[str, Decision]] = {}
         self._key_of: dict[str, str] = {}
@@ -186,14 +187,17 @@ class Deduplicator:
         return compare(a, b, self.config.fuzzy_threshold, self.title_authors)
 
     # ---- changes
-    def assign(self, record: Record, feats: Features | None = None) -> str:
+    def assign(
+        self, record: Record, feats: Features | None = None, keys: tuple[list[str], list[str]] | None = None
+    ) -> str:
         """Add a record (or replace the one with its id); its cluster key afterwards.
-        `feats`: the record's features, if the caller has them already (they must be `features(record)`)."""
+        `feats`: the record's features, if the caller has them already (they must be `features(record)`);
+        `keys`: likewise its (file_keys, lookup_keys) of those features."""
         if record.id in self._records:
             self.remove(record.id)
         feats = feats or features(record)
         before = self.title_authors(feats)
-        self._add(record, feats)
+        self._add(record, feats, keys)
         self._title_use_changed(feats, before)
         if not _is_sparse(feats):
             # Sparse records it matches decide again, now that they have one more candidate.
@@ -202,14 +206,18 @@ class Deduplicator:
                     self._readd(sparse)
         return self._key_of[record.id]
 
-    def _add(self, record: Record, feats: Features | None = None) -> None:
+    def _add(
+        self, record: Record, feats: Features | None = None, keys: tuple[list[str], list[str] | None] | None = None
+    ) -> None:
         rid = record.id
         feats = feats or features(record)
         self._records[rid] = record
         self._features[rid] = feats
         self._title_ids.setdefault(feats.title_key, set()).add(rid)
         self._title_uses_changed(feats.title_key)
-        self._keys[rid] = file_keys(feats)
+        self._keys[rid] = keys[0] if keys else file_keys(feats)
+        if keys and keys[1] is not None:
+            self._lookups[rid] = keys[1]
         self._edges[rid] = {}
         self._key_of[rid] = rid
         self._members[rid] = {rid}
@@ -243,7 +251,10 @@ class Deduplicator:
 
     def _candidates(self, rid: str) -> list[str]:
         found: set[str] = {j for j in self._joined.get(rid, ()) if j in self._records}
-        for key in lookup_keys(self._features[rid]):
+        lookups = self._lookups.get(rid)
+        if lookups is None:
+            lookups = self._lookups[rid] = lookup_keys(self._features[rid])
+        for key in lookups:
             found |= self._blocks.get(key, set())
         found.discard(rid)
         return sorted(found)
@@ -257,9 +268,9 @@ class Deduplicator:
         ]
 
     def _readd(self, rid: str) -> None:
-        record, feats = self._records[rid], self._features[rid]
+        record, feats, keys = self._records[rid], self._features[rid], (self._keys[rid], self._lookups.get(rid))
         self._remove(rid)
-        self._add(record, feats)
+        self._add(record, feats, keys)
 
     def remove(self, record_id: str) -> None:
         """Forget a record (deleted at its source); its cluster may shrink or split."""
@@ -285,6 +296,7 @@ class Deduplicator:
 
     def _remove(self, record_id: str) -> None:
         old_key = self._key_of.pop(record_id)
+        self._lookups.pop(record_id, None)
         for key in self._keys.pop(record_id):
             block = self._blocks.get(key)
             if block is not None:

@@ -43,6 +43,10 @@ def test_workers_normalize_like_the_indexer_in_the_same_order(oai, source: Sourc
     for (_, a), (_, b) in zip(here, there, strict=True):
         assert [r.model_dump_json() for r in a.fresh] == [r.model_dump_json() for r in b.fresh]
         assert a.feats == b.feats
+        assert a.filed == b.filed and a.lookups == b.lookups
+        assert {k: {**d, "updated": 0} for k, d in a.docs.items()} == {
+            k: {**d, "updated": 0} for k, d in b.docs.items()
+        }
         assert a.removed == b.removed
         assert [(s.local_id, reason) for s, reason in a.failed] == [(s.local_id, reason) for s, reason in b.failed]
     first = there[0][1]
@@ -94,3 +98,32 @@ def test_workers_die_with_a_killed_indexer(tmp_path):
             os.kill(p, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_what_the_workers_prepare_is_what_the_indexer_would_compute(oai, source: SourceConfig):
+    """Blocking keys and engine documents made ahead equal those made from the record in the indexer;
+    both engines build from a Prepared record the document they build from the bare Record."""
+    from fedsearch.engines.document import index_document
+    from fedsearch.engines.embedded.documents import DocumentBuilder
+    from fedsearch.engines.prepared import Prepared, document_of
+    from indexers.dedup import features, file_keys, lookup_keys
+    from indexers.parallel import normalize_batch
+
+    raws = oai("oai-cyberleninka-listrecords-oai_dc-russian-truncated.xml")
+    done = normalize_batch([stored(source.id, r) for r in raws], {source.id: source})
+    assert done.fresh and set(done.docs) == {r.id for r in done.fresh}
+    builder = DocumentBuilder()
+    for record in done.fresh:
+        f = features(record)
+        assert done.filed[record.id] == file_keys(f) and done.lookups[record.id] == lookup_keys(f)
+        assert {**done.docs[record.id], "updated": 0} == {**index_document(record), "updated": 0}
+        # Elasticsearch's bulk writes send document_of(item) as it is
+        assert {**document_of(Prepared(record, done.docs[record.id]))[1], "updated": 0} == {
+            **document_of(record)[1],
+            "updated": 0,
+        }
+        assert done.docs[record.id]["record"] == record.model_dump_json(exclude_none=True)  # what the state keeps
+        plain = builder.build(record)[1].to_dict()
+        prepared = builder.build(Prepared(record, done.docs[record.id]))[1].to_dict()
+        plain.pop("updated"), prepared.pop("updated")
+        assert prepared == plain

@@ -12,8 +12,8 @@ from typing import Any
 from elasticsearch import BadRequestError, Elasticsearch
 
 from fedsearch.engines.base import BulkError, BulkReport
-from fedsearch.engines.document import index_document
 from fedsearch.engines.elasticsearch.errors import item_reason, reason
+from fedsearch.engines.prepared import Prepared, document_of
 from fedsearch.record import Record
 
 BULK_DOCS = 500
@@ -24,19 +24,26 @@ Calling = Callable[[str], AbstractContextManager[None]]  # ElasticsearchEngine._
 
 
 def write_records(
-    client: Elasticsearch, calling: Calling, records: Iterable[Record], index: str, *, require_alias: bool
+    client: Elasticsearch,
+    calling: Calling,
+    records: Iterable[Record | Prepared],
+    index: str,
+    *,
+    require_alias: bool,
 ) -> BulkReport:
-    """Index `records` into `index`; a record whose document cannot be built is reported, not sent."""
+    """Index `records` (Records, or Prepared ones with their documents built) into `index`; a record
+    whose document cannot be built is reported, not sent."""
     errors: list[BulkError] = []
     analysed = [0.0]  # building index documents, for BulkReport.analyse_seconds
 
     def documents() -> Iterator[tuple[str, dict[str, Any]]]:
-        for record in records:
+        for item in records:
             started = time.perf_counter()
             try:
-                doc = index_document(record)
+                record, doc = document_of(item)
             except Exception as err:  # noqa: BLE001 - one bad record must not stop the batch
-                errors.append(BulkError(id=record.id, reason=f"could not build its index document: {err}"))
+                rid = item.record.id if isinstance(item, Prepared) else item.id
+                errors.append(BulkError(id=rid, reason=f"could not build its index document: {err}"))
                 continue
             finally:
                 analysed[0] += time.perf_counter() - started

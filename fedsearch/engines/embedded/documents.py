@@ -11,9 +11,10 @@ from typing import Any
 import tantivy
 from pydantic import ValidationError
 
-from fedsearch.engines.document import FIELDS, index_document
+from fedsearch.engines.document import FIELDS
 from fedsearch.engines.embedded.keys import ID_KEY_FIELDS, ID_RE, coarse_keys, id_key, sort_keys
 from fedsearch.engines.embedded.translate import I64_MAX, I64_MIN
+from fedsearch.engines.prepared import Prepared, document_of
 from fedsearch.record import Record
 
 # Elasticsearch's mapping ignores longer keywords (ignore_above); so do we.
@@ -43,7 +44,11 @@ class DocumentBuilder:
         self.analyse_seconds = 0.0
 
     def build(self, item: Any) -> tuple[Record, tantivy.Document]:
-        if isinstance(item, Record):
+        """A Record, a Prepared record (its fields built elsewhere) or a dict of a record's fields."""
+        prepared: Prepared | None = None
+        if isinstance(item, Prepared):
+            prepared, record = item, item.record
+        elif isinstance(item, Record):
             record = item
         elif isinstance(item, dict):
             try:
@@ -63,7 +68,7 @@ class DocumentBuilder:
             )
         started = time.perf_counter()
         try:
-            fields = index_document(record)
+            fields = document_of(prepared or record)[1]
         except Exception as err:  # noqa: BLE001 - one bad record must not stop the batch
             raise _Rejected(record.id, f"could not build its index document: {err}") from None
         finally:
