@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fedsearch.engines.base import InvalidCursor
 from fedsearch.engines.query import MAX_WINDOW, Sort
+from fedsearch.engines.query_syntax import MAX_QUERY_CHARS
 from fedsearch.engines.query_syntax import parse as parse_query
 from search_api.http import etag_for, not_modified, urls_for
 from search_api.models import SearchResponse
@@ -135,7 +136,7 @@ def _page_params(query: QueryParams) -> tuple[SearchParams, list[str]]:
     the wrong way round are swapped. The API keeps refusing both (search_api/params.py)."""
     notes: list[str] = []
     items = list(query.multi_items())
-    params = SearchParams(q=query.get("q", "")[:2000])
+    params = SearchParams(q=query.get("q", "")[:MAX_QUERY_CHARS])
     for _ in range(len(SearchParams.model_fields)):
         try:
             params = SearchParams.from_query_string(QueryParams(items))
