@@ -23,20 +23,12 @@ from search_api.models import SearchResponse
 from search_api.params import SearchParams
 from search_api.problems import BadParameters
 from search_api.service import RecordNotFound, SearchService
+from web_ui.api_docs import api_operations, markdown_blocks
 from web_ui.i18n import N_, gettext_
 from web_ui.labels import FACET_LABELS
+from web_ui.record_view import RecordView
 from web_ui.templating import STATIC_DIR, STATIC_FILES, render, request_lang, static_hash, url_keeping_lang
-from web_ui.views import (
-    FACET_MORE,
-    FACET_SHOWN,
-    UI_FACETS,
-    UI_PER_PAGE,
-    RecordView,
-    SearchView,
-    api_operations,
-    empty_field,
-    markdown_blocks,
-)
+from web_ui.views import FACET_MORE, FACET_SHOWN, UI_FACETS, UI_PER_PAGE, SearchView, empty_field
 
 router = APIRouter(include_in_schema=False)
 

@@ -4,7 +4,7 @@ An engine indexes `Record`s and answers `SearchQuery`s. Everything both engines
 share lives here or in query.py/document.py: query parsing and compilation,
 the index document, highlighting, cursors and suggestions. An engine module
 only translates a `Plan` to its own query language and runs it.
-tests/test_engine_conformance.py is the suite every engine must pass.
+fedsearch/testing/conformance/ is the suite every engine must pass.
 """
 
 from __future__ import annotations
