@@ -73,3 +73,14 @@ def test_an_engine_executes_only_the_plan(tmp_path):
 def test_one_length_cap_for_the_query():
     # The API and the web UI refuse longer queries (search_api/params.py); an engine reads no further.
     assert SearchQuery(q="x" * (MAX_QUERY_CHARS + 50)).q == "x" * MAX_QUERY_CHARS
+
+
+def test_a_front_end_asking_what_q_holds_shares_the_plan_parse(monkeypatch):
+    calls: list[str] = []
+    real = query_module.parse
+    monkeypatch.setattr(query_module, "parse", lambda text: calls.append(text) or real(text))
+    query_module._parsed.cache_clear()
+    assert query_module.parsed_query("  ") is None  # nothing to search for: the web UI shows the newest
+    assert query_module.parsed_query("climate OR вода") is not None
+    plan = plan_for(SearchQuery(q="climate OR вода"))
+    assert plan.node == query_module.parsed_query("climate OR вода") and calls == ["  ", "climate OR вода"]

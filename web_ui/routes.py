@@ -15,9 +15,8 @@ from starlette.datastructures import QueryParams
 from starlette.responses import RedirectResponse, Response
 
 from fedsearch.engines.base import InvalidCursor
-from fedsearch.engines.query import MAX_WINDOW, Sort
+from fedsearch.engines.query import MAX_WINDOW, Sort, parsed_query
 from fedsearch.engines.query_syntax import MAX_QUERY_CHARS
-from fedsearch.engines.query_syntax import parse as parse_query
 from search_api.http import etag_for, not_modified, urls_for
 from search_api.models import SearchResponse
 from search_api.params import SearchParams
@@ -55,7 +54,7 @@ def search_page(request: Request) -> Response:
     params, notes = _page_params(request.query_params)
     if "per_page" not in request.query_params:
         params.per_page = UI_PER_PAGE
-    no_words = parse_query(params.q) is None
+    no_words = parsed_query(params.q) is None
     # Nothing to rank by: "relevance" shows the newest works (and says so); links keep the default order.
     newest = no_words and params.sort == Sort.relevance
     asked_page = params.page

@@ -354,6 +354,12 @@ def plan_for(query: SearchQuery) -> Plan:
     )
 
 
+def parsed_query(q: str) -> Node | None:
+    """`q` parsed (None: it matches everything), from the cache `plan_for` reads: a front end
+    asking what a query holds before searching it parses nothing twice."""
+    return _parsed(q[:MAX_QUERY_CHARS])[0]
+
+
 @functools.lru_cache(maxsize=2048)
 def _parsed(q: str) -> tuple[Node | None, Clause, HighlightTerms]:
     """A query text parsed, compiled and read for highlighting, once per distinct text
