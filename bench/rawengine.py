@@ -214,7 +214,7 @@ class RawElasticsearch:
 
         client.search = capture  # type: ignore[method-assign]
         try:
-            self.engine.execute(plan_for(query), query, None)
+            self.engine.execute(plan_for(query))
         finally:
             client.search = real  # type: ignore[method-assign]
         if not captured:

@@ -201,8 +201,18 @@ class SourceConfig(BaseModel):
         return mine or next(iter(self.name.values()), self.id)
 
 
+ENGINE_GROUP = "fedsearch.engines"  # the entry-point group engines are installed in
+
+
+def engine_names() -> list[str]:
+    """The installed engines' names, read from their entry points without importing them."""
+    from importlib.metadata import entry_points
+
+    return sorted({"elasticsearch", "embedded"} | {ep.name for ep in entry_points(group=ENGINE_GROUP)})
+
+
 class Settings(_Strict):
-    engine: Literal["embedded", "elasticsearch"] = "embedded"
+    engine: str = "embedded"  # an installed engine's name (fedsearch/engines/registry.py)
     data_dir: Path = Path("./data")
     elasticsearch: ElasticsearchConfig = ElasticsearchConfig()
     server: ServerConfig = ServerConfig()
@@ -213,6 +223,14 @@ class Settings(_Strict):
 
     # Where the file came from, for messages; not a YAML key.
     config_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, name: str) -> str:
+        known = engine_names()
+        if name not in known:
+            raise ValueError(f"unknown engine {name!r}; installed engines: {', '.join(known)}")
+        return name
 
     @field_validator("sources")
     @classmethod
@@ -284,7 +302,7 @@ def validation_problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> l
     problems = []
     for e in err.errors():
         loc = prefix + tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        msg = e["msg"]
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = UNKNOWN_KEY_MESSAGE
         elif e["type"] == "literal_error":

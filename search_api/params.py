@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fedsearch.engines.query import FACET_NAMES, MAX_PER_PAGE, MAX_WINDOW, SearchQuery, Sort
+from fedsearch.engines.query_syntax import MAX_QUERY_CHARS, QUERY_TOO_LONG
 from fedsearch.record import Access, RecordType
 from search_api.problems import BadParameter, BadParameters
 
 FILTER_PARAMS: tuple[str, ...] = ("source", "type", "year", "language", "subject", "access", "institution")
-MAX_QUERY_CHARS = 2000
 MAX_FACET_SIZE = 100
 
 _FilterValues = Annotated[list[Annotated[str, Field(max_length=500)]], Field(default_factory=list)]
@@ -242,7 +242,9 @@ def bad_parameters_from(err: ValidationError) -> BadParameters:
         loc = [p for p in e["loc"] if p not in ("query", "path", "body")]
         param = str(loc[0]) if loc else "query"
         msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] in ("int_parsing", "int_type"):
+        if param == "q" and e["type"] == "string_too_long":
+            msg = QUERY_TOO_LONG
+        elif e["type"] in ("int_parsing", "int_type"):
             msg = f"must be a whole number (got {e.get('input')!r})"
         elif e["type"] == "enum" or e["type"] == "literal_error":
             msg = f"{msg} (got {e.get('input')!r})"

@@ -247,9 +247,9 @@ class SearchService:
             return None
         return self._call(lambda: self.engine.get(record_id))
 
-    def execute(self, plan: Plan, query: SearchQuery) -> EngineHits:
+    def execute(self, plan: Plan) -> EngineHits:
         """A plan compiled elsewhere (the SRU server's CQL, search_api/sru/) run as it is."""
-        return self._call(lambda: self.engine.execute(plan, query, None))
+        return self._call(lambda: self.engine.execute(plan))
 
     def work_absorbing(self, record_id: str) -> Record | None:
         """The work a record id was merged into (its page redirects there), or None."""

@@ -21,9 +21,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from fedsearch.engines.query import SearchQuery
+from fedsearch.engines.query_syntax import MAX_QUERY_CHARS
 from fedsearch.record import RecordType
 from search_api.http import cached_response, urls_for
+from search_api.params import SearchParams
 from search_api.service import SearchService
 from web_ui.i18n import LANGS
 from web_ui.templating import CSP, STATIC_DIR, render, request_lang
@@ -121,15 +122,16 @@ def embed_page(request: Request) -> Response:
 @router.get("/embed/frame")
 def embed_frame(request: Request) -> Response:
     options = _options(request)
-    q = request.query_params.get("q", "")[:500]
+    q = request.query_params.get("q", "")[:MAX_QUERY_CHARS]
     try:
         page = min(max(int(request.query_params.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page = 1
     result = None
     if q.strip() or options.filters():
-        query = SearchQuery(q=q, filters=options.filters(), page=page, per_page=PER_PAGE, highlight=False)  # type: ignore[arg-type]
-        result = _service(request).search(query)
+        # The same parameter model as the search page and the API (its options are already checked).
+        params = SearchParams(q=q, page=page, per_page=PER_PAGE, **options.filters())
+        result = _service(request).search(params.to_query(highlight=False))
     last = min(MAX_PAGE, -(-result.total // PER_PAGE)) if result else 0
     style = _style(options)
     context = {

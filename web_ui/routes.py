@@ -15,27 +15,19 @@ from starlette.datastructures import QueryParams
 from starlette.responses import RedirectResponse, Response
 
 from fedsearch.engines.base import InvalidCursor
-from fedsearch.engines.query import MAX_WINDOW, Sort
-from fedsearch.engines.query_syntax import parse as parse_query
+from fedsearch.engines.query import MAX_WINDOW, Sort, parsed_query
+from fedsearch.engines.query_syntax import MAX_QUERY_CHARS
 from search_api.http import etag_for, not_modified, urls_for
 from search_api.models import SearchResponse
 from search_api.params import SearchParams
 from search_api.problems import BadParameters
 from search_api.service import RecordNotFound, SearchService
+from web_ui.api_docs import api_operations, markdown_blocks
 from web_ui.i18n import N_, gettext_
 from web_ui.labels import FACET_LABELS
+from web_ui.record_view import RecordView
 from web_ui.templating import STATIC_DIR, STATIC_FILES, render, request_lang, static_hash, url_keeping_lang
-from web_ui.views import (
-    FACET_MORE,
-    FACET_SHOWN,
-    UI_FACETS,
-    UI_PER_PAGE,
-    RecordView,
-    SearchView,
-    api_operations,
-    empty_field,
-    markdown_blocks,
-)
+from web_ui.views import FACET_MORE, FACET_SHOWN, UI_FACETS, UI_PER_PAGE, SearchView, empty_field
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,7 +54,7 @@ def search_page(request: Request) -> Response:
     params, notes = _page_params(request.query_params)
     if "per_page" not in request.query_params:
         params.per_page = UI_PER_PAGE
-    no_words = parse_query(params.q) is None
+    no_words = parsed_query(params.q) is None
     # Nothing to rank by: "relevance" shows the newest works (and says so); links keep the default order.
     newest = no_words and params.sort == Sort.relevance
     asked_page = params.page
@@ -135,7 +127,7 @@ def _page_params(query: QueryParams) -> tuple[SearchParams, list[str]]:
     the wrong way round are swapped. The API keeps refusing both (search_api/params.py)."""
     notes: list[str] = []
     items = list(query.multi_items())
-    params = SearchParams(q=query.get("q", "")[:2000])
+    params = SearchParams(q=query.get("q", "")[:MAX_QUERY_CHARS])
     for _ in range(len(SearchParams.model_fields)):
         try:
             params = SearchParams.from_query_string(QueryParams(items))

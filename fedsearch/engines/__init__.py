@@ -43,11 +43,8 @@ __all__ = [
 
 
 def open_engine(settings: Settings, *, writer: bool = False) -> SearchEngine:
-    """The engine the configuration names. Only one process should open the embedded one as writer."""
-    if settings.engine == "elasticsearch":
-        from fedsearch.engines.elasticsearch import ElasticsearchEngine
+    """The engine the configuration names (found through entry points: registry.py).
+    Only one process should open the embedded one as writer."""
+    from fedsearch.engines import registry
 
-        return ElasticsearchEngine(settings.elasticsearch)
-    from fedsearch.engines.embedded import EmbeddedEngine
-
-    return EmbeddedEngine(settings.data_dir / "index", writer=writer)
+    return registry.open_engine(settings, writer=writer)

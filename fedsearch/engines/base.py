@@ -4,15 +4,11 @@ An engine indexes `Record`s and answers `SearchQuery`s. Everything both engines
 share lives here or in query.py/document.py: query parsing and compilation,
 the index document, highlighting, cursors and suggestions. An engine module
 only translates a `Plan` to its own query language and runs it.
-tests/fedsearch/engines/test_engine_conformance.py is the suite every engine must pass.
+fedsearch/testing/conformance/ is the suite every engine must pass.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import html
-import json
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -26,6 +22,11 @@ from fedsearch import analysis
 from fedsearch.engines import parallel
 from fedsearch.engines import query as query_module
 from fedsearch.engines.changes import Change, ChangeQuery, Departure, DepartureLog, merge_changes
+from fedsearch.engines.cursors import InvalidCursor as InvalidCursor  # importable from here too
+from fedsearch.engines.cursors import decode_cursor as decode_cursor
+from fedsearch.engines.cursors import encode_cursor
+from fedsearch.engines.highlight import highlight
+from fedsearch.engines.highlight import highlight_text as highlight_text
 from fedsearch.engines.query import (
     MAX_PER_PAGE,
     Bool,
@@ -40,7 +41,6 @@ from fedsearch.engines.query import (
     relaxed_plans,
     within_one_edit,
 )
-from fedsearch.engines.query_syntax import highlight_terms
 from fedsearch.errors import FedsearchError
 from fedsearch.record import Record
 
@@ -55,12 +55,6 @@ class EngineUnavailable(EngineError):
     """The engine can't be reached (down, or not yet started). The API answers 503."""
 
     error_code = "engine.unavailable"
-
-
-class InvalidCursor(FedsearchError, ValueError):
-    """A cursor that is not one we issued, or from another sort order."""
-
-    error_code = "api.invalid_cursor"
 
 
 class BulkError(BaseModel):
@@ -191,12 +185,12 @@ class SearchEngine(ABC):
 
     # --- read ----------------------------------------------------------------------
     @abstractmethod
-    def execute(self, plan: Plan, query: SearchQuery, after: list[Any] | None) -> EngineHits:
-        """Run a compiled plan: hits in `query.sort` order, ties broken by id ascending.
+    def execute(self, plan: Plan) -> EngineHits:
+        """Run a plan: `plan.clause` under its filters, hits in `plan.sort` order, ties broken by id ascending.
 
-        Hits start at `query.offset`, or right after the sort values `after`.
-        Facets are disjunctive: a facet's counts apply every filter but its own.
-        Buckets are ordered by count descending, then value ascending.
+        Hits start at `plan.offset`, or right after the sort values `plan.after`; at most `plan.per_page`.
+        Facets (`plan.facets`, `plan.facet_size` buckets each) are disjunctive: a facet's counts
+        apply every filter but its own. Buckets are ordered by count descending, then value ascending.
         """
 
     @abstractmethod
@@ -239,34 +233,33 @@ class SearchEngine(ABC):
 
     # --- shared behaviour ----------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:
+        """The query parsed once into a plan (query.plan_for), executed, loosened when it finds little."""
         started = time.perf_counter()
-        after = decode_cursor(query.cursor, query.sort.value) if query.cursor else None
         strict_plan = plan_for(query)
-        result = self.execute(strict_plan, query, after)
+        result = self.execute(strict_plan)
         relaxed = None
         strict_total = result.total
         translated: tuple[Clause, ...] = ()
         reading: list[str] = []
-        if 0 < strict_total < RELAX_BELOW and query.relax:
+        if 0 < strict_total < RELAX_BELOW and strict_plan.relax:
             # Few records hold the words as typed: the words their parallel titles share in another
             # language read the query in it (fedsearch/engines/parallel.py), ranked after them.
-            translated, reading = self._parallel_reading(strict_plan, query, after, result)
+            translated, reading = self._parallel_reading(strict_plan, result)
             if translated:
-                plan = replace(strict_plan, clause=Bool(should=(strict_plan.clause, *translated)))
-                wider = self.execute(plan, query, after)
+                wider = self.execute(replace(strict_plan, clause=Bool(should=(strict_plan.clause, *translated))))
                 if wider.total > result.total:
                     result = wider
                     n = len(parallel.content_words(query.q) or ())
                     relaxed = Relaxed(required=n, of=n, all_words=strict_total, translated=reading)
                 else:
                     translated, reading = (), []
-        for relaxation in relaxed_plans(query) if result.total < RELAX_BELOW and query.relax else []:
+        for relaxation in relaxed_plans(strict_plan) if result.total < RELAX_BELOW and strict_plan.relax else []:
             # Every word required found (next to) nothing: most of them ("Нарын облусу животноводство").
             # Records holding every word keep coming first: the strict clause scores again.
             plan = replace(
                 relaxation.plan, clause=Bool(should=(relaxation.plan.clause, strict_plan.clause, *translated))
             )
-            wider = self.execute(plan, query, after)
+            wider = self.execute(plan)
             if wider.total > result.total:
                 result = wider
                 relaxed = Relaxed(
@@ -275,20 +268,21 @@ class SearchEngine(ABC):
             if result.total >= RELAX_BELOW:
                 break
         corrected = None
-        if result.total == 0 and query.relax and (fuzzy := fuzzy_plan(query)) is not None:
+        terms = strict_plan.terms
+        if result.total == 0 and strict_plan.relax and (fuzzy := fuzzy_plan(strict_plan)) is not None:
             # A typo ("землетресений"): words of 6+ letters one edit away, offered as "did you mean".
-            result = self.execute(fuzzy[0], query, after)
+            result = self.execute(fuzzy[0])
             if result.total:
                 corrected = _corrected(query.q, fuzzy[1], [r for r, _, _ in result.hits])
-        hits = []
-        terms = highlight_terms(corrected or query.q) if query.highlight and query.q.strip() else None
-        for record, score, _ in result.hits:
-            hits.append(
-                Hit(id=record.id, score=score, record=record, highlights=highlight(record, terms) if terms else {})
-            )
+                if corrected and terms is not None:  # highlight the words as the hits spell them
+                    terms = plan_for(SearchQuery(q=corrected, relax=False)).terms
+        hits = [
+            Hit(id=record.id, score=score, record=record, highlights=highlight(record, terms) if terms else {})
+            for record, score, _ in result.hits
+        ]
         next_cursor = None
         if result.has_more and result.hits:
-            next_cursor = encode_cursor(query.sort.value, result.hits[-1][2])
+            next_cursor = encode_cursor(strict_plan.sort.value, result.hits[-1][2])
         took = (time.perf_counter() - started) * 1000
         return SearchResult(
             total=result.total,
@@ -300,22 +294,20 @@ class SearchEngine(ABC):
             corrected=corrected,
         )
 
-    def _parallel_reading(
-        self, strict_plan: Plan, query: SearchQuery, after: list[Any] | None, result: EngineHits
-    ) -> tuple[tuple[Clause, ...], list[str]]:
+    def _parallel_reading(self, strict_plan: Plan, result: EngineHits) -> tuple[tuple[Clause, ...], list[str]]:
         """Optional clauses adding the query read through its hits' parallel titles, and the
         words of that reading: records holding it score just under one holding every typed
         word (tiers of query.COVERAGE_SCORE per word), and match as an alternative."""
-        words = parallel.content_words(query.q)
+        words = parallel.content_words(strict_plan.q)
         if not words or query_module.COVERAGE_SCORE <= 0:
             return (), []
         seeds = [r for r, _, _ in result.hits]
         if len(seeds) < result.total:  # a later page, or a small one: read the best hits
-            seed_query = query.model_copy(
-                update={"page": 1, "per_page": parallel.SEED_HITS, "cursor": None, "facets": [], "sort": Sort.relevance}
+            seed_plan = replace(
+                strict_plan, offset=0, per_page=parallel.SEED_HITS, after=None, facets=(), sort=Sort.relevance
             )
-            seeds = [r for r, _, _ in self.execute(strict_plan, seed_query, None).hits]
-        reading = parallel.translation(query.q, seeds)
+            seeds = [r for r, _, _ in self.execute(seed_plan).hits]
+        reading = parallel.translation(strict_plan.q, seeds)
         if not reading:
             return (), []
         clause = parallel.translation_clause(reading)
@@ -329,23 +321,20 @@ class SearchEngine(ABC):
     def work_absorbing(self, record_id: str) -> Record | None:
         """The merged work that lists `record_id` among its members, other than the record itself:
         where a record merged away now lives (its page answers 301 there)."""
-        plan = Plan(clause=MatchAll(), filters={"members": [record_id]})
-        hits = self.execute(plan, SearchQuery(per_page=2, highlight=False, relax=False), None).hits
+        hits = self.execute(Plan(clause=MatchAll(), filters={"members": [record_id]}, per_page=2)).hits
         return next((r for r, _, _ in hits if r.id != record_id), None)
 
     def scan(self, filters: dict[str, list[str]], page_size: int = MAX_PER_PAGE) -> Iterator[Record]:
         """Every record matching `filters` (index field -> any of these values), in id order,
         a page at a time after the previous page's last hit: no offsets, so each page costs the same."""
-        plan = Plan(clause=MatchAll(), filters=filters)
-        query = SearchQuery(per_page=page_size, highlight=False, relax=False)
-        after: list[Any] | None = None
+        plan = Plan(clause=MatchAll(), filters=filters, per_page=page_size)
         while True:
-            result = self.execute(plan, query, after)
+            result = self.execute(plan)
             for record, _, _ in result.hits:
                 yield record
             if not result.has_more or not result.hits:
                 return
-            after = result.hits[-1][2]
+            plan = replace(plan, after=result.hits[-1][2])
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Completions over titles, authors and subjects, from Cyrillic or Latin input."""
@@ -396,102 +385,3 @@ def _corrected(q: str, loose: tuple[str, ...], records: list[Record]) -> str | N
             best = min(seen, key=lambda w: (not within_one_edit(analysis.fold(w), typed), -seen[w], w))
             out = out.replace(word, best)
     return out if out != q else None
-
-
-# --- cursors ---------------------------------------------------------------------------
-
-
-def encode_cursor(sort: str, values: list[Any]) -> str:
-    raw = json.dumps({"s": sort, "v": values}, separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str) -> list[Any]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        values = data["v"]
-        if not isinstance(values, list):
-            raise TypeError
-    except Exception:  # noqa: BLE001 - whatever a malformed cursor breaks, it is not valid
-        raise InvalidCursor("this cursor is not valid; start again from the first page") from None
-    if data.get("s") != sort:
-        raise InvalidCursor(
-            f"this cursor belongs to sort {data.get('s')!r}, not {sort!r}; start again from the first page"
-        )
-    return values
-
-
-# --- highlighting ----------------------------------------------------------------------
-
-# What highlighting asks of each word of a text, worked out once per distinct text: the 20 hits
-# of a popular query repeat their titles, authors and subjects request after request.
-_Token = tuple[int, int, tuple[str, ...], tuple[str, ...], str]  # start, end, stems, keys, the word
-
-
-@functools.lru_cache(maxsize=50_000)
-def _tokens(text: str) -> tuple[_Token, ...]:
-    out: list[_Token] = []
-    for m in analysis._WORD_RE.finditer(text):
-        word = analysis._APOS_RE.sub("", m.group())
-        if word:
-            out.append((m.start(), m.end(), analysis.query_stems(word), analysis.query_keys(word), word))
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=200_000)
-def _prefix_forms(word: str) -> tuple[str, str]:
-    """What a query's prefix* is compared with: the word folded, and as a cross-script key prefix."""
-    return analysis.fold(word), analysis.key_prefix(word)
-
-
-def highlight_text(text: str, terms: tuple[set[str], set[str], tuple[str, ...]]) -> str | None:
-    """`text` HTML-escaped, with words matching the query in <mark>; None if none match."""
-    stems, skels, prefixes = terms
-    out: list[str] = []
-    pos = 0
-    matched = False
-    for start, end, word_stems, word_keys, word in _tokens(text):
-        hit = (
-            not stems.isdisjoint(word_stems)
-            or not skels.isdisjoint(word_keys)
-            or (prefixes and any(f.startswith(p) for f in _prefix_forms(word) for p in prefixes))
-        )
-        if hit:
-            out.append(html.escape(text[pos:start]))
-            out.append(f"<mark>{html.escape(text[start:end])}</mark>")
-            pos = end
-            matched = True
-    if not matched:
-        return None
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
-
-
-def highlight(record: Record, terms: tuple[set[str], set[str], tuple[str, ...]]) -> dict[str, list[str]]:
-    fields = {
-        "title": [t.value for t in record.title + record.title_alt],
-        "authors": [p.name for p in record.authors + record.contributors],
-        "subjects": list(record.subjects),
-        "abstract": [t.value for t in record.abstract],
-    }
-    out: dict[str, list[str]] = {}
-    for name, values in fields.items():
-        frags = [h for v in values if (h := highlight_text(v if name != "abstract" else _window(v, terms), terms))]
-        if frags:
-            out[name] = frags
-    return out
-
-
-def _window(text: str, terms: tuple[set[str], set[str], tuple[str, ...]], size: int = 300) -> str:
-    """A ~300-character window of a long abstract around its first matching word."""
-    if len(text) <= size:
-        return text
-    stems, skels, _ = terms
-    for m in analysis._WORD_RE.finditer(text):
-        if not stems.isdisjoint(analysis.query_stems(m.group())) or not skels.isdisjoint(
-            analysis.query_keys(m.group())
-        ):
-            start = max(0, m.start() - size // 3)
-            return ("…" if start else "") + text[start : start + size] + "…"
-    return text[:size] + "…"

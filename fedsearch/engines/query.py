@@ -17,16 +17,19 @@ import functools
 import itertools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from fedsearch import analysis
+from fedsearch.engines.cursors import decode_cursor
 from fedsearch.engines.query_syntax import (
+    MAX_QUERY_CHARS,
     MAX_WORDS,
     AndNode,
+    HighlightTerms,
     Node,
     NotNode,
     OrNode,
@@ -34,6 +37,7 @@ from fedsearch.engines.query_syntax import (
     PrefixNode,
     Word,
     looks_like_code,
+    node_terms,
     parse,
 )
 
@@ -52,7 +56,7 @@ class Sort(StrEnum):
 
 
 class SearchQuery(BaseModel):
-    q: Annotated[str, Field(max_length=20_000)] = ""
+    q: str = ""  # past MAX_QUERY_CHARS cut, not refused: an engine never fails on its input
     filters: dict[FacetName, list[Annotated[str, Field(max_length=500)]]] = {}
     year_from: Annotated[int | None, Field(ge=0, le=9999)] = None
     year_to: Annotated[int | None, Field(ge=0, le=9999)] = None
@@ -64,6 +68,11 @@ class SearchQuery(BaseModel):
     cursor: str | None = None  # from SearchResult.next_cursor; replaces page
     highlight: bool = True
     relax: bool = True  # when every word finds nothing, look for most of them (SearchResult.relaxed)
+
+    @field_validator("q")
+    @classmethod
+    def _cap_q(cls, v: str) -> str:
+        return v[:MAX_QUERY_CHARS]
 
     @field_validator("filters")
     @classmethod
@@ -331,33 +340,66 @@ def _same_person(ws: list[str]) -> tuple[Clause, ...]:
 
 @dataclass
 class Plan:
-    """What an engine executes: a scoring clause, filters, and what to return."""
+    """A query as an engine executes it (`SearchEngine.execute(plan)`): a scoring clause and
+    filters, which hits to return in what order, the facets to count, and the parsed query
+    the looser plans and the highlighter start from. `plan_for` parses `q` once; the
+    relaxed, translated and fuzzy plans are copies with another clause (dataclasses.replace)."""
 
     clause: Clause
     # facet name -> allowed values (OR within a facet, AND across facets)
     filters: dict[str, list[str]] = field(default_factory=dict)
     year_from: int | None = None
     year_to: int | None = None
+    sort: Sort = Sort.relevance  # ties broken by id ascending
+    offset: int = 0  # hits skipped, unless `after` is set
+    per_page: int = 20
+    after: list[Any] | None = None  # the sort values of the previous page's last hit (a decoded cursor)
+    facets: tuple[str, ...] = ()  # counted disjunctively: each under every filter but its own
+    facet_size: int = 10
+    relax: bool = False  # when few records hold every word, look for most of them (SearchResult.relaxed)
+    q: str = ""  # the query as typed
+    node: Node | None = None  # q parsed (query_syntax.parse); None: match everything
+    terms: HighlightTerms | None = None  # what the highlighter marks; None: no highlights
 
 
 def plan_for(query: SearchQuery) -> Plan:
+    """The query's plan; raises InvalidCursor for a cursor we did not issue for this sort."""
+    node, clause, terms = _parsed(query.q)
     return Plan(
-        clause=_clause_for(query.q),
+        clause=clause,
         filters=dict(query.filters),
         year_from=query.year_from,
         year_to=query.year_to,
+        sort=query.sort,
+        offset=query.offset,
+        per_page=query.per_page,
+        after=decode_cursor(query.cursor, query.sort.value) if query.cursor else None,
+        facets=tuple(query.facets),
+        facet_size=query.facet_size,
+        relax=query.relax,
+        q=query.q,
+        node=node,
+        terms=terms if query.highlight and query.q.strip() else None,
     )
 
 
+def parsed_query(q: str) -> Node | None:
+    """`q` parsed (None: it matches everything), from the cache `plan_for` reads: a front end
+    asking what a query holds before searching it parses nothing twice."""
+    return _parsed(q[:MAX_QUERY_CHARS])[0]
+
+
 @functools.lru_cache(maxsize=2048)
-def _clause_for(q: str) -> Clause:
-    """The scoring clause of a query text, compiled once per distinct text (clauses are frozen)."""
-    clause = compile_node(parse(q))
+def _parsed(q: str) -> tuple[Node | None, Clause, HighlightTerms]:
+    """A query text parsed, compiled and read for highlighting, once per distinct text
+    (nodes and clauses are frozen; callers never change the terms' sets)."""
+    node = parse(q)
+    clause = compile_node(node)
     code = analysis.bare_code_term(q[:200])
     if any(ch.isdigit() for ch in code) and not isinstance(clause, MatchAll):
         # The whole query may be one unquoted code: "A01B 1/00", "978-9967-..."
         clause = Bool(should=(clause, Term("codes", code, CODE_BOOST)))
-    return clause
+    return node, clause, node_terms(node)
 
 
 # --- forgiving queries: most of the words, when all of them find nothing ------------------
@@ -383,13 +425,13 @@ class Relaxation:
     of: int  # words in the query
 
 
-def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
+def relaxed_plans(plan: Plan) -> list[Relaxation]:
     """The query needing fewer of its words, most first: all but one, then half, then any
     one. Empty when it is not a run of plain words (operators, fields, NOT and quotes mean
     what they say)."""
-    if has_operators(query.q):
+    if has_operators(plan.q):
         return []  # quotes and AND say the user meant every word
-    node = parse(query.q)
+    node = plan.node
     if not isinstance(node, AndNode):
         return []
     if any(not isinstance(c, (Word, PhraseNode)) or c.field is not None for c in node.children):
@@ -413,13 +455,7 @@ def relaxed_plans(query: SearchQuery) -> list[Relaxation]:
             k, clause = 1, Bool(should=tuple(children))
         else:
             clause = Bool(should=tuple(Bool(must=tuple(combo)) for combo in itertools.combinations(children, k)))
-        plan = Plan(
-            clause=Bool(must=(clause,), should=ranking),
-            filters=dict(query.filters),
-            year_from=query.year_from,
-            year_to=query.year_to,
-        )
-        out.append(Relaxation(plan=plan, required=k, of=n))
+        out.append(Relaxation(plan=replace(plan, clause=Bool(must=(clause,), should=ranking)), required=k, of=n))
     return out
 
 
@@ -430,12 +466,12 @@ FUZZY_MAX_LETTERS = 30  # a Levenshtein automaton over a huge "word" costs the e
 FUZZY_WEIGHT = 0.5  # below any exact match
 
 
-def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
+def fuzzy_plan(plan: Plan) -> tuple[Plan, tuple[str, ...]] | None:
     """The query with each word of 6+ letters also matching stems one edit away, and the
     words so loosened; None when no word qualifies or the query has operators."""
-    if has_operators(query.q):
+    if has_operators(plan.q):
         return None
-    node = parse(query.q)
+    node = plan.node
     children = node.children if isinstance(node, AndNode) else (node,)
     if any(not isinstance(c, Word) or c.field is not None for c in children):
         return None
@@ -459,13 +495,7 @@ def fuzzy_plan(query: SearchQuery) -> tuple[Plan, tuple[str, ...]] | None:
             ]
             clause = Bool(should=(clause, *fuzzy))
         must.append(clause)
-    plan = Plan(
-        clause=Bool(must=tuple(must), should=optional),
-        filters=dict(query.filters),
-        year_from=query.year_from,
-        year_to=query.year_to,
-    )
-    return plan, loose
+    return replace(plan, clause=Bool(must=tuple(must), should=optional)), loose
 
 
 def within_one_edit(a: str, b: str) -> bool:

@@ -13,6 +13,10 @@ from typing import Union
 from fedsearch import analysis
 
 MAX_WORDS = 40  # longer queries keep their first words: protects both engines
+# The one cap on a query's length (q): the API and the web UI refuse longer ones with
+# QUERY_TOO_LONG (search_api/params.py); SearchQuery and the parser read no further.
+MAX_QUERY_CHARS = 2000
+QUERY_TOO_LONG = f"the query is too long: at most {MAX_QUERY_CHARS} characters"
 MIN_PREFIX = 2
 
 # --- the AST of our query syntax -------------------------------------------------------
@@ -239,7 +243,7 @@ def parse(text: str) -> Node | None:
     words = text.split()
     if len(words) > MAX_WORDS * 2:
         text = " ".join(words[: MAX_WORDS * 2])
-    tokens = _lex(text[:4000])
+    tokens = _lex(text[:MAX_QUERY_CHARS])
     parser = _Parser(tokens)
     try:
         node = parser.parse()
@@ -248,8 +252,17 @@ def parse(text: str) -> Node | None:
     return node
 
 
-def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:
-    """The (stem terms, skeleton terms, folded prefixes) a query looks for, for highlighting."""
+# What highlighting looks for: (stem terms, skeleton terms, folded prefixes).
+HighlightTerms = tuple[set[str], set[str], tuple[str, ...]]
+
+
+def highlight_terms(text: str) -> HighlightTerms:
+    """The terms a query text looks for, for highlighting."""
+    return node_terms(parse(text))
+
+
+def node_terms(root: Node | None) -> HighlightTerms:
+    """The terms a parsed query looks for, for highlighting (a plan's `terms`)."""
     stems: set[str] = set()
     skels: set[str] = set()
     prefixes: list[str] = []
@@ -273,5 +286,5 @@ def highlight_terms(text: str) -> tuple[set[str], set[str], tuple[str, ...]]:
             stems.update(analysis.query_stems(w))
             skels.update(analysis.query_keys(w))
 
-    walk(parse(text))
+    walk(root)
     return stems, skels, tuple(p for p in prefixes if p)

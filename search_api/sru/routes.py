@@ -8,15 +8,14 @@ is down is diagnostic 2 with HTTP 503 and Retry-After.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import Field
 
 from fedsearch.engines.base import EngineError
-from fedsearch.engines.query import MAX_PER_PAGE, MAX_WINDOW, Plan, SearchQuery
+from fedsearch.engines.query import MAX_PER_PAGE, MAX_WINDOW, Plan
 from search_api.http import urls_for
 from search_api.service import SearchService
 from search_api.sru import records, responses
@@ -51,16 +50,6 @@ DESCRIPTION = (
     "Kyrgyzstan's scientific information (articles, books, dissertations, patents and more) "
     "from many partner databases, each work once"
 )
-
-
-class WindowQuery(SearchQuery):
-    """A query whose hits start at any record (SRU's startRecord), not at a page boundary."""
-
-    start: Annotated[int, Field(ge=0, le=MAX_WINDOW)] = 0
-
-    @property
-    def offset(self) -> int:
-        return self.start
 
 
 def _service(request: Request) -> SearchService:
@@ -172,8 +161,9 @@ def _search_retrieve(request: Request, v: Version, params: dict[str, str]) -> by
     compiled = compile_cql(query_text)
     if start - 1 + maximum > MAX_WINDOW:
         raise Diagnostic(61, f"records past {MAX_WINDOW:,} can't be retrieved; narrow the query")
-    query = WindowQuery(start=start - 1, per_page=max(maximum, 1), sort=compiled.sort, highlight=False, relax=False)
-    hits = _service(request).execute(Plan(clause=compiled.clause), query)
+    # Hits from any record (SRU's startRecord), not only from a page boundary: the plan's offset.
+    plan = Plan(clause=compiled.clause, sort=compiled.sort, offset=start - 1, per_page=max(maximum, 1))
+    hits = _service(request).execute(plan)
     if hits.total and start > hits.total:
         raise Diagnostic(61, f"startRecord {start} is past the last of {hits.total} records")
     urls = urls_for(request)

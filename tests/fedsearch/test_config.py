@@ -108,3 +108,31 @@ def test_elasticsearch_takes_its_own_names_for_shards_and_replicas(tmp_path: Pat
     path.write_text("engine: elasticsearch\nelasticsearch:\n  number_of_shards: 3\n  replicas: 1\n", encoding="utf-8")
     es = load_config(path).elasticsearch
     assert (es.shards, es.replicas, es.refresh_interval, es.bulk_refresh_interval) == (3, 1, "1s", "-1")
+
+
+def test_unknown_engine_is_named_with_the_installed_ones(tmp_path):
+    from fedsearch.config import engine_names
+
+    path = tmp_path / "fedsearch.yaml"
+    path.write_text("engine: solr\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    text = str(err.value)
+    assert "fedsearch.yaml" in text and "engine" in text and "'solr'" in text
+    assert {"embedded", "elasticsearch"} <= set(engine_names())
+    assert "installed engines: elasticsearch, embedded" in text
+
+
+def test_engines_are_found_through_entry_points(tmp_path):
+    from fedsearch.engines import open_engine
+    from fedsearch.engines.embedded import EmbeddedEngine
+    from fedsearch.engines.registry import installed
+
+    assert {"embedded", "elasticsearch"} <= set(installed())
+    from fedsearch.config import Settings
+
+    engine = open_engine(Settings(data_dir=tmp_path))
+    try:
+        assert isinstance(engine, EmbeddedEngine)
+    finally:
+        engine.close()

@@ -11,7 +11,7 @@ import pytest
 
 from fedsearch.engines import SearchEngine, SearchQuery
 from tests.corpus import rec
-from tests.test_engine_conformance import ENGINES, _es_url_for, drop_engine
+from tests.fedsearch.engines.test_engine_conformance import ENGINES, _es_url_for, drop_engine
 
 R = [
     rec("l", "title_ru", "Творчество Чингиза Айтматова", year=2015),

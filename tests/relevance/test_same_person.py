@@ -10,7 +10,7 @@ import pytest
 
 from fedsearch.engines import SearchEngine, SearchQuery
 from tests.corpus import rec
-from tests.test_engine_conformance import ENGINES, _es_url_for, drop_engine
+from tests.fedsearch.engines.test_engine_conformance import ENGINES, _es_url_for, drop_engine
 
 R = [
     # The two words on two co-authors, and a title the query's surname would otherwise favour.

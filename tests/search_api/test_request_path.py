@@ -202,7 +202,7 @@ def test_workers_share_one_rate_limit_table(tmp_path):
 
 
 def test_a_query_text_is_compiled_once_and_answers_the_same(tmp_path):
-    from fedsearch.engines.query import _clause_for
+    from fedsearch.engines.query import _parsed
 
     engine = EmbeddedEngine(tmp_path / "index", writer=True)
     engine.ensure_index()
@@ -210,10 +210,10 @@ def test_a_query_text_is_compiled_once_and_answers_the_same(tmp_path):
     engine.refresh()
     query = SearchQuery(q="climate OR вода", facets=["type"])
     first = engine.search(query)
-    compiled, hits = len(engine._queries), _clause_for.cache_info().hits
+    compiled, hits = len(engine._queries), _parsed.cache_info().hits
     again = engine.search(query)
     assert [h.id for h in again.hits] == [h.id for h in first.hits] and again.total == first.total > 0
-    assert len(engine._queries) == compiled and _clause_for.cache_info().hits > hits
+    assert len(engine._queries) == compiled and _parsed.cache_info().hits > hits
     engine.rebuild(CORPUS)  # a new generation: its own Query objects
     assert engine.search(query).total == first.total and len(engine._queries) > compiled
     engine.close()

@@ -189,7 +189,7 @@ def test_catalogs_translate_every_message_of_the_templates_and_code():
 
 
 def test_api_docs_markdown_is_escaped_and_structured():
-    from web_ui.views import markdown_blocks
+    from web_ui.api_docs import markdown_blocks
 
     html = str(markdown_blocks("Intro `<b>` line\nwraps.\n\n* one `a`\n  wrapped\n* <script>two</script>\n"))
     assert html == (

@@ -48,7 +48,7 @@ from fedsearch.engines.elasticsearch.bulk import BULK_DOCS
 from fedsearch.engines.elasticsearch.errors import calling, item_reason, reason
 from fedsearch.engines.elasticsearch.mapping import TEMPLATE_PRIORITY, index_settings, mappings
 from fedsearch.engines.elasticsearch.translate import SORTS, check_cursor, facet_agg, filter_clauses, translate
-from fedsearch.engines.query import Plan, SearchQuery
+from fedsearch.engines.query import Plan
 from fedsearch.record import Record
 
 WRITE_TIMEOUT = 120.0  # bulk writes, refreshes and index creation may take longer than a search
@@ -264,34 +264,35 @@ class ElasticsearchEngine(SearchEngine):
             self._writer.indices.refresh(index=self.alias)
 
     # --- read ----------------------------------------------------------------------
-    def execute(self, plan: Plan, query: SearchQuery, after: list[Any] | None) -> EngineHits:
-        sort = SORTS[query.sort]
+    def execute(self, plan: Plan) -> EngineHits:
+        after = plan.after
+        sort = SORTS[plan.sort]
         if after is not None:
-            check_cursor(after, query.sort)
+            check_cursor(after, plan.sort)
         filters = filter_clauses(plan)
         body: dict[str, Any] = {
             "query": translate(plan.clause),
             "sort": sort,
-            "size": query.per_page + 1,  # one more than asked: is there another page?
+            "size": plan.per_page + 1,  # one more than asked: is there another page?
             "track_total_hits": True,
             "source": ["record"],
         }
         if after is not None:
             body["search_after"] = after
         else:
-            body["from_"] = query.offset
+            body["from_"] = plan.offset
         if filters:
             body["post_filter"] = {"bool": {"filter": [clause for _, clause in filters]}}
-        if query.facets:
+        if plan.facets:
             body["aggregations"] = {
-                name: facet_agg(name, filters, query.facet_size, self.config.shards) for name in query.facets
+                name: facet_agg(name, filters, plan.facet_size, self.config.shards) for name in plan.facets
             }
         try:
             with self._calling(f"searching {self.alias}"):
                 try:
                     resp = self._reader.search(index=self.alias, **body)
                 except NotFoundError:  # no index yet: nothing is found
-                    return EngineHits(total=0, hits=[], facets={name: [] for name in query.facets}, has_more=False)
+                    return EngineHits(total=0, hits=[], facets={name: [] for name in plan.facets}, has_more=False)
         except EngineError as err:
             if after is not None and isinstance(err.__cause__, BadRequestError):
                 raise InvalidCursor("this cursor is not valid; start again from the first page") from None
@@ -299,14 +300,14 @@ class ElasticsearchEngine(SearchEngine):
         raw = resp["hits"]["hits"]
         hits = [
             (Record.model_validate_json(h["_source"]["record"]), h.get("_score"), list(h["sort"]))
-            for h in raw[: query.per_page]
+            for h in raw[: plan.per_page]
         ]
         facets = {}
-        for name in query.facets:
+        for name in plan.facets:
             buckets = resp["aggregations"][name]["values"]["buckets"]
             facets[name] = [FacetValue(value=bucket_value(name, b["key"]), count=b["doc_count"]) for b in buckets]
         return EngineHits(
-            total=resp["hits"]["total"]["value"], hits=hits, facets=facets, has_more=len(raw) > query.per_page
+            total=resp["hits"]["total"]["value"], hits=hits, facets=facets, has_more=len(raw) > plan.per_page
         )
 
     def get(self, record_id: str) -> Record | None:

@@ -54,7 +54,7 @@ from fedsearch.engines.embedded.layout import (
 from fedsearch.engines.embedded.ordering import by_key, by_score
 from fedsearch.engines.embedded.translate import constant_score, filter_queries, translate, with_filters
 from fedsearch.engines.facetcache import FacetCache
-from fedsearch.engines.query import Clause, Plan, SearchQuery, Sort
+from fedsearch.engines.query import Clause, Plan, Sort
 from fedsearch.record import Record
 
 TRANSLATED_QUERIES = 1024  # tantivy Query objects kept per reader, by clause (EmbeddedEngine._translated)
@@ -272,28 +272,29 @@ class EmbeddedEngine(SearchEngine):
             return report
 
     # --- reading ---------------------------------------------------------------------
-    def execute(self, plan: Plan, query: SearchQuery, after: list[Any] | None) -> EngineHits:
+    def execute(self, plan: Plan) -> EngineHits:
         gen, searcher = self._searcher()
         schema = gen.schema
         text = self._translated(gen, plan.clause)
         filters = filter_queries(plan, schema)
         main = with_filters(text, list(filters.values()))
-        if query.sort == Sort.relevance:
+        after = plan.after
+        if plan.sort == Sort.relevance:
             if constant_score(plan.clause):
-                picked, total, before = by_key(gen, searcher, main, "id", query, id_cursor(after), score=1.0)
+                picked, total, before = by_key(gen, searcher, main, "id", plan, id_cursor(after), score=1.0)
             else:
-                picked, total, before = by_score(searcher, main, query, score_cursor(after))
+                picked, total, before = by_score(searcher, main, plan, score_cursor(after))
         else:
-            picked, total, before = by_key(gen, searcher, main, SORT_FIELDS[query.sort], query, key_cursor(after))
+            picked, total, before = by_key(gen, searcher, main, SORT_FIELDS[plan.sort], plan, key_cursor(after))
         hits = []
         for n, (score, addr, key) in enumerate(picked):
             record = Record.model_validate_json(searcher.doc(addr).get_first("record"))
-            if query.sort == Sort.relevance:
+            if plan.sort == Sort.relevance:
                 values: list[Any] = [score, record.id, before + n]
             else:
                 values = [key]
             hits.append((record, score, values))
-        facets = cached_facets(self._facet_cache, gen, searcher, plan, text, filters, query) if query.facets else {}
+        facets = cached_facets(self._facet_cache, gen, searcher, plan, text, filters) if plan.facets else {}
         return EngineHits(total=total, hits=hits, facets=facets, has_more=bool(hits) and total > before + len(hits))
 
     def _translated(self, gen: Generation, clause: Clause) -> tantivy.Query:

@@ -14,7 +14,7 @@ from fedsearch.engines.document import bucket_value
 from fedsearch.engines.embedded.layout import Generation
 from fedsearch.engines.embedded.translate import with_filters
 from fedsearch.engines.facetcache import FacetCache, facet_key
-from fedsearch.engines.query import MatchAll, Plan, SearchQuery
+from fedsearch.engines.query import MatchAll, Plan
 
 EXACT_SEGMENT_SIZE = 2**31 - 1
 
@@ -26,32 +26,31 @@ def cached_facets(
     plan: Plan,
     text: tantivy.Query,
     filters: dict[str, tantivy.Query],
-    query: SearchQuery,
 ) -> dict[str, list[FacetValue]]:
     """Facets of a query without words come from the cache while the index is unchanged (facetcache.py)."""
     if not isinstance(plan.clause, MatchAll):
-        return facets(searcher, text, filters, query)
+        return facets(searcher, text, filters, plan)
     state = (gen.directory.name, gen.meta_sig, searcher.num_docs)
-    key = facet_key(plan.filters, plan.year_from, plan.year_to, query.facets, query.facet_size)
+    key = facet_key(plan.filters, plan.year_from, plan.year_to, plan.facets, plan.facet_size)
     found = cache.get(state, key)
     if found is None:
-        found = facets(searcher, text, filters, query)
+        found = facets(searcher, text, filters, plan)
         cache.put(state, key, found)
     return dict(found)
 
 
 def facets(
-    searcher: tantivy.Searcher, text: tantivy.Query, filters: dict[str, tantivy.Query], query: SearchQuery
+    searcher: tantivy.Searcher, text: tantivy.Query, filters: dict[str, tantivy.Query], plan: Plan
 ) -> dict[str, list[FacetValue]]:
     """Each facet counted under the words and every filter but its own."""
     groups: dict[str | None, list[str]] = {}
-    for name in query.facets:
+    for name in plan.facets:
         groups.setdefault(name if name in filters else None, []).append(name)
     out: dict[str, list[FacetValue]] = {}
     for excluded, names in groups.items():
         scope = with_filters(text, [f for facet, f in filters.items() if facet != excluded])
-        out.update(_terms(searcher, scope, names, query.facet_size))
-    return {name: out[name] for name in query.facets}
+        out.update(_terms(searcher, scope, names, plan.facet_size))
+    return {name: out[name] for name in plan.facets}
 
 
 def _terms(

@@ -29,7 +29,7 @@ from tantivy import Query as TQ
 from fedsearch.engines.embedded.keys import ID_KEY_CHARS, ID_KEY_FIELDS, LEVELS, id_key
 from fedsearch.engines.embedded.layout import Generation
 from fedsearch.engines.embedded.translate import with_filters
-from fedsearch.engines.query import SearchQuery
+from fedsearch.engines.query import Plan
 
 # Ordering by a text fast field costs ~10 µs for every hit up to offset + limit; past this
 # offset a page skips ahead on the numeric columns first.
@@ -43,19 +43,19 @@ def by_key(
     searcher: tantivy.Searcher,
     main: tantivy.Query,
     field: str,
-    query: SearchQuery,
+    plan: Plan,
     after: str | None,
     score: float | None = None,
 ) -> tuple[list[tuple[float | None, Any, str]], int, int]:
     """Hits ordered by a unique text fast field: offset, or everything after a key."""
-    per = query.per_page
+    per = plan.per_page
     if after is None:
-        before = query.offset
-        if query.offset <= DIRECT_OFFSET:
-            res = searcher.search(main, per, count=True, order_by_field=field, offset=query.offset, order=Order.Asc)
+        before = plan.offset
+        if plan.offset <= DIRECT_OFFSET:
+            res = searcher.search(main, per, count=True, order_by_field=field, offset=plan.offset, order=Order.Asc)
             return [(score, addr, key) for key, addr in res.hits], res.count, before
         total = searcher.search(main, 1, count=True).count
-        rows = _seek(gen, searcher, main, field, query.offset, per) if query.offset < total else []
+        rows = _seek(gen, searcher, main, field, plan.offset, per) if plan.offset < total else []
         return [(score, addr, key) for key, addr in rows], total, before
     total = searcher.search(main, 1, count=True).count
     bound = gen.index.parse_query(f"{field}:{{{after} TO *}}")
@@ -110,12 +110,12 @@ def _seek(
 
 
 def by_score(
-    searcher: tantivy.Searcher, main: tantivy.Query, query: SearchQuery, after: tuple[float, str, int] | None
+    searcher: tantivy.Searcher, main: tantivy.Query, plan: Plan, after: tuple[float, str, int] | None
 ) -> tuple[list[tuple[float | None, Any, str | None]], int, int]:
     """Hits by score descending, equal scores by id ascending."""
-    per = query.per_page
+    per = plan.per_page
     # The cursor's position is only a hint (the index may have changed): never past the end.
-    target = query.offset if after is None else min(after[2] + 1, searcher.num_docs)
+    target = plan.offset if after is None else min(after[2] + 1, searcher.num_docs)
     base = max(0, target - TIE_MARGIN)
     limit = target - base + per + TIE_MARGIN
     total: int | None = None
