@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -12,6 +13,12 @@ from pydantic import BaseModel, Field
 from fedsearch.engines.base import FacetValue, Hit, Relaxed, Suggestion
 from fedsearch.record import Access, Holding, Link, Record, RecordType
 
+_URL_SAFE_ID = re.compile(r"[a-z0-9_-]+")  # every record id (RECORD_ID_RE): quote() leaves it as it is
+
+
+def _quoted(record_id: str) -> str:
+    return record_id if _URL_SAFE_ID.fullmatch(record_id) else quote(record_id)
+
 
 class Urls:
     """Absolute links: from ServerConfig.base_url, else from the request's own URL."""
@@ -20,10 +27,10 @@ class Urls:
         self.base = base.rstrip("/")
 
     def record_page(self, record_id: str) -> str:
-        return f"{self.base}/records/{quote(record_id)}"
+        return f"{self.base}/records/{_quoted(record_id)}"
 
     def record_api(self, record_id: str, suffix: str = "") -> str:
-        return f"{self.base}/api/v1/records/{quote(record_id)}{suffix}"
+        return f"{self.base}/api/v1/records/{_quoted(record_id)}{suffix}"
 
     def search_page(self, items: Sequence[tuple[str, str]] = ()) -> str:
         return f"{self.base}/search" + (f"?{urlencode(items)}" if items else "")
