@@ -143,8 +143,11 @@ WORK_DIFFERENCES = {
         ),
     ],
     "elasticsearch": [
-        "decodes Elasticsearch's JSON and re-encodes its own; the reference client only reads the response",
-        "our engine adapter talks to Elasticsearch through the official Python client (its own connection pool)",
+        "decodes Elasticsearch's JSON (orjson) and re-encodes its own; the reference client only reads the response",
+        (
+            "our engine adapter talks to Elasticsearch through the official Python client (its own connection pool; "
+            "bodies encoded and decoded with orjson)"
+        ),
     ],
 }
 # Both sides: no access log, no compression (the clients send Accept-Encoding: identity),
