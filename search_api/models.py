@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -86,9 +87,12 @@ def title_highlight(record: Record, highlights: dict[str, list[str]]) -> str | N
     A fragment is the HTML-escaped text with <mark> tags added, so the main
     title's fragment is the one that equals the escaped title once they go.
     """
-    import html
+    return title_fragment(record.main_title, highlights)
 
-    want = html.escape(record.main_title)
+
+def title_fragment(title: str, highlights: dict[str, list[str]]) -> str | None:
+    """The fragment of `highlights` that is `title` with words marked, if there is one."""
+    want = html.escape(title)
     for frag in highlights.get("title", []):
         if frag.replace("<mark>", "").replace("</mark>", "") == want:
             return frag

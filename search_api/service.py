@@ -31,6 +31,7 @@ from fedsearch.engines.base import (
     Suggestion,
 )
 from fedsearch.engines.query import Plan, SearchQuery
+from fedsearch.engines.stored import StoredResult, search_stored
 from fedsearch.errors import FedsearchError
 from fedsearch.harvest_log import HarvestLog
 from fedsearch.record import Record
@@ -209,7 +210,7 @@ class SearchService:
     def search_json(self, params: SearchParams, urls: Urls) -> tuple[bytes, bytes, str | None]:
         """The JSON API's answer, `SearchResponse` written straight to JSON (search_api/hitjson.py):
         (the body, the bytes its ETag is made from, the next page's URL)."""
-        query, result, next_url, alts = self._found(params, urls, True, None, None)
+        query, result, next_url, alts = self._found(params, urls, True, None, None, stored=True)
         body, stable = hitjson.search_body(
             result,
             facets=query.facets,
@@ -229,10 +230,19 @@ class SearchService:
         with_alternatives: bool,
         facets: Sequence[str] | None,
         facet_size: int | None,
-    ) -> tuple[SearchQuery, SearchResult, str | None, list[Alternative]]:
-        """The query, the engine's result, the next page's URL and, when nothing was found, the alternatives."""
+        *,
+        stored: bool = False,
+    ) -> tuple[SearchQuery, Any, str | None, list[Alternative]]:
+        """The query, the engine's result, the next page's URL and, when nothing was found, the alternatives.
+
+        `stored`: a StoredResult (records as stored, fedsearch/engines/stored.py) where the engine can give one.
+        """
         query = params.to_query(facets=facets, facet_size=facet_size)
-        result = self.search(query)
+        result: SearchResult | StoredResult | None = None
+        if stored:
+            result = self._call(lambda: search_stored(self.engine, query))
+        if result is None:
+            result = self.search(query)
         next_url = None
         if result.next_cursor:
             items = [kv for kv in params.query_items(cursor=result.next_cursor, page=1)]

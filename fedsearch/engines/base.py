@@ -493,6 +493,13 @@ def highlight(record: Record, terms: tuple[set[str], set[str], tuple[str, ...]])
         "subjects": list(record.subjects),
         "abstract": [t.value for t in record.abstract],
     }
+    return highlight_fields(fields, terms)
+
+
+def highlight_fields(
+    fields: dict[str, list[str]], terms: tuple[set[str], set[str], tuple[str, ...]]
+) -> dict[str, list[str]]:
+    """field -> the fragments of its texts that hold a query word (abstracts: a window around the first)."""
     out: dict[str, list[str]] = {}
     for name, values in fields.items():
         frags = [h for v in values if (h := highlight_text(v if name != "abstract" else _window(v, terms), terms))]

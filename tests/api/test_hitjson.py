@@ -1,5 +1,8 @@
 """The JSON API's thin search path (search_api/hitjson.py) writes what the response models write.
 
+Hits come from the records' stored JSON, not validated again (fedsearch/engines/stored.py),
+except for queries the engine widens (few hits), which take whole records.
+
 /api/v1/search builds its body as plain dicts, not `SearchResponse`; these tests hold the
 two to the same bytes on both engines, over queries that exercise every field: highlights,
 facets, filters, cursors and `next`, alternatives, relaxed and corrected queries.
@@ -11,9 +14,10 @@ import orjson
 import pytest
 from starlette.datastructures import QueryParams
 
-from fedsearch.engines.base import Hit
+from fedsearch.engines.base import RELAX_BELOW, Hit
+from fedsearch.engines.stored import search_stored
 from fedsearch.record import Holding, Link, Record
-from search_api.hitjson import hit_json
+from search_api.hitjson import hit_json, stored_hit_json
 from search_api.models import HitOut, SearchResponse, Urls
 from search_api.params import ApiSearchParams
 from search_api.service import SearchService
@@ -115,6 +119,20 @@ def test_a_hit_with_links_and_holdings_in_every_shape():
         urls = Urls("https://search.example")
         want = orjson.dumps(HitOut.from_hit(hit, urls).model_dump(mode="json"))
         assert orjson.dumps(hit_json(hit, urls)) == want
+        stored = orjson.loads(record.model_dump_json(exclude_none=True))  # as the engines store it
+        assert orjson.dumps(stored_hit_json(stored, hit.highlights, urls)) == want
     assert (
         b'"mime":null' in want and b'"source_url":null' in want and b'"title_html":null' in want
     )  # the second hit: no highlights
+
+
+def test_plain_searches_take_the_stored_records_and_widened_ones_whole_records(engine_setup):
+    _, engine, _ = engine_setup
+    many = ApiSearchParams.from_query_string(QueryParams("per_page=2")).to_query()
+    few = ApiSearchParams.from_query_string(QueryParams("q=zzqqxxnothing")).to_query()
+    found = search_stored(engine, many)
+    assert found is not None and found.total >= RELAX_BELOW and len(found.hits) == 2
+    assert all(isinstance(data, dict) and data["id"] for data, _ in found.hits)
+    assert [data["id"] for data, _ in found.hits] == [h.id for h in engine.search(many).hits]
+    assert found.next_cursor == engine.search(many).next_cursor
+    assert search_stored(engine, few) is None  # SearchEngine.search may relax or correct it
