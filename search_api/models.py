@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -12,6 +14,12 @@ from pydantic import BaseModel, Field
 from fedsearch.engines.base import FacetValue, Hit, Relaxed, Suggestion
 from fedsearch.record import Access, Holding, Link, Record, RecordType
 
+_URL_SAFE_ID = re.compile(r"[a-z0-9_-]+")  # every record id (RECORD_ID_RE): quote() leaves it as it is
+
+
+def _quoted(record_id: str) -> str:
+    return record_id if _URL_SAFE_ID.fullmatch(record_id) else quote(record_id)
+
 
 class Urls:
     """Absolute links: from ServerConfig.base_url, else from the request's own URL."""
@@ -20,10 +28,10 @@ class Urls:
         self.base = base.rstrip("/")
 
     def record_page(self, record_id: str) -> str:
-        return f"{self.base}/records/{quote(record_id)}"
+        return f"{self.base}/records/{_quoted(record_id)}"
 
     def record_api(self, record_id: str, suffix: str = "") -> str:
-        return f"{self.base}/api/v1/records/{quote(record_id)}{suffix}"
+        return f"{self.base}/api/v1/records/{_quoted(record_id)}{suffix}"
 
     def search_page(self, items: Sequence[tuple[str, str]] = ()) -> str:
         return f"{self.base}/search" + (f"?{urlencode(items)}" if items else "")
@@ -79,9 +87,12 @@ def title_highlight(record: Record, highlights: dict[str, list[str]]) -> str | N
     A fragment is the HTML-escaped text with <mark> tags added, so the main
     title's fragment is the one that equals the escaped title once they go.
     """
-    import html
+    return title_fragment(record.main_title, highlights)
 
-    want = html.escape(record.main_title)
+
+def title_fragment(title: str, highlights: dict[str, list[str]]) -> str | None:
+    """The fragment of `highlights` that is `title` with words marked, if there is one."""
+    want = html.escape(title)
     for frag in highlights.get("title", []):
         if frag.replace("<mark>", "").replace("</mark>", "") == want:
             return frag

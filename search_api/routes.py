@@ -80,12 +80,9 @@ def search(request: Request, params: Annotated[ApiSearchParams, Query()]) -> Res
         return cached_response(
             request, body, media_type, max_age=SEARCH_MAX_AGE, headers=_attachment(f"fedsearch-results.{ext}")
         )
-    resp = service.search_response(params, urls)
-    headers = {"Link": f'<{resp.next}>; rel="next"'} if resp.next else None
-    data = resp.model_dump(mode="json")
-    body = _json(data)
-    data.pop("took_ms")
-    return cached_response(request, body, JSON, max_age=SEARCH_MAX_AGE, headers=headers, etag_source=_json(data))
+    body, stable, next_url = service.search_json(params, urls)  # SearchResponse's JSON, without the models
+    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+    return cached_response(request, body, JSON, max_age=SEARCH_MAX_AGE, headers=headers, etag_source=stable)
 
 
 @router.get(

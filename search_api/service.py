@@ -31,10 +31,11 @@ from fedsearch.engines.base import (
     Suggestion,
 )
 from fedsearch.engines.query import Plan, SearchQuery
+from fedsearch.engines.stored import StoredResult, search_stored
 from fedsearch.errors import FedsearchError
 from fedsearch.harvest_log import HarvestLog
 from fedsearch.record import Record
-from search_api import alternatives
+from search_api import alternatives, hitjson
 from search_api.guard import CircuitBreaker
 from search_api.metrics import Metrics
 from search_api.models import (
@@ -190,13 +191,7 @@ class SearchService:
         facet_size: int | None = None,
     ) -> tuple[SearchResponse, SearchResult]:
         """The response model, and the engine's result it was made from (records in full)."""
-        query = params.to_query(facets=facets, facet_size=facet_size)
-        result = self.search(query)
-        next_url = None
-        if result.next_cursor:
-            items = [kv for kv in params.query_items(cursor=result.next_cursor, page=1)]
-            next_url = urls.search_api(items)
-        alts = self.alternatives(params) if with_alternatives and result.total == 0 and params.page == 1 else []
+        query, result, next_url, alts = self._found(params, urls, with_alternatives, facets, facet_size)
         return SearchResponse(
             total=result.total,
             page=None if params.cursor else params.page,
@@ -211,6 +206,49 @@ class SearchService:
             corrected=result.corrected,
             took_ms=result.took_ms,
         ), result
+
+    def search_json(self, params: SearchParams, urls: Urls) -> tuple[bytes, bytes, str | None]:
+        """The JSON API's answer, `SearchResponse` written straight to JSON (search_api/hitjson.py):
+        (the body, the bytes its ETag is made from, the next page's URL)."""
+        query, result, next_url, alts = self._found(params, urls, True, None, None, stored=True)
+        body, stable = hitjson.search_body(
+            result,
+            facets=query.facets,
+            page=None if params.cursor else params.page,
+            per_page=params.per_page,
+            echo=params.echo(),
+            next_url=next_url,
+            alternatives=alts,
+            urls=urls,
+        )
+        return body, stable, next_url
+
+    def _found(
+        self,
+        params: SearchParams,
+        urls: Urls,
+        with_alternatives: bool,
+        facets: Sequence[str] | None,
+        facet_size: int | None,
+        *,
+        stored: bool = False,
+    ) -> tuple[SearchQuery, Any, str | None, list[Alternative]]:
+        """The query, the engine's result, the next page's URL and, when nothing was found, the alternatives.
+
+        `stored`: a StoredResult (records as stored, fedsearch/engines/stored.py) where the engine can give one.
+        """
+        query = params.to_query(facets=facets, facet_size=facet_size)
+        result: SearchResult | StoredResult | None = None
+        if stored:
+            result = self._call(lambda: search_stored(self.engine, query))
+        if result is None:
+            result = self.search(query)
+        next_url = None
+        if result.next_cursor:
+            items = [kv for kv in params.query_items(cursor=result.next_cursor, page=1)]
+            next_url = urls.search_api(items)
+        alts = self.alternatives(params) if with_alternatives and result.total == 0 and params.page == 1 else []
+        return query, result, next_url, alts
 
     def count(self, params: SearchParams) -> int:
         q = params.model_copy(update={"page": 1, "per_page": 1, "cursor": None}).to_query(highlight=False, facets=[])

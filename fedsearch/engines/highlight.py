@@ -19,14 +19,28 @@ from fedsearch.record import Record
 _Token = tuple[int, int, tuple[str, ...], tuple[str, ...], str]  # start, end, stems, keys, the word
 
 
+@functools.lru_cache(maxsize=200_000)
+def _word_forms(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A word's stems and cross-script keys: words repeat across texts, stemming is the cost."""
+    return analysis.query_stems(word), analysis.query_keys(word)
+
+
 @functools.lru_cache(maxsize=50_000)
 def _tokens(text: str) -> tuple[_Token, ...]:
     out: list[_Token] = []
     for m in analysis._WORD_RE.finditer(text):
         word = analysis._APOS_RE.sub("", m.group())
         if word:
-            out.append((m.start(), m.end(), analysis.query_stems(word), analysis.query_keys(word), word))
+            out.append((m.start(), m.end(), *_word_forms(word), word))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _vocabulary(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Every stem and every key of a text's words: most texts of a hit match no word of the query,
+    and two set tests say so without walking their words."""
+    tokens = _tokens(text)
+    return frozenset(s for t in tokens for s in t[2]), frozenset(k for t in tokens for k in t[3])
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -38,6 +52,10 @@ def _prefix_forms(word: str) -> tuple[str, str]:
 def highlight_text(text: str, terms: HighlightTerms) -> str | None:
     """`text` HTML-escaped, with words matching the query in <mark>; None if none match."""
     stems, skels, prefixes = terms
+    if not prefixes:
+        text_stems, text_keys = _vocabulary(text)
+        if stems.isdisjoint(text_stems) and skels.isdisjoint(text_keys):
+            return None
     out: list[str] = []
     pos = 0
     matched = False
@@ -65,6 +83,11 @@ def highlight(record: Record, terms: HighlightTerms) -> dict[str, list[str]]:
         "subjects": list(record.subjects),
         "abstract": [t.value for t in record.abstract],
     }
+    return highlight_fields(fields, terms)
+
+
+def highlight_fields(fields: dict[str, list[str]], terms: HighlightTerms) -> dict[str, list[str]]:
+    """field -> the fragments of its texts that hold a query word (abstracts: a window around the first)."""
     out: dict[str, list[str]] = {}
     for name, values in fields.items():
         frags = [h for v in values if (h := highlight_text(v if name != "abstract" else _window(v, terms), terms))]
@@ -79,9 +102,8 @@ def _window(text: str, terms: HighlightTerms, size: int = 300) -> str:
         return text
     stems, skels, _ = terms
     for m in analysis._WORD_RE.finditer(text):
-        if not stems.isdisjoint(analysis.query_stems(m.group())) or not skels.isdisjoint(
-            analysis.query_keys(m.group())
-        ):
+        word_stems, word_keys = _word_forms(m.group())
+        if not stems.isdisjoint(word_stems) or not skels.isdisjoint(word_keys):
             start = max(0, m.start() - size // 3)
             return ("…" if start else "") + text[start : start + size] + "…"
     return text[:size] + "…"

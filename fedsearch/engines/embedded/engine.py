@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import tantivy
 from tantivy import Query as TQ
 
@@ -28,6 +29,7 @@ from fedsearch.engines.base import (
     EngineHealth,
     EngineHits,
     EngineUnavailable,
+    FacetValue,
     SearchEngine,
 )
 from fedsearch.engines.changes import Change, ChangeQuery, DepartureLog
@@ -55,6 +57,7 @@ from fedsearch.engines.embedded.ordering import by_key, by_score
 from fedsearch.engines.embedded.translate import constant_score, filter_queries, translate, with_filters
 from fedsearch.engines.facetcache import FacetCache
 from fedsearch.engines.query import Clause, Plan, Sort
+from fedsearch.engines.stored import StoredHits
 from fedsearch.record import Record
 
 TRANSLATED_QUERIES = 1024  # tantivy Query objects kept per reader, by clause (EmbeddedEngine._translated)
@@ -273,6 +276,15 @@ class EmbeddedEngine(SearchEngine):
 
     # --- reading ---------------------------------------------------------------------
     def execute(self, plan: Plan) -> EngineHits:
+        hits, facets, total, has_more = self._run(plan, stored=False)
+        return EngineHits(total=total, hits=hits, facets=facets, has_more=has_more)
+
+    def execute_stored(self, plan: Plan) -> StoredHits:
+        """`execute` with each record as its stored JSON, parsed, not validated (fedsearch/engines/stored.py)."""
+        hits, facets, total, has_more = self._run(plan, stored=True)
+        return StoredHits(total=total, hits=hits, facets=facets, has_more=has_more)
+
+    def _run(self, plan: Plan, *, stored: bool) -> tuple[list[Any], dict[str, list[FacetValue]], int, bool]:
         gen, searcher = self._searcher()
         schema = gen.schema
         text = self._translated(gen, plan.clause)
@@ -288,14 +300,15 @@ class EmbeddedEngine(SearchEngine):
             picked, total, before = by_key(gen, searcher, main, SORT_FIELDS[plan.sort], plan, key_cursor(after))
         hits = []
         for n, (score, addr, key) in enumerate(picked):
-            record = Record.model_validate_json(searcher.doc(addr).get_first("record"))
+            raw = searcher.doc(addr).get_first("record")
+            record: Any = orjson.loads(raw) if stored else Record.model_validate_json(raw)
             if plan.sort == Sort.relevance:
-                values: list[Any] = [score, record.id, before + n]
+                values: list[Any] = [score, record["id"] if stored else record.id, before + n]
             else:
                 values = [key]
             hits.append((record, score, values))
         facets = cached_facets(self._facet_cache, gen, searcher, plan, text, filters) if plan.facets else {}
-        return EngineHits(total=total, hits=hits, facets=facets, has_more=bool(hits) and total > before + len(hits))
+        return hits, facets, total, bool(hits) and total > before + len(hits)
 
     def _translated(self, gen: Generation, clause: Clause) -> tantivy.Query:
         """tantivy's Query for a clause, built once per generation (Query objects are immutable and reusable)."""
