@@ -4,6 +4,7 @@ Record types, languages, access, contributor roles and classification schemes
 all arrive as free text, codes or URIs (Dublin Core, COAR, info:eu-repo, MARC
 leaders, UNIMARC codes, Russian and Kyrgyz catalogue words). Every normalizer
 looks them up here, so a new spelling is added in one place (docs/normalization.md).
+Mostly data (the tables), hence its length: each table sits beside its one small lookup.
 """
 
 from __future__ import annotations
