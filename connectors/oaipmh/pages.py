@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections import deque
 from typing import Any
 
 from lxml import etree
@@ -106,19 +107,21 @@ def _root_start(body: bytes) -> tuple[bytes, bytes] | None:
             return (m.group(0), m.group(1)) if m else None
 
 
+def _last_match(pattern: re.Pattern[bytes], body: bytes, start: int) -> re.Match[bytes] | None:
+    """The last match of `pattern` in `body` from `start` on (a page's token and list end are near its end)."""
+    found = deque(pattern.finditer(body, start), maxlen=1)
+    return found[0] if found else None
+
+
 def salvage_page(body: bytes, number: int, url: str, max_record_bytes: int, error: str) -> OaiPage:
     root = _root_start(body)
     starts = [m.start() for m in _RECORD_START.finditer(body)]
     tail = starts[-1] if starts else 0
-    token_match = None
-    for token_match in _TOKEN_RE.finditer(body, tail):
-        pass
+    token_match = _last_match(_TOKEN_RE, body, tail)
     if root is None or (not starts and token_match is None):
         raise DamagedPage(f"page {number} of the answer is not readable: {error}", url=url)
     end_of_list = token_match.start() if token_match else None
-    list_end = None
-    for list_end in _LIST_END.finditer(body, tail):
-        pass
+    list_end = _last_match(_LIST_END, body, tail)
     if end_of_list is None:
         end_of_list = list_end.start() if list_end else len(body)
     decl_match = _XML_DECL.match(body)

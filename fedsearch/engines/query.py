@@ -19,7 +19,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -149,7 +149,7 @@ class Constant:
     score: float
 
 
-Clause = Union[Term, Phrase, Prefix, Fuzzy, Bool, MatchAll, Constant]
+Clause = Term | Phrase | Prefix | Fuzzy | Bool | MatchAll | Constant
 
 # Field groups: each text group is indexed twice (see fedsearch/analysis.py).
 # Boosts: title above subjects above abstract; the exact-script (stem) form

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from fedsearch import analysis
 
@@ -90,7 +89,7 @@ class NotNode:
     child: Node
 
 
-Node = Union[Word, PhraseNode, PrefixNode, AndNode, OrNode, NotNode]
+Node = Word | PhraseNode | PrefixNode | AndNode | OrNode | NotNode
 
 _TOKEN_RE = re.compile(
     r"""(?P<lparen>\()|(?P<rparen>\))
